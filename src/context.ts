@@ -1,0 +1,85 @@
+import DataLoader from 'dataloader';
+import type { TokenIssuer } from './auth/tokens.js';
+import { bearerToken } from './auth/tokens.js';
+import type { Viewer } from './auth/viewer.js';
+import type { MembershipRow, MessageRow, RoomRow, UserRow } from './db/schema.js';
+import type { MessagesService } from './features/messages/messages.service.js';
+import type { RoomsService } from './features/rooms/rooms.service.js';
+import type { UsersService } from './features/users/users.service.js';
+
+export interface Services {
+  users: UsersService;
+  rooms: RoomsService;
+  messages: MessagesService;
+  tokens: TokenIssuer;
+}
+
+/**
+ * Batching loaders, one set per operation. A subscription's context lives as
+ * long as the subscription, so loaders of things that change (a room's last
+ * message, its members, presence) batch without caching.
+ */
+export interface Loaders {
+  user: DataLoader<string, UserRow | null>;
+  room: DataLoader<string, RoomRow | null>;
+  message: DataLoader<string, MessageRow | null>;
+  lastMessage: DataLoader<string, MessageRow | null>;
+  members: DataLoader<string, MembershipRow[]>;
+  online: DataLoader<string, boolean>;
+}
+
+export interface Context {
+  viewer: Viewer | null;
+  services: Services;
+  loaders: Loaders;
+}
+
+const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
+  const map = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => map.get(id) ?? null);
+};
+
+export function createLoaders(services: Services): Loaders {
+  const { users, rooms, messages } = services;
+  return {
+    user: new DataLoader((ids) => users.findByIds(ids)),
+    room: new DataLoader(async (ids) => byId(ids, await rooms.findByIds(ids))),
+    message: new DataLoader(async (ids) => byId(ids, await messages.findByIds(ids))),
+    lastMessage: new DataLoader(
+      async (roomIds) => {
+        const map = new Map((await messages.lastOf(roomIds)).map((m) => [m.roomId, m]));
+        return roomIds.map((id) => map.get(id) ?? null);
+      },
+      { cache: false },
+    ),
+    members: new DataLoader(
+      async (roomIds) => {
+        const rows = await rooms.membersOf(roomIds);
+        return roomIds.map((id) => rows.filter((row) => row.roomId === id));
+      },
+      { cache: false },
+    ),
+    online: new DataLoader((userIds) => users.presence.isOnline(userIds), { cache: false }),
+  };
+}
+
+/** What yoga hands the context factory: an HTTP request, or (over WebSocket) what onConnect stored. */
+export interface InitialContext {
+  request?: Request;
+  extra?: { viewer?: Viewer | null };
+}
+
+/** One context for both transports: the viewer comes from the header or the socket's connection_init. */
+export function createContextFactory(services: Services) {
+  return async (initial: InitialContext): Promise<Context> => {
+    let viewer: Viewer | null = null;
+    if (initial.extra && 'viewer' in initial.extra) {
+      viewer = initial.extra.viewer ?? null;
+    } else {
+      const token = bearerToken(initial.request?.headers.get('authorization'));
+      const verified = token ? await services.tokens.verify(token) : null;
+      viewer = verified ? { userId: verified.userId } : null;
+    }
+    return { viewer, services, loaders: createLoaders(services) };
+  };
+}

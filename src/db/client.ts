@@ -1,0 +1,107 @@
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema.js';
+
+/** One drizzle type for both drivers: stores never know which one runs. */
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; poolSize: number }
+  | { kind: 'pglite'; dir: string | null };
+
+export interface DatabaseHandle {
+  readonly db: Database;
+  readonly kind: DatabaseConfig['kind'];
+  /** Resolves when a trivial query answers within the deadline. */
+  ping(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** Arbitrary but fixed: every instance migrating the same database takes this lock. */
+const MIGRATION_LOCK_ID = 727_001;
+
+/**
+ * Opens the database and applies the committed migrations. Postgres holds an
+ * advisory lock on one reserved connection while migrating, because the
+ * migrator takes none and two instances starting together would otherwise race.
+ */
+export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
+  if (config.kind === 'postgres') return openPostgres(config.url, config.poolSize);
+  return openPglite(config.dir);
+}
+
+async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
+  const { default: postgres } = await import('postgres');
+  const { drizzle } = await import('drizzle-orm/postgres-js');
+  const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connect_timeout: 5,
+    // A server-side deadline: a query that runs away is cancelled by Postgres.
+    connection: { statement_timeout: 15_000, application_name: 'chat-server' },
+  });
+  try {
+    const reserved = await client.reserve();
+    try {
+      await reserved`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+      try {
+        await migrate(drizzle(reserved), { migrationsFolder });
+      } finally {
+        await reserved`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+      }
+    } finally {
+      reserved.release();
+    }
+  } catch (error) {
+    await client.end({ timeout: 1 });
+    throw error;
+  }
+  const db = drizzle(client, { schema }) as unknown as Database;
+  return {
+    db,
+    kind: 'postgres',
+    ping: (timeoutMs = 2000) => withDeadline(db.execute(sql`select 1`), timeoutMs, 'database').then(() => undefined),
+    close: () => client.end({ timeout: 2 }),
+  };
+}
+
+async function openPglite(dir: string | null): Promise<DatabaseHandle> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { drizzle } = await import('drizzle-orm/pglite');
+  const { migrate } = await import('drizzle-orm/pglite/migrator');
+  if (dir) mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir ?? undefined);
+  const db = drizzle(client, { schema });
+  await migrate(db, { migrationsFolder });
+  return {
+    db: db as unknown as Database,
+    kind: 'pglite',
+    ping: (timeoutMs = 2000) => withDeadline(client.query('select 1'), timeoutMs, 'database').then(() => undefined),
+    close: () => client.close(),
+  };
+}
+
+export class DeadlineError extends Error {
+  constructor(readonly service: string, ms: number) {
+    super(`${service} did not answer within ${ms} ms`);
+    this.name = 'DeadlineError';
+  }
+}
+
+/** Races a promise against a timer; the timer never keeps the process alive. */
+export async function withDeadline<T>(work: PromiseLike<T>, ms: number, service: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(service, ms)), ms);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,108 @@
+import { sql } from 'drizzle-orm';
+import {
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  type AnyPgColumn,
+} from 'drizzle-orm/pg-core';
+
+/** Timestamps are kept to the millisecond, the precision the API's DateTime carries. */
+const instant = (name: string) => timestamp(name, { precision: 3, withTimezone: true });
+
+export const users = pgTable(
+  'users',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    username: text('username').notNull(),
+    passwordHash: text('password_hash').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // Usernames are unique regardless of case; the constraint name is how the
+    // store recognises the conflict.
+    uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`),
+  ],
+);
+
+export const rooms = pgTable(
+  'rooms',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: ['GROUP', 'DIRECT'] }).notNull(),
+    visibility: text('visibility', { enum: ['PUBLIC', 'PRIVATE'] }).notNull(),
+    name: text('name'),
+    createdBy: uuid('created_by').references(() => users.id),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    /** The seq of the newest committed message; bumped in the statement that inserts it. */
+    lastSeq: integer('last_seq').notNull().default(0),
+    /** Creation or the newest message, whichever is later: orders `myRooms`. */
+    lastActivityAt: instant('last_activity_at').notNull().defaultNow(),
+    /** For DIRECT rooms, the two user ids in sorted order: one room per pair. */
+    directKey: text('direct_key'),
+  },
+  (t) => [
+    uniqueIndex('rooms_direct_key_key').on(t.directKey),
+    index('rooms_public_name_idx').on(sql`lower(${t.name})`).where(sql`${t.visibility} = 'PUBLIC'`),
+    check('rooms_direct_private', sql`${t.kind} <> 'DIRECT' OR ${t.visibility} = 'PRIVATE'`),
+  ],
+);
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['OWNER', 'MEMBER'] }).notNull(),
+    joinedAt: instant('joined_at').notNull().defaultNow(),
+    lastReadSeq: integer('last_read_seq').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.roomId, t.userId] }),
+    // myRooms and the per-user membership checks go from the user to rooms.
+    index('memberships_user_idx').on(t.userId, t.roomId),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => users.id),
+    body: text('body').notNull(),
+    clientId: text('client_id'),
+    replyToId: uuid('reply_to_id').references((): AnyPgColumn => messages.id),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    editedAt: instant('edited_at'),
+    deletedAt: instant('deleted_at'),
+  },
+  (t) => [
+    // History pages, replay after a cursor and gap fills all read by (room, seq).
+    uniqueIndex('messages_room_seq_key').on(t.roomId, t.seq),
+    // clientId idempotency: NULL client ids never conflict.
+    uniqueIndex('messages_client_id_key').on(t.roomId, t.authorId, t.clientId),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type RoomRow = typeof rooms.$inferSelect;
+export type MembershipRow = typeof memberships.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;
+export type RoomKind = RoomRow['kind'];
+export type RoomVisibility = RoomRow['visibility'];
+export type RoomRole = MembershipRow['role'];

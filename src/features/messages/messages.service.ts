@@ -1,0 +1,144 @@
+import type { Viewer } from '../../auth/viewer.js';
+import type { MessageRow } from '../../db/schema.js';
+import { badInput, forbidden, notFound } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { EventBus } from '../../pubsub/bus.js';
+import { topics } from '../../pubsub/topics.js';
+import { requireCount, requireId, requireLength } from '../../validation.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
+import { decodeCursor, encodeCursor } from './cursors.js';
+import type { MessagesStore } from './messages.store.js';
+import type { LiveMessages, RoomFeeds } from './room-feeds.js';
+
+export interface MessagePage {
+  edges: Array<{ cursor: string; node: MessageRow }>;
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** Message.reactions, grouped by emoji (filled by the reactions feature). */
+export interface ReactionGroup {
+  emoji: string;
+  count: number;
+  userIds: string[];
+}
+
+export interface HistoryArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+export interface SendInput {
+  roomId: string;
+  body: string;
+  clientId?: string | null;
+  replyToId?: string | null;
+}
+
+const MAX_PAGE = 200;
+const DEFAULT_PAGE = 50;
+
+export class MessagesService {
+  constructor(
+    private readonly deps: {
+      store: MessagesStore;
+      rooms: RoomsService;
+      bus: EventBus;
+      feeds: RoomFeeds;
+      logger: Logger;
+    },
+  ) {}
+
+  /**
+   * Stored first, announced after the commit. The announcement is not awaited:
+   * a committed message must never fail or wait because Redis is slow or down;
+   * live feeds fill what pub/sub misses from the database.
+   */
+  async send(viewer: Viewer, input: SendInput): Promise<MessageRow> {
+    requireLength('body', input.body, 1, 4000);
+    if (input.body.trim() === '') throw badInput('body must not be only whitespace', 'body');
+    const clientId = input.clientId ?? null;
+    if (clientId !== null) requireLength('clientId', clientId, 1, 64);
+    const roomId = requireId(input.roomId, 'Room');
+    let replyToId: string | null = null;
+    if (input.replyToId !== null && input.replyToId !== undefined) {
+      // Membership first, so a non-member learns nothing about the message.
+      await this.deps.rooms.requireMembership(viewer, roomId);
+      const original = await this.deps.store.findById(requireId(input.replyToId, 'Message'));
+      if (!original) throw notFound('Message');
+      if (original.roomId !== roomId) throw badInput('replyToId must be a message of the same room', 'replyToId');
+      replyToId = original.id;
+    }
+    // The insert checks membership itself: the common case is one statement.
+    const outcome = await this.deps.store.insert({ roomId, authorId: viewer.userId, body: input.body, clientId, replyToId });
+    if (outcome.kind === 'rejected') {
+      await this.deps.rooms.requireMembership(viewer, roomId); // NOT_FOUND or FORBIDDEN
+      throw forbidden('You are not a member of this room');
+    }
+    if (outcome.kind === 'inserted') {
+      this.deps.bus
+        .publish(topics.room(roomId), { type: 'message', message: outcome.message })
+        .catch((error: Error) => this.deps.logger.warn('could not announce a message; feeds will read it from the database', { error }));
+    }
+    return outcome.message;
+  }
+
+  /** Relay pagination over seq, oldest first within a page. */
+  async history(viewer: Viewer, roomId: string, args: HistoryArgs): Promise<MessagePage> {
+    const { first, last, after, before } = args;
+    if (first != null && last != null) throw badInput('Pass first or last, not both');
+    if (first != null) requireCount('first', first, MAX_PAGE);
+    if (last != null) requireCount('last', last, MAX_PAGE);
+    const { room } = await this.deps.rooms.requireMembership(viewer, roomId);
+    const afterSeq = after != null ? decodeCursor(after, room.id, 'after') : null;
+    const beforeSeq = before != null ? decodeCursor(before, room.id, 'before') : null;
+    const forward = first != null || (last == null && after != null && before == null);
+    const count = first ?? last ?? DEFAULT_PAGE;
+    const bounds = { afterSeq, beforeSeq };
+
+    const rows = await this.deps.store.window(room.id, bounds, count + 1, forward ? 'oldest' : 'newest');
+    const more = rows.length > count;
+    const page = forward ? rows.slice(0, count) : rows.slice(rows.length - count);
+    // Seqs are 1..lastSeq with no gaps (deleted messages stay as tombstones),
+    // so whether anything lies beyond the cursor on the other side is known exactly.
+    const hasBeforeCursor = afterSeq !== null && afterSeq >= 1 && room.lastSeq >= 1;
+    const hasAfterCursor = beforeSeq !== null && beforeSeq <= room.lastSeq;
+    const edges = page.map((node) => ({ cursor: encodeCursor(node.roomId, node.seq), node }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: forward ? more : hasAfterCursor,
+        hasPreviousPage: forward ? hasBeforeCursor : more,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges.at(-1)?.cursor ?? null,
+      },
+    };
+  }
+
+  /**
+   * Live messages of a room, after `after` when given. The subscriber is
+   * registered before membership is checked, so a leave that lands in
+   * between still ends it.
+   */
+  async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<LiveMessages> {
+    const room = await this.deps.rooms.requireRoom(roomId);
+    const afterSeq = after != null ? decodeCursor(after, room.id, 'after') : null;
+    const live = await this.deps.feeds.open(room.id, viewer.userId, afterSeq);
+    try {
+      await this.deps.rooms.requireMembership(viewer, room.id);
+    } catch (error) {
+      live.end();
+      throw error;
+    }
+    return live;
+  }
+
+  findByIds(ids: readonly string[]) {
+    return this.deps.store.findByIds(ids);
+  }
+
+  lastOf(roomIds: readonly string[]) {
+    return this.deps.store.lastOf(roomIds);
+  }
+}

@@ -1,0 +1,137 @@
+import { and, asc, desc, eq, exists, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { memberships, messages, rooms, type MessageRow } from '../../db/schema.js';
+
+export interface NewMessage {
+  roomId: string;
+  authorId: string;
+  body: string;
+  clientId: string | null;
+  replyToId: string | null;
+}
+
+export type InsertOutcome =
+  | { kind: 'inserted'; message: MessageRow }
+  /** The author already sent this clientId in this room: the first message. */
+  | { kind: 'duplicate'; message: MessageRow }
+  /** The room is gone or the author is not a member (any more). */
+  | { kind: 'rejected' };
+
+export class MessagesStore {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * One statement: bump rooms.last_seq and insert the message with it. The
+   * UPDATE takes the room row's lock, so concurrent senders (on any instance)
+   * get consecutive seqs and commit in seq order; a statement that fails (a
+   * clientId conflict) rolls its bump back, so no gap is ever left. The
+   * membership check sits in the same statement, so a member who just left
+   * cannot slip a message in.
+   */
+  async insert(input: NewMessage): Promise<InsertOutcome> {
+    const { roomId, authorId } = input;
+    const bumped = this.db.$with('bumped').as(
+      this.db
+        .update(rooms)
+        .set({ lastSeq: sql`${rooms.lastSeq} + 1`, lastActivityAt: sql`now()` })
+        .where(
+          and(
+            eq(rooms.id, roomId),
+            exists(
+              this.db
+                .select({ one: sql`1` })
+                .from(memberships)
+                .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, authorId))),
+            ),
+          ),
+        )
+        .returning({ seq: rooms.lastSeq }),
+    );
+    try {
+      const [row] = await this.db
+        .with(bumped)
+        .insert(messages)
+        .select((qb) =>
+          // insert ... select wants every column, in table order.
+          qb
+            .select({
+              id: sql`gen_random_uuid()`.as('id'),
+              roomId: sql`${roomId}::uuid`.as('room_id'),
+              seq: bumped.seq,
+              authorId: sql`${authorId}::uuid`.as('author_id'),
+              body: sql`${input.body}::text`.as('body'),
+              clientId: sql`${input.clientId}::text`.as('client_id'),
+              replyToId: sql`${input.replyToId}::uuid`.as('reply_to_id'),
+              createdAt: sql`now()`.as('created_at'),
+              editedAt: sql`null::timestamptz`.as('edited_at'),
+              deletedAt: sql`null::timestamptz`.as('deleted_at'),
+            })
+            .from(bumped),
+        )
+        .returning();
+      return row ? { kind: 'inserted', message: row } : { kind: 'rejected' };
+    } catch (error) {
+      if (input.clientId !== null && isUniqueViolation(error, 'messages_client_id_key')) {
+        const first = await this.findByClientId(roomId, authorId, input.clientId);
+        if (first) return { kind: 'duplicate', message: first };
+      }
+      throw error;
+    }
+  }
+
+  async findByClientId(roomId: string, authorId: string, clientId: string): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.roomId, roomId), eq(messages.authorId, authorId), eq(messages.clientId, clientId)));
+    return row ?? null;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<MessageRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(messages).where(inArray(messages.id, [...ids]));
+  }
+
+  async findById(id: string): Promise<MessageRow | null> {
+    const [row] = await this.findByIds([id]);
+    return row ?? null;
+  }
+
+  /**
+   * A window of a room's history by seq bounds (exclusive), `limit` rows from
+   * the oldest end (forward) or the newest end (backward), returned oldest first.
+   */
+  async window(
+    roomId: string,
+    bounds: { afterSeq: number | null; beforeSeq: number | null },
+    limit: number,
+    from: 'oldest' | 'newest',
+  ): Promise<MessageRow[]> {
+    const conditions: SQL[] = [eq(messages.roomId, roomId)];
+    if (bounds.afterSeq !== null) conditions.push(gt(messages.seq, bounds.afterSeq));
+    if (bounds.beforeSeq !== null) conditions.push(lt(messages.seq, bounds.beforeSeq));
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(and(...conditions))
+      .orderBy(from === 'oldest' ? asc(messages.seq) : desc(messages.seq))
+      .limit(limit);
+    return from === 'oldest' ? rows : rows.reverse();
+  }
+
+  /** Messages after a seq, oldest first: replay and gap filling for live feeds. */
+  after(roomId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
+    return this.window(roomId, { afterSeq, beforeSeq: null }, limit, 'oldest');
+  }
+
+  /** Each room's newest message. */
+  async lastOf(roomIds: readonly string[]): Promise<MessageRow[]> {
+    if (roomIds.length === 0) return [];
+    return this.db
+      .selectDistinctOn([messages.roomId])
+      .from(messages)
+      .where(inArray(messages.roomId, [...roomIds]))
+      .orderBy(messages.roomId, desc(messages.seq));
+  }
+}

@@ -1,0 +1,118 @@
+import type { Viewer } from '../../auth/viewer.js';
+import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js';
+import { withDeadline } from '../../db/client.js';
+import { badInput, forbidden, notFound } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import type { EventBus } from '../../pubsub/bus.js';
+import { topics } from '../../pubsub/topics.js';
+import { codePoints, isId, requireCount, requireId, requireLength } from '../../validation.js';
+import type { UsersService } from '../users/users.service.js';
+import type { RoomsStore } from './rooms.store.js';
+
+export interface RoomsServiceDeps {
+  store: RoomsStore;
+  users: UsersService;
+  bus: EventBus;
+  logger: Logger;
+  /** Told synchronously when a member left, so this instance's subscriptions stop before the mutation returns. */
+  onMemberLeft(roomId: string, userId: string): void;
+}
+
+export class RoomsService {
+  constructor(private readonly deps: RoomsServiceDeps) {}
+
+  private get store() {
+    return this.deps.store;
+  }
+
+  async create(viewer: Viewer, name: string, visibility: RoomVisibility): Promise<RoomRow> {
+    requireLength('name', name, 1, 100);
+    return this.store.createGroup(name, visibility, viewer.userId);
+  }
+
+  /** NOT_FOUND for a room that does not exist, FORBIDDEN for one the viewer is not a member of. */
+  async requireMembership(viewer: Viewer, roomId: string): Promise<{ room: RoomRow; membership: MembershipRow }> {
+    const id = requireId(roomId, 'Room');
+    const [room, membership] = await Promise.all([this.store.findById(id), this.store.membership(id, viewer.userId)]);
+    if (!room) throw notFound('Room');
+    if (!membership) throw forbidden('You are not a member of this room');
+    return { room, membership };
+  }
+
+  async requireRoom(roomId: string): Promise<RoomRow> {
+    const room = await this.store.findById(requireId(roomId, 'Room'));
+    if (!room) throw notFound('Room');
+    return room;
+  }
+
+  /** A room the viewer may see: a member of it, or a PUBLIC one; null otherwise. */
+  async visible(viewer: Viewer, roomId: string): Promise<RoomRow | null> {
+    if (!isId(roomId)) return null;
+    const id = roomId.toLowerCase();
+    const [room, membership] = await Promise.all([this.store.findById(id), this.store.membership(id, viewer.userId)]);
+    return room && (membership || room.visibility === 'PUBLIC') ? room : null;
+  }
+
+  async join(viewer: Viewer, roomId: string): Promise<RoomRow> {
+    const room = await this.requireRoom(roomId);
+    if (await this.store.membership(room.id, viewer.userId)) return room;
+    if (room.visibility !== 'PUBLIC') throw forbidden('This room is private: ask its owner for an invitation');
+    await this.store.addMember(room.id, viewer.userId, 'MEMBER');
+    return room;
+  }
+
+  async leave(viewer: Viewer, roomId: string): Promise<boolean> {
+    const room = await this.requireRoom(roomId);
+    const left = await this.store.removeMember(room.id, viewer.userId);
+    if (!left) throw forbidden('You are not a member of this room');
+    this.deps.onMemberLeft(room.id, viewer.userId);
+    // Other instances stop on this event; awaited (briefly) so that it reaches
+    // Redis before anything the client does next. Should Redis be down, their
+    // feeds notice on their next membership poll instead.
+    await withDeadline(this.deps.bus.publish(topics.room(room.id), { type: 'member-left', userId: viewer.userId }), 1000, 'redis').catch(
+      (error: Error) => this.deps.logger.warn('could not announce a member leaving', { error }),
+    );
+    return true;
+  }
+
+  async openDirect(viewer: Viewer, userId: string): Promise<RoomRow> {
+    const otherId = requireId(userId, 'User');
+    if (otherId === viewer.userId) throw badInput('A direct room needs another user', 'userId');
+    if (!(await this.deps.users.findById(otherId))) throw notFound('User');
+    const { room } = await this.store.getOrCreateDirect(viewer.userId, otherId);
+    return room;
+  }
+
+  async invite(viewer: Viewer, roomId: string, userId: string): Promise<RoomRow> {
+    const { room, membership } = await this.requireMembership(viewer, roomId);
+    if (room.kind !== 'GROUP') throw badInput('Only GROUP rooms take invitations', 'roomId');
+    if (room.visibility === 'PRIVATE' && membership.role !== 'OWNER') {
+      throw forbidden('Only the owner can invite to a private room');
+    }
+    const invitee = await this.deps.users.findById(requireId(userId, 'User'));
+    if (!invitee) throw notFound('User');
+    await this.store.addMember(room.id, invitee.id, 'MEMBER');
+    return room;
+  }
+
+  findByIds(ids: readonly string[]) {
+    return this.store.findByIds(ids);
+  }
+
+  membersOf(roomIds: readonly string[]) {
+    return this.store.membersOf(roomIds);
+  }
+
+  myRooms(viewer: Viewer): Promise<RoomRow[]> {
+    return this.store.roomsOfUser(viewer.userId);
+  }
+
+  async publicRooms(query: string | null | undefined, first: number | null | undefined): Promise<RoomRow[]> {
+    const limit = first ?? 50;
+    requireCount('first', limit, Number.MAX_SAFE_INTEGER);
+    // No name is longer than 100 characters or holds NUL: such a query matches nothing.
+    if (query && (codePoints(query) > 100 || query.includes('\u0000'))) return [];
+    // Large pages are cut rather than refused: the contract sets no limit here.
+    return this.store.publicRooms(query || null, Math.min(limit, 200));
+  }
+}

@@ -1,0 +1,25 @@
+import { requireViewer } from '../../auth/viewer.js';
+import { notFound } from '../../errors.js';
+import type { Resolvers } from '../../generated/graphql.js';
+import { isId } from '../../validation.js';
+
+export const usersResolvers: Resolvers = {
+  Query: {
+    me: async (_, __, { viewer, loaders }) => {
+      const user = await loaders.user.load(requireViewer(viewer).userId);
+      if (!user) throw notFound('User');
+      return user;
+    },
+    user: (_, { id }, { viewer, loaders }) => {
+      requireViewer(viewer);
+      return isId(id) ? loaders.user.load(id.toLowerCase()) : null;
+    },
+  },
+  Mutation: {
+    register: (_, { input }, { services }) => services.users.register(input.username, input.password),
+    login: (_, { input }, { services }) => services.users.login(input.username, input.password),
+  },
+  User: {
+    online: (user, _, { loaders }) => loaders.online.load(user.id),
+  },
+};

@@ -1,0 +1,33 @@
+import { eq, inArray, sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { users, type UserRow } from '../../db/schema.js';
+
+export class UsersStore {
+  constructor(private readonly db: Database) {}
+
+  /** null when the username is taken (in any letter case). */
+  async insert(username: string, passwordHash: string): Promise<UserRow | null> {
+    try {
+      const [row] = await this.db.insert(users).values({ username, passwordHash }).returning();
+      return row!;
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_username_lower_key')) return null;
+      throw error;
+    }
+  }
+
+  async findByUsername(username: string): Promise<UserRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(eq(sql`lower(${users.username})`, username.toLowerCase()))
+      .limit(1);
+    return row ?? null;
+  }
+
+  async findByIds(ids: readonly string[]): Promise<UserRow[]> {
+    if (ids.length === 0) return [];
+    return this.db.select().from(users).where(inArray(users.id, [...ids]));
+  }
+}

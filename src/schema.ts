@@ -1,0 +1,43 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
+import { createSchema } from 'graphql-yoga';
+import { messagesResolvers } from './features/messages/messages.resolvers.js';
+import { roomsResolvers } from './features/rooms/rooms.resolvers.js';
+import { usersResolvers } from './features/users/users.resolvers.js';
+import type { Context } from './context.js';
+
+const schemaDir = fileURLToPath(new URL('../schema/', import.meta.url));
+
+/** The SDL files, base first; the served schema is exactly these. */
+export function loadTypeDefs(): string[] {
+  const files = readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort();
+  return ['base.graphql', ...files.filter((f) => f !== 'base.graphql')].map((f) => readFileSync(schemaDir + f, 'utf8'));
+}
+
+/** ISO-8601 in UTC with milliseconds, e.g. 2026-11-22T23:07:23.123Z. */
+const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  serialize(value) {
+    const date = value instanceof Date ? value : new Date(value as string);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime cannot represent an invalid date');
+    return date.toISOString();
+  },
+  parseValue(value) {
+    const date = typeof value === 'string' ? new Date(value) : null;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+  parseLiteral(ast) {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : null;
+    if (!date || Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+});
+
+export function buildSchema() {
+  return createSchema<Context>({
+    typeDefs: loadTypeDefs(),
+    resolvers: [{ DateTime }, usersResolvers, roomsResolvers, messagesResolvers] as never,
+  });
+}
