@@ -25,7 +25,7 @@ const MIGRATION_LOCK_ID = 727_001;
 
 /**
  * Opens the database and applies the committed migrations. Postgres holds an
- * advisory lock on one reserved connection while migrating, because the
+ * advisory lock on a dedicated connection while migrating, because the
  * migrator takes none and two instances starting together would otherwise race.
  */
 export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
@@ -37,6 +37,19 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  // Migrate on a dedicated single-connection client: the advisory lock is a
+  // session lock, so lock, migrations and unlock must share one connection.
+  const migrator = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    await migrator`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+    try {
+      await migrate(drizzle(migrator), { migrationsFolder });
+    } finally {
+      await migrator`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+    }
+  } finally {
+    await migrator.end({ timeout: 2 });
+  }
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
@@ -44,22 +57,6 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
     // A server-side deadline: a query that runs away is cancelled by Postgres.
     connection: { statement_timeout: 15_000, application_name: 'chat-server' },
   });
-  try {
-    const reserved = await client.reserve();
-    try {
-      await reserved`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
-      try {
-        await migrate(drizzle(reserved), { migrationsFolder });
-      } finally {
-        await reserved`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
-      }
-    } finally {
-      reserved.release();
-    }
-  } catch (error) {
-    await client.end({ timeout: 1 });
-    throw error;
-  }
   const db = drizzle(client, { schema }) as unknown as Database;
   return {
     db,

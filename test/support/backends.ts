@@ -1,0 +1,125 @@
+import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
+import { Redis } from 'ioredis';
+import { createApp, type App } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
+import { createMemoryBus, type EventBus } from '../../src/pubsub/bus.js';
+
+/**
+ * Where a suite runs. `embedded` always (PGlite in memory, in-process
+ * pub/sub); `services` when TEST_DATABASE_URL and TEST_REDIS_URL are set
+ * (real Postgres and Redis). A set but unreachable service fails the suite:
+ * it is never skipped.
+ */
+export interface Backend {
+  readonly name: 'embedded' | 'services';
+  /** Two apps from one Backend are two instances of one deployment. */
+  startApp(overrides?: Partial<Config>): Promise<App>;
+  /**
+   * An instance that shares the database but announces nothing to the
+   * others (its own in-process bus): what they receive from it, they read
+   * from the database.
+   */
+  startIsolatedApp(overrides?: Partial<Config>): Promise<App>;
+  readonly config: Config;
+  /** Stops every app it started and drops what it created. */
+  dispose(): Promise<void>;
+}
+
+export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
+
+export function backendNames(): Array<Backend['name']> {
+  const { TEST_DATABASE_URL, TEST_REDIS_URL } = process.env;
+  if (Boolean(TEST_DATABASE_URL) !== Boolean(TEST_REDIS_URL)) {
+    throw new Error('Set both TEST_DATABASE_URL and TEST_REDIS_URL, or neither');
+  }
+  return TEST_DATABASE_URL ? ['embedded', 'services'] : ['embedded'];
+}
+
+function baseConfig(database: Config['database'], redis: Config['redis'], redisPrefix: string): Config {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    database,
+    redis,
+    redisPrefix,
+    jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
+    logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent',
+    feedPollMs: 300,
+  };
+}
+
+export async function createBackend(name: Backend['name']): Promise<Backend> {
+  return name === 'embedded' ? createEmbeddedBackend() : createServicesBackend();
+}
+
+async function createEmbeddedBackend(): Promise<Backend> {
+  const database = await openDatabase({ kind: 'pglite', dir: null });
+  const bus = createMemoryBus();
+  const config = baseConfig({ kind: 'pglite', dir: null }, null, 'chat:');
+  const apps: App[] = [];
+  const start = async (shared: { database: DatabaseHandle; bus?: EventBus }, overrides: Partial<Config>) => {
+    const app = createApp({ ...config, ...overrides }, { shared });
+    await app.start();
+    apps.push(app);
+    return app;
+  };
+  return {
+    name: 'embedded',
+    config,
+    startApp: (overrides = {}) => start({ database, bus }, overrides),
+    startIsolatedApp: (overrides = {}) => start({ database, bus: createMemoryBus() }, overrides),
+    async dispose() {
+      await Promise.allSettled(apps.map((app) => app.stop()));
+      await database.close();
+    },
+  };
+}
+
+async function createServicesBackend(): Promise<Backend> {
+  const adminUrl = process.env.TEST_DATABASE_URL!;
+  const redisUrl = process.env.TEST_REDIS_URL!;
+  const suffix = randomBytes(6).toString('hex');
+  const dbName = `chat_test_${suffix}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  try {
+    await admin.unsafe(`create database ${dbName}`);
+  } catch (error) {
+    await admin.end({ timeout: 1 });
+    throw new Error(`TEST_DATABASE_URL is set but Postgres is not usable: ${(error as Error).message}`);
+  }
+  const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (error) {
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
+    await admin.end({ timeout: 1 });
+    throw new Error(`TEST_REDIS_URL is set but Redis is not reachable: ${(error as Error).message}`);
+  } finally {
+    probe.disconnect();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${dbName}`;
+  const config = baseConfig({ kind: 'postgres', url: url.toString(), poolSize: 10 }, { url: redisUrl }, `test:${suffix}:`);
+  const apps: App[] = [];
+  const start = async (overrides: Partial<Config>) => {
+    const app = createApp({ ...config, ...overrides });
+    await app.start();
+    apps.push(app);
+    return app;
+  };
+  return {
+    name: 'services',
+    config,
+    startApp: (overrides = {}) => start(overrides),
+    // A prefix of its own: its announcements reach no other instance.
+    startIsolatedApp: (overrides = {}) => start({ redisPrefix: `test:${suffix}:isolated:`, ...overrides }),
+    async dispose() {
+      await Promise.allSettled(apps.map((app) => app.stop()));
+      await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
+      await admin.end({ timeout: 2 });
+    },
+  };
+}
