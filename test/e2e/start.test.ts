@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import { Subscription, gqlOk, wsClient } from '../support/client.js';
+import { PASSWORD, seeder } from '../support/seed.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
+const main = join(root, 'src/main.ts');
+
+interface Started {
+  child: ChildProcess;
+  app: App;
+  exited: Promise<number | null>;
+  stderr: () => string;
+}
+
+/**
+ * `npm start` as a fresh clone runs it: no DATABASE_URL, REDIS_URL or
+ * JWT_SECRET, so PGlite on disk under .data/, in-process pub/sub and a
+ * generated secret. Run in a temporary directory so .data/ is its own.
+ */
+function startServer(cwd: string, env: Record<string, string> = {}): Promise<Started> {
+  const clean = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PGLITE_DIR', 'PORT'].includes(k)),
+  );
+  const child = spawn(process.execPath, [tsxCli, main], {
+    cwd,
+    env: { ...clean, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
+    child.stdout!.on('data', (d) => {
+      stdout += d;
+      const match = /ready at (http:\/\/\S+)\/graphql/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        const url = match[1]!;
+        const app = { url, port: Number(new URL(url).port) } as unknown as App;
+        resolve({ child, app, exited, stderr: () => stderr });
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code} before it was ready: ${stderr}`));
+    });
+  });
+}
+
+describe('npm start on embedded defaults (a spawned process)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-start-'));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of children) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  let token = '';
+  let username = '';
+  let roomId = '';
+
+  it('serves a register -> createRoom -> subscribe -> sendMessage round trip', async () => {
+    const server = await startServer(dir);
+    children.push(server.child);
+    expect(server.stderr()).toContain('generated development secret');
+    const seed = seeder(server.app);
+    const alice = await seed.user('alice');
+    const room = await seed.room(alice);
+    token = alice.token;
+    username = alice.username;
+    roomId = room.id;
+    const client = wsClient(server.app, alice.token);
+    const live = new Subscription(client, 'subscription($r: ID!) { messageAdded(roomId: $r) { seq body author { username } } }', { r: room.id });
+    await new Promise((r) => setTimeout(r, 300));
+    await seed.send(alice, room, 'hello from a fresh clone');
+    await live.next(1);
+    expect(live.values[0].messageAdded).toEqual({ seq: 1, body: 'hello from a fresh clone', author: { username: alice.username } });
+
+    // SIGTERM: open sockets are closed with 1001 so clients reconnect elsewhere; the process exits 0.
+    let closeCode = 0;
+    const watcher = wsClient(server.app, alice.token, { onClose: (code) => (closeCode = code) });
+    const open = new Subscription(watcher, 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', { r: room.id });
+    await new Promise((r) => setTimeout(r, 300));
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    await open.until(() => closeCode !== 0, 5000, 'the socket to close');
+    expect(closeCode).toBe(1001);
+    await client.dispose();
+  });
+
+  it('keeps its data and its generated secret across a restart', async () => {
+    const server = await startServer(dir);
+    children.push(server.child);
+    // The token issued before the restart is still valid: the secret was persisted.
+    const me = await gqlOk(server.app, '{ me { username } }', {}, token);
+    expect(me.me.username).toBe(username);
+    const login = await gqlOk(server.app, 'mutation($i: CredentialsInput!) { login(input: $i) { user { username } } }', { i: { username, password: PASSWORD } });
+    expect(login.login.user.username).toBe(username);
+    const history = await gqlOk(server.app, 'query($r: ID!) { messages(roomId: $r) { edges { node { body } } } }', { r: roomId }, token);
+    expect(history.messages.edges).toEqual([{ node: { body: 'hello from a fresh clone' } }]);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('refuses to start with a list of every configuration problem', async () => {
+    const child = spawn(process.execPath, [tsxCli, main], {
+      cwd: dir,
+      env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/none', JWT_SECRET: '', JWT_TTL: 'soon', PORT: '99999' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.push(child);
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toContain('JWT_SECRET is required');
+    expect(stderr).toContain('JWT_TTL');
+    expect(stderr).toContain('PORT');
+  });
+});
