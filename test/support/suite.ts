@@ -4,6 +4,8 @@ import { backendNames, createBackend, type Backend } from './backends.js';
 import { seeder } from './seed.js';
 
 export interface Suite {
+  /** Known when tests are defined (the backend itself only once beforeAll ran). */
+  name: Backend['name'];
   backend: Backend;
   /** Two instances of one deployment (shared database and pub/sub). */
   a: App;
@@ -19,7 +21,7 @@ export interface Suite {
 export function forEachBackend(title: string, body: (suite: Suite) => void): void {
   for (const name of backendNames()) {
     describe(`${title} [${name}]`, () => {
-      const suite = {} as Suite;
+      const suite = { name } as Suite;
       beforeAll(async () => {
         suite.backend = await createBackend(name);
         [suite.a, suite.b] = await Promise.all([suite.backend.startApp(), suite.backend.startApp()]);

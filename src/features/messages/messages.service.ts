@@ -99,7 +99,8 @@ export class MessagesService {
 
     const rows = await this.deps.store.window(room.id, bounds, count + 1, forward ? 'oldest' : 'newest');
     const more = rows.length > count;
-    const page = forward ? rows.slice(0, count) : rows.slice(rows.length - count);
+    // One row beyond the page was read to learn whether there is more: drop it from the far end.
+    const page = more ? (forward ? rows.slice(0, count) : rows.slice(1)) : rows;
     // Seqs are 1..lastSeq with no gaps (deleted messages stay as tombstones),
     // so whether anything lies beyond the cursor on the other side is known exactly.
     const hasBeforeCursor = afterSeq !== null && afterSeq >= 1 && room.lastSeq >= 1;
