@@ -1,6 +1,7 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js';
 import { withDeadline } from '../../db/client.js';
+import { isForeignKeyViolation } from '../../db/errors.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { EventBus } from '../../pubsub/bus.js';
@@ -57,7 +58,7 @@ export class RoomsService {
     const room = await this.requireRoom(roomId);
     if (await this.store.membership(room.id, viewer.userId)) return room;
     if (room.visibility !== 'PUBLIC') throw forbidden('This room is private: ask its owner for an invitation');
-    await this.store.addMember(room.id, viewer.userId, 'MEMBER');
+    if ((await this.store.addMember(room.id, viewer.userId, 'MEMBER')) === 'missing') throw notFound('Room');
     return room;
   }
 
@@ -79,8 +80,13 @@ export class RoomsService {
     const otherId = requireId(userId, 'User');
     if (otherId === viewer.userId) throw badInput('A direct room needs another user', 'userId');
     if (!(await this.deps.users.findById(otherId))) throw notFound('User');
-    const { room } = await this.store.getOrCreateDirect(viewer.userId, otherId);
-    return room;
+    try {
+      const { room } = await this.store.getOrCreateDirect(viewer.userId, otherId);
+      return room;
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw notFound('User');
+      throw error;
+    }
   }
 
   async invite(viewer: Viewer, roomId: string, userId: string): Promise<RoomRow> {
@@ -91,7 +97,7 @@ export class RoomsService {
     }
     const invitee = await this.deps.users.findById(requireId(userId, 'User'));
     if (!invitee) throw notFound('User');
-    await this.store.addMember(room.id, invitee.id, 'MEMBER');
+    if ((await this.store.addMember(room.id, invitee.id, 'MEMBER')) === 'missing') throw notFound('Room');
     return room;
   }
 

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, ilike, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { isForeignKeyViolation } from '../../db/errors.js';
 import { memberships, rooms, type MembershipRow, type RoomRole, type RoomRow, type RoomVisibility } from '../../db/schema.js';
 
 export class RoomsStore {
@@ -55,10 +56,15 @@ export class RoomsStore {
     return row ?? null;
   }
 
-  /** True when the user was not a member before. */
-  async addMember(roomId: string, userId: string, role: RoomRole): Promise<boolean> {
-    const rows = await this.db.insert(memberships).values({ roomId, userId, role }).onConflictDoNothing().returning();
-    return rows.length > 0;
+  /** 'added', 'already' a member, or 'missing' when the room or user is gone (a foreign key says so). */
+  async addMember(roomId: string, userId: string, role: RoomRole): Promise<'added' | 'already' | 'missing'> {
+    try {
+      const rows = await this.db.insert(memberships).values({ roomId, userId, role }).onConflictDoNothing().returning();
+      return rows.length > 0 ? 'added' : 'already';
+    } catch (error) {
+      if (isForeignKeyViolation(error)) return 'missing';
+      throw error;
+    }
   }
 
   /** True when the user was a member. */
