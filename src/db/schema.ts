@@ -1,6 +1,7 @@
-import { sql } from 'drizzle-orm';
+import { getTableColumns, sql } from 'drizzle-orm';
 import {
   check,
+  customType,
   index,
   integer,
   pgTable,
@@ -11,6 +12,9 @@ import {
   uuid,
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+
+/** Postgres' full-text document type; only ever written by a generated column. */
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /** Timestamps are kept to the millisecond, the precision the API's DateTime carries. */
 const instant = (name: string) => timestamp(name, { precision: 3, withTimezone: true });
@@ -90,19 +94,41 @@ export const messages = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     editedAt: instant('edited_at'),
     deletedAt: instant('deleted_at'),
+    /** Kept by Postgres from the body (English stemming); a tombstone's empty body finds nothing. */
+    search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('english', body)`),
   },
   (t) => [
     // History pages, replay after a cursor and gap fills all read by (room, seq).
     uniqueIndex('messages_room_seq_key').on(t.roomId, t.seq),
     // clientId idempotency: NULL client ids never conflict.
     uniqueIndex('messages_client_id_key').on(t.roomId, t.authorId, t.clientId),
+    index('messages_search_idx').using('gin', t.search),
   ],
+);
+
+export const reactions = pgTable(
+  'reactions',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    emoji: text('emoji').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.messageId, t.userId, t.emoji] })],
 );
 
 export type UserRow = typeof users.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type MembershipRow = typeof memberships.$inferSelect;
-export type MessageRow = typeof messages.$inferSelect;
+/** Every message column but the search document, which no reader needs. */
+const { search: _search, ...messageColumnsWithoutSearch } = getTableColumns(messages);
+export const messageColumns = messageColumnsWithoutSearch;
+export type MessageRow = Omit<typeof messages.$inferSelect, 'search'>;
+export type ReactionRow = typeof reactions.$inferSelect;
 export type RoomKind = RoomRow['kind'];
 export type RoomVisibility = RoomRow['visibility'];
 export type RoomRole = MembershipRow['role'];

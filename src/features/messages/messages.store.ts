@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, exists, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { memberships, messages, rooms, type MessageRow } from '../../db/schema.js';
+import { memberships, messageColumns, messages, rooms, type MessageRow } from '../../db/schema.js';
 
 export interface NewMessage {
   roomId: string;
@@ -53,7 +53,9 @@ export class MessagesStore {
         .with(bumped)
         .insert(messages)
         .select((qb) =>
-          // insert ... select wants every column, in table order.
+          // insert ... select lists the insertable columns in table order (the
+          // generated search column is left out); passed as SQL because
+          // drizzle's key check would count the generated column too.
           qb
             .select({
               id: sql`gen_random_uuid()`.as('id'),
@@ -67,9 +69,10 @@ export class MessagesStore {
               editedAt: sql`null::timestamptz`.as('edited_at'),
               deletedAt: sql`null::timestamptz`.as('deleted_at'),
             })
-            .from(bumped),
+            .from(bumped)
+            .getSQL(),
         )
-        .returning();
+        .returning(messageColumns);
       return row ? { kind: 'inserted', message: row } : { kind: 'rejected' };
     } catch (error) {
       if (input.clientId !== null && isUniqueViolation(error, 'messages_client_id_key')) {
@@ -82,7 +85,7 @@ export class MessagesStore {
 
   async findByClientId(roomId: string, authorId: string, clientId: string): Promise<MessageRow | null> {
     const [row] = await this.db
-      .select()
+      .select(messageColumns)
       .from(messages)
       .where(and(eq(messages.roomId, roomId), eq(messages.authorId, authorId), eq(messages.clientId, clientId)));
     return row ?? null;
@@ -90,7 +93,7 @@ export class MessagesStore {
 
   async findByIds(ids: readonly string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(messages).where(inArray(messages.id, [...ids]));
+    return this.db.select(messageColumns).from(messages).where(inArray(messages.id, [...ids]));
   }
 
   async findById(id: string): Promise<MessageRow | null> {
@@ -112,7 +115,7 @@ export class MessagesStore {
     if (bounds.afterSeq !== null) conditions.push(gt(messages.seq, bounds.afterSeq));
     if (bounds.beforeSeq !== null) conditions.push(lt(messages.seq, bounds.beforeSeq));
     const rows = await this.db
-      .select()
+      .select(messageColumns)
       .from(messages)
       .where(and(...conditions))
       .orderBy(from === 'oldest' ? asc(messages.seq) : desc(messages.seq))
@@ -129,7 +132,7 @@ export class MessagesStore {
   async lastOf(roomIds: readonly string[]): Promise<MessageRow[]> {
     if (roomIds.length === 0) return [];
     return this.db
-      .selectDistinctOn([messages.roomId])
+      .selectDistinctOn([messages.roomId], messageColumns)
       .from(messages)
       .where(inArray(messages.roomId, [...roomIds]))
       .orderBy(messages.roomId, desc(messages.seq));
