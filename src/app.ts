@@ -13,6 +13,8 @@ import { createContextFactory, type Context, type Services } from './context.js'
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { isUnavailableError } from './db/errors.js';
 import { serviceUnavailable } from './errors.js';
+import { EventsPublisher } from './features/events/events.publisher.js';
+import { EventsService } from './features/events/events.service.js';
 import { MessagesService } from './features/messages/messages.service.js';
 import { MessagesStore } from './features/messages/messages.store.js';
 import { RoomFeeds } from './features/messages/room-feeds.js';
@@ -99,16 +101,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         existingMemberships: (roomIds, userIds) => roomsStore.existingMemberships(roomIds, userIds),
       },
     });
+    const publish = new EventsPublisher(bus, logger);
     const users = new UsersService(new UsersStore(database.db), tokens, presence);
     const rooms = new RoomsService({
       store: roomsStore,
       users,
-      bus,
-      logger,
+      publish,
       onMemberLeft: (roomId, userId) => feeds.memberLeft(roomId, userId),
     });
-    const messages = new MessagesService({ store: messagesStore, rooms, bus, feeds, logger });
-    const services: Services = { users, rooms, messages, tokens };
+    const messages = new MessagesService({ store: messagesStore, rooms, publish, feeds });
+    const events = new EventsService({ rooms, feeds, bus, logger });
+    const services: Services = { users, rooms, messages, events, tokens };
 
     const yoga = createYoga<object, Context>({
       schema: buildSchema() as never,

@@ -3,6 +3,7 @@ import type { TokenIssuer } from './auth/tokens.js';
 import { bearerToken } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
 import type { MembershipRow, MessageRow, RoomRow, UserRow } from './db/schema.js';
+import type { EventsService } from './features/events/events.service.js';
 import type { MessagesService } from './features/messages/messages.service.js';
 import type { RoomsService } from './features/rooms/rooms.service.js';
 import type { UsersService } from './features/users/users.service.js';
@@ -11,6 +12,7 @@ export interface Services {
   users: UsersService;
   rooms: RoomsService;
   messages: MessagesService;
+  events: EventsService;
   tokens: TokenIssuer;
 }
 

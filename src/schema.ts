@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { createSchema } from 'graphql-yoga';
+import { eventsResolvers } from './features/events/events.resolvers.js';
 import { messagesResolvers } from './features/messages/messages.resolvers.js';
 import { roomsResolvers } from './features/rooms/rooms.resolvers.js';
 import { usersResolvers } from './features/users/users.resolvers.js';
@@ -38,6 +39,6 @@ const DateTime = new GraphQLScalarType({
 export function buildSchema() {
   return createSchema<Context>({
     typeDefs: loadTypeDefs(),
-    resolvers: [{ DateTime }, usersResolvers, roomsResolvers, messagesResolvers] as never,
+    resolvers: [{ DateTime }, usersResolvers, roomsResolvers, messagesResolvers, eventsResolvers] as never,
   });
 }

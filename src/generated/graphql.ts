@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { UserRow, RoomRow, MembershipRow, MessageRow } from '../db/schema.js';
 import type { AuthResult } from '../features/users/users.service.js';
 import type { MessagePage, ReactionGroup } from '../features/messages/messages.service.js';
+import type { MessageChangedEvent, MemberChangedEvent, TypingChangedEvent, ReadReceiptEvent, NewMessageEvent, RoomAddedEvent, RoomRemovedEvent } from '../features/events/events.types.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -36,6 +37,19 @@ export type CredentialsInput = {
   username: Scalars['String']['input'];
 };
 
+export type MemberChange =
+  | 'JOINED'
+  | 'LEFT'
+  | 'OFFLINE'
+  | 'ONLINE';
+
+export type MemberChanged = {
+  __typename?: 'MemberChanged';
+  change: MemberChange;
+  roomId: Scalars['ID']['output'];
+  user: User;
+};
+
 export type Message = {
   __typename?: 'Message';
   author: User;
@@ -54,6 +68,17 @@ export type Message = {
   roomId: Scalars['ID']['output'];
   /** Position in the room: 1, 2, 3, ... with no gaps, in commit order. */
   seq: Scalars['Int']['output'];
+};
+
+export type MessageChange =
+  | 'DELETED'
+  | 'EDITED'
+  | 'REACTIONS';
+
+export type MessageChanged = {
+  __typename?: 'MessageChanged';
+  change: MessageChange;
+  message: Message;
 };
 
 export type MessageConnection = {
@@ -137,6 +162,12 @@ export type MutationSendMessageArgs = {
   input: SendMessageInput;
 };
 
+/** A message in any room of the viewer's, including their own. */
+export type NewMessage = {
+  __typename?: 'NewMessage';
+  message: Message;
+};
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
@@ -198,6 +229,13 @@ export type Reaction = {
   users: Array<User>;
 };
 
+export type ReadReceipt = {
+  __typename?: 'ReadReceipt';
+  roomId: Scalars['ID']['output'];
+  seq: Scalars['Int']['output'];
+  user: User;
+};
+
 export type Room = {
   __typename?: 'Room';
   createdAt: Scalars['DateTime']['output'];
@@ -215,6 +253,14 @@ export type Room = {
   visibility: RoomVisibility;
 };
 
+/** The viewer created, joined or was invited to a room, or a DIRECT room with the viewer was opened by either of its two users. */
+export type RoomAdded = {
+  __typename?: 'RoomAdded';
+  room: Room;
+};
+
+export type RoomEvent = MemberChanged | MessageChanged | ReadReceipt | TypingChanged;
+
 export type RoomKind =
   | 'DIRECT'
   | 'GROUP';
@@ -225,6 +271,12 @@ export type RoomMember = {
   lastReadSeq: Scalars['Int']['output'];
   role: RoomRole;
   user: User;
+};
+
+/** The viewer left a room. */
+export type RoomRemoved = {
+  __typename?: 'RoomRemoved';
+  roomId: Scalars['ID']['output'];
 };
 
 export type RoomRole =
@@ -251,12 +303,28 @@ export type Subscription = {
    * live ones follow: no gap, no duplicate, across server instances.
    */
   messageAdded: Message;
+  /** The viewer's events across all rooms: new messages in any of them, rooms joined or left. */
+  myEvents: UserEvent;
+  /** Everything else that happens in a room the viewer is a member of. */
+  roomEvents: RoomEvent;
 };
 
 
 export type SubscriptionMessageAddedArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   roomId: Scalars['ID']['input'];
+};
+
+
+export type SubscriptionRoomEventsArgs = {
+  roomId: Scalars['ID']['input'];
+};
+
+export type TypingChanged = {
+  __typename?: 'TypingChanged';
+  roomId: Scalars['ID']['output'];
+  typing: Scalars['Boolean']['output'];
+  user: User;
 };
 
 export type User = {
@@ -266,6 +334,8 @@ export type User = {
   online: Scalars['Boolean']['output'];
   username: Scalars['String']['output'];
 };
+
+export type UserEvent = NewMessage | RoomAdded | RoomRemoved;
 
 
 
@@ -336,6 +406,20 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 
 
+/** Mapping of union types */
+export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
+  RoomEvent:
+    | ( MemberChangedEvent )
+    | ( MessageChangedEvent )
+    | ( ReadReceiptEvent )
+    | ( TypingChangedEvent )
+  ;
+  UserEvent:
+    | ( NewMessageEvent )
+    | ( RoomAddedEvent )
+    | ( RoomRemovedEvent )
+  ;
+};
 
 
 /** Mapping between all available schema types and the resolvers types */
@@ -347,22 +431,33 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  MemberChange: MemberChange;
+  MemberChanged: ResolverTypeWrapper<MemberChangedEvent>;
   Message: ResolverTypeWrapper<MessageRow>;
+  MessageChange: MessageChange;
+  MessageChanged: ResolverTypeWrapper<MessageChangedEvent>;
   MessageConnection: ResolverTypeWrapper<MessagePage>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  NewMessage: ResolverTypeWrapper<NewMessageEvent>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reaction: ResolverTypeWrapper<ReactionGroup>;
+  ReadReceipt: ResolverTypeWrapper<ReadReceiptEvent>;
   Room: ResolverTypeWrapper<RoomRow>;
+  RoomAdded: ResolverTypeWrapper<RoomAddedEvent>;
+  RoomEvent: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['RoomEvent']>;
   RoomKind: RoomKind;
   RoomMember: ResolverTypeWrapper<MembershipRow>;
+  RoomRemoved: ResolverTypeWrapper<RoomRemovedEvent>;
   RoomRole: RoomRole;
   RoomVisibility: RoomVisibility;
   SendMessageInput: SendMessageInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TypingChanged: ResolverTypeWrapper<TypingChangedEvent>;
   User: ResolverTypeWrapper<UserRow>;
+  UserEvent: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['UserEvent']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -374,19 +469,28 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
+  MemberChanged: MemberChangedEvent;
   Message: MessageRow;
+  MessageChanged: MessageChangedEvent;
   MessageConnection: MessagePage;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
   Mutation: Record<PropertyKey, never>;
+  NewMessage: NewMessageEvent;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Reaction: ReactionGroup;
+  ReadReceipt: ReadReceiptEvent;
   Room: RoomRow;
+  RoomAdded: RoomAddedEvent;
+  RoomEvent: ResolversUnionTypes<ResolversParentTypes>['RoomEvent'];
   RoomMember: MembershipRow;
+  RoomRemoved: RoomRemovedEvent;
   SendMessageInput: SendMessageInput;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  TypingChanged: TypingChangedEvent;
   User: UserRow;
+  UserEvent: ResolversUnionTypes<ResolversParentTypes>['UserEvent'];
 };
 
 export type AuthPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
@@ -397,6 +501,13 @@ export type AuthPayloadResolvers<ContextType = Context, ParentType extends Resol
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type MemberChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MemberChanged'] = ResolversParentTypes['MemberChanged']> = {
+  change?: Resolver<ResolversTypes['MemberChange'], ParentType, ContextType>;
+  roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
 
 export type MessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
@@ -412,6 +523,12 @@ export type MessageResolvers<ContextType = Context, ParentType extends Resolvers
   room?: Resolver<ResolversTypes['Room'], ParentType, ContextType>;
   roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type MessageChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MessageChanged'] = ResolversParentTypes['MessageChanged']> = {
+  change?: Resolver<ResolversTypes['MessageChange'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type MessageConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MessageConnection'] = ResolversParentTypes['MessageConnection']> = {
@@ -433,6 +550,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   openDirectRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationOpenDirectRoomArgs, 'userId'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+};
+
+export type NewMessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NewMessage'] = ResolversParentTypes['NewMessage']> = {
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -457,6 +579,13 @@ export type ReactionResolvers<ContextType = Context, ParentType extends Resolver
   users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
 };
 
+export type ReadReceiptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReadReceipt'] = ResolversParentTypes['ReadReceipt']> = {
+  roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type RoomResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Room'] = ResolversParentTypes['Room']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -469,6 +598,15 @@ export type RoomResolvers<ContextType = Context, ParentType extends ResolversPar
   visibility?: Resolver<ResolversTypes['RoomVisibility'], ParentType, ContextType>;
 };
 
+export type RoomAddedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomAdded'] = ResolversParentTypes['RoomAdded']> = {
+  room?: Resolver<ResolversTypes['Room'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RoomEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomEvent'] = ResolversParentTypes['RoomEvent']> = {
+  __resolveType: TypeResolveFn<'MemberChanged' | 'MessageChanged' | 'ReadReceipt' | 'TypingChanged', ParentType, ContextType>;
+};
+
 export type RoomMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomMember'] = ResolversParentTypes['RoomMember']> = {
   joinedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   lastReadSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -476,8 +614,22 @@ export type RoomMemberResolvers<ContextType = Context, ParentType extends Resolv
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
+export type RoomRemovedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomRemoved'] = ResolversParentTypes['RoomRemoved']> = {
+  roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   messageAdded?: SubscriptionResolver<ResolversTypes['Message'], "messageAdded", ParentType, ContextType, RequireFields<SubscriptionMessageAddedArgs, 'roomId'>>;
+  myEvents?: SubscriptionResolver<ResolversTypes['UserEvent'], "myEvents", ParentType, ContextType>;
+  roomEvents?: SubscriptionResolver<ResolversTypes['RoomEvent'], "roomEvents", ParentType, ContextType, RequireFields<SubscriptionRoomEventsArgs, 'roomId'>>;
+};
+
+export type TypingChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TypingChanged'] = ResolversParentTypes['TypingChanged']> = {
+  roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  typing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
@@ -486,19 +638,32 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type UserEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserEvent'] = ResolversParentTypes['UserEvent']> = {
+  __resolveType: TypeResolveFn<'NewMessage' | 'RoomAdded' | 'RoomRemoved', ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  MemberChanged?: MemberChangedResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
+  MessageChanged?: MessageChangedResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  NewMessage?: NewMessageResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Reaction?: ReactionResolvers<ContextType>;
+  ReadReceipt?: ReadReceiptResolvers<ContextType>;
   Room?: RoomResolvers<ContextType>;
+  RoomAdded?: RoomAddedResolvers<ContextType>;
+  RoomEvent?: RoomEventResolvers<ContextType>;
   RoomMember?: RoomMemberResolvers<ContextType>;
+  RoomRemoved?: RoomRemovedResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TypingChanged?: TypingChangedResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
+  UserEvent?: UserEventResolvers<ContextType>;
 };
 

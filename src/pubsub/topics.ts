@@ -10,14 +10,30 @@ export interface Topic<T> {
   parse(raw: unknown): T | null;
 }
 
-/** Everything a room's live feed needs to hear, on one channel per room so order is kept. */
+export type MemberChange = 'JOINED' | 'LEFT' | 'ONLINE' | 'OFFLINE';
+export type MessageChange = 'EDITED' | 'DELETED' | 'REACTIONS';
+
+/** Everything that happens in a room, on one channel per room so order is kept. */
 export type RoomEvent =
   | { type: 'message'; message: MessageRow }
-  | { type: 'member-left'; userId: string };
+  | { type: 'message-changed'; change: MessageChange; message: MessageRow }
+  | { type: 'member'; change: MemberChange; userId: string }
+  | { type: 'typing'; userId: string; typing: boolean }
+  | { type: 'read'; userId: string; seq: number };
+
+/** What concerns one user across rooms (myEvents). */
+export type UserEvent =
+  /** afterSeq: the room's newest seq when the user was added; their NewMessage stream starts after it. */
+  | { type: 'room-added'; roomId: string; afterSeq: number }
+  | { type: 'room-removed'; roomId: string };
 
 export const topics = {
   room: (roomId: string): Topic<RoomEvent> => ({ name: `room:${roomId}`, parse: parseRoomEvent }),
+  user: (userId: string): Topic<UserEvent> => ({ name: `user:${userId}`, parse: parseUserEvent }),
 };
+
+const MEMBER_CHANGES: readonly string[] = ['JOINED', 'LEFT', 'ONLINE', 'OFFLINE'];
+const MESSAGE_CHANGES: readonly string[] = ['EDITED', 'DELETED', 'REACTIONS'];
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isDateText = (v: unknown) => isString(v) && !Number.isNaN(Date.parse(v));
@@ -26,9 +42,46 @@ const optionalDate = (v: unknown) => (v === null || v === undefined ? null : isD
 function parseRoomEvent(raw: unknown): RoomEvent | null {
   if (!raw || typeof raw !== 'object') return null;
   const event = raw as Record<string, unknown>;
-  if (event.type === 'member-left') return isString(event.userId) ? { type: 'member-left', userId: event.userId } : null;
-  if (event.type !== 'message' || !event.message || typeof event.message !== 'object') return null;
-  const m = event.message as Record<string, unknown>;
+  switch (event.type) {
+    case 'message': {
+      const message = parseMessage(event.message);
+      return message && { type: 'message', message };
+    }
+    case 'message-changed': {
+      const message = parseMessage(event.message);
+      return message && isString(event.change) && MESSAGE_CHANGES.includes(event.change)
+        ? { type: 'message-changed', change: event.change as MessageChange, message }
+        : null;
+    }
+    case 'member':
+      return isString(event.userId) && isString(event.change) && MEMBER_CHANGES.includes(event.change)
+        ? { type: 'member', change: event.change as MemberChange, userId: event.userId }
+        : null;
+    case 'typing':
+      return isString(event.userId) && typeof event.typing === 'boolean' ? { type: 'typing', userId: event.userId, typing: event.typing } : null;
+    case 'read':
+      return isString(event.userId) && Number.isInteger(event.seq) && (event.seq as number) >= 0
+        ? { type: 'read', userId: event.userId, seq: event.seq as number }
+        : null;
+    default:
+      return null;
+  }
+}
+
+function parseUserEvent(raw: unknown): UserEvent | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const event = raw as Record<string, unknown>;
+  if (!isString(event.roomId)) return null;
+  if (event.type === 'room-removed') return { type: 'room-removed', roomId: event.roomId };
+  if (event.type === 'room-added' && Number.isInteger(event.afterSeq) && (event.afterSeq as number) >= 0) {
+    return { type: 'room-added', roomId: event.roomId, afterSeq: event.afterSeq as number };
+  }
+  return null;
+}
+
+function parseMessage(raw: unknown): MessageRow | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const m = raw as Record<string, unknown>;
   const editedAt = optionalDate(m.editedAt);
   const deletedAt = optionalDate(m.deletedAt);
   if (
@@ -47,18 +100,15 @@ function parseRoomEvent(raw: unknown): RoomEvent | null {
     return null;
   }
   return {
-    type: 'message',
-    message: {
-      id: m.id,
-      roomId: m.roomId,
-      seq: m.seq as number,
-      authorId: m.authorId,
-      body: m.body,
-      clientId: m.clientId as string | null,
-      replyToId: m.replyToId as string | null,
-      createdAt: new Date(m.createdAt as string),
-      editedAt,
-      deletedAt,
-    },
+    id: m.id,
+    roomId: m.roomId,
+    seq: m.seq as number,
+    authorId: m.authorId,
+    body: m.body,
+    clientId: m.clientId as string | null,
+    replyToId: m.replyToId as string | null,
+    createdAt: new Date(m.createdAt as string),
+    editedAt,
+    deletedAt,
   };
 }

@@ -20,20 +20,7 @@ const PENDING = [
   'Mutation.removeReaction was removed.',
   'Mutation.markRead was removed.',
   'Mutation.setTyping was removed.',
-  'Subscription.roomEvents was removed.',
-  'Subscription.myEvents was removed.',
   'EditMessageInput was removed.',
-  'RoomEvent was removed.',
-  'MessageChanged was removed.',
-  'MessageChange was removed.',
-  'MemberChanged was removed.',
-  'MemberChange was removed.',
-  'TypingChanged was removed.',
-  'ReadReceipt was removed.',
-  'UserEvent was removed.',
-  'NewMessage was removed.',
-  'RoomAdded was removed.',
-  'RoomRemoved was removed.',
 ];
 
 const present = existsSync(contractPath);

@@ -26,8 +26,25 @@ describe('topics.room payloads', () => {
     expect(parsed).toEqual({ type: 'message', message: { ...message, createdAt: new Date(message.createdAt) } });
   });
 
-  it('reads member-left events', () => {
-    expect(topic.parse({ type: 'member-left', userId: message.authorId })).toEqual({ type: 'member-left', userId: message.authorId });
+  it('reads member, typing, read and message-changed events', () => {
+    const member = { type: 'member', change: 'LEFT', userId: message.authorId };
+    expect(topic.parse(member)).toEqual(member);
+    const typing = { type: 'typing', userId: message.authorId, typing: false };
+    expect(topic.parse(typing)).toEqual(typing);
+    const read = { type: 'read', userId: message.authorId, seq: 4 };
+    expect(topic.parse(read)).toEqual(read);
+    const changed = topic.parse(JSON.parse(JSON.stringify({ type: 'message-changed', change: 'EDITED', message: { ...message, editedAt: message.createdAt } })));
+    expect(changed).toMatchObject({ type: 'message-changed', change: 'EDITED', message: { editedAt: new Date(message.createdAt) } });
+  });
+
+  it('reads user events and drops malformed ones', () => {
+    const user = topics.user(message.authorId);
+    expect(user.name).toBe(`user:${message.authorId}`);
+    expect(user.parse({ type: 'room-added', roomId: message.roomId, afterSeq: 3 })).toEqual({ type: 'room-added', roomId: message.roomId, afterSeq: 3 });
+    expect(user.parse({ type: 'room-removed', roomId: message.roomId })).toEqual({ type: 'room-removed', roomId: message.roomId });
+    for (const raw of [null, { type: 'room-added', roomId: message.roomId }, { type: 'room-added', roomId: 5, afterSeq: 1 }, { type: 'nope', roomId: 'x' }]) {
+      expect(user.parse(raw)).toBeNull();
+    }
   });
 
   it('drops anything malformed instead of passing it to subscribers', () => {
@@ -41,7 +58,12 @@ describe('topics.room payloads', () => {
       { type: 'message', message: { ...message, body: 7 } },
       { type: 'message', message: { ...message, createdAt: 'yesterday' } },
       { type: 'message', message: { ...message, editedAt: 5 } },
-      { type: 'member-left' },
+      { type: 'member', change: 'LEFT' },
+      { type: 'member', change: 'KICKED', userId: 'x' },
+      { type: 'typing', userId: 'x', typing: 'yes' },
+      { type: 'read', userId: 'x', seq: -1 },
+      { type: 'message-changed', change: 'EDITED' },
+      { type: 'message-changed', change: 'SHOUTED', message },
       { type: 'unknown', userId: 'x' },
     ];
     for (const raw of bad) expect(topic.parse(raw)).toBeNull();

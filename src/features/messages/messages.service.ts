@@ -1,9 +1,7 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import type { EventBus } from '../../pubsub/bus.js';
-import { topics } from '../../pubsub/topics.js';
+import type { EventsPublisher } from '../events/events.publisher.js';
 import { requireCount, requireId, requireLength } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
@@ -44,9 +42,8 @@ export class MessagesService {
     private readonly deps: {
       store: MessagesStore;
       rooms: RoomsService;
-      bus: EventBus;
+      publish: EventsPublisher;
       feeds: RoomFeeds;
-      logger: Logger;
     },
   ) {}
 
@@ -76,11 +73,7 @@ export class MessagesService {
       await this.deps.rooms.requireMembership(viewer, roomId); // NOT_FOUND or FORBIDDEN
       throw forbidden('You are not a member of this room');
     }
-    if (outcome.kind === 'inserted') {
-      this.deps.bus
-        .publish(topics.room(roomId), { type: 'message', message: outcome.message })
-        .catch((error: Error) => this.deps.logger.warn('could not announce a message; feeds will read it from the database', { error }));
-    }
+    if (outcome.kind === 'inserted') this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
     return outcome.message;
   }
 

@@ -1,7 +1,21 @@
 import type { MessageRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
+import { AsyncQueue } from '../../pubsub/async-queue.js';
 import type { EventBus } from '../../pubsub/bus.js';
 import { topics, type RoomEvent } from '../../pubsub/topics.js';
+
+/** Every room event but new messages (those go through the seq-ordered path). */
+export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
+
+/** What a feed delivers to: a messageAdded stream or a roomEvents stream. */
+interface FeedSubscriber {
+  readonly userId: string;
+  /** New messages, in seq order without gaps. */
+  offer(message: MessageRow): void;
+  /** Everything else, in the order it arrived. */
+  notify(event: RoomActivity): void;
+  end(): void;
+}
 
 /** What the feeds read from the database: the record that pub/sub only speeds up. */
 export interface FeedSource {
@@ -24,8 +38,9 @@ export interface RoomFeedsOptions {
 }
 
 /**
- * Live delivery for `messageAdded`, one feed per room with subscribers on this
- * instance (one pub/sub subscription per room, not per socket).
+ * Live delivery for a room's subscriptions (`messageAdded`, `roomEvents` and
+ * the room's share of `myEvents`): one feed per room with subscribers on this
+ * instance, so one pub/sub subscription per room, not per socket.
  *
  * The per-room seq in the database drives delivery; pub/sub is the doorbell:
  * - a feed emits seq head+1, head+2, ... and nothing else, in order. A message
@@ -38,9 +53,10 @@ export interface RoomFeedsOptions {
  *   (Redis down, a publish that failed) is still delivered.
  * - subscribers resuming from a cursor register first, then replay from the
  *   database lazily, page by page, while live messages wait behind the replay.
- * Membership is checked when a subscriber registers, on each `member-left`
- * event (the leaving instance also calls memberLeft directly), and again on
- * each poll, so a member who leaves stops receiving at once.
+ * Membership is checked when a subscriber registers, on each member LEFT
+ * event (the leaving instance also calls memberLeft directly; the leaver's
+ * streams end before anything else is delivered), and again on each poll, so
+ * a member who leaves stops receiving at once.
  */
 export class RoomFeeds {
   private readonly feeds = new Map<string, RoomFeed>();
@@ -82,12 +98,31 @@ export class RoomFeeds {
    * Without, delivery starts after the newest message committed now.
    */
   async open(roomId: string, userId: string, afterSeq: number | null): Promise<LiveMessages> {
+    const feed = this.feedOf(roomId);
+    const subscriber = new LiveMessages(feed, userId);
+    await this.attach(feed, subscriber);
+    subscriber.startAt(afterSeq);
+    return subscriber;
+  }
+
+  /** The room's other events (edits, members, typing, receipts) for `userId`, from now on. */
+  async listen(roomId: string, userId: string): Promise<RoomActivityStream> {
+    const feed = this.feedOf(roomId);
+    const subscriber = new RoomActivityStream(feed, userId);
+    await this.attach(feed, subscriber);
+    return subscriber;
+  }
+
+  private feedOf(roomId: string): RoomFeed {
     let feed = this.feeds.get(roomId);
     if (!feed) {
       feed = new RoomFeed(roomId, this, this.options.bus);
       this.feeds.set(roomId, feed);
     }
-    const subscriber = new LiveMessages(feed, userId);
+    return feed;
+  }
+
+  private async attach(feed: RoomFeed, subscriber: FeedSubscriber): Promise<void> {
     feed.attach(subscriber);
     try {
       await feed.ready;
@@ -95,8 +130,6 @@ export class RoomFeeds {
       subscriber.end();
       throw error;
     }
-    subscriber.startAt(afterSeq);
-    return subscriber;
   }
 
   /** Ends the user's subscriptions to the room on this instance. */
@@ -142,7 +175,7 @@ class RoomFeed {
   head = 0;
   isReady = false;
   readonly ready: Promise<void>;
-  private readonly subscribers = new Set<LiveMessages>();
+  private readonly subscribers = new Set<FeedSubscriber>();
   /** Arrived ahead of a missing predecessor. */
   private readonly early = new Map<number, MessageRow>();
   private busSubscription: Promise<number> | null = null;
@@ -172,11 +205,11 @@ class RoomFeed {
     this.drain();
   }
 
-  attach(subscriber: LiveMessages): void {
+  attach(subscriber: FeedSubscriber): void {
     this.subscribers.add(subscriber);
   }
 
-  detach(subscriber: LiveMessages): void {
+  detach(subscriber: FeedSubscriber): void {
     this.subscribers.delete(subscriber);
     if (this.subscribers.size === 0) this.feeds.release(this);
   }
@@ -190,9 +223,14 @@ class RoomFeed {
   }
 
   private onEvent(event: RoomEvent): void {
-    if (event.type === 'member-left') return this.endUser(event.userId);
-    this.accept(event.message);
-    if (this.isReady) this.drain();
+    if (event.type === 'message') {
+      this.accept(event.message);
+      if (this.isReady) this.drain();
+      return;
+    }
+    // The leaver's streams end first: they get none of the room's events from here on.
+    if (event.type === 'member' && event.change === 'LEFT') this.endUser(event.userId);
+    for (const subscriber of this.subscribers) subscriber.notify(event);
   }
 
   private accept(message: MessageRow): void {
@@ -267,7 +305,7 @@ type Waiter = (result: IteratorResult<MessageRow>) => void;
  * while replaying, live messages wait in `held`; afterwards those the replay
  * already delivered are skipped by seq.
  */
-export class LiveMessages implements AsyncIterableIterator<MessageRow> {
+export class LiveMessages implements AsyncIterableIterator<MessageRow>, FeedSubscriber {
   private delivered = 0;
   private started = false;
   private replaying = false;
@@ -287,6 +325,8 @@ export class LiveMessages implements AsyncIterableIterator<MessageRow> {
     this.delivered = afterSeq ?? this.feed.head;
     this.replaying = afterSeq !== null && afterSeq < this.feed.head;
   }
+
+  notify(): void {}
 
   /** Called by the feed, in seq order without gaps. */
   offer(message: MessageRow): void {
@@ -358,5 +398,21 @@ export class LiveMessages implements AsyncIterableIterator<MessageRow> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+}
+
+/** A room's events other than new messages, for one viewer. */
+export class RoomActivityStream extends AsyncQueue<RoomActivity> implements FeedSubscriber {
+  constructor(
+    feed: RoomFeed,
+    readonly userId: string,
+  ) {
+    super(() => feed.detach(this));
+  }
+
+  offer(): void {}
+
+  notify(event: RoomActivity): void {
+    this.push(event);
   }
 }

@@ -1,11 +1,8 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js';
-import { withDeadline } from '../../db/client.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
-import type { Logger } from '../../logger.js';
-import type { EventBus } from '../../pubsub/bus.js';
-import { topics } from '../../pubsub/topics.js';
+import type { EventsPublisher } from '../events/events.publisher.js';
 import { codePoints, isId, requireCount, requireId, requireLength } from '../../validation.js';
 import type { UsersService } from '../users/users.service.js';
 import type { RoomsStore } from './rooms.store.js';
@@ -13,8 +10,7 @@ import type { RoomsStore } from './rooms.store.js';
 export interface RoomsServiceDeps {
   store: RoomsStore;
   users: UsersService;
-  bus: EventBus;
-  logger: Logger;
+  publish: EventsPublisher;
   /** Told synchronously when a member left, so this instance's subscriptions stop before the mutation returns. */
   onMemberLeft(roomId: string, userId: string): void;
 }
@@ -28,7 +24,15 @@ export class RoomsService {
 
   async create(viewer: Viewer, name: string, visibility: RoomVisibility): Promise<RoomRow> {
     requireLength('name', name, 1, 100);
-    return this.store.createGroup(name, visibility, viewer.userId);
+    const room = await this.store.createGroup(name, visibility, viewer.userId);
+    this.deps.publish.user(viewer.userId, { type: 'room-added', roomId: room.id, afterSeq: 0 });
+    return room;
+  }
+
+  /** Announces a new member to the room and the room to the member. */
+  private added(room: RoomRow, userId: string): void {
+    this.deps.publish.room(room.id, { type: 'member', change: 'JOINED', userId });
+    this.deps.publish.user(userId, { type: 'room-added', roomId: room.id, afterSeq: room.lastSeq });
   }
 
   /** NOT_FOUND for a room that does not exist, FORBIDDEN for one the viewer is not a member of. */
@@ -58,7 +62,9 @@ export class RoomsService {
     const room = await this.requireRoom(roomId);
     if (await this.store.membership(room.id, viewer.userId)) return room;
     if (room.visibility !== 'PUBLIC') throw forbidden('This room is private: ask its owner for an invitation');
-    if ((await this.store.addMember(room.id, viewer.userId, 'MEMBER')) === 'missing') throw notFound('Room');
+    const outcome = await this.store.addMember(room.id, viewer.userId, 'MEMBER');
+    if (outcome === 'missing') throw notFound('Room');
+    if (outcome === 'added') this.added(room, viewer.userId);
     return room;
   }
 
@@ -67,12 +73,11 @@ export class RoomsService {
     const left = await this.store.removeMember(room.id, viewer.userId);
     if (!left) throw forbidden('You are not a member of this room');
     this.deps.onMemberLeft(room.id, viewer.userId);
-    // Other instances stop on this event; awaited (briefly) so that it reaches
-    // Redis before anything the client does next. Should Redis be down, their
-    // feeds notice on their next membership poll instead.
-    await withDeadline(this.deps.bus.publish(topics.room(room.id), { type: 'member-left', userId: viewer.userId }), 1000, 'redis').catch(
-      (error: Error) => this.deps.logger.warn('could not announce a member leaving', { error }),
-    );
+    // Other instances stop the leaver's streams on this event: awaited (briefly)
+    // so it reaches Redis before anything the client does next. Should Redis be
+    // down, their feeds notice on their next membership poll instead.
+    await this.deps.publish.roomAwaited(room.id, { type: 'member', change: 'LEFT', userId: viewer.userId });
+    this.deps.publish.user(viewer.userId, { type: 'room-removed', roomId: room.id });
     return true;
   }
 
@@ -81,7 +86,8 @@ export class RoomsService {
     if (otherId === viewer.userId) throw badInput('A direct room needs another user', 'userId');
     if (!(await this.deps.users.findById(otherId))) throw notFound('User');
     try {
-      const { room } = await this.store.getOrCreateDirect(viewer.userId, otherId);
+      const { room, added } = await this.store.getOrCreateDirect(viewer.userId, otherId);
+      for (const userId of added) this.added(room, userId);
       return room;
     } catch (error) {
       if (isForeignKeyViolation(error)) throw notFound('User');
@@ -97,7 +103,9 @@ export class RoomsService {
     }
     const invitee = await this.deps.users.findById(requireId(userId, 'User'));
     if (!invitee) throw notFound('User');
-    if ((await this.store.addMember(room.id, invitee.id, 'MEMBER')) === 'missing') throw notFound('Room');
+    const outcome = await this.store.addMember(room.id, invitee.id, 'MEMBER');
+    if (outcome === 'missing') throw notFound('Room');
+    if (outcome === 'added') this.added(room, invitee.id);
     return room;
   }
 

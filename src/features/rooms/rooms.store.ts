@@ -19,9 +19,10 @@ export class RoomsStore {
    * The DIRECT room of two users, created on first use. The unique direct_key
    * makes concurrent calls from both sides converge on one row: the loser's
    * insert does nothing and the select that follows sees the winner's commit.
-   * Both users are (re-)added as members, so a pair that left can come back.
+   * Both users are (re-)added as members, so a pair that left can come back;
+   * `added` names those who were not members before.
    */
-  async getOrCreateDirect(viewerId: string, otherId: string): Promise<{ room: RoomRow; created: boolean }> {
+  async getOrCreateDirect(viewerId: string, otherId: string): Promise<{ room: RoomRow; added: string[] }> {
     const directKey = [viewerId, otherId].sort().join(':');
     return this.db.transaction(async (tx) => {
       const [inserted] = await tx
@@ -30,11 +31,12 @@ export class RoomsStore {
         .onConflictDoNothing({ target: rooms.directKey })
         .returning();
       const room = inserted ?? (await tx.select().from(rooms).where(eq(rooms.directKey, directKey)))[0]!;
-      await tx
+      const added = await tx
         .insert(memberships)
         .values([viewerId, otherId].map((userId) => ({ roomId: room.id, userId, role: 'MEMBER' as const })))
-        .onConflictDoNothing();
-      return { room, created: inserted !== undefined };
+        .onConflictDoNothing()
+        .returning({ userId: memberships.userId });
+      return { room, added: added.map((m) => m.userId) };
     });
   }
 
