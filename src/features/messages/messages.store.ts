@@ -48,9 +48,18 @@ export class MessagesStore {
         )
         .returning({ seq: rooms.lastSeq }),
     );
+    // Sending marks the room read up to the new message for its author. A
+    // data-modifying CTE runs once whether or not the main statement reads it.
+    const markRead = this.db.$with('mark_read').as(
+      this.db
+        .update(memberships)
+        .set({ lastReadSeq: sql`greatest(${memberships.lastReadSeq}, (select last_seq from bumped))` })
+        .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, authorId)))
+        .returning({ userId: memberships.userId }),
+    );
     try {
       const [row] = await this.db
-        .with(bumped)
+        .with(bumped, markRead)
         .insert(messages)
         .select((qb) =>
           // insert ... select lists the insertable columns in table order (the
