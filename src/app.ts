@@ -18,9 +18,16 @@ import { EventsService } from './features/events/events.service.js';
 import { MessagesService } from './features/messages/messages.service.js';
 import { MessagesStore } from './features/messages/messages.store.js';
 import { RoomFeeds } from './features/messages/room-feeds.js';
+import { ReactionsService } from './features/reactions/reactions.service.js';
+import { ReactionsStore } from './features/reactions/reactions.store.js';
+import { ReadStateService } from './features/read-state/read-state.service.js';
+import { ReadStateStore } from './features/read-state/read-state.store.js';
 import { RoomsService } from './features/rooms/rooms.service.js';
 import { RoomsStore } from './features/rooms/rooms.store.js';
+import { SearchService } from './features/search/search.service.js';
+import { SearchStore } from './features/search/search.store.js';
 import { createMemoryPresence, createRedisPresence, type Presence } from './features/users/presence.js';
+import { TypingService } from './features/typing/typing.service.js';
 import { UsersService } from './features/users/users.service.js';
 import { UsersStore } from './features/users/users.store.js';
 import { createLogger, type Logger } from './logger.js';
@@ -46,6 +53,11 @@ export interface App {
   start(): Promise<void>;
   /** Stops accepting, closes sockets with 1001 (clients reconnect elsewhere), then closes Redis and the database. */
   stop(): Promise<void>;
+  /**
+   * Ends like a crashed process would, for fault tests: sockets dropped, presence
+   * claims left in Redis to lapse, nothing withdrawn or announced.
+   */
+  kill(): Promise<void>;
 }
 
 /** Per-socket state graphql-ws keeps in ctx.extra. */
@@ -68,6 +80,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     bus: EventBus;
     presence: Presence;
     feeds: RoomFeeds;
+    typing: TypingService;
     disposeWs: () => Promise<void>;
   } = null;
   let stopping: Promise<void> | null = null;
@@ -85,7 +98,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       throw error;
     }
     const presence = bus.redis
-      ? createRedisPresence({ redis: bus.redis, prefix: config.redisPrefix, instanceId, logger })
+      ? createRedisPresence({
+          redis: bus.redis,
+          prefix: config.redisPrefix,
+          instanceId,
+          logger,
+          ttlMs: config.presenceTtlMs,
+          heartbeatMs: config.presenceHeartbeatMs,
+        })
       : createMemoryPresence();
 
     const tokens = createTokenIssuer(config.jwt.secret, config.jwt.ttlSeconds);
@@ -110,8 +130,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       onMemberLeft: (roomId, userId) => feeds.memberLeft(roomId, userId),
     });
     const messages = new MessagesService({ store: messagesStore, rooms, publish, feeds });
+    const reactions = new ReactionsService({ store: new ReactionsStore(database.db), messages, publish });
     const events = new EventsService({ rooms, feeds, bus, logger });
-    const services: Services = { users, rooms, messages, events, tokens };
+    const typing = new TypingService({ rooms, publish, logger, redis: bus.redis, prefix: config.redisPrefix, lapseMs: config.typingTimeoutMs });
+    presence.onChange((userId, online) =>
+      rooms.announcePresence(userId, online).catch((error: Error) => logger.warn('could not announce presence', { error })),
+    );
+    const readState = new ReadStateService({ store: new ReadStateStore(database.db), rooms, publish });
+    const search = new SearchService({ store: new SearchStore(database.db), rooms });
+    const services: Services = { users, rooms, messages, reactions, events, typing, readState, search, tokens };
 
     const yoga = createYoga<object, Context>({
       schema: buildSchema() as never,
@@ -155,7 +182,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         },
         onDisconnect: (ctx) => {
           clearTimeout(ctx.extra.expiryTimer);
-          if (ctx.extra.viewer) presence.disconnected(ctx.extra.viewer.userId);
+          const userId = ctx.extra.viewer?.userId;
+          if (userId && presence.disconnected(userId)) void typing.userDisconnected(userId);
         },
         onSubscribe: async (ctx: WsContext<Record<string, unknown> | undefined, SocketExtra>, _id, params) => {
           // Same envelop as HTTP: same plugins, masking and context factory.
@@ -201,14 +229,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       if (!options.shared?.database) await database.close();
       throw error;
     }
-    started = { server, database, bus, presence, feeds, disposeWs: async () => ws.dispose() };
+    started = { server, database, bus, presence, feeds, typing, disposeWs: async () => ws.dispose() };
     logger.info('listening', { url: appUrl(server, config.host), database: database.kind, pubsub: bus.kind });
   }
 
-  async function stop(): Promise<void> {
+  async function stop(graceful = true): Promise<void> {
     if (!started) return;
     stopping ??= (async () => {
-      const { server, database, bus, presence, feeds, disposeWs } = started!;
+      const { server, database, bus, presence, feeds, typing, disposeWs } = started!;
+      typing.close();
+      if (!graceful) presence.abandon();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await disposeWs(); // 1001 Going away to every socket
@@ -236,7 +266,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return (started.server.address() as AddressInfo).port;
     },
     start,
-    stop,
+    stop: () => stop(true),
+    kill: () => stop(false),
   };
 }
 

@@ -17,6 +17,11 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** How often live room feeds compare their position with the database (ms). */
   readonly feedPollMs: number;
+  /** A typing indicator lapses after this long without a repeat (ms). */
+  readonly typingTimeoutMs: number;
+  /** Presence: an instance's claim that a user is online lasts this long without a heartbeat (ms). */
+  readonly presenceTtlMs: number;
+  readonly presenceHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {
@@ -115,6 +120,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const feedPollMs = Number(pollText);
   if (!Number.isInteger(feedPollMs) || feedPollMs < 50) problems.push(`FEED_POLL_MS must be an integer >= 50, got "${pollText}"`);
 
+  const interval = (name: string, fallback: number, min: number) => {
+    const text = value(name) ?? String(fallback);
+    const ms = Number(text);
+    if (!Number.isInteger(ms) || ms < min) problems.push(`${name} must be an integer >= ${min}, got "${text}"`);
+    return ms;
+  };
+  const typingTimeoutMs = interval('TYPING_TIMEOUT_MS', 5000, 100);
+  const presenceTtlMs = interval('PRESENCE_TTL_MS', 20_000, 500);
+  const presenceHeartbeatMs = interval('PRESENCE_HEARTBEAT_MS', 5000, 100);
+  if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     config: Object.freeze({
@@ -126,6 +142,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       jwt: Object.freeze({ secret: secret!, ttlSeconds: ttlSeconds! }),
       logLevel: logText as LogLevel,
       feedPollMs,
+      typingTimeoutMs,
+      presenceTtlMs,
+      presenceHeartbeatMs,
     }),
     warnings,
   };

@@ -4,15 +4,24 @@ import { bearerToken } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
 import type { MembershipRow, MessageRow, RoomRow, UserRow } from './db/schema.js';
 import type { EventsService } from './features/events/events.service.js';
-import type { MessagesService } from './features/messages/messages.service.js';
+import type { MessagesService, ReactionGroup } from './features/messages/messages.service.js';
+import type { ReactionsService } from './features/reactions/reactions.service.js';
+import type { ReadStateService } from './features/read-state/read-state.service.js';
+import type { ReadState } from './features/read-state/read-state.store.js';
 import type { RoomsService } from './features/rooms/rooms.service.js';
+import type { SearchService } from './features/search/search.service.js';
+import type { TypingService } from './features/typing/typing.service.js';
 import type { UsersService } from './features/users/users.service.js';
 
 export interface Services {
   users: UsersService;
   rooms: RoomsService;
   messages: MessagesService;
+  reactions: ReactionsService;
   events: EventsService;
+  typing: TypingService;
+  readState: ReadStateService;
+  search: SearchService;
   tokens: TokenIssuer;
 }
 
@@ -28,6 +37,10 @@ export interface Loaders {
   lastMessage: DataLoader<string, MessageRow | null>;
   members: DataLoader<string, MembershipRow[]>;
   online: DataLoader<string, boolean>;
+  /** Message.reactions by message id. */
+  reactions: DataLoader<string, ReactionGroup[]>;
+  /** The viewer's read state (Room.lastReadSeq, Room.unreadCount) by room id. */
+  readState: DataLoader<string, ReadState>;
 }
 
 export interface Context {
@@ -41,8 +54,8 @@ const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
   return ids.map((id) => map.get(id) ?? null);
 };
 
-export function createLoaders(services: Services): Loaders {
-  const { users, rooms, messages } = services;
+export function createLoaders(services: Services, viewer: Viewer | null = null): Loaders {
+  const { users, rooms, messages, reactions, readState } = services;
   return {
     user: new DataLoader((ids) => users.findByIds(ids)),
     room: new DataLoader(async (ids) => byId(ids, await rooms.findByIds(ids))),
@@ -62,6 +75,14 @@ export function createLoaders(services: Services): Loaders {
       { cache: false },
     ),
     online: new DataLoader((userIds) => users.presence.isOnline(userIds), { cache: false }),
+    reactions: new DataLoader(
+      async (messageIds) => {
+        const groups = await reactions.groupsOf(messageIds);
+        return messageIds.map((id) => groups.get(id) ?? []);
+      },
+      { cache: false },
+    ),
+    readState: new DataLoader((roomIds) => readState.of(viewer, roomIds), { cache: false }),
   };
 }
 
@@ -82,6 +103,6 @@ export function createContextFactory(services: Services) {
       const verified = token ? await services.tokens.verify(token) : null;
       viewer = verified ? { userId: verified.userId } : null;
     }
-    return { viewer, services, loaders: createLoaders(services) };
+    return { viewer, services, loaders: createLoaders(services, viewer) };
   };
 }

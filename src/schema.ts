@@ -4,7 +4,11 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import { eventsResolvers } from './features/events/events.resolvers.js';
 import { messagesResolvers } from './features/messages/messages.resolvers.js';
+import { reactionsResolvers } from './features/reactions/reactions.resolvers.js';
+import { readStateResolvers } from './features/read-state/read-state.resolvers.js';
 import { roomsResolvers } from './features/rooms/rooms.resolvers.js';
+import { searchResolvers } from './features/search/search.resolvers.js';
+import { typingResolvers } from './features/typing/typing.resolvers.js';
 import { usersResolvers } from './features/users/users.resolvers.js';
 import type { Context } from './context.js';
 
@@ -39,6 +43,6 @@ const DateTime = new GraphQLScalarType({
 export function buildSchema() {
   return createSchema<Context>({
     typeDefs: loadTypeDefs(),
-    resolvers: [{ DateTime }, usersResolvers, roomsResolvers, messagesResolvers, eventsResolvers] as never,
+    resolvers: [{ DateTime }, usersResolvers, roomsResolvers, messagesResolvers, reactionsResolvers, eventsResolvers, typingResolvers, readStateResolvers, searchResolvers] as never,
   });
 }

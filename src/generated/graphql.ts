@@ -37,6 +37,11 @@ export type CredentialsInput = {
   username: Scalars['String']['input'];
 };
 
+export type EditMessageInput = {
+  body: Scalars['String']['input'];
+  id: Scalars['ID']['input'];
+};
+
 export type MemberChange =
   | 'JOINED'
   | 'LEFT'
@@ -95,8 +100,14 @@ export type MessageEdge = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Add the viewer's reaction (one emoji grapheme such as 👍, 👨‍👩‍👧 or 🇫🇷; anything else BAD_USER_INPUT) to a message; idempotent. */
+  addReaction: Message;
   /** Create a GROUP room; the viewer becomes its OWNER. Name: 1-100 characters. */
   createRoom: Room;
+  /** Delete one's own message, or any message as the room's OWNER: it stays as a tombstone, body empty, deletedAt set. */
+  deleteMessage: Message;
+  /** Change the body of one's own message (same limits as sendMessage). */
+  editMessage: Message;
   /** Add a user to a GROUP room. PRIVATE rooms: OWNER only. PUBLIC rooms: any member. */
   inviteToRoom: Room;
   /** Join a PUBLIC room; idempotent. FORBIDDEN for a PRIVATE room. */
@@ -105,6 +116,8 @@ export type Mutation = {
   leaveRoom: Scalars['Boolean']['output'];
   /** Sign in. A wrong username and a wrong password give the same UNAUTHENTICATED error. */
   login: AuthPayload;
+  /** Mark the room read up to and including seq (never moves backwards; a seq past the newest counts as the newest). */
+  markRead: Room;
   /** Get or create the DIRECT room of the viewer and another user; idempotent, one room per pair. */
   openDirectRoom: Room;
   /**
@@ -112,6 +125,8 @@ export type Mutation = {
    * regardless of case. Password: 8-256 characters. BAD_USER_INPUT otherwise.
    */
   register: AuthPayload;
+  /** Remove the viewer's reaction; idempotent. */
+  removeReaction: Message;
   /**
    * Post a message to a room the viewer is a member of. Body: 1-4000 characters,
    * not only whitespace. clientId (1-64 characters) makes the call idempotent: a
@@ -119,11 +134,29 @@ export type Mutation = {
    * first message and delivers nothing twice.
    */
   sendMessage: Message;
+  /** Tell the room that the viewer is (or stopped) typing. Typing lapses after 5 s without a repeat, and a TypingChanged with typing false is sent then. */
+  setTyping: Scalars['Boolean']['output'];
+};
+
+
+export type MutationAddReactionArgs = {
+  emoji: Scalars['String']['input'];
+  messageId: Scalars['ID']['input'];
 };
 
 
 export type MutationCreateRoomArgs = {
   input: CreateRoomInput;
+};
+
+
+export type MutationDeleteMessageArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationEditMessageArgs = {
+  input: EditMessageInput;
 };
 
 
@@ -148,6 +181,12 @@ export type MutationLoginArgs = {
 };
 
 
+export type MutationMarkReadArgs = {
+  roomId: Scalars['ID']['input'];
+  seq: Scalars['Int']['input'];
+};
+
+
 export type MutationOpenDirectRoomArgs = {
   userId: Scalars['ID']['input'];
 };
@@ -158,8 +197,20 @@ export type MutationRegisterArgs = {
 };
 
 
+export type MutationRemoveReactionArgs = {
+  emoji: Scalars['String']['input'];
+  messageId: Scalars['ID']['input'];
+};
+
+
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+};
+
+
+export type MutationSetTypingArgs = {
+  roomId: Scalars['ID']['input'];
+  typing: Scalars['Boolean']['input'];
 };
 
 /** A message in any room of the viewer's, including their own. */
@@ -193,6 +244,8 @@ export type Query = {
   publicRooms: Array<Room>;
   /** A room the viewer may see (a member of it, or a PUBLIC room); null otherwise. */
   room?: Maybe<Room>;
+  /** Full-text search over the rooms the viewer is a member of (or one of them), best match first. */
+  searchMessages: Array<Message>;
   /** A user by id; null when there is none. */
   user?: Maybe<User>;
 };
@@ -218,14 +271,23 @@ export type QueryRoomArgs = {
 };
 
 
+export type QuerySearchMessagesArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  query: Scalars['String']['input'];
+  roomId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
 export type QueryUserArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** The reactions with one emoji on a message, in the order their first one was added. */
 export type Reaction = {
   __typename?: 'Reaction';
   count: Scalars['Int']['output'];
   emoji: Scalars['String']['output'];
+  /** Who reacted with this emoji, earliest first. */
   users: Array<User>;
 };
 
@@ -429,6 +491,7 @@ export type ResolversTypes = {
   CreateRoomInput: CreateRoomInput;
   CredentialsInput: CredentialsInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EditMessageInput: EditMessageInput;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MemberChange: MemberChange;
@@ -467,6 +530,7 @@ export type ResolversParentTypes = {
   CreateRoomInput: CreateRoomInput;
   CredentialsInput: CredentialsInput;
   DateTime: Scalars['DateTime']['output'];
+  EditMessageInput: EditMessageInput;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   MemberChanged: MemberChangedEvent;
@@ -542,14 +606,20 @@ export type MessageEdgeResolvers<ContextType = Context, ParentType extends Resol
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationAddReactionArgs, 'emoji' | 'messageId'>>;
   createRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationCreateRoomArgs, 'input'>>;
+  deleteMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDeleteMessageArgs, 'id'>>;
+  editMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'input'>>;
   inviteToRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationInviteToRoomArgs, 'roomId' | 'userId'>>;
   joinRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationJoinRoomArgs, 'roomId'>>;
   leaveRoom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLeaveRoomArgs, 'roomId'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
+  markRead?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationMarkReadArgs, 'roomId' | 'seq'>>;
   openDirectRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationOpenDirectRoomArgs, 'userId'>>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+  setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
 };
 
 export type NewMessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NewMessage'] = ResolversParentTypes['NewMessage']> = {
@@ -570,6 +640,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   myRooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType>;
   publicRooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryPublicRoomsArgs, 'first'>>;
   room?: Resolver<Maybe<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomArgs, 'id'>>;
+  searchMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QuerySearchMessagesArgs, 'first' | 'query'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
 };
 

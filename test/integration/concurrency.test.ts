@@ -1,6 +1,5 @@
-import { afterEach, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
-import { Subscription, gqlOk, sleep, wsClient } from '../support/client.js';
+import { expect, it } from 'vitest';
+import { gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { forEachBackend } from '../support/suite.js';
 
 const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq clientId } }';
@@ -10,15 +9,11 @@ const HISTORY = `query($roomId: ID!, $after: String) {
 }`;
 
 forEachBackend('Concurrent senders on two instances', (s) => {
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  });
+  const tracked = trackedClients();
 
   it('gives 200 concurrent sendMessage calls split across both instances seq exactly 1..200, delivered in order', async () => {
     const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-    const client = wsClient(s.b, bob.token);
-    clients.push(client);
+    const client = tracked(s.b, bob.token);
     const live = new Subscription(client, MESSAGE_ADDED, { roomId: room.id });
     await sleep(300);
 
@@ -39,8 +34,7 @@ forEachBackend('Concurrent senders on two instances', (s) => {
 
   it('turns the same clientId sent concurrently through both instances into one message, delivered once', async () => {
     const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-    const client = wsClient(s.a, bob.token);
-    clients.push(client);
+    const client = tracked(s.a, bob.token);
     const live = new Subscription(client, MESSAGE_ADDED, { roomId: room.id });
     await sleep(300);
 

@@ -145,5 +145,8 @@ function embeddedConfig(): Config {
     jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
     logLevel: 'silent',
     feedPollMs: 300,
+    typingTimeoutMs: 5000,
+    presenceTtlMs: 20_000,
+    presenceHeartbeatMs: 5000,
   };
 }

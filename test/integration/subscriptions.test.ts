@@ -1,6 +1,5 @@
-import { afterEach, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
-import { Subscription, gqlOk, sleep, wsClient } from '../support/client.js';
+import { expect, it } from 'vitest';
+import { gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { forEachBackend } from '../support/suite.js';
 
 const MESSAGE_ADDED = `subscription($roomId: ID!, $after: String) {
@@ -8,15 +7,7 @@ const MESSAGE_ADDED = `subscription($roomId: ID!, $after: String) {
 }`;
 
 forEachBackend('Subscription.messageAdded', (s) => {
-  const clients: Client[] = [];
-  const client = (...args: Parameters<typeof wsClient>) => {
-    const c = wsClient(...args);
-    clients.push(c);
-    return c;
-  };
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  });
+  const client = trackedClients();
 
   it('delivers messages in seq order with their author', async () => {
     const { alice, bob, room } = await s.seed.roomWithTwoMembers();

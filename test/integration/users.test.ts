@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import type { App } from '../../src/app.js';
-import { Subscription, codes, gql, gqlOk, sleep, wsClient } from '../support/client.js';
+import { codes, gql, gqlOk, sleep, Subscription, trackedClients, wsClient } from '../support/client.js';
 import { PASSWORD, uniqueName, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -26,15 +26,7 @@ async function eventually(check: () => Promise<boolean>, what: string, timeoutMs
 }
 
 forEachBackend('Users and authentication', (s) => {
-  const clients: Client[] = [];
-  const client = (...args: Parameters<typeof wsClient>) => {
-    const c = wsClient(...args);
-    clients.push(c);
-    return c;
-  };
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  });
+  const client = trackedClients();
 
   const register = (username: string, password = PASSWORD, app: App = s.a) => gql(app, REGISTER, { input: { username, password } });
   const login = (username: string, password = PASSWORD, app: App = s.a) => gql(app, LOGIN, { input: { username, password } });

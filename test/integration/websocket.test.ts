@@ -1,17 +1,13 @@
 import { Redis } from 'ioredis';
-import { afterEach, expect, it } from 'vitest';
-import type { Client } from 'graphql-ws';
-import { Subscription, sleep, wsClient } from '../support/client.js';
+import { expect, it } from 'vitest';
+import { sleep, Subscription, trackedClients } from '../support/client.js';
 import { seeder } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
 const MESSAGE_ADDED = 'subscription($roomId: ID!) { messageAdded(roomId: $roomId) { seq } }';
 
 forEachBackend('WebSocket lifecycle', (s) => {
-  const clients: Client[] = [];
-  afterEach(async () => {
-    await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  });
+  const tracked = trackedClients();
 
   it('closes a socket with 4403 when its token expires', async () => {
     const shortLived = await s.backend.startApp({ jwt: { ...s.backend.config.jwt, ttlSeconds: 2 } });
@@ -19,8 +15,7 @@ forEachBackend('WebSocket lifecycle', (s) => {
     const alice = await seed.user('alice');
     const room = await seed.room(alice);
     let closeCode = 0;
-    const client = wsClient(shortLived, alice.token, { onClose: (code) => (closeCode = code) });
-    clients.push(client);
+    const client = tracked(shortLived, alice.token, { onClose: (code) => (closeCode = code) });
     const sub = new Subscription(client, MESSAGE_ADDED, { roomId: room.id });
     await sleep(500);
     expect(closeCode).toBe(0); // connected and open while the token is valid
@@ -30,8 +25,7 @@ forEachBackend('WebSocket lifecycle', (s) => {
 
   it('runs queries and mutations over the socket too, with the socket viewer', async () => {
     const alice = await s.seed.user('alice');
-    const client = wsClient(s.a, alice.token);
-    clients.push(client);
+    const client = tracked(s.a, alice.token);
     const query = new Subscription(client, '{ me { id username } }');
     await query.next(1);
     expect(query.values[0]).toEqual({ me: { id: alice.id, username: alice.username } });
@@ -43,8 +37,7 @@ forEachBackend('WebSocket lifecycle', (s) => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const other = await s.seed.room(alice);
       await s.seed.invite(alice, other, bob);
-      const client = wsClient(s.b, bob.token);
-      clients.push(client);
+      const client = tracked(s.b, bob.token);
       const redis = new Redis(s.backend.config.redis!.url);
       const channels = async () => (await redis.pubsub('CHANNELS', `${s.backend.config.redisPrefix}room:*`)) as string[];
       try {

@@ -47,6 +47,9 @@ function baseConfig(database: Config['database'], redis: Config['redis'], redisP
     jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent',
     feedPollMs: 300,
+    typingTimeoutMs: 5000,
+    presenceTtlMs: 20_000,
+    presenceHeartbeatMs: 5000,
   };
 }
 

@@ -1,5 +1,6 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
+import { afterEach } from 'vitest';
 import type { App } from '../../src/app.js';
 
 export interface GqlError {
@@ -62,6 +63,19 @@ export function wsClient(app: App, token: string | null, options: WsOptions = {}
       },
     },
   });
+}
+
+/** wsClient for a describe block: every client it makes is disposed after each test. */
+export function trackedClients(): typeof wsClient {
+  const clients: Client[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  });
+  return (app, token, options) => {
+    const client = wsClient(app, token, options);
+    clients.push(client);
+    return client;
+  };
 }
 
 /**

@@ -9,6 +9,8 @@ export const messagesResolvers: Resolvers = {
   },
   Mutation: {
     sendMessage: (_, { input }, { viewer, services }) => services.messages.send(requireViewer(viewer), input),
+    editMessage: (_, { input }, { viewer, services }) => services.messages.edit(requireViewer(viewer), input),
+    deleteMessage: (_, { id }, { viewer, services }) => services.messages.delete(requireViewer(viewer), id),
   },
   Subscription: {
     messageAdded: {
@@ -22,11 +24,7 @@ export const messagesResolvers: Resolvers = {
     author: async (message, _, { loaders }) => (await loaders.user.load(message.authorId))!,
     body: (message) => (message.deletedAt ? '' : message.body),
     replyTo: (message, _, { loaders }) => (message.replyToId ? loaders.message.load(message.replyToId) : null),
-    // Reactions arrive with the reactions feature; until then no message has any.
-    reactions: () => [],
+    reactions: (message, _, { loaders }) => loaders.reactions.load(message.id),
     cursor: (message) => encodeCursor(message.roomId, message.seq),
-  },
-  Reaction: {
-    users: async (group, _, { loaders }) => (await loaders.user.loadMany(group.userIds)).filter((u) => u !== null && !(u instanceof Error)) as never,
   },
 };

@@ -1,5 +1,5 @@
 import type { Viewer } from '../../auth/viewer.js';
-import type { MessageRow } from '../../db/schema.js';
+import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import type { EventsPublisher } from '../events/events.publisher.js';
 import { requireCount, requireId, requireLength } from '../../validation.js';
@@ -13,7 +13,7 @@ export interface MessagePage {
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
 }
 
-/** Message.reactions, grouped by emoji (filled by the reactions feature). */
+/** One entry of Message.reactions: the reactions with one emoji (see the reactions feature). */
 export interface ReactionGroup {
   emoji: string;
   count: number;
@@ -25,6 +25,11 @@ export interface HistoryArgs {
   after?: string | null;
   last?: number | null;
   before?: string | null;
+}
+
+export interface EditInput {
+  id: string;
+  body: string;
 }
 
 export interface SendInput {
@@ -53,8 +58,7 @@ export class MessagesService {
    * live feeds fill what pub/sub misses from the database.
    */
   async send(viewer: Viewer, input: SendInput): Promise<MessageRow> {
-    requireLength('body', input.body, 1, 4000);
-    if (input.body.trim() === '') throw badInput('body must not be only whitespace', 'body');
+    requireBody(input.body);
     const clientId = input.clientId ?? null;
     if (clientId !== null) requireLength('clientId', clientId, 1, 64);
     const roomId = requireId(input.roomId, 'Room');
@@ -75,6 +79,48 @@ export class MessagesService {
     }
     if (outcome.kind === 'inserted') this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
     return outcome.message;
+  }
+
+  /** The author's own message only (not even the room's OWNER may put words in someone's mouth); a tombstone stays one. */
+  async edit(viewer: Viewer, input: EditInput): Promise<MessageRow> {
+    requireBody(input.body);
+    const { message } = await this.requireMessage(viewer, input.id);
+    if (message.authorId !== viewer.userId) throw forbidden('Only its author can edit a message');
+    if (message.deletedAt) throw badInput('A deleted message cannot be edited', 'id');
+    const edited = await this.deps.store.edit(message.id, viewer.userId, input.body);
+    if (!edited) throw badInput('A deleted message cannot be edited', 'id'); // deleted meanwhile
+    this.deps.publish.room(edited.roomId, { type: 'message-changed', change: 'EDITED', message: edited });
+    return edited;
+  }
+
+  /**
+   * The author, or the room's OWNER. The message stays as a tombstone, so
+   * seqs keep having no gaps; deleting a tombstone again changes and
+   * announces nothing.
+   */
+  async delete(viewer: Viewer, id: string): Promise<MessageRow> {
+    const { message, membership } = await this.requireMessage(viewer, id);
+    if (message.authorId !== viewer.userId && membership.role !== 'OWNER') {
+      throw forbidden('Only its author or the room owner can delete a message');
+    }
+    if (message.deletedAt) return message;
+    const deleted = await this.deps.store.tombstone(message.id);
+    // Null: another call deleted it meanwhile, and announced it.
+    if (!deleted) return (await this.deps.store.findById(message.id)) ?? message;
+    this.deps.publish.room(deleted.roomId, { type: 'message-changed', change: 'DELETED', message: deleted });
+    return deleted;
+  }
+
+  /**
+   * A message in a room the viewer is a member of, and that membership:
+   * NOT_FOUND for an id that names no message, FORBIDDEN for a non-member
+   * (its author too, once they left), who learns nothing more about it.
+   */
+  async requireMessage(viewer: Viewer, id: string): Promise<{ message: MessageRow; membership: MembershipRow }> {
+    const message = await this.deps.store.findById(requireId(id, 'Message'));
+    if (!message) throw notFound('Message');
+    const { membership } = await this.deps.rooms.requireMembership(viewer, message.roomId);
+    return { message, membership };
   }
 
   /** Relay pagination over seq, oldest first within a page. */
@@ -135,4 +181,10 @@ export class MessagesService {
   lastOf(roomIds: readonly string[]) {
     return this.deps.store.lastOf(roomIds);
   }
+}
+
+/** sendMessage's and editMessage's limits: 1-4000 code points, no NUL, not only whitespace. */
+function requireBody(body: string): void {
+  requireLength('body', body, 1, 4000);
+  if (body.trim() === '') throw badInput('body must not be only whitespace', 'body');
 }

@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, exists, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, exists, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { memberships, messageColumns, messages, rooms, type MessageRow } from '../../db/schema.js';
+import { memberships, messageColumns, messages, reactions, rooms, type MessageRow } from '../../db/schema.js';
 
 export interface NewMessage {
   roomId: string;
@@ -130,6 +130,39 @@ export class MessagesStore {
       .orderBy(from === 'oldest' ? asc(messages.seq) : desc(messages.seq))
       .limit(limit);
     return from === 'oldest' ? rows : rows.reverse();
+  }
+
+  /**
+   * Sets a new body and editedAt on the author's message unless it was
+   * deleted; null when no row matched (deleted meanwhile, or not the author's).
+   */
+  async edit(id: string, authorId: string, body: string): Promise<MessageRow | null> {
+    const [row] = await this.db
+      .update(messages)
+      .set({ body, editedAt: sql`now()` })
+      .where(and(eq(messages.id, id), eq(messages.authorId, authorId), isNull(messages.deletedAt)))
+      .returning(messageColumns);
+    return row ?? null;
+  }
+
+  /**
+   * Turns the message into a tombstone (empty body, deletedAt set; its seq
+   * stays) and removes its reactions; null when it already was one. Two
+   * statements in one transaction, the UPDATE first: it locks the message
+   * row, and the DELETE reads a snapshot taken after that lock, so a reaction
+   * added concurrently (its insert locks the row FOR SHARE) is either seen
+   * and removed, or refused because the message is deleted.
+   */
+  async tombstone(id: string): Promise<MessageRow | null> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(messages)
+        .set({ body: '', deletedAt: sql`now()` })
+        .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
+        .returning(messageColumns);
+      if (row) await tx.delete(reactions).where(eq(reactions.messageId, id));
+      return row ?? null;
+    });
   }
 
   /** Messages after a seq, oldest first: replay and gap filling for live feeds. */

@@ -23,9 +23,7 @@ export const roomsResolvers: Resolvers = {
     name: (room) => (room.kind === 'DIRECT' ? null : room.name),
     members: (room, _, { loaders }) => loaders.members.load(room.id),
     lastMessage: (room, _, { loaders }) => loaders.lastMessage.load(room.id),
-    // Read state arrives with the read-state feature; until then nothing is ever marked read.
-    unreadCount: () => 0,
-    lastReadSeq: () => 0,
+    // unreadCount and lastReadSeq: see the read-state feature.
   },
   RoomMember: {
     user: async (member, _, { loaders }) => (await loaders.user.load(member.userId))!,

@@ -109,6 +109,12 @@ export class RoomsService {
     return room;
   }
 
+  /** MemberChanged ONLINE/OFFLINE to every room of the user, once per transition (presence decides when). */
+  async announcePresence(userId: string, online: boolean): Promise<void> {
+    const change = online ? 'ONLINE' : 'OFFLINE';
+    for (const room of await this.store.roomsOfUser(userId)) this.deps.publish.room(room.id, { type: 'member', change, userId });
+  }
+
   findByIds(ids: readonly string[]) {
     return this.store.findByIds(ids);
   }

@@ -1,0 +1,24 @@
+import type { Viewer } from '../../auth/viewer.js';
+import type { MessageRow } from '../../db/schema.js';
+import { badInput } from '../../errors.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
+import type { SearchStore } from './search.store.js';
+
+const DEFAULT_RESULTS = 20;
+/** Larger requests are cut to this rather than refused: the contract sets no limit. */
+const MAX_RESULTS = 100;
+
+export class SearchService {
+  constructor(private readonly deps: { store: SearchStore; rooms: RoomsService }) {}
+
+  /** With roomId: that room only (NOT_FOUND when unknown, FORBIDDEN for a non-member). A blank query finds nothing. */
+  async search(viewer: Viewer, query: string, roomId: string | null | undefined, first: number | null | undefined): Promise<MessageRow[]> {
+    const limit = first ?? DEFAULT_RESULTS;
+    if (limit < 0) throw badInput('first must not be negative', 'first');
+    const room = roomId != null ? (await this.deps.rooms.requireMembership(viewer, roomId)).room : null;
+    // Postgres text cannot hold NUL, and no message contains one: it separates words like a space.
+    const text = query.replaceAll('\u0000', ' ');
+    if (text.trim() === '' || limit === 0) return [];
+    return this.deps.store.search(viewer.userId, text, room?.id ?? null, Math.min(limit, MAX_RESULTS));
+  }
+}
