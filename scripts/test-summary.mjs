@@ -1,4 +1,6 @@
 // Prints one closing line from vitest's JSON report: "tests: N passed, N failed, N skipped".
+// A test file that failed without a failed test (it did not load, or an
+// unhandled error was reported against it) counts as one failure.
 import { existsSync, readFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? '.data/test-results.json';
@@ -8,12 +10,10 @@ if (!existsSync(file)) {
   process.exit(1);
 }
 const report = JSON.parse(readFileSync(file, 'utf8'));
-const failed = report.numFailedTests + (report.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(report);
+const brokenFiles = (report.testResults ?? []).filter(
+  (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
+).length;
+const failed = report.numFailedTests + brokenFiles;
 const skipped = report.numPendingTests + (report.numTodoTests ?? 0);
 console.log(`tests: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed > 0 || report.numPassedTests === 0 ? 1 : 0);
-
-// A suite that failed to load counts as a failure even with no test in it.
-function countSuitesWithFailedTests(r) {
-  return (r.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed')).length;
-}
+process.exit(failed > 0 || report.numPassedTests === 0 || report.success === false ? 1 : 0);

@@ -88,6 +88,19 @@ export async function createRedisBus({ url, prefix, logger, connectTimeoutMs = 5
     for (const listener of listeners) listener();
   });
 
+  // RedisPubSub.unsubscribe fires UNSUBSCRIBE and PUNSUBSCRIBE and drops their
+  // promises: one that fails (the connection closing meanwhile) would be an
+  // unhandled rejection, which can end the process. Nothing is lost by
+  // ignoring it: a closed connection has no subscriptions left.
+  for (const command of ['unsubscribe', 'punsubscribe'] as const) {
+    const original = subscriber[command].bind(subscriber) as (...args: unknown[]) => Promise<unknown>;
+    (subscriber as unknown as Record<string, unknown>)[command] = (...args: unknown[]) => {
+      const pending = original(...args);
+      pending.catch(() => {});
+      return pending;
+    };
+  }
+
   const pubsub = new RedisPubSub({
     publisher,
     subscriber,

@@ -108,12 +108,18 @@ forEachBackend('Room and user event streams', (s) => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
       const alices = client(s.a, alice);
+      const open = new Subscription(alices, ROOM_EVENTS, { r: room.id }); // keeps her socket open
+      await sleep(300);
       const typed = new Subscription(alices, SET_TYPING, { r: room.id, t: true }); // setTyping over the socket itself
       await typed.next(1);
       expect(typed.values[0]).toEqual({ setTyping: true });
       await sub.until(() => events(sub).some((e) => e.typing === true));
+      await sleep(200);
+      expect(typingOf(sub)).toEqual([true]); // still typing while the socket is open
       await alices.dispose();
       await sub.until(() => events(sub).some((e) => e.typing === false), 5000, 'typing false on close');
+      expect(typingOf(sub)).toEqual([true, false]);
+      open.dispose();
     });
 
     it('refuses a non-member with FORBIDDEN and an unknown room with NOT_FOUND', async () => {

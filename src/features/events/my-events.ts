@@ -44,9 +44,8 @@ export class MyEventsStream extends AsyncQueue<UserEventPayload> {
     if (this.pending) return void this.pending.push(event);
     if (event.type === 'room-added') {
       if (this.taps.has(event.roomId)) return;
-      void this.tap(event.roomId, event.afterSeq).then(
-        () => this.push({ __typename: 'RoomAdded', roomId: event.roomId }),
-        (error: Error) => this.deps.logger.warn('myEvents could not follow a new room', { error }),
+      this.tap(event.roomId, event.afterSeq, true).catch((error: Error) =>
+        this.deps.logger.warn('myEvents could not follow a new room', { error }),
       );
     } else {
       this.taps.get(event.roomId)?.end();
@@ -55,10 +54,12 @@ export class MyEventsStream extends AsyncQueue<UserEventPayload> {
     }
   }
 
-  private async tap(roomId: string, afterSeq: number): Promise<void> {
+  /** Follows a room's messages after afterSeq; `announce` sends RoomAdded first, before any of them. */
+  private async tap(roomId: string, afterSeq: number, announce = false): Promise<void> {
     const live = await this.deps.feeds.open(roomId, this.userId, afterSeq);
     if (this.done) return live.end();
     this.taps.set(roomId, live);
+    if (announce) this.push({ __typename: 'RoomAdded', roomId });
     void (async () => {
       for await (const message of live) this.push({ __typename: 'NewMessage', message });
       if (this.taps.get(roomId) === live) this.taps.delete(roomId);
