@@ -60,9 +60,15 @@ export function createLoaders(services: Services, viewer: Viewer | null = null):
     user: new DataLoader((ids) => users.findByIds(ids)),
     room: new DataLoader(async (ids) => byId(ids, await rooms.findByIds(ids))),
     message: new DataLoader(async (ids) => byId(ids, await messages.findByIds(ids))),
+    // History is for members: a PUBLIC room seen from outside shows no last message.
     lastMessage: new DataLoader(
       async (roomIds) => {
-        const map = new Map((await messages.lastOf(roomIds)).map((m) => [m.roomId, m]));
+        const [last, mine] = await Promise.all([
+          messages.lastOf(roomIds),
+          viewer ? rooms.existingMemberships(roomIds, [viewer.userId]) : Promise.resolve([]),
+        ]);
+        const member = new Set(mine.map((m) => m.roomId));
+        const map = new Map(last.filter((m) => member.has(m.roomId)).map((m) => [m.roomId, m]));
         return roomIds.map((id) => map.get(id) ?? null);
       },
       { cache: false },

@@ -471,5 +471,14 @@ forEachBackend('Rooms', (s) => {
       expect((await roomAs(alice, room.id))!.lastMessage).toEqual({ seq: 2, body: 'second' });
       expect((await myRooms(bob)).find((r) => r.id === room.id)!.lastMessage).toEqual({ seq: 2, body: 'second' });
     });
+
+    it('shows no lastMessage to a non-member looking at a PUBLIC room: history is for members', async () => {
+      const { alice, room } = await s.seed.roomWithTwoMembers('PUBLIC');
+      const outsider = await s.seed.user('outsider');
+      await s.seed.send(alice, room, 'members only');
+      const seen = (await roomAs(outsider, room.id))!;
+      expect(seen.id).toBe(room.id);
+      expect(seen.lastMessage).toBeNull();
+    });
   });
 });

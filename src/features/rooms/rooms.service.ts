@@ -119,6 +119,10 @@ export class RoomsService {
     return this.store.findByIds(ids);
   }
 
+  existingMemberships(roomIds: readonly string[], userIds: readonly string[]) {
+    return this.store.existingMemberships(roomIds, userIds);
+  }
+
   membersOf(roomIds: readonly string[]) {
     return this.store.membersOf(roomIds);
   }
