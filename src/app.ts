@@ -30,6 +30,7 @@ import { createMemoryPresence, createRedisPresence, type Presence } from './feat
 import { TypingService } from './features/typing/typing.service.js';
 import { UsersService } from './features/users/users.service.js';
 import { UsersStore } from './features/users/users.store.js';
+import { renderChatGraphiQL } from './graphiql.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMemoryBus, createRedisBus, type EventBus } from './pubsub/bus.js';
 import { buildSchema } from './schema.js';
@@ -145,6 +146,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       context: createContextFactory(services) as never,
       graphqlEndpoint: GRAPHQL_PATH,
       graphiql: { title: 'Chat API', subscriptionsProtocol: 'WS' },
+      // Served whole from this process (no CDN), and signed in over WebSocket too.
+      renderGraphiQL: renderChatGraphiQL,
       landingPage: false,
       logging: yogaLogger(logger),
       maskedErrors: {

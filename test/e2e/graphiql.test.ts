@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { createBackend, type Backend } from '../support/backends.js';
+import { sleep } from '../support/client.js';
+import { seeder } from '../support/seed.js';
+
+/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const present = existsSync(CHROMIUM);
+if (!present && process.env.CI) throw new Error(`Chromium is missing at ${CHROMIUM}; .ci/run installs it`);
+
+// Flags that work on a closed network (no background or update traffic).
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describe.runIf(present)('GraphiQL in a real browser', () => {
+  let backend: Backend;
+  let browser: Browser;
+  beforeAll(async () => {
+    backend = await createBackend('embedded');
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await backend?.dispose();
+  });
+
+  it('loads without any CDN and runs a subscription over WebSocket, signed in from the Headers tab', async () => {
+    const app = await backend.startApp();
+    const seed = seeder(app);
+    const alice = await seed.user('alice');
+    const room = await seed.room(alice);
+    const page = await browser.newPage();
+    const offsite: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(app.url) && !request.url().startsWith('blob:') && !request.url().startsWith('data:')) offsite.push(request.url());
+    });
+    const frames: string[] = [];
+    page.on('websocket', (ws) => {
+      ws.on('framesent', (f) => frames.push(`sent ${String(f.payload)}`));
+      ws.on('framereceived', (f) => frames.push(`received ${String(f.payload)}`));
+    });
+
+    const query = `subscription { messageAdded(roomId: "${room.id}") { seq body } }`;
+    await page.goto(`${app.url}/graphql?query=${encodeURIComponent(query)}`, { waitUntil: 'load' });
+    await page.getByText('Headers', { exact: true }).click();
+    await page.locator('.graphiql-editor-tool .monaco-editor:visible').first().click({ force: true });
+    await page.keyboard.type(`{"Authorization": "Bearer ${alice.token}"`);
+    await sleep(500);
+    await page.click('button.graphiql-execute-button');
+
+    const until = async (predicate: () => boolean, what: string) => {
+      for (let i = 0; i < 100 && !predicate(); i++) await sleep(100);
+      expect(predicate(), what).toBe(true);
+    };
+    await until(() => frames.some((f) => f.startsWith('received') && f.includes('connection_ack')), 'connection_ack');
+    expect(frames.find((f) => f.includes('connection_init'))).toContain(`"authorization":"Bearer ${alice.token}"`);
+    await sleep(300);
+    await seed.send(alice, room, 'hello GraphiQL');
+    await until(() => frames.some((f) => f.includes('hello GraphiQL')), 'the message over the socket');
+    await page.getByText('"hello GraphiQL"').waitFor({ timeout: 5000 }); // shown in the result pane
+    expect(offsite).toEqual([]);
+    await page.close();
+  });
+});
+
+if (!present) {
+  describe('GraphiQL in a real browser', () => {
+    it.skip(`needs Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`, () => {});
+  });
+}
