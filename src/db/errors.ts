@@ -46,6 +46,8 @@ const CONNECTION_CODES = new Set([
   'CONNECTION_DESTROYED',
 ]);
 
+const IOREDIS_UNAVAILABLE = ["isn't writeable and enableOfflineQueue options is false", 'Connection is closed.'];
+
 /**
  * True for errors that mean "the database (or Redis) cannot be reached right
  * now" rather than "this query is wrong": they become SERVICE_UNAVAILABLE.
@@ -55,7 +57,9 @@ export function isUnavailableError(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const e = current as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown; originalError?: unknown };
-    if (e.name === 'DeadlineError') return true;
+    if (e.name === 'DeadlineError' || e.name === 'MaxRetriesPerRequestError') return true;
+    // ioredis reports an unreachable server by message only.
+    if (current instanceof Error && IOREDIS_UNAVAILABLE.some((text) => (current as Error).message.includes(text))) return true;
     if (typeof e.code === 'string') {
       if (CONNECTION_CODES.has(e.code) || e.code.startsWith('08') || /^57P0[1-3]$/.test(e.code)) return true;
     }

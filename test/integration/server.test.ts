@@ -110,6 +110,9 @@ if (backendNames().includes('services')) {
       const health = await fetch(`${app.url}/healthz`);
       expect(health.status).toBe(503);
       expect(await health.json()).toEqual({ status: 'unavailable', failed: ['redis'] });
+      // Redis-backed state (typing) answers SERVICE_UNAVAILABLE, not a masked error.
+      const typing = await gql(app, 'mutation($r: ID!) { setTyping(roomId: $r, typing: true) }', { r: room.id }, alice.token);
+      expect(codes(typing)).toEqual(['SERVICE_UNAVAILABLE']);
       await redis.restore();
     });
 
