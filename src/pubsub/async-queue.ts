@@ -14,6 +14,10 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     return this.ended;
   }
 
+  protected get isEmpty(): boolean {
+    return this.items.length === 0;
+  }
+
   push(item: T): void {
     if (this.ended) return;
     if (this.waiter) {

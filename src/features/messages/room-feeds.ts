@@ -297,27 +297,25 @@ class RoomFeed {
   }
 }
 
-type Waiter = (result: IteratorResult<MessageRow>) => void;
-
 /**
  * One subscriber's ordered stream. Registered with its feed before anything
  * is read, so no live message can slip between replay and live delivery:
  * while replaying, live messages wait in `held`; afterwards those the replay
- * already delivered are skipped by seq.
+ * already delivered are skipped by seq. Replay is lazy, a page per pull, so
+ * a long backlog never sits in memory.
  */
-export class LiveMessages implements AsyncIterableIterator<MessageRow>, FeedSubscriber {
+export class LiveMessages extends AsyncQueue<MessageRow> implements FeedSubscriber {
   private delivered = 0;
   private started = false;
   private replaying = false;
-  private done = false;
-  private readonly queue: MessageRow[] = [];
   private readonly held: MessageRow[] = [];
-  private waiter: Waiter | null = null;
 
   constructor(
     private readonly feed: RoomFeed,
     readonly userId: string,
-  ) {}
+  ) {
+    super(() => feed.detach(this));
+  }
 
   /** afterSeq null: from the feed's head (live only); otherwise replay what follows afterSeq. */
   startAt(afterSeq: number | null): void {
@@ -335,29 +333,20 @@ export class LiveMessages implements AsyncIterableIterator<MessageRow>, FeedSubs
       this.held.push(message);
       return;
     }
-    if (message.seq <= this.delivered) return;
+    if (message.seq > this.delivered) this.deliver(message);
+  }
+
+  private deliver(message: MessageRow): void {
+    this.delivered = message.seq;
     this.push(message);
   }
 
-  private push(message: MessageRow): void {
-    this.delivered = message.seq;
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = null;
-      waiter({ value: message, done: false });
-    } else {
-      this.queue.push(message);
-    }
-  }
-
-  async next(): Promise<IteratorResult<MessageRow>> {
-    if (this.queue.length > 0) return { value: this.queue.shift()!, done: false };
-    if (this.done) return { value: undefined, done: true };
-    if (this.replaying) {
+  override async next(): Promise<IteratorResult<MessageRow>> {
+    if (this.replaying && this.isEmpty && !this.done) {
       await this.replayPage();
       return this.next();
     }
-    return new Promise<IteratorResult<MessageRow>>((resolve) => (this.waiter = resolve));
+    return super.next();
   }
 
   /** One page of replay; when the database has nothing more, the held live messages follow. */
@@ -365,39 +354,17 @@ export class LiveMessages implements AsyncIterableIterator<MessageRow>, FeedSubs
     const { source, pageSize } = this.feed.feeds;
     const rows = await source.after(this.feed.roomId, this.delivered, pageSize);
     if (this.done) return;
-    for (const row of rows) if (row.seq > this.delivered) this.push(row);
+    for (const row of rows) if (row.seq > this.delivered) this.deliver(row);
     if (rows.length < pageSize) {
       this.replaying = false;
-      for (const message of this.held.splice(0)) if (message.seq > this.delivered) this.push(message);
+      for (const message of this.held.splice(0)) if (message.seq > this.delivered) this.deliver(message);
     }
-  }
-
-  async return(): Promise<IteratorResult<MessageRow>> {
-    this.end();
-    return { value: undefined, done: true };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<MessageRow>> {
-    this.end();
-    throw error;
   }
 
   /** Stops delivery: a pending next() resolves as done, so the client gets `complete`. */
-  end(): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.length = 0;
+  override end(): void {
     this.held.length = 0;
-    this.feed.detach(this);
-    if (this.waiter) {
-      const waiter = this.waiter;
-      this.waiter = null;
-      waiter({ value: undefined, done: true });
-    }
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this;
+    super.end();
   }
 }
 
