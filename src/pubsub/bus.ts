@@ -133,7 +133,9 @@ export async function createRedisBus({ url, prefix, logger, connectTimeoutMs = 5
       await withDeadline(publisher.ping(), timeoutMs, 'redis');
     },
     close: async () => {
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+      // QUIT waits for a connection: during an outage it would wait forever,
+      // and shutdown with it. Give it a second, then drop the sockets.
+      await withDeadline(Promise.allSettled([publisher.quit(), subscriber.quit()]), 1000, 'redis').catch(() => {});
       publisher.disconnect();
       subscriber.disconnect();
     },

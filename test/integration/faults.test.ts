@@ -2,8 +2,9 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
-import { codes, gql, gqlOk, sleep } from '../support/client.js';
+import { Subscription, codes, gql, gqlOk, sleep, trackedClients } from '../support/client.js';
 import { seeder } from '../support/seed.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }';
 
@@ -63,5 +64,42 @@ describe.runIf(backendNames().includes('services'))('Postgres sessions terminate
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
     expect(seqs.at(-1)).toBe(after.seq);
     expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe.runIf(backendNames().includes('services'))('Redis lost by a subscriber\'s instance [services]', () => {
+  let backend: Backend;
+  const client = trackedClients();
+  beforeAll(async () => {
+    backend = await createBackend('services');
+  });
+  afterAll(async () => {
+    await backend?.dispose();
+  });
+
+  it('still delivers every message, in seq order, while its Redis is cut and after it returns, and stops cleanly during an outage', async () => {
+    const redis = TcpProxy.forUrl(backend.config.redis!.url);
+    await redis.start();
+    const sender = await backend.startApp();
+    const cutOff = await backend.startApp({ redis: { url: redis.rewrite(backend.config.redis!.url) } });
+    const seed = seeder(sender);
+    const { alice, bob, room } = await seed.roomWithTwoMembers();
+    const live = new Subscription(client(cutOff, bob.token), 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', { r: room.id });
+    await sleep(300);
+    await seed.send(alice, room, 'before');
+    await live.next(1);
+
+    await redis.cut(); // its pub/sub connection drops; the announcements of these never reach it
+    for (let i = 0; i < 10; i++) await seed.send(alice, room, `during ${i}`);
+    await live.next(11); // read from the database by the feed's poll
+    await redis.restore();
+    for (let i = 0; i < 10; i++) await seed.send(alice, room, `after ${i}`);
+    await live.next(21);
+    await sleep(300);
+    expect(live.values.map((v) => v.messageAdded.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    // Shutdown must not wait for Redis to come back (QUIT would): a hang fails this test by its timeout.
+    await redis.cut();
+    await cutOff.stop();
+    await live.settled();
   });
 });
