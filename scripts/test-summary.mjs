@@ -13,7 +13,9 @@ const report = JSON.parse(readFileSync(file, 'utf8'));
 const brokenFiles = (report.testResults ?? []).filter(
   (f) => f.status === 'failed' && !(f.assertionResults ?? []).some((a) => a.status === 'failed'),
 ).length;
-const failed = report.numFailedTests + brokenFiles;
+// Unhandled errors during the run fail it (vitest sets success false) even when every test passed.
+const unhandled = report.success === false && report.numFailedTests + brokenFiles === 0 ? 1 : 0;
+const failed = report.numFailedTests + brokenFiles + unhandled;
 const skipped = report.numPendingTests + (report.numTodoTests ?? 0);
 console.log(`tests: ${report.numPassedTests} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || report.numPassedTests === 0 || report.success === false ? 1 : 0);

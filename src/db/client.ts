@@ -39,7 +39,7 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
   // Migrate on a dedicated single-connection client: the advisory lock is a
   // session lock, so lock, migrations and unlock must share one connection.
-  const migrator = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5 });
+  const migrator = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, fetch_types: false });
   try {
     await migrator`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
     try {
@@ -54,6 +54,11 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
     max: poolSize,
     onnotice: () => {},
     connect_timeout: 5,
+    // postgres.js 3.4.9 reads array type oids on every new connection and drops
+    // that query's promise: a session killed meanwhile became an unhandled
+    // rejection (seen in test/integration/faults.test.ts), which ends a Node
+    // process. No column or parameter here is a Postgres array, so skip it.
+    fetch_types: false,
     // A server-side deadline: a query that runs away is cancelled by Postgres.
     connection: { statement_timeout: 15_000, application_name: 'chat-server' },
   });
