@@ -91,14 +91,14 @@ forEachBackend('Room and user event streams', (s) => {
     });
 
     it('lapses without a repeat and sends typing false then', async () => {
-      const quick = await s.backend.startApp({ typingTimeoutMs: 400 });
+      const quick = await s.backend.startApp({ typingTimeoutMs: 800 });
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
       await sleep(300);
       await gqlOk(quick, SET_TYPING, { r: room.id, t: true }, alice.token);
-      await sleep(250);
+      await sleep(400);
       await gqlOk(quick, SET_TYPING, { r: room.id, t: true }, alice.token); // the repeat restarts the lapse
-      await sleep(250);
+      await sleep(600); // past the first lapse, before the restarted one
       expect(typingOf(sub)).toEqual([true]);
       await sub.until(() => typingOf(sub).length >= 2, 3000, 'the lapse');
       expect(typingOf(sub)).toEqual([true, false]);
