@@ -1,6 +1,6 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { RoomRow } from '../../db/schema.js';
-import { badInput } from '../../errors.js';
+import { requireCount } from '../../validation.js';
 import type { EventsPublisher } from '../events/events.publisher.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { ReadState, ReadStateStore } from './read-state.store.js';
@@ -14,7 +14,7 @@ export class ReadStateService {
    * the position actually stored (a seq past the newest counts as the newest).
    */
   async markRead(viewer: Viewer, roomId: string, seq: number): Promise<RoomRow> {
-    if (seq < 0) throw badInput('seq must not be negative', 'seq');
+    requireCount('seq', seq, Number.MAX_SAFE_INTEGER); // past the newest counts as the newest
     const { room } = await this.deps.rooms.requireMembership(viewer, roomId);
     const moved = await this.deps.store.advance(room.id, viewer.userId, seq);
     if (moved !== null) this.deps.publish.room(room.id, { type: 'read', userId: viewer.userId, seq: moved });

@@ -1,6 +1,6 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MessageRow } from '../../db/schema.js';
-import { badInput } from '../../errors.js';
+import { requireCount } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { SearchStore } from './search.store.js';
 
@@ -14,7 +14,7 @@ export class SearchService {
   /** With roomId: that room only (NOT_FOUND when unknown, FORBIDDEN for a non-member). A blank query finds nothing. */
   async search(viewer: Viewer, query: string, roomId: string | null | undefined, first: number | null | undefined): Promise<MessageRow[]> {
     const limit = first ?? DEFAULT_RESULTS;
-    if (limit < 0) throw badInput('first must not be negative', 'first');
+    requireCount('first', limit, Number.MAX_SAFE_INTEGER); // negative: BAD_USER_INPUT; large ones are cut below
     const room = roomId != null ? (await this.deps.rooms.requireMembership(viewer, roomId)).room : null;
     // Postgres text cannot hold NUL, and no message contains one: it separates words like a space.
     const text = query.replaceAll('\u0000', ' ');
