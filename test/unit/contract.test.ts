@@ -10,9 +10,14 @@ const contractPath = process.env.CONTRACT_PATH ?? fileURLToPath(new URL('../../.
  * What the contract has that is not served yet (findBreakingChanges'
  * descriptions, e.g. 'Mutation.markRead was removed.'). Nothing else may
  * differ, and each entry must go when its feature lands (the test fails while
- * a served item is still listed). Everything is served now.
+ * a served item is still listed).
+ *
+ * Pending with the limits and identity work (its issue lands them):
+ * refreshToken, and the search length rule in searchMessages' description.
  */
-const PENDING: string[] = [];
+const PENDING: string[] = ['Mutation.refreshToken was removed.'];
+/** Served fields whose contract description states a rule not built yet ("Type.field"). */
+const PENDING_DESCRIPTIONS: string[] = ['Query.searchMessages'];
 
 const present = existsSync(contractPath);
 if (!present && process.env.CI) throw new Error(`The API contract is missing at ${contractPath}`);
@@ -30,15 +35,24 @@ describe.runIf(present)('the served schema against ../shared/contract/chat.graph
     expect(findDangerousChanges(contract, served).map((c) => c.description)).toEqual([]);
   });
 
-  it('keeps the contract descriptions of every served field', () => {
+  it('keeps the contract descriptions of every served field but the pending ones', () => {
+    const differing: string[] = [];
     for (const typeName of ['Query', 'Mutation', 'Subscription', 'Room', 'Message', 'User', 'AuthPayload']) {
       const contractType = contract.getType(typeName) as { getFields?: () => Record<string, { description?: string | null }> };
       const servedType = served.getType(typeName) as typeof contractType;
       for (const [name, field] of Object.entries(contractType.getFields?.() ?? {})) {
         const servedField = servedType?.getFields?.()[name];
-        if (servedField) expect(`${typeName}.${name}: ${servedField.description ?? ''}`).toBe(`${typeName}.${name}: ${field.description ?? ''}`);
+        if (!servedField) continue;
+        const key = `${typeName}.${name}`;
+        if (PENDING_DESCRIPTIONS.includes(key)) {
+          if ((servedField.description ?? '') !== (field.description ?? '')) differing.push(key);
+          continue;
+        }
+        expect(`${key}: ${servedField.description ?? ''}`).toBe(`${key}: ${field.description ?? ''}`);
       }
     }
+    // A pending entry whose rule has landed (descriptions equal) must be removed from the list.
+    expect(differing.sort()).toEqual([...PENDING_DESCRIPTIONS].sort());
   });
 });
 
