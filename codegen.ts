@@ -1,7 +1,7 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 
-// Resolver types from schema/, with GraphQL object types mapped to the rows
-// the stores return (mappers), so resolvers are checked against both sides.
+// Resolver types from schema/, with GraphQL object types mapped to what the
+// features' resolvers receive (mappers), so resolvers are checked against both sides.
 // CI regenerates and fails when src/generated/ is stale.
 const config: CodegenConfig = {
   schema: 'schema/*.graphql',
@@ -15,21 +15,22 @@ const config: CodegenConfig = {
         contextType: '../context.js#Context',
         useIndexSignature: false,
         scalars: { DateTime: { input: 'string', output: 'Date | string' } },
+        // Each feature's mappers: what its resolvers receive for its types.
         mappers: {
-          User: '../db/schema.js#UserRow',
-          Room: '../db/schema.js#RoomRow',
-          RoomMember: '../db/schema.js#MembershipRow',
-          Message: '../db/schema.js#MessageRow',
-          AuthPayload: '../features/users/users.service.js#AuthResult',
-          MessageConnection: '../features/messages/messages.service.js#MessagePage',
-          Reaction: '../features/messages/messages.service.js#ReactionGroup',
-          MessageChanged: '../features/events/events.types.js#MessageChangedEvent',
-          MemberChanged: '../features/events/events.types.js#MemberChangedEvent',
-          TypingChanged: '../features/events/events.types.js#TypingChangedEvent',
-          ReadReceipt: '../features/events/events.types.js#ReadReceiptEvent',
-          NewMessage: '../features/events/events.types.js#NewMessageEvent',
-          RoomAdded: '../features/events/events.types.js#RoomAddedEvent',
-          RoomRemoved: '../features/events/events.types.js#RoomRemovedEvent',
+          User: '../features/users/users.mappers.js#UserModel',
+          AuthPayload: '../features/users/users.mappers.js#AuthResult',
+          Room: '../features/rooms/rooms.mappers.js#RoomModel',
+          RoomMember: '../features/rooms/rooms.mappers.js#RoomMemberModel',
+          Message: '../features/messages/messages.mappers.js#MessageModel',
+          MessageConnection: '../features/messages/messages.mappers.js#MessagePage',
+          Reaction: '../features/reactions/reactions.mappers.js#ReactionGroup',
+          MessageChanged: '../features/events/events.mappers.js#MessageChangedEvent',
+          MemberChanged: '../features/events/events.mappers.js#MemberChangedEvent',
+          TypingChanged: '../features/events/events.mappers.js#TypingChangedEvent',
+          ReadReceipt: '../features/events/events.mappers.js#ReadReceiptEvent',
+          NewMessage: '../features/events/events.mappers.js#NewMessageEvent',
+          RoomAdded: '../features/events/events.mappers.js#RoomAddedEvent',
+          RoomRemoved: '../features/events/events.mappers.js#RoomRemovedEvent',
         },
       },
     },

@@ -1,18 +1,21 @@
-import DataLoader from 'dataloader';
 import type { TokenIssuer } from './auth/tokens.js';
 import { bearerToken } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
-import type { MembershipRow, MessageRow, RoomRow, UserRow } from './db/schema.js';
 import type { EventsService } from './features/events/events.service.js';
-import type { MessagesService, ReactionGroup } from './features/messages/messages.service.js';
+import { createMessagesLoaders, type MessagesLoaders } from './features/messages/messages.loaders.js';
+import type { MessagesService } from './features/messages/messages.service.js';
+import { createReactionsLoaders, type ReactionsLoaders } from './features/reactions/reactions.loaders.js';
 import type { ReactionsService } from './features/reactions/reactions.service.js';
+import { createReadStateLoaders, type ReadStateLoaders } from './features/read-state/read-state.loaders.js';
 import type { ReadStateService } from './features/read-state/read-state.service.js';
-import type { ReadState } from './features/read-state/read-state.store.js';
+import { createRoomsLoaders, type RoomsLoaders } from './features/rooms/rooms.loaders.js';
 import type { RoomsService } from './features/rooms/rooms.service.js';
 import type { SearchService } from './features/search/search.service.js';
 import type { TypingService } from './features/typing/typing.service.js';
+import { createUsersLoaders, type UsersLoaders } from './features/users/users.loaders.js';
 import type { UsersService } from './features/users/users.service.js';
 
+/** What resolvers reach: one service per feature (see services.ts for the wiring). */
 export interface Services {
   users: UsersService;
   rooms: RoomsService;
@@ -25,23 +28,8 @@ export interface Services {
   tokens: TokenIssuer;
 }
 
-/**
- * Batching loaders, one set per operation. A subscription's context lives as
- * long as the subscription, so loaders of things that change (a room's last
- * message, its members, presence) batch without caching.
- */
-export interface Loaders {
-  user: DataLoader<string, UserRow | null>;
-  room: DataLoader<string, RoomRow | null>;
-  message: DataLoader<string, MessageRow | null>;
-  lastMessage: DataLoader<string, MessageRow | null>;
-  members: DataLoader<string, MembershipRow[]>;
-  online: DataLoader<string, boolean>;
-  /** Message.reactions by message id. */
-  reactions: DataLoader<string, ReactionGroup[]>;
-  /** The viewer's read state (Room.lastReadSeq, Room.unreadCount) by room id. */
-  readState: DataLoader<string, ReadState>;
-}
+/** Batching loaders, one set per operation; each feature brings its own. */
+export type Loaders = UsersLoaders & RoomsLoaders & MessagesLoaders & ReactionsLoaders & ReadStateLoaders;
 
 export interface Context {
   viewer: Viewer | null;
@@ -49,46 +37,13 @@ export interface Context {
   loaders: Loaders;
 }
 
-const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
-  const map = new Map(rows.map((row) => [row.id, row]));
-  return ids.map((id) => map.get(id) ?? null);
-};
-
 export function createLoaders(services: Services, viewer: Viewer | null = null): Loaders {
-  const { users, rooms, messages, reactions, readState } = services;
   return {
-    user: new DataLoader((ids) => users.findByIds(ids)),
-    room: new DataLoader(async (ids) => byId(ids, await rooms.findByIds(ids))),
-    message: new DataLoader(async (ids) => byId(ids, await messages.findByIds(ids))),
-    // History is for members: a PUBLIC room seen from outside shows no last message.
-    lastMessage: new DataLoader(
-      async (roomIds) => {
-        const [last, mine] = await Promise.all([
-          messages.lastOf(roomIds),
-          viewer ? rooms.existingMemberships(roomIds, [viewer.userId]) : Promise.resolve([]),
-        ]);
-        const member = new Set(mine.map((m) => m.roomId));
-        const map = new Map(last.filter((m) => member.has(m.roomId)).map((m) => [m.roomId, m]));
-        return roomIds.map((id) => map.get(id) ?? null);
-      },
-      { cache: false },
-    ),
-    members: new DataLoader(
-      async (roomIds) => {
-        const rows = await rooms.membersOf(roomIds);
-        return roomIds.map((id) => rows.filter((row) => row.roomId === id));
-      },
-      { cache: false },
-    ),
-    online: new DataLoader((userIds) => users.presence.isOnline(userIds), { cache: false }),
-    reactions: new DataLoader(
-      async (messageIds) => {
-        const groups = await reactions.groupsOf(messageIds);
-        return messageIds.map((id) => groups.get(id) ?? []);
-      },
-      { cache: false },
-    ),
-    readState: new DataLoader((roomIds) => readState.of(viewer, roomIds), { cache: false }),
+    ...createUsersLoaders(services.users),
+    ...createRoomsLoaders(services.rooms),
+    ...createMessagesLoaders(services.messages, viewer),
+    ...createReactionsLoaders(services.reactions),
+    ...createReadStateLoaders(services.readState, viewer),
   };
 }
 

@@ -1,4 +1,7 @@
 import { GraphQLError } from 'graphql';
+import { maskError as yogaMaskError } from 'graphql-yoga';
+import { isUnavailableError } from './db/errors.js';
+import type { Logger } from './logger.js';
 
 /** The contract's error codes (extensions.code). */
 export type ErrorCode =
@@ -29,3 +32,28 @@ export const badInput = (message: string, field?: string) =>
   new ChatError('BAD_USER_INPUT', message, field ? { field } : {});
 export const serviceUnavailable = (message = 'A backing service cannot be reached right now; try again') =>
   new ChatError('SERVICE_UNAVAILABLE', message);
+
+/**
+ * The masking rule, for yoga's maskedErrors on both transports: ChatErrors
+ * (and GraphQL's own parse and validation errors) pass; an unreachable
+ * database or Redis becomes SERVICE_UNAVAILABLE; anything else is masked as
+ * INTERNAL_SERVER_ERROR and logged, without internals in the response.
+ */
+export function createErrorMasker(logger: Logger) {
+  return (error: unknown, message: string): Error => {
+    if (isUnavailableError(error)) return serviceUnavailable();
+    const masked = yogaMaskError(error, message, false);
+    if (masked !== error) logger.error('unexpected error in an operation', { error: originalOf(error) });
+    return masked;
+  };
+}
+
+function originalOf(error: unknown): unknown {
+  return (error as { originalError?: unknown })?.originalError ?? error;
+}
+
+/** The same error with `extensions.code` set (graphql-ws's parse and validation failures carry yoga's codes). */
+export function withCode(error: unknown, code: string): GraphQLError {
+  const e = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error));
+  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } });
+}

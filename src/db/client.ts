@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { withDeadline } from '../deadline.js';
 import * as schema from './schema.js';
 
 /** One drizzle type for both drivers: stores never know which one runs. */
@@ -85,25 +86,4 @@ async function openPglite(dir: string | null): Promise<DatabaseHandle> {
     ping: (timeoutMs = 2000) => withDeadline(client.query('select 1'), timeoutMs, 'database').then(() => undefined),
     close: () => client.close(),
   };
-}
-
-export class DeadlineError extends Error {
-  constructor(readonly service: string, ms: number) {
-    super(`${service} did not answer within ${ms} ms`);
-    this.name = 'DeadlineError';
-  }
-}
-
-/** Races a promise against a timer; the timer never keeps the process alive. */
-export async function withDeadline<T>(work: PromiseLike<T>, ms: number, service: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeadlineError(service, ms)), ms);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/app.js';
 import { openDatabase } from '../../src/db/client.js';
-import { createMemoryBus } from '../../src/pubsub/bus.js';
+import { createMemoryBus } from '../../src/realtime/bus.memory.js';
 import { backendNames } from '../support/backends.js';
 import { codes, gql, gqlOk } from '../support/client.js';
 import { seeder } from '../support/seed.js';

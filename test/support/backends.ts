@@ -4,7 +4,8 @@ import { Redis } from 'ioredis';
 import { createApp, type App } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import { createMemoryBus, type EventBus } from '../../src/pubsub/bus.js';
+import type { EventBus } from '../../src/realtime/bus.js';
+import { createMemoryBus } from '../../src/realtime/bus.memory.js';
 
 /**
  * Where a suite runs. `embedded` always (PGlite in memory, in-process

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../src/pubsub/topics.js';
+import { topics } from '../../src/realtime/topics.js';
 
 const message = {
   id: '6a1f0e52-5a5c-4c39-9a53-0a3f1f1c2b11',

@@ -1,6 +1,6 @@
 import { requireViewer } from '../../auth/viewer.js';
 import type { Resolvers } from '../../generated/graphql.js';
-import type { RoomEventPayload, UserEventPayload } from './events.types.js';
+import type { RoomEventPayload, UserEventPayload } from './events.mappers.js';
 
 export const eventsResolvers: Resolvers = {
   Subscription: {

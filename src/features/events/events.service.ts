@@ -1,35 +1,35 @@
 import type { Viewer } from '../../auth/viewer.js';
-import type { Logger } from '../../logger.js';
-import type { EventBus } from '../../pubsub/bus.js';
-import type { RoomActivity, RoomFeeds } from '../messages/room-feeds.js';
+import type { RoomActivity } from '../../realtime/feed.js';
+import type { Realtime } from '../../realtime/index.js';
+import type { UserStreamEvent } from '../../realtime/user-stream.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
-import type { RoomEventPayload } from './events.types.js';
-import { MyEventsStream } from './my-events.js';
+import type { RoomEventPayload, UserEventPayload } from './events.mappers.js';
 
 export class EventsService {
-  constructor(private readonly deps: { rooms: RoomsService; feeds: RoomFeeds; bus: EventBus; logger: Logger }) {}
+  constructor(private readonly deps: { rooms: RoomsService; realtime: Pick<Realtime, 'hub' | 'openUserStream'> }) {}
 
   /** A member's view of a room's events; registered before membership is checked so a leave in between still ends it. */
   async roomEvents(viewer: Viewer, roomId: string): Promise<AsyncIterableIterator<RoomEventPayload>> {
     const room = await this.deps.rooms.requireRoom(roomId);
-    const stream = await this.deps.feeds.listen(room.id, viewer.userId);
+    const stream = await this.deps.realtime.hub.listen(room.id, viewer.userId);
     try {
       await this.deps.rooms.requireMembership(viewer, room.id);
     } catch (error) {
       stream.end();
       throw error;
     }
-    return mapAsync(stream, (event) => toPayload(room.id, event));
+    return mapAsync(stream, (event) => toRoomPayload(room.id, event));
   }
 
-  async myEvents(viewer: Viewer): Promise<MyEventsStream> {
-    const stream = new MyEventsStream(viewer.userId, this.deps);
-    await stream.start(async () => (await this.deps.rooms.myRooms(viewer)).map((r) => ({ id: r.id, lastSeq: r.lastSeq })));
-    return stream;
+  /** New messages of every room of the viewer's, and rooms added and removed. */
+  async myEvents(viewer: Viewer): Promise<AsyncIterableIterator<UserEventPayload>> {
+    const listRooms = async () => (await this.deps.rooms.myRooms(viewer)).map((r) => ({ id: r.id, lastSeq: r.lastSeq }));
+    const stream = await this.deps.realtime.openUserStream(viewer.userId, listRooms);
+    return mapAsync(stream, toUserPayload);
   }
 }
 
-function toPayload(roomId: string, event: RoomActivity): RoomEventPayload {
+function toRoomPayload(roomId: string, event: RoomActivity): RoomEventPayload {
   switch (event.type) {
     case 'message-changed':
       return { __typename: 'MessageChanged', change: event.change, message: event.message };
@@ -39,6 +39,17 @@ function toPayload(roomId: string, event: RoomActivity): RoomEventPayload {
       return { __typename: 'TypingChanged', roomId, userId: event.userId, typing: event.typing };
     case 'read':
       return { __typename: 'ReadReceipt', roomId, userId: event.userId, seq: event.seq };
+  }
+}
+
+function toUserPayload(event: UserStreamEvent): UserEventPayload {
+  switch (event.type) {
+    case 'message':
+      return { __typename: 'NewMessage', message: event.message };
+    case 'room-added':
+      return { __typename: 'RoomAdded', roomId: event.roomId };
+    case 'room-removed':
+      return { __typename: 'RoomRemoved', roomId: event.roomId };
   }
 }
 

@@ -24,7 +24,9 @@ export const messagesResolvers: Resolvers = {
     author: async (message, _, { loaders }) => (await loaders.user.load(message.authorId))!,
     body: (message) => (message.deletedAt ? '' : message.body),
     replyTo: (message, _, { loaders }) => (message.replyToId ? loaders.message.load(message.replyToId) : null),
-    reactions: (message, _, { loaders }) => loaders.reactions.load(message.id),
     cursor: (message) => encodeCursor(message.roomId, message.seq),
+  },
+  Room: {
+    lastMessage: (room, _, { loaders }) => loaders.lastMessage.load(room.id),
   },
 };

@@ -1,24 +1,14 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
-import type { EventsPublisher } from '../events/events.publisher.js';
+import type { RoomHub } from '../../realtime/hub.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { LiveMessages } from '../../realtime/streams.js';
 import { requireCount, requireId, requireLength } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
+import type { MessagePage } from './messages.mappers.js';
 import type { MessagesStore } from './messages.store.js';
-import type { LiveMessages, RoomFeeds } from './room-feeds.js';
-
-export interface MessagePage {
-  edges: Array<{ cursor: string; node: MessageRow }>;
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-}
-
-/** One entry of Message.reactions: the reactions with one emoji (see the reactions feature). */
-export interface ReactionGroup {
-  emoji: string;
-  count: number;
-  userIds: string[];
-}
 
 export interface HistoryArgs {
   first?: number | null;
@@ -47,8 +37,8 @@ export class MessagesService {
     private readonly deps: {
       store: MessagesStore;
       rooms: RoomsService;
-      publish: EventsPublisher;
-      feeds: RoomFeeds;
+      publish: Publisher;
+      hub: RoomHub;
     },
   ) {}
 
@@ -164,7 +154,7 @@ export class MessagesService {
   async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<LiveMessages> {
     const room = await this.deps.rooms.requireRoom(roomId);
     const afterSeq = after != null ? decodeCursor(after, room.id, 'after') : null;
-    const live = await this.deps.feeds.open(room.id, viewer.userId, afterSeq);
+    const live = await this.deps.hub.open(room.id, viewer.userId, afterSeq);
     try {
       await this.deps.rooms.requireMembership(viewer, room.id);
     } catch (error) {
@@ -178,8 +168,19 @@ export class MessagesService {
     return this.deps.store.findByIds(ids);
   }
 
-  lastOf(roomIds: readonly string[]) {
-    return this.deps.store.lastOf(roomIds);
+  /**
+   * Room.lastMessage: each room's newest message, for rooms the viewer is a
+   * member of. History is for members: a PUBLIC room seen from outside shows
+   * no last message.
+   */
+  async lastOfRooms(viewer: Viewer | null, roomIds: readonly string[]): Promise<Array<MessageRow | null>> {
+    const [last, mine] = await Promise.all([
+      this.deps.store.lastOf(roomIds),
+      viewer ? this.deps.rooms.existingMemberships(roomIds, [viewer.userId]) : Promise.resolve([]),
+    ]);
+    const member = new Set(mine.map((m) => m.roomId));
+    const byRoom = new Map(last.filter((m) => member.has(m.roomId)).map((m) => [m.roomId, m]));
+    return roomIds.map((id) => byRoom.get(id) ?? null);
   }
 }
 

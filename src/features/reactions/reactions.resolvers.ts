@@ -7,6 +7,9 @@ export const reactionsResolvers: Resolvers = {
     removeReaction: (_, { messageId, emoji }, { viewer, services }) =>
       services.reactions.remove(requireViewer(viewer), messageId, emoji),
   },
+  Message: {
+    reactions: (message, _, { loaders }) => loaders.reactions.load(message.id),
+  },
   Reaction: {
     users: async (group, _, { loaders }) => (await loaders.user.loadMany(group.userIds)).filter((u) => u !== null && !(u instanceof Error)) as never,
   },

@@ -1,13 +1,14 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MessageRow } from '../../db/schema.js';
 import { badInput } from '../../errors.js';
-import type { EventsPublisher } from '../events/events.publisher.js';
-import type { MessagesService, ReactionGroup } from '../messages/messages.service.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { MessagesService } from '../messages/messages.service.js';
 import { isSingleEmoji } from './emoji.js';
+import type { ReactionGroup } from './reactions.mappers.js';
 import type { ReactionsStore } from './reactions.store.js';
 
 export class ReactionsService {
-  constructor(private readonly deps: { store: ReactionsStore; messages: MessagesService; publish: EventsPublisher }) {}
+  constructor(private readonly deps: { store: ReactionsStore; messages: MessagesService; publish: Publisher }) {}
 
   /** Idempotent: a repeat changes and announces nothing. */
   async add(viewer: Viewer, messageId: string, emoji: string): Promise<MessageRow> {

@@ -9,4 +9,7 @@ export const readStateResolvers: Resolvers = {
     unreadCount: async (room, _, { loaders }) => (await loaders.readState.load(room.id)).unreadCount,
     lastReadSeq: async (room, _, { loaders }) => (await loaders.readState.load(room.id)).lastReadSeq,
   },
+  RoomMember: {
+    lastReadSeq: (member) => member.lastReadSeq,
+  },
 };

@@ -1,12 +1,12 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { RoomRow } from '../../db/schema.js';
+import type { Publisher } from '../../realtime/publisher.js';
 import { requireCount } from '../../validation.js';
-import type { EventsPublisher } from '../events/events.publisher.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { ReadState, ReadStateStore } from './read-state.store.js';
 
 export class ReadStateService {
-  constructor(private readonly deps: { store: ReadStateStore; rooms: RoomsService; publish: EventsPublisher }) {}
+  constructor(private readonly deps: { store: ReadStateStore; rooms: RoomsService; publish: Publisher }) {}
 
   /**
    * Marks the room read up to and including `seq` for the viewer. A ReadReceipt

@@ -22,8 +22,7 @@ export const roomsResolvers: Resolvers = {
   Room: {
     name: (room) => (room.kind === 'DIRECT' ? null : room.name),
     members: (room, _, { loaders }) => loaders.members.load(room.id),
-    lastMessage: (room, _, { loaders }) => loaders.lastMessage.load(room.id),
-    // unreadCount and lastReadSeq: see the read-state feature.
+    // lastMessage: the messages feature; unreadCount and lastReadSeq: read-state.
   },
   RoomMember: {
     user: async (member, _, { loaders }) => (await loaders.user.load(member.userId))!,

@@ -2,7 +2,8 @@ import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
-import type { EventsPublisher } from '../events/events.publisher.js';
+import type { Hooks } from '../../realtime/hooks.js';
+import type { Publisher } from '../../realtime/publisher.js';
 import { codePoints, isId, requireCount, requireId, requireLength } from '../../validation.js';
 import type { UsersService } from '../users/users.service.js';
 import type { RoomsStore } from './rooms.store.js';
@@ -10,9 +11,9 @@ import type { RoomsStore } from './rooms.store.js';
 export interface RoomsServiceDeps {
   store: RoomsStore;
   users: UsersService;
-  publish: EventsPublisher;
-  /** Told synchronously when a member left, so this instance's subscriptions stop before the mutation returns. */
-  onMemberLeft(roomId: string, userId: string): void;
+  publish: Publisher;
+  /** `memberLeft` is emitted here, so this instance's streams stop before the mutation returns. */
+  hooks: Hooks;
 }
 
 export class RoomsService {
@@ -72,7 +73,7 @@ export class RoomsService {
     const room = await this.requireRoom(roomId);
     const left = await this.store.removeMember(room.id, viewer.userId);
     if (!left) throw forbidden('You are not a member of this room');
-    this.deps.onMemberLeft(room.id, viewer.userId);
+    this.deps.hooks.emit('memberLeft', { roomId: room.id, userId: viewer.userId });
     // Other instances stop the leaver's streams on this event: awaited (briefly)
     // so it reaches Redis before anything the client does next. Should Redis be
     // down, their feeds notice on their next membership poll instead.

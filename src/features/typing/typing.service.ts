@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Viewer } from '../../auth/viewer.js';
 import type { Logger } from '../../logger.js';
-import type { EventsPublisher } from '../events/events.publisher.js';
+import type { Publisher } from '../../realtime/publisher.js';
+import type { TypingState } from '../../realtime/typing-state.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 
 export interface TypingServiceDeps {
   rooms: RoomsService;
-  publish: EventsPublisher;
+  publish: Publisher;
+  /** Shared across instances with Redis, this process's own without. */
+  state: TypingState;
   logger: Logger;
-  /** Shared state across instances; null: this process only. */
-  redis: Redis | null;
-  prefix: string;
+  /** Typing lapses after this long without a repeat (ms). */
   lapseMs: number;
 }
-
-// KEYS: the typing key. ARGV: the value this instance wrote. Deletes it only if nobody refreshed it since.
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 interface Held {
   roomId: string;
@@ -29,16 +24,15 @@ interface Held {
 
 /**
  * Typing indicators: ephemeral, never in Postgres. A user is typing in a room
- * while a key with a short expiry exists (Redis, or this process without it).
- * The instance that received the latest setTyping(true) owns the lapse timer:
- * when it fires and its own write is still the latest, it deletes the key and
- * announces typing false. A repeat anywhere overwrites the key, so stale timers
- * elsewhere find another value and stay quiet. Transitions only: a repeat while
- * typing announces nothing.
+ * while their mark exists (realtime/typing-state.ts). The instance that
+ * received the latest setTyping(true) owns the lapse timer: when it fires and
+ * its own mark is still the latest, it clears the mark and announces typing
+ * false. A repeat anywhere overwrites the mark, so stale timers elsewhere find
+ * another token and stay quiet. Transitions only: a repeat while typing
+ * announces nothing.
  */
 export class TypingService {
   private readonly held = new Map<string, Held>();
-  private readonly local = new Set<string>();
 
   constructor(private readonly deps: TypingServiceDeps) {}
 
@@ -55,29 +49,19 @@ export class TypingService {
     await Promise.allSettled(mine.map((h) => this.stop(h.roomId, h.userId)));
   }
 
-  /** Shutdown: timers are dropped; keys lapse by themselves in Redis. */
+  /** Shutdown: timers are dropped; marks in Redis lapse by themselves. */
   close(): void {
     for (const held of this.held.values()) clearTimeout(held.timer);
     this.held.clear();
   }
 
-  private key(roomId: string, userId: string) {
-    return `${this.deps.prefix}typing:${roomId}:${userId}`;
-  }
-
   private async start(roomId: string, userId: string): Promise<void> {
-    const key = this.key(roomId, userId);
+    const key = `${roomId}:${userId}`;
     const token = randomUUID();
-    const { redis, lapseMs } = this.deps;
-    let wasTyping: boolean;
-    if (redis) {
-      // The key outlives the owner's lapse timer, which deletes it and announces
-      // the end; the expiry only cleans up after an owner that died.
-      wasTyping = (await redis.set(key, token, 'PX', lapseMs * 2 + 1000, 'GET')) !== null;
-    } else {
-      wasTyping = this.local.has(key);
-      this.local.add(key);
-    }
+    const { state, lapseMs } = this.deps;
+    // The mark outlives the owner's lapse timer, which clears it and announces
+    // the end; its own expiry only cleans up after an owner that died.
+    const wasTyping = await state.mark(roomId, userId, token, lapseMs * 2 + 1000);
     const previous = this.held.get(key);
     if (previous) clearTimeout(previous.timer);
     const timer = setTimeout(() => void this.lapse(key, token), lapseMs);
@@ -87,13 +71,11 @@ export class TypingService {
   }
 
   private async stop(roomId: string, userId: string): Promise<void> {
-    const key = this.key(roomId, userId);
+    const key = `${roomId}:${userId}`;
     const held = this.held.get(key);
     if (held) clearTimeout(held.timer);
     this.held.delete(key);
-    const { redis } = this.deps;
-    const wasTyping = redis ? (await redis.del(key)) > 0 : this.local.delete(key);
-    if (wasTyping) this.deps.publish.room(roomId, { type: 'typing', userId, typing: false });
+    if (await this.deps.state.clear(roomId, userId)) this.deps.publish.room(roomId, { type: 'typing', userId, typing: false });
   }
 
   private async lapse(key: string, token: string): Promise<void> {
@@ -101,9 +83,9 @@ export class TypingService {
     if (!held || held.token !== token) return;
     this.held.delete(key);
     try {
-      const { redis } = this.deps;
-      const released = redis ? ((await redis.eval(RELEASE, 1, key, token)) as number) > 0 : this.local.delete(key);
-      if (released) this.deps.publish.room(held.roomId, { type: 'typing', userId: held.userId, typing: false });
+      if (await this.deps.state.release(held.roomId, held.userId, token)) {
+        this.deps.publish.room(held.roomId, { type: 'typing', userId: held.userId, typing: false });
+      }
     } catch (error) {
       this.deps.logger.warn('typing lapse failed', { error: error as Error });
     }

@@ -3,13 +3,9 @@ import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js
 import type { UserRow } from '../../db/schema.js';
 import { badInput, unauthenticated } from '../../errors.js';
 import { codePoints, requireLength } from '../../validation.js';
-import type { Presence } from './presence.js';
+import type { Presence } from '../../realtime/presence.js';
+import type { AuthResult } from './users.mappers.js';
 import type { UsersStore } from './users.store.js';
-
-export interface AuthResult {
-  token: string;
-  user: UserRow;
-}
 
 const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 const WRONG_LOGIN = 'Wrong username or password';
@@ -25,7 +21,7 @@ export class UsersService {
   constructor(
     private readonly store: UsersStore,
     private readonly tokens: TokenIssuer,
-    readonly presence: Presence,
+    private readonly presence: Presence,
   ) {}
 
   async register(username: string, password: string): Promise<AuthResult> {
@@ -57,6 +53,11 @@ export class UsersService {
       }
     }
     return ids.map((id) => this.cache.get(id) ?? null);
+  }
+
+  /** User.online: connected to any instance right now. */
+  isOnline(userIds: readonly string[]): Promise<boolean[]> {
+    return this.presence.isOnline(userIds);
   }
 
   async findById(id: string): Promise<UserRow | null> {

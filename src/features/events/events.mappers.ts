@@ -1,5 +1,5 @@
 import type { MessageRow } from '../../db/schema.js';
-import type { MemberChange, MessageChange } from '../../pubsub/topics.js';
+import type { MemberChange, MessageChange } from '../../realtime/topics.js';
 
 /** What roomEvents and myEvents yield; __typename picks the union member. */
 export interface MessageChangedEvent {

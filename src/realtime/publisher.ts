@@ -1,7 +1,7 @@
-import { withDeadline } from '../../db/client.js';
-import type { Logger } from '../../logger.js';
-import type { EventBus } from '../../pubsub/bus.js';
-import { topics, type RoomEvent, type UserEvent } from '../../pubsub/topics.js';
+import { withDeadline } from '../deadline.js';
+import type { Logger } from '../logger.js';
+import type { EventBus } from './bus.js';
+import { topics, type RoomEvent, type UserEvent } from './topics.js';
 
 /**
  * The one way services announce what they committed. Fire-and-forget by
@@ -9,7 +9,7 @@ import { topics, type RoomEvent, type UserEvent } from '../../pubsub/topics.js';
  * down (feeds fill lost messages from the database). `roomAwaited` waits
  * briefly, for events whose order against the caller's next request matters.
  */
-export class EventsPublisher {
+export class Publisher {
   constructor(
     private readonly bus: EventBus,
     private readonly logger: Logger,
@@ -23,6 +23,7 @@ export class EventsPublisher {
     this.bus.publish(topics.user(userId), event).catch((error: Error) => this.failed(event.type, error));
   }
 
+  /** @param deadlineMs how long the caller waits at most @default 1000 */
   async roomAwaited(roomId: string, event: RoomEvent, deadlineMs = 1000): Promise<void> {
     await withDeadline(this.bus.publish(topics.room(roomId), event), deadlineMs, 'redis').catch((error: Error) =>
       this.failed(event.type, error),

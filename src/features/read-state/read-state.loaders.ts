@@ -1,0 +1,13 @@
+import DataLoader from 'dataloader';
+import type { Viewer } from '../../auth/viewer.js';
+import type { ReadStateService } from './read-state.service.js';
+import type { ReadState } from './read-state.store.js';
+
+export interface ReadStateLoaders {
+  /** The viewer's read state (Room.lastReadSeq, Room.unreadCount) by room id; no cache, it moves with every message. */
+  readState: DataLoader<string, ReadState>;
+}
+
+export function createReadStateLoaders(readState: ReadStateService, viewer: Viewer | null): ReadStateLoaders {
+  return { readState: new DataLoader((roomIds) => readState.of(viewer, roomIds), { cache: false }) };
+}

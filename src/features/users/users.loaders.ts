@@ -1,0 +1,16 @@
+import DataLoader from 'dataloader';
+import type { UserRow } from '../../db/schema.js';
+import type { UsersService } from './users.service.js';
+
+export interface UsersLoaders {
+  user: DataLoader<string, UserRow | null>;
+  /** User.online by user id; no cache, presence changes while a subscription lives. */
+  online: DataLoader<string, boolean>;
+}
+
+export function createUsersLoaders(users: UsersService): UsersLoaders {
+  return {
+    user: new DataLoader((ids) => users.findByIds(ids)),
+    online: new DataLoader((userIds) => users.isOnline(userIds), { cache: false }),
+  };
+}

@@ -1,0 +1,42 @@
+import type { Logger } from '../logger.js';
+import type { EventBus } from './bus.js';
+import { createMemoryBus } from './bus.memory.js';
+import { createRedisBus } from './bus.redis.js';
+import { openRedis, type RedisConnections } from './redis.js';
+
+/** What carries realtime state between instances: Redis when configured, this process otherwise. */
+export interface Broker {
+  readonly kind: 'memory' | 'redis';
+  readonly bus: EventBus;
+  /** This instance's Redis connections; null without Redis (presence and typing stay in this process). */
+  readonly redis: RedisConnections | null;
+  ping(timeoutMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  /** null: one process, in-memory pub/sub. */
+  redisUrl: string | null;
+  /** Prefixes every Redis channel and key. */
+  prefix: string;
+  logger: Logger;
+  /**
+   * An in-memory bus owned by the caller and shared by several instances in
+   * one process (tests); close() leaves it alone.
+   */
+  sharedBus?: EventBus;
+}
+
+export async function openBroker({ redisUrl, prefix, logger, sharedBus }: BrokerOptions): Promise<Broker> {
+  if (sharedBus || !redisUrl) {
+    return { kind: 'memory', bus: sharedBus ?? createMemoryBus(), redis: null, ping: async () => {}, close: async () => {} };
+  }
+  const redis = await openRedis({ url: redisUrl, logger });
+  return {
+    kind: 'redis',
+    bus: createRedisBus({ redis, prefix, logger }),
+    redis,
+    ping: (timeoutMs) => redis.ping(timeoutMs),
+    close: () => redis.close(),
+  };
+}

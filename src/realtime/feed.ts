@@ -1,0 +1,200 @@
+import type { MessageRow } from '../db/schema.js';
+import type { Logger } from '../logger.js';
+import type { EventBus } from './bus.js';
+import { topics, type RoomEvent } from './topics.js';
+
+/** Every room event but new messages (those go through the seq-ordered path). */
+export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
+
+/** What feeds read from the database: the record that pub/sub only speeds up. */
+export interface FeedSource {
+  /** Messages with seq > afterSeq, oldest first. */
+  after(roomId: string, afterSeq: number, limit: number): Promise<MessageRow[]>;
+  /** Each room's newest committed seq. */
+  heads(roomIds: readonly string[]): Promise<Array<{ id: string; lastSeq: number }>>;
+  /** The (room, user) pairs among these that are memberships now. */
+  existingMemberships(roomIds: readonly string[], userIds: readonly string[]): Promise<Array<{ roomId: string; userId: string }>>;
+}
+
+interface Subscriber {
+  readonly userId: string;
+  /** Stops the subscriber's stream; it detaches itself from the feed. */
+  end(): void;
+}
+
+/** A messageAdded-like stream: the room's new messages. */
+export interface MessageSubscriber extends Subscriber {
+  /** Called in seq order without gaps. */
+  offer(message: MessageRow): void;
+}
+
+/** A roomEvents stream: everything else, in the order it arrived. */
+export interface ActivitySubscriber extends Subscriber {
+  notify(event: RoomActivity): void;
+}
+
+export interface RoomFeedOptions {
+  roomId: string;
+  bus: EventBus;
+  source: Pick<FeedSource, 'after' | 'heads'>;
+  logger: Logger;
+  /** How long an out-of-order message waits for its predecessor over pub/sub before the database is asked (ms). */
+  gapGraceMs: number;
+  /** Rows per database read when filling a gap. */
+  pageSize: number;
+  /** Called when the feed has no subscriber left, or could not start: whoever keeps it lets go of it. */
+  release(feed: RoomFeed): void;
+}
+
+/**
+ * One room's live events on this instance, from one pub/sub subscription.
+ *
+ * The per-room seq in the database drives delivery; pub/sub is the doorbell.
+ * The feed emits seq head+1, head+2, ... and nothing else, in order. A
+ * message that arrives early waits (concurrent senders publish after their
+ * own commits, so 219 can arrive before 218); when its predecessor has not
+ * come over pub/sub within gapGraceMs the feed reads the gap from the
+ * database. Seqs commit in order, so a published seq proves all smaller ones
+ * committed. `fill()` does the same read when the hub's poll finds the room
+ * ahead of the feed.
+ */
+export class RoomFeed {
+  readonly roomId: string;
+  /** The seq of the newest message emitted to subscribers; every smaller one was emitted before it. */
+  head = 0;
+  isReady = false;
+  /** Resolves once the feed is subscribed and knows its head; rejects when it could not start. */
+  readonly ready: Promise<void>;
+  private readonly messageSubscribers = new Set<MessageSubscriber>();
+  private readonly activitySubscribers = new Set<ActivitySubscriber>();
+  /** Arrived ahead of a missing predecessor. */
+  private readonly early = new Map<number, MessageRow>();
+  private busSubscription: Promise<number> | null = null;
+  private gapTimer: NodeJS.Timeout | null = null;
+  private filling = false;
+  private fillAgain = false;
+  private disposed = false;
+
+  constructor(private readonly options: RoomFeedOptions) {
+    this.roomId = options.roomId;
+    this.ready = this.init();
+    // A feed that failed to start is dropped; its subscribers see the error.
+    this.ready.catch(() => options.release(this));
+  }
+
+  private async init(): Promise<void> {
+    // Subscribe before reading the head: nothing committed after the read can be missed.
+    this.busSubscription = this.options.bus.subscribe(topics.room(this.roomId), (event) => this.onEvent(event));
+    await this.busSubscription;
+    const [head] = await this.options.source.heads([this.roomId]);
+    this.head = head?.lastSeq ?? 0;
+    for (const seq of [...this.early.keys()]) if (seq <= this.head) this.early.delete(seq);
+    this.isReady = true;
+    this.drain();
+  }
+
+  attachMessages(subscriber: MessageSubscriber): void {
+    this.messageSubscribers.add(subscriber);
+  }
+
+  attachActivity(subscriber: ActivitySubscriber): void {
+    this.activitySubscribers.add(subscriber);
+  }
+
+  detach(subscriber: MessageSubscriber | ActivitySubscriber): void {
+    this.messageSubscribers.delete(subscriber as MessageSubscriber);
+    this.activitySubscribers.delete(subscriber as ActivitySubscriber);
+    if (this.messageSubscribers.size === 0 && this.activitySubscribers.size === 0) this.options.release(this);
+  }
+
+  private subscribers(): Subscriber[] {
+    return [...this.messageSubscribers, ...this.activitySubscribers];
+  }
+
+  userIds(): string[] {
+    return [...new Set(this.subscribers().map((s) => s.userId))];
+  }
+
+  /** Ends the user's streams of this room. */
+  endUser(userId: string): void {
+    for (const subscriber of this.subscribers()) if (subscriber.userId === userId) subscriber.end();
+  }
+
+  private onEvent(event: RoomEvent): void {
+    if (event.type === 'message') {
+      this.accept(event.message);
+      if (this.isReady) this.drain();
+      return;
+    }
+    // The leaver's streams end first: they get none of the room's events from here on.
+    if (event.type === 'member' && event.change === 'LEFT') this.endUser(event.userId);
+    for (const subscriber of this.activitySubscribers) subscriber.notify(event);
+  }
+
+  private accept(message: MessageRow): void {
+    if (message.roomId !== this.roomId || message.seq <= this.head) return;
+    this.early.set(message.seq, message);
+  }
+
+  private drain(): void {
+    let next = this.early.get(this.head + 1);
+    while (next) {
+      this.early.delete(next.seq);
+      this.head = next.seq;
+      for (const subscriber of this.messageSubscribers) subscriber.offer(next);
+      next = this.early.get(this.head + 1);
+    }
+    if (this.early.size > 0 && !this.gapTimer && !this.disposed) {
+      this.gapTimer = setTimeout(() => {
+        this.gapTimer = null;
+        if (this.early.size > 0) this.fill();
+      }, this.options.gapGraceMs);
+      this.gapTimer.unref();
+    }
+  }
+
+  /** Reads what the feed has not emitted yet from the database. One read at a time per feed. */
+  fill(): void {
+    if (!this.isReady || this.disposed) return;
+    if (this.filling) {
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = true;
+    void this.fillFromDatabase();
+  }
+
+  private async fillFromDatabase(): Promise<void> {
+    const { source, pageSize, logger } = this.options;
+    try {
+      do {
+        this.fillAgain = false;
+        let rows: MessageRow[];
+        do {
+          rows = await source.after(this.roomId, this.head, pageSize);
+          for (const row of rows) this.accept(row);
+          this.drain();
+        } while (rows.length === pageSize && !this.disposed);
+      } while (this.fillAgain && !this.disposed);
+    } catch (error) {
+      // The next poll (or the next message) tries again.
+      logger.warn('live feed could not read missed messages', { roomId: this.roomId, error: error as Error });
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  /** Ends every stream of the room and its pub/sub subscription. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    for (const subscriber of this.subscribers()) subscriber.end();
+    try {
+      const id = await this.busSubscription;
+      if (id !== undefined && id !== null) this.options.bus.unsubscribe(id);
+    } catch {
+      // Never subscribed: nothing to undo.
+    }
+  }
+}

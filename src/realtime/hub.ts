@@ -1,0 +1,154 @@
+import type { Logger } from '../logger.js';
+import type { EventBus } from './bus.js';
+import { RoomFeed, type FeedSource } from './feed.js';
+import type { Hooks } from './hooks.js';
+import { LiveMessages, RoomActivityStream } from './streams.js';
+
+export interface RoomHubOptions {
+  bus: EventBus;
+  source: FeedSource;
+  hooks: Hooks;
+  logger: Logger;
+  /** How often every feed compares its position (and its viewers' memberships) with the database (ms). */
+  pollMs: number;
+  /**
+   * How long an out-of-order message waits for its predecessor over pub/sub before the database is asked (ms).
+   * @default 25
+   */
+  gapGraceMs?: number;
+  /**
+   * Rows per database read when replaying or filling.
+   * @default 200
+   */
+  pageSize?: number;
+}
+
+/**
+ * This instance's live subscribers, by room: one feed per room with
+ * subscribers here (so one pub/sub subscription per room, not per socket),
+ * for `messageAdded`, `roomEvents` and the rooms of `myEvents`.
+ *
+ * Every pollMs, and whenever the Redis subscriber reconnects, feeds compare
+ * their head with rooms.last_seq, so a message whose announcement was lost
+ * (Redis down, a publish that failed) is still delivered.
+ *
+ * Membership is checked when a stream registers (by the service that opens
+ * it), on each member LEFT event (feed.ts), when a member leaves through this
+ * instance (the `memberLeft` hook: the leaver's streams end before anything
+ * else is delivered), and again on each poll, so a member who leaves stops
+ * receiving at once.
+ */
+export class RoomHub {
+  private readonly feeds = new Map<string, RoomFeed>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private readonly gapGraceMs: number;
+  private readonly pageSize: number;
+
+  constructor(private readonly options: RoomHubOptions) {
+    this.gapGraceMs = options.gapGraceMs ?? 25;
+    this.pageSize = options.pageSize ?? 200;
+    options.hooks.on('memberLeft', ({ roomId, userId }) => this.feeds.get(roomId)?.endUser(userId));
+  }
+
+  start(): void {
+    this.pollTimer = setInterval(() => void this.poll(), this.options.pollMs);
+    this.pollTimer.unref();
+    this.options.bus.onResubscribed(() => void this.poll());
+  }
+
+  /** Ends every live subscription (their clients see `complete`) and drops the feeds. */
+  async stop(): Promise<void> {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    const feeds = [...this.feeds.values()];
+    this.feeds.clear();
+    await Promise.allSettled(feeds.map((feed) => feed.dispose()));
+  }
+
+  /**
+   * A stream of the room's live messages for `userId`. With `afterSeq`, the
+   * messages after it come first, read from the database. Without, delivery
+   * starts after the newest message committed now.
+   */
+  async open(roomId: string, userId: string, afterSeq: number | null): Promise<LiveMessages> {
+    const feed = this.feedOf(roomId);
+    const live: LiveMessages = new LiveMessages({
+      userId,
+      replay: (after, limit) => this.options.source.after(roomId, after, limit),
+      pageSize: this.pageSize,
+      release: () => feed.detach(live),
+    });
+    feed.attachMessages(live);
+    await this.whenReady(feed, live);
+    live.startAt(afterSeq, feed.head);
+    return live;
+  }
+
+  /** The room's other events (edits, members, typing, receipts) for `userId`, from now on. */
+  async listen(roomId: string, userId: string): Promise<RoomActivityStream> {
+    const feed = this.feedOf(roomId);
+    const stream: RoomActivityStream = new RoomActivityStream(userId, () => feed.detach(stream));
+    feed.attachActivity(stream);
+    await this.whenReady(feed, stream);
+    return stream;
+  }
+
+  private feedOf(roomId: string): RoomFeed {
+    let feed = this.feeds.get(roomId);
+    if (!feed) {
+      feed = new RoomFeed({
+        roomId,
+        bus: this.options.bus,
+        source: this.options.source,
+        logger: this.options.logger,
+        gapGraceMs: this.gapGraceMs,
+        pageSize: this.pageSize,
+        release: (released) => this.release(released),
+      });
+      this.feeds.set(roomId, feed);
+    }
+    return feed;
+  }
+
+  private async whenReady(feed: RoomFeed, stream: { end(): void }): Promise<void> {
+    try {
+      await feed.ready;
+    } catch (error) {
+      stream.end();
+      throw error;
+    }
+  }
+
+  private release(feed: RoomFeed): void {
+    if (this.feeds.get(feed.roomId) === feed) this.feeds.delete(feed.roomId);
+    void feed.dispose();
+  }
+
+  /** Catches up feeds that fell behind the database and drops viewers who are no longer members. */
+  async poll(): Promise<void> {
+    if (this.polling || this.feeds.size === 0) return;
+    this.polling = true;
+    const { source, logger } = this.options;
+    try {
+      const feeds = [...this.feeds.values()].filter((feed) => feed.isReady);
+      const roomIds = feeds.map((feed) => feed.roomId);
+      const heads = await source.heads(roomIds);
+      const byId = new Map(heads.map((h) => [h.id, h.lastSeq]));
+      for (const feed of feeds) {
+        const lastSeq = byId.get(feed.roomId);
+        if (lastSeq !== undefined && lastSeq > feed.head) feed.fill();
+      }
+      const userIds = [...new Set(feeds.flatMap((feed) => feed.userIds()))];
+      const existing = await source.existingMemberships(roomIds, userIds);
+      const members = new Set(existing.map((m) => `${m.roomId}/${m.userId}`));
+      for (const feed of feeds) {
+        for (const userId of feed.userIds()) if (!members.has(`${feed.roomId}/${userId}`)) feed.endUser(userId);
+      }
+    } catch (error) {
+      logger.warn('live feed poll failed; retrying on the next tick', { error: error as Error });
+    } finally {
+      this.polling = false;
+    }
+  }
+}

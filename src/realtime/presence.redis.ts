@@ -1,0 +1,135 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+import type { Hooks } from './hooks.js';
+import type { Presence } from './presence.js';
+
+export interface RedisPresenceOptions {
+  redis: Redis;
+  prefix: string;
+  instanceId: string;
+  hooks: Hooks;
+  logger: Logger;
+  /** A claim lasts this long without a heartbeat (ms). */
+  ttlMs: number;
+  /** How often this instance renews its claims and sweeps lapsed ones (ms); shorter than ttlMs. */
+  heartbeatMs: number;
+}
+
+/**
+ * Each instance claims its own users. Each online user has a sorted set of
+ * instance ids scored by when that instance's claim expires, refreshed by a
+ * heartbeat; an index of users by their latest expiry lets any instance sweep
+ * the users of an instance that died. Transitions are decided inside Lua
+ * scripts, so exactly one instance announces each one.
+ */
+// KEYS: user key, index. ARGV: now, expires, instance, userId, ttl. Returns live claims before this one.
+const CLAIM = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local before = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[4])
+return before`;
+
+// KEYS: user key, index. ARGV: now, instance, userId. Returns live claims left.
+const WITHDRAW = `
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+local left = redis.call('ZCARD', KEYS[1])
+if left == 0 then
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[3])
+end
+return left`;
+
+// KEYS: index. ARGV: now, user key prefix. Returns the users whose every claim lapsed (removed here, once).
+const SWEEP = `
+local gone = {}
+local users = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 500)
+for _, user in ipairs(users) do
+  local key = ARGV[2] .. user
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
+  local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #top == 0 then
+    redis.call('ZREM', KEYS[1], user)
+    table.insert(gone, user)
+  else
+    redis.call('ZADD', KEYS[1], top[2], user)
+  end
+end
+return gone`;
+
+export function createRedisPresence({ redis, prefix, instanceId, hooks, logger, ttlMs, heartbeatMs }: RedisPresenceOptions): Presence {
+  /** The users with a socket on this instance: the ones it claims. */
+  const local = new Set<string>();
+  const changed = (userId: string, online: boolean) => hooks.emit('presenceChanged', { userId, online });
+  const userPrefix = `${prefix}presence:`;
+  const index = `${prefix}presence-index`;
+  let timer: NodeJS.Timeout | null = null;
+  const warn = (what: string) => (error: Error) => logger.warn(what, { error });
+
+  const claim = async (userId: string) => {
+    const now = Date.now();
+    const before = (await redis.eval(CLAIM, 2, userPrefix + userId, index, now, now + ttlMs, instanceId, userId, ttlMs)) as number;
+    if (before === 0) changed(userId, true);
+  };
+  const withdraw = async (userId: string) => {
+    const left = (await redis.eval(WITHDRAW, 2, userPrefix + userId, index, Date.now(), instanceId, userId)) as number;
+    if (left === 0) changed(userId, false);
+  };
+  const heartbeat = async () => {
+    const expires = Date.now() + ttlMs;
+    const pipeline = redis.pipeline();
+    for (const userId of local) {
+      pipeline.zadd(userPrefix + userId, expires, instanceId);
+      pipeline.pexpire(userPrefix + userId, ttlMs);
+      pipeline.zadd(index, 'GT', expires, userId);
+    }
+    await pipeline.exec();
+    const gone = (await redis.eval(SWEEP, 1, index, Date.now(), userPrefix)) as string[];
+    for (const userId of gone) changed(userId, false);
+  };
+
+  return {
+    arrived(userId) {
+      if (local.has(userId)) return;
+      local.add(userId);
+      claim(userId).catch(warn('presence claim failed'));
+    },
+    departed(userId) {
+      if (local.delete(userId)) withdraw(userId).catch(warn('presence withdrawal failed'));
+    },
+    async isOnline(userIds) {
+      const here = userIds.map((id) => local.has(id));
+      const unknown = userIds.filter((_, i) => !here[i]);
+      if (unknown.length === 0) return here;
+      try {
+        const pipeline = redis.pipeline();
+        const now = Date.now();
+        for (const userId of unknown) pipeline.zcount(userPrefix + userId, `(${now}`, '+inf');
+        const results = (await pipeline.exec()) ?? [];
+        const remote = new Map(unknown.map((id, i) => [id, Number(results[i]?.[1] ?? 0) > 0]));
+        return userIds.map((id, i) => here[i]! || remote.get(id) === true);
+      } catch (error) {
+        logger.warn('presence lookup failed; answering from this instance only', { error: error as Error });
+        return here;
+      }
+    },
+    start() {
+      timer = setInterval(() => void heartbeat().catch(warn('presence heartbeat failed')), heartbeatMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      const users = [...local];
+      local.clear();
+      await Promise.allSettled(users.map(withdraw));
+    },
+    abandon() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      local.clear();
+    },
+  };
+}

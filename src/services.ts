@@ -1,0 +1,70 @@
+import { createTokenIssuer } from './auth/tokens.js';
+import type { Config } from './config.js';
+import type { Services } from './context.js';
+import type { Database } from './db/client.js';
+import { EventsService } from './features/events/events.service.js';
+import { MessagesService } from './features/messages/messages.service.js';
+import { MessagesStore } from './features/messages/messages.store.js';
+import { ReactionsService } from './features/reactions/reactions.service.js';
+import { ReactionsStore } from './features/reactions/reactions.store.js';
+import { ReadStateService } from './features/read-state/read-state.service.js';
+import { ReadStateStore } from './features/read-state/read-state.store.js';
+import { RoomsService } from './features/rooms/rooms.service.js';
+import { RoomsStore } from './features/rooms/rooms.store.js';
+import { SearchService } from './features/search/search.service.js';
+import { SearchStore } from './features/search/search.store.js';
+import { TypingService } from './features/typing/typing.service.js';
+import { UsersService } from './features/users/users.service.js';
+import { UsersStore } from './features/users/users.store.js';
+import type { Logger } from './logger.js';
+import type { Broker } from './realtime/broker.js';
+import { createRealtime, type Realtime } from './realtime/index.js';
+
+export interface ServicesDeps {
+  db: Database;
+  broker: Broker;
+  logger: Logger;
+  instanceId: string;
+}
+
+/** Stores over the database, the realtime module over the broker, and the services over both. */
+export function createServices(config: Config, { db, broker, logger, instanceId }: ServicesDeps): { services: Services; realtime: Realtime } {
+  const messagesStore = new MessagesStore(db);
+  const roomsStore = new RoomsStore(db);
+  const realtime = createRealtime({
+    broker,
+    logger,
+    instanceId,
+    prefix: config.redisPrefix,
+    feedPollMs: config.feedPollMs,
+    presenceTtlMs: config.presenceTtlMs,
+    presenceHeartbeatMs: config.presenceHeartbeatMs,
+    source: {
+      after: (roomId, afterSeq, limit) => messagesStore.after(roomId, afterSeq, limit),
+      heads: (roomIds) => roomsStore.heads(roomIds),
+      existingMemberships: (roomIds, userIds) => roomsStore.existingMemberships(roomIds, userIds),
+    },
+  });
+  const { hooks, publish, hub } = realtime;
+
+  const tokens = createTokenIssuer(config.jwt.secret, config.jwt.ttlSeconds);
+  const users = new UsersService(new UsersStore(db), tokens, realtime.presence);
+  const rooms = new RoomsService({ store: roomsStore, users, publish, hooks });
+  const messages = new MessagesService({ store: messagesStore, rooms, publish, hub });
+  const reactions = new ReactionsService({ store: new ReactionsStore(db), messages, publish });
+  const readState = new ReadStateService({ store: new ReadStateStore(db), rooms, publish });
+  const typing = new TypingService({ rooms, publish, state: realtime.typing, logger, lapseMs: config.typingTimeoutMs });
+  const events = new EventsService({ rooms, realtime });
+  const search = new SearchService({ store: new SearchStore(db), rooms });
+
+  // Who reacts to which lifecycle event (realtime/hooks.ts lists them).
+  hooks.on('presenceChanged', ({ userId, online }) => {
+    rooms.announcePresence(userId, online).catch((error: Error) => logger.warn('could not announce presence', { error }));
+  });
+  hooks.on('disconnected', ({ userId, last }) => {
+    if (last) void typing.userDisconnected(userId);
+  });
+  hooks.on('stopping', () => typing.close());
+
+  return { services: { users, rooms, messages, reactions, events, typing, readState, search, tokens }, realtime };
+}
