@@ -20,7 +20,7 @@ import postgres from 'postgres';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createApp, type App } from '../src/app.js';
 import type { Config } from '../src/config.js';
-import { Subscription, gqlOk, wsClient } from '../test/support/client.js';
+import { gqlOk, Subscription, wsClient } from '../test/support/client.js';
 import { seeder } from '../test/support/seed.js';
 
 const { values: args } = parseArgs({
@@ -88,7 +88,12 @@ async function benchSend(app: App): Promise<number> {
     Array.from({ length: 10 }, async () => {
       while (next < SENDS) {
         next++;
-        await gqlOk(app, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }', { i: { roomId: room.id, body: 'x'.repeat(120) } }, alice.token);
+        await gqlOk(
+          app,
+          'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }',
+          { i: { roomId: room.id, body: 'x'.repeat(120) } },
+          alice.token,
+        );
       }
     }),
   );
@@ -102,9 +107,19 @@ async function benchFanout(app: App): Promise<{ rate: number; payloadBytes: numb
   const listener = await seed.user('listener');
   await seed.invite(alice, room, listener);
   const clients = Array.from({ length: N }, () => wsClient(app, listener.token));
-  const subs = clients.map((c) => new Subscription(c, 'subscription($r: ID!) { messageAdded(roomId: $r) { id seq body author { username } } }', { r: room.id }));
+  const subs = clients.map(
+    (c) =>
+      new Subscription(c, 'subscription($r: ID!) { messageAdded(roomId: $r) { id seq body author { username } } }', {
+        r: room.id,
+      }),
+  );
   const send = () =>
-    gqlOk(app, 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }', { i: { roomId: room.id, body: 'x'.repeat(120) } }, alice.token);
+    gqlOk(
+      app,
+      'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }',
+      { i: { roomId: room.id, body: 'x'.repeat(120) } },
+      alice.token,
+    );
   // Warm-up: a subscription without `after` starts at the newest message when
   // it registers, so wait until every one has the first message, then time.
   for (let i = 0; i < 200 && subs.some((s) => s.values.length === 0); i++) {
@@ -118,7 +133,7 @@ async function benchFanout(app: App): Promise<{ rate: number; payloadBytes: numb
   await Promise.all(subs.map((s, i) => s.next(base[i]! + M, 120_000)));
   const elapsed = now() - start;
   const payloadBytes = JSON.stringify({ id: '1', type: 'next', payload: subs[0]!.results[0] }).length;
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map(async (c) => c.dispose()));
   return { rate: (N * M) / (elapsed / 1000), payloadBytes };
 }
 
@@ -131,13 +146,17 @@ async function benchRawWs(payloadBytes: number): Promise<number> {
   let received = 0;
   let done: () => void = () => {};
   const sockets = await Promise.all(
-    Array.from({ length: N }, () => new Promise<WebSocket>((resolve) => {
-      const ws = new WebSocket(url);
-      ws.on('open', () => resolve(ws));
-      ws.on('message', () => {
-        if (++received === N * M) done();
-      });
-    })),
+    Array.from(
+      { length: N },
+      () =>
+        new Promise<WebSocket>((resolve) => {
+          const ws = new WebSocket(url);
+          ws.on('open', () => resolve(ws));
+          ws.on('message', () => {
+            if (++received === N * M) done();
+          });
+        }),
+    ),
   );
   const finished = new Promise<void>((r) => (done = r));
   const frame = JSON.stringify({ type: 'next', id: '1', payload: 'x'.repeat(Math.max(0, payloadBytes - 40)) });
@@ -156,7 +175,9 @@ async function benchRawWs(payloadBytes: number): Promise<number> {
 
 async function main() {
   const backend = process.env.BENCH_DATABASE_URL ? 'postgres+redis' : 'embedded (PGlite, in-process pub/sub)';
-  console.log(`chat-server bench: ${backend}; ${N} subscribers x ${M} messages; ${SENDS} sends; ${RUNS} runs; node ${process.version}`);
+  console.log(
+    `chat-server bench: ${backend}; ${N} subscribers x ${M} messages; ${SENDS} sends; ${RUNS} runs; node ${process.version}`,
+  );
   const sends: number[] = [];
   const fanouts: number[] = [];
   const raws: number[] = [];
@@ -167,7 +188,9 @@ async function main() {
       fanouts.push(rate);
       raws.push(await benchRawWs(payloadBytes));
     });
-    console.log(`run ${run}: send ${sends.at(-1)!.toFixed(0)} msg/s, fanout ${fanouts.at(-1)!.toFixed(0)} deliveries/s, raw ws ${raws.at(-1)!.toFixed(0)} deliveries/s`);
+    console.log(
+      `run ${run}: send ${sends.at(-1)!.toFixed(0)} msg/s, fanout ${fanouts.at(-1)!.toFixed(0)} deliveries/s, raw ws ${raws.at(-1)!.toFixed(0)} deliveries/s`,
+    );
   }
   const ratio = median(fanouts) / median(raws);
   console.log('');

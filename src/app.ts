@@ -54,12 +54,20 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     running = parts;
     try {
       parts.database = options.shared?.database ?? (await openDatabase(config.database));
-      parts.broker = await openBroker({ redisUrl: config.redis?.url ?? null, prefix: config.redisPrefix, logger, sharedBus: options.shared?.bus });
+      parts.broker = await openBroker({
+        redisUrl: config.redis?.url ?? null,
+        prefix: config.redisPrefix,
+        logger,
+        sharedBus: options.shared?.bus,
+      });
       const { services, realtime } = createServices(config, { db: parts.database.db, broker: parts.broker, logger, instanceId });
       parts.realtime = realtime;
       const graphql = createGraphQLServer(services, logger);
       const { database, broker } = parts;
-      parts.server = createHttpServer({ graphql, health: { database: (ms) => database.ping(ms), redis: (ms) => broker.ping(ms) } });
+      parts.server = createHttpServer({
+        graphql,
+        health: { database: (ms) => database.ping(ms), redis: (ms) => broker.ping(ms) },
+      });
       parts.ws = attachGraphqlWs({ server: parts.server, graphql, tokens: services.tokens, connections: realtime.connections });
       realtime.start();
       await listen(parts.server, config.port, config.host);
@@ -69,7 +77,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       running = null;
       throw error;
     }
-    logger.info('listening', { url: serverUrl(parts.server, config.host), database: parts.database.kind, pubsub: parts.broker.kind });
+    logger.info('listening', {
+      url: serverUrl(parts.server, config.host),
+      database: parts.database.kind,
+      pubsub: parts.broker.kind,
+    });
   }
 
   /**

@@ -5,22 +5,62 @@ import type { DatabaseConfig } from './db/client.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
+/** The parsed environment (the README's table lists each variable). */
 export interface Config {
+  /**
+   * HTTP and WebSocket port; 0 picks a free one (`PORT`).
+   * @default 4000
+   */
   readonly port: number;
+  /**
+   * Interface to listen on (`HOST`).
+   * @default '0.0.0.0'
+   */
   readonly host: string;
+  /**
+   * Postgres with `DATABASE_URL` (pool: `DATABASE_POOL_SIZE`, default 10), otherwise PGlite.
+   * @default { kind: 'pglite', dir: '.data/pglite' }
+   */
   readonly database: DatabaseConfig;
-  /** null: in-process pub/sub (a single instance). */
+  /**
+   * `REDIS_URL`; null: in-process pub/sub (a single instance).
+   * @default null
+   */
   readonly redis: { readonly url: string } | null;
-  /** Prefixes every Redis channel and key this deployment uses. */
+  /**
+   * Prefixes every Redis channel and key this deployment uses (`REDIS_PREFIX`).
+   * @default 'chat:'
+   */
   readonly redisPrefix: string;
+  /**
+   * `JWT_SECRET` (a generated one only with the embedded defaults) and `JWT_TTL`.
+   * @default { ttlSeconds: 3600 }
+   */
   readonly jwt: { readonly secret: Uint8Array; readonly ttlSeconds: number };
+  /**
+   * `LOG_LEVEL`.
+   * @default 'info'
+   */
   readonly logLevel: LogLevel;
-  /** How often live room feeds compare their position with the database (ms). */
+  /**
+   * How often live room feeds compare their position with the database, in ms (`FEED_POLL_MS`).
+   * @default 2000
+   */
   readonly feedPollMs: number;
-  /** A typing indicator lapses after this long without a repeat (ms). */
+  /**
+   * A typing indicator lapses after this long without a repeat, in ms (`TYPING_TIMEOUT_MS`).
+   * @default 5000
+   */
   readonly typingTimeoutMs: number;
-  /** Presence: an instance's claim that a user is online lasts this long without a heartbeat (ms). */
+  /**
+   * An instance's claim that a user is online lasts this long without a heartbeat, in ms (`PRESENCE_TTL_MS`).
+   * @default 20000
+   */
   readonly presenceTtlMs: number;
+  /**
+   * How often an instance renews its presence claims and sweeps lapsed ones, in ms (`PRESENCE_HEARTBEAT_MS`).
+   * @default 5000
+   */
   readonly presenceHeartbeatMs: number;
 }
 

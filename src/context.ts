@@ -1,5 +1,4 @@
-import type { TokenIssuer } from './auth/tokens.js';
-import { bearerToken } from './auth/tokens.js';
+import { bearerToken, type TokenIssuer } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
 import type { EventsService } from './features/events/events.service.js';
 import { createMessagesLoaders, type MessagesLoaders } from './features/messages/messages.loaders.js';

@@ -4,13 +4,7 @@ import { isUnavailableError } from './db/errors.js';
 import type { Logger } from './logger.js';
 
 /** The contract's error codes (extensions.code). */
-export type ErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'BAD_USER_INPUT'
-  | 'RATE_LIMITED'
-  | 'SERVICE_UNAVAILABLE';
+export type ErrorCode = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'BAD_USER_INPUT' | 'RATE_LIMITED' | 'SERVICE_UNAVAILABLE';
 
 /** An error meant for the client: yoga passes GraphQLErrors through unmasked. */
 export class ChatError extends GraphQLError {
@@ -28,8 +22,7 @@ export const unauthenticated = (message = 'Sign in first: missing, invalid or ex
   new ChatError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'Not allowed') => new ChatError('FORBIDDEN', message);
 export const notFound = (what: string) => new ChatError('NOT_FOUND', `${what} not found`);
-export const badInput = (message: string, field?: string) =>
-  new ChatError('BAD_USER_INPUT', message, field ? { field } : {});
+export const badInput = (message: string, field?: string) => new ChatError('BAD_USER_INPUT', message, field ? { field } : {});
 export const serviceUnavailable = (message = 'A backing service cannot be reached right now; try again') =>
   new ChatError('SERVICE_UNAVAILABLE', message);
 
@@ -55,5 +48,10 @@ function originalOf(error: unknown): unknown {
 /** The same error with `extensions.code` set (graphql-ws's parse and validation failures carry yoga's codes). */
 export function withCode(error: unknown, code: string): GraphQLError {
   const e = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error));
-  return new GraphQLError(e.message, { nodes: e.nodes, source: e.source, positions: e.positions, extensions: { ...e.extensions, code } });
+  return new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    extensions: { ...e.extensions, code },
+  });
 }

@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { createSchema } from 'graphql-yoga';
+import type { Context } from './context.js';
 import { eventsResolvers } from './features/events/events.resolvers.js';
 import { messagesResolvers } from './features/messages/messages.resolvers.js';
 import { reactionsResolvers } from './features/reactions/reactions.resolvers.js';
@@ -10,13 +11,14 @@ import { roomsResolvers } from './features/rooms/rooms.resolvers.js';
 import { searchResolvers } from './features/search/search.resolvers.js';
 import { typingResolvers } from './features/typing/typing.resolvers.js';
 import { usersResolvers } from './features/users/users.resolvers.js';
-import type { Context } from './context.js';
 
 const schemaDir = fileURLToPath(new URL('../schema/', import.meta.url));
 
 /** The SDL files, base first; the served schema is exactly these. */
 export function loadTypeDefs(): string[] {
-  const files = readdirSync(schemaDir).filter((f) => f.endsWith('.graphql')).sort();
+  const files = readdirSync(schemaDir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort();
   return ['base.graphql', ...files.filter((f) => f !== 'base.graphql')].map((f) => readFileSync(schemaDir + f, 'utf8'));
 }
 
@@ -43,6 +45,16 @@ const DateTime = new GraphQLScalarType({
 export function buildSchema() {
   return createSchema<Context>({
     typeDefs: loadTypeDefs(),
-    resolvers: [{ DateTime }, usersResolvers, roomsResolvers, messagesResolvers, reactionsResolvers, eventsResolvers, typingResolvers, readStateResolvers, searchResolvers] as never,
+    resolvers: [
+      { DateTime },
+      usersResolvers,
+      roomsResolvers,
+      messagesResolvers,
+      reactionsResolvers,
+      eventsResolvers,
+      typingResolvers,
+      readStateResolvers,
+      searchResolvers,
+    ] as never,
   });
 }

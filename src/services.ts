@@ -28,7 +28,10 @@ export interface ServicesDeps {
 }
 
 /** Stores over the database, the realtime module over the broker, and the services over both. */
-export function createServices(config: Config, { db, broker, logger, instanceId }: ServicesDeps): { services: Services; realtime: Realtime } {
+export function createServices(
+  config: Config,
+  { db, broker, logger, instanceId }: ServicesDeps,
+): { services: Services; realtime: Realtime } {
   const messagesStore = new MessagesStore(db);
   const roomsStore = new RoomsStore(db);
   const realtime = createRealtime({

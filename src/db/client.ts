@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { withDeadline } from '../deadline.js';
@@ -8,9 +8,7 @@ import * as schema from './schema.js';
 /** One drizzle type for both drivers: stores never know which one runs. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; poolSize: number }
-  | { kind: 'pglite'; dir: string | null };
+export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string | null };
 
 export interface DatabaseHandle {
   readonly db: Database;

@@ -52,7 +52,9 @@ export const rooms = pgTable(
   },
   (t) => [
     uniqueIndex('rooms_direct_key_key').on(t.directKey),
-    index('rooms_public_name_idx').on(sql`lower(${t.name})`).where(sql`${t.visibility} = 'PUBLIC'`),
+    index('rooms_public_name_idx')
+      .on(sql`lower(${t.name})`)
+      .where(sql`${t.visibility} = 'PUBLIC'`),
     check('rooms_direct_private', sql`${t.kind} <> 'DIRECT' OR ${t.visibility} = 'PRIVATE'`),
   ],
 );

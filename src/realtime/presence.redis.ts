@@ -59,7 +59,15 @@ for _, user in ipairs(users) do
 end
 return gone`;
 
-export function createRedisPresence({ redis, prefix, instanceId, hooks, logger, ttlMs, heartbeatMs }: RedisPresenceOptions): Presence {
+export function createRedisPresence({
+  redis,
+  prefix,
+  instanceId,
+  hooks,
+  logger,
+  ttlMs,
+  heartbeatMs,
+}: RedisPresenceOptions): Presence {
   /** The users with a socket on this instance: the ones it claims. */
   const local = new Set<string>();
   const changed = (userId: string, online: boolean) => hooks.emit('presenceChanged', { userId, online });
@@ -70,7 +78,17 @@ export function createRedisPresence({ redis, prefix, instanceId, hooks, logger, 
 
   const claim = async (userId: string) => {
     const now = Date.now();
-    const before = (await redis.eval(CLAIM, 2, userPrefix + userId, index, now, now + ttlMs, instanceId, userId, ttlMs)) as number;
+    const before = (await redis.eval(
+      CLAIM,
+      2,
+      userPrefix + userId,
+      index,
+      now,
+      now + ttlMs,
+      instanceId,
+      userId,
+      ttlMs,
+    )) as number;
     if (before === 0) changed(userId, true);
   };
   const withdraw = async (userId: string) => {

@@ -5,11 +5,11 @@ import type { ActivitySubscriber, MessageSubscriber, RoomActivity } from './feed
 export interface LiveMessagesOptions {
   userId: string;
   /** Messages of the room after a seq, oldest first: the replay's source. */
-  replay(afterSeq: number, limit: number): Promise<MessageRow[]>;
+  replay: (afterSeq: number, limit: number) => Promise<MessageRow[]>;
   /** Rows per replay read. */
   pageSize: number;
   /** Called once when the stream ends: its feed detaches it. */
-  release(): void;
+  release: () => void;
 }
 
 /**

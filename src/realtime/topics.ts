@@ -24,8 +24,7 @@ export type RoomEvent =
 /** What concerns one user across rooms (myEvents). */
 export type UserEvent =
   /** afterSeq: the room's newest seq when the user was added; their NewMessage stream starts after it. */
-  | { type: 'room-added'; roomId: string; afterSeq: number }
-  | { type: 'room-removed'; roomId: string };
+  { type: 'room-added'; roomId: string; afterSeq: number } | { type: 'room-removed'; roomId: string };
 
 export const topics = {
   room: (roomId: string): Topic<RoomEvent> => ({ name: `room:${roomId}`, parse: parseRoomEvent }),
@@ -58,7 +57,9 @@ function parseRoomEvent(raw: unknown): RoomEvent | null {
         ? { type: 'member', change: event.change as MemberChange, userId: event.userId }
         : null;
     case 'typing':
-      return isString(event.userId) && typeof event.typing === 'boolean' ? { type: 'typing', userId: event.userId, typing: event.typing } : null;
+      return isString(event.userId) && typeof event.typing === 'boolean'
+        ? { type: 'typing', userId: event.userId, typing: event.typing }
+        : null;
     case 'read':
       return isString(event.userId) && Number.isInteger(event.seq) && (event.seq as number) >= 0
         ? { type: 'read', userId: event.userId, seq: event.seq as number }
@@ -105,8 +106,8 @@ function parseMessage(raw: unknown): MessageRow | null {
     seq: m.seq as number,
     authorId: m.authorId,
     body: m.body,
-    clientId: m.clientId as string | null,
-    replyToId: m.replyToId as string | null,
+    clientId: m.clientId,
+    replyToId: m.replyToId,
     createdAt: new Date(m.createdAt as string),
     editedAt,
     deletedAt,

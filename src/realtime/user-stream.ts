@@ -8,9 +8,7 @@ import { topics, type UserEvent } from './topics.js';
 
 /** What one user's stream carries: messages of any of their rooms, rooms added and removed. */
 export type UserStreamEvent =
-  | { type: 'message'; message: MessageRow }
-  | { type: 'room-added'; roomId: string }
-  | { type: 'room-removed'; roomId: string };
+  { type: 'message'; message: MessageRow } | { type: 'room-added'; roomId: string } | { type: 'room-removed'; roomId: string };
 
 export interface UserStreamOptions {
   userId: string;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, Server } from 'node:http';
-import type { ExecutionArgs, GraphQLError } from 'graphql';
+import type { DocumentNode, ExecutionArgs, GraphQLError, GraphQLSchema } from 'graphql';
 import { CloseCode, type Context as WsContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -26,6 +26,16 @@ interface SocketExtra extends Record<PropertyKey, unknown> {
 }
 
 type ConnectionParams = Record<string, unknown> | undefined;
+
+/** What yoga's getEnveloped returns, with graphql-js's signatures (envelop types them as any). */
+interface Enveloped {
+  schema: GraphQLSchema;
+  parse(source: string): DocumentNode;
+  validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[];
+  contextFactory(): Promise<unknown>;
+  execute(args: ExecutionArgs): never;
+  subscribe(args: ExecutionArgs): never;
+}
 
 /** setTimeout's limit; a token that lives longer is simply not timed out early. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -63,7 +73,7 @@ export function attachGraphqlWs({ server, graphql, tokens, connections }: WsOpti
         if (userId) connections.closed(userId);
       },
       onSubscribe: async (ctx: WsContext<ConnectionParams, SocketExtra>, _id, params) => {
-        const enveloped = graphql.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params });
+        const enveloped = graphql.getEnveloped({ ...ctx, req: ctx.extra.request, socket: ctx.extra.socket, params }) as Enveloped;
         let document;
         try {
           document = enveloped.parse(params.query);
@@ -71,8 +81,8 @@ export function attachGraphqlWs({ server, graphql, tokens, connections }: WsOpti
           return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
         }
         const errors = enveloped.validate(enveloped.schema, document);
-        if (errors.length > 0) return errors.map((e: GraphQLError) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
-        const args: ExecutionArgs & { rootValue: typeof enveloped } = {
+        if (errors.length > 0) return errors.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+        const args: ExecutionArgs & { rootValue: Enveloped } = {
           schema: enveloped.schema,
           operationName: params.operationName,
           document,
@@ -82,8 +92,9 @@ export function attachGraphqlWs({ server, graphql, tokens, connections }: WsOpti
         };
         return args;
       },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => never }).execute(args),
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => never }).subscribe(args),
+      // The operation runs through the envelop it was parsed with (carried as rootValue).
+      execute: (args) => (args.rootValue as Enveloped).execute(args),
+      subscribe: (args) => (args.rootValue as Enveloped).subscribe(args),
     },
     wss,
   );

@@ -10,8 +10,8 @@ export const GRAPHQL_PATH = '/graphql';
 /** The GraphQL server both transports share: one schema, one context factory, one masking rule. */
 export function createGraphQLServer(services: Services, logger: Logger) {
   return createYoga<object, Context>({
-    schema: buildSchema() as never,
-    context: createContextFactory(services) as never,
+    schema: buildSchema(),
+    context: createContextFactory(services),
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: { title: 'Chat API', subscriptionsProtocol: 'WS' },
     // Served whole from this process (no CDN), and signed in over WebSocket too.

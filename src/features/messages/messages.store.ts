@@ -102,7 +102,10 @@ export class MessagesStore {
 
   async findByIds(ids: readonly string[]): Promise<MessageRow[]> {
     if (ids.length === 0) return [];
-    return this.db.select(messageColumns).from(messages).where(inArray(messages.id, [...ids]));
+    return this.db
+      .select(messageColumns)
+      .from(messages)
+      .where(inArray(messages.id, [...ids]));
   }
 
   async findById(id: string): Promise<MessageRow | null> {

@@ -3,7 +3,8 @@ import type { Resolvers } from '../../generated/graphql.js';
 
 export const reactionsResolvers: Resolvers = {
   Mutation: {
-    addReaction: (_, { messageId, emoji }, { viewer, services }) => services.reactions.add(requireViewer(viewer), messageId, emoji),
+    addReaction: (_, { messageId, emoji }, { viewer, services }) =>
+      services.reactions.add(requireViewer(viewer), messageId, emoji),
     removeReaction: (_, { messageId, emoji }, { viewer, services }) =>
       services.reactions.remove(requireViewer(viewer), messageId, emoji),
   },
@@ -11,6 +12,7 @@ export const reactionsResolvers: Resolvers = {
     reactions: (message, _, { loaders }) => loaders.reactions.load(message.id),
   },
   Reaction: {
-    users: async (group, _, { loaders }) => (await loaders.user.loadMany(group.userIds)).filter((u) => u !== null && !(u instanceof Error)) as never,
+    users: async (group, _, { loaders }) =>
+      (await loaders.user.loadMany(group.userIds)).filter((u) => u !== null && !(u instanceof Error)) as never,
   },
 };

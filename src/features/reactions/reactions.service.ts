@@ -39,7 +39,7 @@ export class ReactionsService {
     const byMessage = new Map<string, Map<string, ReactionGroup>>();
     for (const row of await this.deps.store.ofMessages(messageIds)) {
       let groups = byMessage.get(row.messageId);
-      if (!groups) byMessage.set(row.messageId, (groups = new Map()));
+      if (!groups) byMessage.set(row.messageId, (groups = new Map<string, ReactionGroup>()));
       let group = groups.get(row.emoji);
       if (!group) groups.set(row.emoji, (group = { emoji: row.emoji, count: 0, userIds: [] }));
       group.count += 1;

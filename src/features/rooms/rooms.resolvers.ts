@@ -16,8 +16,7 @@ export const roomsResolvers: Resolvers = {
     joinRoom: (_, { roomId }, { viewer, services }) => services.rooms.join(requireViewer(viewer), roomId),
     leaveRoom: (_, { roomId }, { viewer, services }) => services.rooms.leave(requireViewer(viewer), roomId),
     openDirectRoom: (_, { userId }, { viewer, services }) => services.rooms.openDirect(requireViewer(viewer), userId),
-    inviteToRoom: (_, { roomId, userId }, { viewer, services }) =>
-      services.rooms.invite(requireViewer(viewer), roomId, userId),
+    inviteToRoom: (_, { roomId, userId }, { viewer, services }) => services.rooms.invite(requireViewer(viewer), roomId, userId),
   },
   Room: {
     name: (room) => (room.kind === 'DIRECT' ? null : room.name),

@@ -1,6 +1,6 @@
 import type { Viewer } from '../../auth/viewer.js';
-import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js';
 import { isForeignKeyViolation } from '../../db/errors.js';
+import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import type { Hooks } from '../../realtime/hooks.js';
 import type { Publisher } from '../../realtime/publisher.js';

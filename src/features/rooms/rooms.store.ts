@@ -47,7 +47,10 @@ export class RoomsStore {
 
   async findByIds(ids: readonly string[]): Promise<RoomRow[]> {
     if (ids.length === 0) return [];
-    return this.db.select().from(rooms).where(inArray(rooms.id, [...ids]));
+    return this.db
+      .select()
+      .from(rooms)
+      .where(inArray(rooms.id, [...ids]));
   }
 
   async membership(roomId: string, userId: string): Promise<MembershipRow | null> {
@@ -111,7 +114,10 @@ export class RoomsStore {
   }
 
   /** The memberships, among the given pairs' rooms and users, that exist. */
-  async existingMemberships(roomIds: readonly string[], userIds: readonly string[]): Promise<Array<{ roomId: string; userId: string }>> {
+  async existingMemberships(
+    roomIds: readonly string[],
+    userIds: readonly string[],
+  ): Promise<Array<{ roomId: string; userId: string }>> {
     if (roomIds.length === 0 || userIds.length === 0) return [];
     return this.db
       .select({ roomId: memberships.roomId, userId: memberships.userId })
@@ -122,6 +128,9 @@ export class RoomsStore {
   /** Each room's newest committed seq. */
   async heads(roomIds: readonly string[]): Promise<Array<{ id: string; lastSeq: number }>> {
     if (roomIds.length === 0) return [];
-    return this.db.select({ id: rooms.id, lastSeq: rooms.lastSeq }).from(rooms).where(inArray(rooms.id, [...roomIds]));
+    return this.db
+      .select({ id: rooms.id, lastSeq: rooms.lastSeq })
+      .from(rooms)
+      .where(inArray(rooms.id, [...roomIds]));
   }
 }

@@ -12,7 +12,12 @@ export class SearchService {
   constructor(private readonly deps: { store: SearchStore; rooms: RoomsService }) {}
 
   /** With roomId: that room only (NOT_FOUND when unknown, FORBIDDEN for a non-member). A blank query finds nothing. */
-  async search(viewer: Viewer, query: string, roomId: string | null | undefined, first: number | null | undefined): Promise<MessageRow[]> {
+  async search(
+    viewer: Viewer,
+    query: string,
+    roomId: string | null | undefined,
+    first: number | null | undefined,
+  ): Promise<MessageRow[]> {
     const limit = first ?? DEFAULT_RESULTS;
     requireCount('first', limit, Number.MAX_SAFE_INTEGER); // negative: BAD_USER_INPUT; large ones are cut below
     const room = roomId != null ? (await this.deps.rooms.requireMembership(viewer, roomId)).room : null;

@@ -21,7 +21,12 @@ export class SearchStore {
       .from(messages)
       .innerJoin(memberships, and(eq(memberships.roomId, messages.roomId), eq(memberships.userId, userId)))
       .where(and(...conditions))
-      .orderBy(desc(sql`ts_rank(${messages.search}, ${tsquery})`), desc(messages.seq), desc(messages.createdAt), desc(messages.id))
+      .orderBy(
+        desc(sql`ts_rank(${messages.search}, ${tsquery})`),
+        desc(messages.seq),
+        desc(messages.createdAt),
+        desc(messages.id),
+      )
       .limit(limit);
   }
 }

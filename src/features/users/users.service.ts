@@ -1,9 +1,9 @@
-import type { TokenIssuer } from '../../auth/tokens.js';
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js';
+import type { TokenIssuer } from '../../auth/tokens.js';
 import type { UserRow } from '../../db/schema.js';
 import { badInput, unauthenticated } from '../../errors.js';
-import { codePoints, requireLength } from '../../validation.js';
 import type { Presence } from '../../realtime/presence.js';
+import { codePoints, requireLength } from '../../validation.js';
 import type { AuthResult } from './users.mappers.js';
 import type { UsersStore } from './users.store.js';
 
