@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { createLogger, type Logger } from './logger.js';
@@ -8,9 +6,7 @@ import { openBroker, type Broker } from './realtime/broker.js';
 import type { EventBus } from './realtime/bus.js';
 import type { Realtime } from './realtime/index.js';
 import { createServices } from './services.js';
-import { createHttpServer, listen, serverUrl } from './transport/http.js';
-import { attachGraphqlWs } from './transport/ws.js';
-import { createGraphQLServer } from './transport/yoga.js';
+import { createTransports, type Transports } from './transport/index.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -33,52 +29,35 @@ export interface App {
   kill(): Promise<void>;
 }
 
-interface Parts {
-  database: DatabaseHandle;
-  broker: Broker;
-  realtime: Realtime;
-  server: Server;
-  ws: { dispose(): void | Promise<void> };
-  listening: boolean;
-}
+/** What a running app holds, in the order start() opens it. */
+type Parts = { database: DatabaseHandle; broker: Broker; realtime: Realtime; transports: Transports };
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const instanceId = randomUUID();
   const logger = options.logger ?? createLogger(config.logLevel, { instance: instanceId.slice(0, 8) });
-  let running: Partial<Parts> | null = null;
+  const { shared = {} } = options;
+  let running: Parts | null = null;
   let stopping: Promise<void> | null = null;
 
   async function start(): Promise<void> {
     if (running) return;
     const parts: Partial<Parts> = {};
-    running = parts;
     try {
-      parts.database = options.shared?.database ?? (await openDatabase(config.database));
-      parts.broker = await openBroker({
-        redisUrl: config.redis?.url ?? null,
-        prefix: config.redisPrefix,
-        logger,
-        sharedBus: options.shared?.bus,
-      });
-      const { services, realtime } = createServices(config, { db: parts.database.db, broker: parts.broker, logger, instanceId });
+      const database = (parts.database = shared.database ?? (await openDatabase(config.database)));
+      const broker = (parts.broker = await openBroker(config, { logger, sharedBus: shared.bus }));
+      const { services, realtime } = createServices(config, { db: database.db, broker, logger, instanceId });
       parts.realtime = realtime;
-      const graphql = createGraphQLServer(services, logger);
-      const { database, broker } = parts;
-      parts.server = createHttpServer({
-        graphql,
-        health: { database: (ms) => database.ping(ms), redis: (ms) => broker.ping(ms) },
-      });
-      parts.ws = attachGraphqlWs({ server: parts.server, graphql, tokens: services.tokens, connections: realtime.connections });
+      const health = { database: database.ping, redis: broker.ping };
+      parts.transports = createTransports({ services, connections: realtime.connections, health, logger });
       realtime.start();
-      await listen(parts.server, config.port, config.host);
-      parts.listening = true;
+      await parts.transports.listen(config.port, config.host);
     } catch (error) {
       await teardown(parts, true);
-      running = null;
       throw error;
     }
+    running = parts as Parts;
     logger.info('listening', {
-      url: serverUrl(parts.server, config.host),
+      url: running.transports.url(config.host),
       database: parts.database.kind,
       pubsub: parts.broker.kind,
     });
@@ -86,47 +65,40 @@ export function createApp(config: Config, options: AppOptions = {}): App {
 
   /**
    * The one teardown order, for stop(), kill() and a start that failed half
-   * way: stop taking work, say goodbye to sockets, end live streams, let HTTP
-   * drain, then close what the app opened (never what it was lent).
+   * way: stop taking work, say goodbye to sockets, end live streams (SSE
+   * responses end with them), let HTTP drain, then close what the app opened
+   * (never what it was lent).
    */
   async function teardown(parts: Partial<Parts>, graceful: boolean): Promise<void> {
-    const { database, broker, realtime, server, ws } = parts;
-    realtime?.hooks.emit('stopping', { graceful });
-    const drained = parts.listening && server ? new Promise<void>((resolve) => server.close(() => resolve())) : null;
-    server?.closeIdleConnections();
-    await ws?.dispose(); // 1001 Going away to every socket
-    await realtime?.stop();
-    if (drained) {
-      const forced = setTimeout(() => server!.closeAllConnections(), 3000);
-      await drained;
-      clearTimeout(forced);
-    }
-    if (broker) await broker.close();
-    if (database && !options.shared?.database) await database.close();
+    parts.realtime?.hooks.emit('stopping', { graceful });
+    await parts.transports?.close();
+    await parts.realtime?.stop();
+    await parts.transports?.drained();
+    await parts.broker?.close();
+    if (!shared.database) await parts.database?.close();
   }
 
-  async function stop(graceful: boolean): Promise<void> {
-    if (!running?.listening) return;
+  function stop(graceful: boolean): Promise<void> {
+    if (!running) return Promise.resolve();
     const parts = running;
     stopping ??= teardown(parts, graceful).then(() => {
       logger.info('stopped');
-      running = null;
-      stopping = null;
+      running = stopping = null;
     });
-    await stopping;
+    return stopping;
   }
 
-  const listening = () => {
-    if (!running?.listening) throw new Error('The app is not started');
-    return running.server!;
+  const started = () => {
+    if (!running) throw new Error('The app is not started');
+    return running.transports;
   };
   return {
     instanceId,
     get url() {
-      return serverUrl(listening(), config.host);
+      return started().url(config.host);
     },
     get port() {
-      return (listening().address() as AddressInfo).port;
+      return started().port;
     },
     start,
     stop: () => stop(true),

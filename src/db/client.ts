@@ -14,7 +14,7 @@ export interface DatabaseHandle {
   readonly db: Database;
   readonly kind: DatabaseConfig['kind'];
   /** Resolves when a trivial query answers within the deadline. */
-  ping(timeoutMs?: number): Promise<void>;
+  ping: (timeoutMs?: number) => Promise<void>;
   close(): Promise<void>;
 }
 

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
 import { createMemoryBus } from './bus.memory.js';
@@ -10,15 +11,11 @@ export interface Broker {
   readonly bus: EventBus;
   /** This instance's Redis connections; null without Redis (presence and typing stay in this process). */
   readonly redis: RedisConnections | null;
-  ping(timeoutMs: number): Promise<void>;
+  ping: (timeoutMs: number) => Promise<void>;
   close(): Promise<void>;
 }
 
 export interface BrokerOptions {
-  /** null: one process, in-memory pub/sub. */
-  redisUrl: string | null;
-  /** Prefixes every Redis channel and key. */
-  prefix: string;
   logger: Logger;
   /**
    * An in-memory bus owned by the caller and shared by several instances in
@@ -27,11 +24,16 @@ export interface BrokerOptions {
   sharedBus?: EventBus;
 }
 
-export async function openBroker({ redisUrl, prefix, logger, sharedBus }: BrokerOptions): Promise<Broker> {
-  if (sharedBus || !redisUrl) {
+/** Redis when `config.redis` is set (channels under `config.redisPrefix`), an in-process bus otherwise. */
+export async function openBroker(
+  config: Pick<Config, 'redis' | 'redisPrefix'>,
+  { logger, sharedBus }: BrokerOptions,
+): Promise<Broker> {
+  const prefix = config.redisPrefix;
+  if (sharedBus || !config.redis) {
     return { kind: 'memory', bus: sharedBus ?? createMemoryBus(), redis: null, ping: async () => {}, close: async () => {} };
   }
-  const redis = await openRedis({ url: redisUrl, logger });
+  const redis = await openRedis({ url: config.redis.url, logger });
   return {
     kind: 'redis',
     bus: createRedisBus({ redis, prefix, logger }),

@@ -1,5 +1,4 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { GraphQLServer } from './yoga.js';
 
 /** A backing service that /healthz asks; it rejects when the service does not answer within the time given. */
@@ -31,21 +30,4 @@ async function healthz(res: ServerResponse, checks: Record<string, HealthCheck>)
   const body = failed.length === 0 ? { status: 'ok' } : { status: 'unavailable', failed };
   res.writeHead(failed.length === 0 ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
-}
-
-export function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-/** http://host:port of a listening server (a wildcard host shows as localhost). */
-export function serverUrl(server: Server, host: string): string {
-  const { port } = server.address() as AddressInfo;
-  const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${shown}:${port}`;
 }

@@ -1,0 +1,68 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Services } from '../context.js';
+import type { Logger } from '../logger.js';
+import type { Connections } from '../realtime/connections.js';
+import { createHttpServer, type HealthCheck } from './http.js';
+import { attachGraphqlWs } from './ws.js';
+import { createGraphQLServer } from './yoga.js';
+
+export interface TransportOptions {
+  services: Services;
+  /** Where the ws adapter reports authenticated sockets. */
+  connections: Connections;
+  /** What /healthz asks, by the name it reports. */
+  health: Record<string, HealthCheck>;
+  logger: Logger;
+  /**
+   * How long drained() waits for HTTP requests in flight before dropping them (ms).
+   * @default 3000
+   */
+  drainMs?: number;
+}
+
+/** GraphQL over HTTP and WebSocket on one port, with the two halves of shutting them down. */
+export interface Transports {
+  listen(port: number, host: string): Promise<void>;
+  /** http://host:port (a wildcard host shows as localhost). */
+  url(host: string): string;
+  readonly port: number;
+  /** Stops accepting connections and closes every WebSocket with 1001 (clients reconnect elsewhere). */
+  close(): Promise<void>;
+  /** Resolves when the HTTP requests in flight have ended, dropping them after drainMs. */
+  drained(): Promise<void>;
+}
+
+export function createTransports({ services, connections, health, logger, drainMs = 3000 }: TransportOptions): Transports {
+  const graphql = createGraphQLServer(services, logger);
+  const server: Server = createHttpServer({ graphql, health });
+  const ws = attachGraphqlWs({ server, graphql, tokens: services.tokens, connections });
+  let closed: Promise<void> | null = null;
+  return {
+    listen: (port, host) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
+    url(host) {
+      const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+      return `http://${shown}:${this.port}`;
+    },
+    get port() {
+      return (server.address() as AddressInfo).port;
+    },
+    async close() {
+      closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+      server.closeIdleConnections();
+      await ws.dispose();
+    },
+    async drained() {
+      const forced = setTimeout(() => server.closeAllConnections(), drainMs);
+      await closed;
+      clearTimeout(forced);
+    },
+  };
+}
