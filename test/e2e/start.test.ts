@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from '../support/server.js';
 import { Subscription, gqlOk, wsClient } from '../support/client.js';
 import { PASSWORD, seeder } from '../support/seed.js';
 

@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from '../support/server.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
 import { Subscription, codes, gql, gqlOk, sleep, trackedClients } from '../support/client.js';
 import { seeder } from '../support/seed.js';

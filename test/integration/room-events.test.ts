@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from '../support/server.js';
 import { codes, gql, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { seeder, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';

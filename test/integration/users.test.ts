@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
 import { SignJWT } from 'jose';
-import type { App } from '../../src/app.js';
+import type { App } from '../support/server.js';
 import { codes, gql, gqlOk, sleep, Subscription, trackedClients, wsClient } from '../support/client.js';
 import { PASSWORD, uniqueName, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';

@@ -1,7 +1,7 @@
 import { createClient, type Client, type FormattedExecutionResult } from 'graphql-ws';
 import WebSocket from 'ws';
 import { afterEach } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from './server.js';
 
 export interface GqlError {
   message: string;

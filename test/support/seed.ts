@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { App } from '../../src/app.js';
+import type { App } from './server.js';
 import { gqlOk } from './client.js';
 
 export interface TestUser {

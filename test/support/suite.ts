@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App } from './server.js';
 import { backendNames, createBackend, type Backend } from './backends.js';
 import { seeder } from './seed.js';
 
