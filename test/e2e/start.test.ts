@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../support/server.js';
-import { Subscription, gqlOk, wsClient } from '../support/client.js';
+import { gqlOk, Subscription, wsClient } from '../support/client.js';
 import { PASSWORD, seeder } from '../support/seed.js';
+import type { App } from '../support/server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');

@@ -1,9 +1,9 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../support/server.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
-import { Subscription, codes, gql, gqlOk, sleep, trackedClients } from '../support/client.js';
+import { codes, gql, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { seeder } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }';

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
+import { del, edit, group, history, ISO_UTC_MS, ok, react, refused, unreact, type Message } from '../support/messages.js';
+import { MISSING_ID, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
-import { codes, gql, gqlOk, type GqlResult, sleep, Subscription, trackedClients } from '../support/client.js';
-import type { TestRoom, TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
-const FIELDS = 'id seq body editedAt deletedAt reactions { emoji count users { id } }';
-const EDIT = `mutation($input: EditMessageInput!) { editMessage(input: $input) { ${FIELDS} createdAt } }`;
-const DELETE = `mutation($id: ID!) { deleteMessage(id: $id) { ${FIELDS} } }`;
-const ADD = `mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { ${FIELDS} } }`;
-const REMOVE = `mutation($m: ID!, $e: String!) { removeReaction(messageId: $m, emoji: $e) { ${FIELDS} } }`;
-const HISTORY = `query($r: ID!) { messages(roomId: $r) { edges { node { ${FIELDS} } } } }`;
 const ROOM_EVENTS = `subscription($r: ID!) {
   roomEvents(roomId: $r) {
     __typename
@@ -17,59 +12,7 @@ const ROOM_EVENTS = `subscription($r: ID!) {
   }
 }`;
 
-const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-
-interface Reaction {
-  emoji: string;
-  count: number;
-  users: Array<{ id: string }>;
-}
-interface Message {
-  id: string;
-  seq: number;
-  body: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-  reactions: Reaction[];
-}
-
-const edit = (app: App, user: TestUser | null, id: string, body: string): Promise<GqlResult> =>
-  gql(app, EDIT, { input: { id, body } }, user?.token);
-const del = (app: App, user: TestUser | null, id: string): Promise<GqlResult> => gql(app, DELETE, { id }, user?.token);
-const react = (app: App, user: TestUser | null, m: string, e: string): Promise<GqlResult> => gql(app, ADD, { m, e }, user?.token);
-const unreact = (app: App, user: TestUser | null, m: string, e: string): Promise<GqlResult> =>
-  gql(app, REMOVE, { m, e }, user?.token);
-
-async function ok<T = Message>(result: Promise<GqlResult>): Promise<T> {
-  const { data, errors } = await result;
-  if (errors?.length) throw new Error(`Unexpected GraphQL errors: ${JSON.stringify(errors)}`);
-  return Object.values(data as Record<string, T>)[0]!;
-}
-
-/** A refused mutation: exactly one error with this code, and no data. */
-async function refused(result: Promise<GqlResult>, code: string): Promise<void> {
-  const awaited = await result;
-  expect(codes(awaited)).toEqual([code]);
-  expect(awaited.data).toBeNull();
-}
-
-async function history(app: App, user: TestUser, room: TestRoom): Promise<Message[]> {
-  const data = await gqlOk(app, HISTORY, { r: room.id }, user.token);
-  return data.messages.edges.map((e: { node: Message }) => e.node);
-}
-
-const group = (emoji: string, ...users: TestUser[]): Reaction => ({ emoji, count: users.length, users: users.map((u) => ({ id: u.id })) });
-
 forEachBackend('Message changes', (s) => {
-  /** alice owns a PUBLIC room that bob and carol are members of; dave is not. */
-  async function roomOfThree() {
-    const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-    const [carol, dave] = await Promise.all([s.seed.user('carol'), s.seed.user('dave')]);
-    await s.seed.invite(alice, room, carol);
-    return { alice, bob, carol, dave, room };
-  }
-
   describe('Mutation.editMessage', () => {
     it('changes the body and sets editedAt, keeping id, seq and createdAt, also in history', async () => {
       const { alice, room } = await s.seed.roomWithTwoMembers();
@@ -102,7 +45,7 @@ forEachBackend('Message changes', (s) => {
     });
 
     it("refuses someone else's message with FORBIDDEN, also for the room's OWNER", async () => {
-      const { alice, bob, carol, room } = await roomOfThree();
+      const { alice, bob, carol, room } = await s.seed.roomOfThree();
       const bobs = await s.seed.send(bob, room, "bob's words");
       const alices = await s.seed.send(alice, room, "alice's words");
       await refused(edit(s.a, alice, bobs.id, 'owner rewrite'), 'FORBIDDEN');
@@ -115,17 +58,17 @@ forEachBackend('Message changes', (s) => {
     });
 
     it('refuses a non-member with FORBIDDEN, the author too once they left the room', async () => {
-      const { alice, bob, dave, room } = await roomOfThree();
+      const { alice, bob, dave, room } = await s.seed.roomOfThree();
       const bobs = await s.seed.send(bob, room, 'said while a member');
       await refused(edit(s.a, dave, bobs.id, 'stranger'), 'FORBIDDEN');
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       await refused(edit(s.a, bob, bobs.id, 'after leaving'), 'FORBIDDEN');
       expect((await history(s.a, alice, room)).map((m) => m.body)).toEqual(['said while a member']);
     });
 
     it('answers NOT_FOUND for an unknown id and for one that is not a uuid', async () => {
       const { alice } = await s.seed.roomWithTwoMembers();
-      await refused(edit(s.a, alice, UNKNOWN_ID, 'x'), 'NOT_FOUND');
+      await refused(edit(s.a, alice, MISSING_ID, 'x'), 'NOT_FOUND');
       await refused(edit(s.a, alice, 'not-a-uuid', 'x'), 'NOT_FOUND');
     });
 
@@ -172,7 +115,7 @@ forEachBackend('Message changes', (s) => {
     });
 
     it('refuses a member who is neither the author nor the OWNER with FORBIDDEN', async () => {
-      const { alice, bob, carol, room } = await roomOfThree();
+      const { alice, bob, carol, room } = await s.seed.roomOfThree();
       const alices = await s.seed.send(alice, room, "the owner's");
       const bobs = await s.seed.send(bob, room, "bob's");
       await refused(del(s.a, bob, alices.id), 'FORBIDDEN');
@@ -184,17 +127,17 @@ forEachBackend('Message changes', (s) => {
     });
 
     it('refuses a non-member with FORBIDDEN, the author too once they left the room', async () => {
-      const { alice, bob, dave, room } = await roomOfThree();
+      const { alice, bob, dave, room } = await s.seed.roomOfThree();
       const bobs = await s.seed.send(bob, room, 'still here');
       await refused(del(s.a, dave, bobs.id), 'FORBIDDEN');
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       await refused(del(s.a, bob, bobs.id), 'FORBIDDEN');
       expect((await history(s.a, alice, room)).map((m) => [m.body, m.deletedAt])).toEqual([['still here', null]]);
     });
 
     it('answers NOT_FOUND for an unknown id and for one that is not a uuid', async () => {
       const { alice } = await s.seed.roomWithTwoMembers();
-      await refused(del(s.a, alice, UNKNOWN_ID), 'NOT_FOUND');
+      await refused(del(s.a, alice, MISSING_ID), 'NOT_FOUND');
       await refused(del(s.a, alice, '42'), 'NOT_FOUND');
     });
 
@@ -205,82 +148,6 @@ forEachBackend('Message changes', (s) => {
       await sleep(5);
       expect(await ok(del(s.b, bob, sent.id))).toEqual(first);
       expect(await ok(del(s.a, alice, sent.id))).toEqual(first);
-    });
-  });
-
-  describe('Mutation.addReaction and Mutation.removeReaction', () => {
-    it('groups reactions by emoji with count and users, in the order of each emoji’s first reaction', async () => {
-      const { alice, bob, carol, room } = await roomOfThree();
-      const sent = await s.seed.send(alice, room, 'react to me');
-      expect((await ok(react(s.a, alice, sent.id, '👍'))).reactions).toEqual([group('👍', alice)]);
-      expect((await ok(react(s.b, bob, sent.id, '❤️'))).reactions).toEqual([group('👍', alice), group('❤️', bob)]);
-      await ok(react(s.a, carol, sent.id, '👍'));
-      await ok(react(s.a, bob, sent.id, '👍'));
-      const last = await ok(react(s.a, carol, sent.id, '👨‍👩‍👧'));
-      const expected = [group('👍', alice, carol, bob), group('❤️', bob), group('👨‍👩‍👧', carol)];
-      expect(last.reactions).toEqual(expected);
-      expect((await history(s.b, bob, room))[0]!.reactions).toEqual(expected);
-    });
-
-    it('drops an emoji once its count reaches 0 and keeps the order of the others', async () => {
-      const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      const sent = await s.seed.send(alice, room, 'hello');
-      await ok(react(s.a, alice, sent.id, '🎉'));
-      await ok(react(s.a, bob, sent.id, '🎉'));
-      await ok(react(s.a, bob, sent.id, '👀'));
-      expect((await ok(unreact(s.a, alice, sent.id, '🎉'))).reactions).toEqual([group('🎉', bob), group('👀', bob)]);
-      expect((await ok(unreact(s.b, bob, sent.id, '🎉'))).reactions).toEqual([group('👀', bob)]);
-      expect((await ok(unreact(s.a, bob, sent.id, '👀'))).reactions).toEqual([]);
-      expect((await history(s.a, alice, room))[0]!.reactions).toEqual([]);
-    });
-
-    it('is idempotent: adding twice counts once, removing a reaction that is not there is no error', async () => {
-      const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      const sent = await s.seed.send(alice, room, 'once');
-      await ok(react(s.a, bob, sent.id, '👍'));
-      expect((await ok(react(s.b, bob, sent.id, '👍'))).reactions).toEqual([group('👍', bob)]);
-      expect((await ok(unreact(s.a, alice, sent.id, '👍'))).reactions).toEqual([group('👍', bob)]);
-      expect((await ok(unreact(s.a, bob, sent.id, '❤️'))).reactions).toEqual([group('👍', bob)]);
-      await ok(unreact(s.a, bob, sent.id, '👍'));
-      expect((await ok(unreact(s.a, bob, sent.id, '👍'))).reactions).toEqual([]);
-    });
-
-    it('accepts one emoji grapheme of every kind: ZWJ sequences, flags, skin tones, keycaps, U+FE0F', async () => {
-      const { alice, room } = await s.seed.roomWithTwoMembers();
-      const sent = await s.seed.send(alice, room, 'all kinds');
-      const kinds = ['👍', '👨‍👩‍👧', '🇫🇷', '👍🏽', '1️⃣', '❤️', '🏴󠁧󠁢󠁳󠁣󠁴󠁿'];
-      for (const emoji of kinds) await ok(react(s.a, alice, sent.id, emoji));
-      expect((await history(s.a, alice, room))[0]!.reactions).toEqual(kinds.map((emoji) => group(emoji, alice)));
-    });
-
-    it('refuses anything but exactly one emoji with BAD_USER_INPUT, when adding and when removing', async () => {
-      const { alice, room } = await s.seed.roomWithTwoMembers();
-      const sent = await s.seed.send(alice, room, 'strict');
-      for (const emoji of ['a', '👍👍', '', '👍a', 'ok 👍', '🇫', '1', ' ', '👍'.repeat(5000), 'x'.repeat(100_000)]) {
-        await refused(react(s.a, alice, sent.id, emoji), 'BAD_USER_INPUT');
-        await refused(unreact(s.a, alice, sent.id, emoji), 'BAD_USER_INPUT');
-      }
-      expect((await history(s.a, alice, room))[0]!.reactions).toEqual([]);
-    });
-
-    it('refuses a non-member with FORBIDDEN and an unknown message with NOT_FOUND', async () => {
-      const { alice, dave, room } = await roomOfThree();
-      const sent = await s.seed.send(alice, room, 'members only');
-      await refused(react(s.a, dave, sent.id, '👍'), 'FORBIDDEN');
-      await refused(unreact(s.a, dave, sent.id, '👍'), 'FORBIDDEN');
-      for (const id of [UNKNOWN_ID, 'nope']) {
-        await refused(react(s.a, alice, id, '👍'), 'NOT_FOUND');
-        await refused(unreact(s.a, alice, id, '👍'), 'NOT_FOUND');
-      }
-      expect((await history(s.a, alice, room))[0]!.reactions).toEqual([]);
-    });
-
-    it('refuses reactions on a deleted message with BAD_USER_INPUT', async () => {
-      const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      const sent = await s.seed.send(alice, room, 'gone');
-      await ok(del(s.a, alice, sent.id));
-      await refused(react(s.a, bob, sent.id, '👍'), 'BAD_USER_INPUT');
-      await refused(unreact(s.a, bob, sent.id, '👍'), 'BAD_USER_INPUT');
     });
   });
 
@@ -337,7 +204,7 @@ forEachBackend('Message changes', (s) => {
     });
 
     it('refuses a non-member with FORBIDDEN at subscribe', async () => {
-      const { alice, dave, room } = await roomOfThree();
+      const { alice, dave, room } = await s.seed.roomOfThree();
       const sent = await s.seed.send(alice, room, 'private matters');
       const sub = new Subscription(client(s.b, dave), ROOM_EVENTS, { r: room.id });
       await sub.settled();
@@ -354,7 +221,7 @@ forEachBackend('Message changes', (s) => {
       await sleep(300);
       await ok(edit(s.a, alice, sent.id, 'v2'));
       await nextChange(sub, 1);
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       await ok(edit(s.a, alice, sent.id, 'v3'));
       await ok(react(s.a, alice, sent.id, '👍'));
       await ok(del(s.a, alice, sent.id));

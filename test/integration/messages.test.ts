@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../support/server.js';
 import { codes, gql, gqlOk, type GqlResult } from '../support/client.js';
-import type { TestRoom, TestUser } from '../support/seed.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
 const SEND = `mutation($input: SendMessageInput!) {
@@ -19,7 +19,6 @@ const HISTORY = `query($roomId: ID!, $first: Int, $after: String, $last: Int, $b
 }`;
 
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 interface PageArgs {
   first?: number;
@@ -205,7 +204,7 @@ forEachBackend('Messages', (s) => {
 
     it('refuses replyToId of a message that does not exist with NOT_FOUND', async () => {
       const { alice, room } = await s.seed.roomWithTwoMembers();
-      for (const replyToId of [UNKNOWN_ID, 'not-a-uuid']) {
+      for (const replyToId of [MISSING_ID, 'not-a-uuid']) {
         const result = await send(s.a, alice, { roomId: room.id, body: 'reply', replyToId });
         expect(codes(result)).toEqual(['NOT_FOUND']);
         expect(result.data).toBeNull();
@@ -226,7 +225,7 @@ forEachBackend('Messages', (s) => {
 
     it('refuses an unknown room and a roomId that is not a uuid with NOT_FOUND', async () => {
       const alice = await s.seed.user('alice');
-      for (const roomId of [UNKNOWN_ID, 'not-a-uuid']) {
+      for (const roomId of [MISSING_ID, 'not-a-uuid']) {
         const result = await send(s.a, alice, { roomId, body: 'anyone?' });
         expect(codes(result)).toEqual(['NOT_FOUND']);
         expect(result.data).toBeNull();
@@ -408,7 +407,7 @@ forEachBackend('Messages', (s) => {
     });
 
     it('refuses an unknown room and a roomId that is not a uuid with NOT_FOUND', async () => {
-      for (const roomId of [UNKNOWN_ID, 'not-a-uuid']) {
+      for (const roomId of [MISSING_ID, 'not-a-uuid']) {
         const result = await history(s.a, alice, roomId);
         expect(codes(result)).toEqual(['NOT_FOUND']);
         expect(result.data).toBeNull();

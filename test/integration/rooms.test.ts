@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { codes, gql, gqlOk, sleep } from '../support/client.js';
-import { uniqueName, type TestUser } from '../support/seed.js';
+import { MISSING_ID, uniqueName, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
 const ISO_MS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-/** A well-formed id that names nothing. */
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
-
 const ROOM_FIELDS = `id kind visibility name createdAt
   members { user { id username } role joinedAt lastReadSeq }
   lastMessage { seq body }`;

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { codes, gql, gqlOk } from '../support/client.js';
-import type { TestRoom, TestUser } from '../support/seed.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
-
-/** A well-formed id that names nothing. */
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 const SEARCH = `query($q: String!, $r: ID, $first: Int) {
   searchMessages(query: $q, roomId: $r, first: $first) { id roomId seq body deletedAt author { id } }
@@ -134,7 +131,7 @@ forEachBackend('Query.searchMessages', (s) => {
       expect(await search(stranger, w)).toEqual([]);
       // bob loses the room's messages when he leaves.
       expect((await search(bob, w)).map((m) => m.id)).toEqual([mine.id]);
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       expect(await search(bob, w)).toEqual([]);
     });
 

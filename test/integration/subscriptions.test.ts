@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
+import { MISSING_ID } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
 const MESSAGE_ADDED = `subscription($roomId: ID!, $after: String) {
@@ -108,7 +109,7 @@ forEachBackend('Subscription.messageAdded', (s) => {
 
   it('refuses an unknown room with NOT_FOUND and a bad cursor with BAD_USER_INPUT', async () => {
     const { bob, room } = await s.seed.roomWithTwoMembers();
-    const missing = new Subscription(client(s.a, bob.token), MESSAGE_ADDED, { roomId: '00000000-0000-4000-8000-000000000000' });
+    const missing = new Subscription(client(s.a, bob.token), MESSAGE_ADDED, { roomId: MISSING_ID });
     await missing.settled();
     expect(missing.results[0]?.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     const badCursor = new Subscription(client(s.a, bob.token), MESSAGE_ADDED, { roomId: room.id, after: 'not-a-cursor' });
@@ -122,7 +123,7 @@ forEachBackend('Subscription.messageAdded', (s) => {
     await sleep(300);
     await s.seed.send(alice, room, 'while a member');
     await sub.next(1);
-    await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+    await s.seed.leave(bob, room);
     await s.seed.send(alice, room, 'after leaving');
     await sub.settled();
     await sleep(300);

@@ -78,6 +78,37 @@ export function trackedClients(): typeof wsClient {
   };
 }
 
+/** Resolves once the client's connection is acknowledged. */
+export function connected(client: Client, timeoutMs = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the socket was not acknowledged')), timeoutMs);
+    const off = client.on('connected', () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
+}
+
+/**
+ * Opens a socket of `connect` with this connection_init payload (a subscription
+ * makes the lazy client connect) and resolves with its close code, or null if
+ * it is still open after timeoutMs.
+ */
+export function closeCodeOf(connect: typeof wsClient, app: App, connectionParams: Record<string, unknown>, timeoutMs = 5_000): Promise<number | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    const client = connect(app, null, {
+      connectionParams,
+      onClose: (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      },
+    });
+    new Subscription(client, 'subscription($r: ID!) { messageAdded(roomId: $r) { id body } }', { r: '00000000-0000-4000-8000-000000000000' });
+  });
+}
+
 /**
  * A subscription collecting what it receives. `next(n)` waits for the n-th
  * value; `settled()` for complete or error.
@@ -147,3 +178,16 @@ export class Subscription<T = any> {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls `check` until it holds; fails after timeoutMs. For state that no
+ * event announces (what a query answers, what Redis holds); everything a
+ * subscription delivers is waited for with Subscription.until instead.
+ */
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5_000, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await sleep(everyMs); // the poll interval
+  }
+}
