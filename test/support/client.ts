@@ -109,25 +109,68 @@ export function closeCodeOf(connect: typeof wsClient, app: App, connectionParams
   });
 }
 
+/** Disposes the client and resolves once its socket has closed: the closing handshake is over. */
+export function closeSocket(client: Client, timeoutMs = 5_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the socket did not close')), timeoutMs);
+    const off = client.on('closed', () => {
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+    void client.dispose();
+  });
+}
+
+/**
+ * A harmless event a test can cause on a subscription's stream, to learn that
+ * the subscription is live (graphql-ws gives no signal when the server has
+ * registered it) or that everything published before it has arrived. The
+ * builders are in probes.ts.
+ */
+export interface Probe<T = any> {
+  /** Causes one probe event, through the server as any client would. */
+  fire(): Promise<void>;
+  /**
+   * Causes one probe event that can be told from every other, and resolves
+   * with the test that recognises it: what flush() waits for.
+   */
+  mark(): Promise<(value: T) => boolean>;
+  /** Whether a value is a probe event. Probe events are never in `values`. */
+  is(value: T): boolean;
+}
+
+/** How often live() fires its probe while none has arrived. */
+const PROBE_INTERVAL_MS = 100;
+
 /**
  * A subscription collecting what it receives. `next(n)` waits for the n-th
- * value; `settled()` for complete or error.
+ * value; `settled()` for complete or error. With a probe, `live()` waits
+ * until the server delivers on it and `flush()` until the stream has caught
+ * up; probe events stay out of `values`.
  */
 export class Subscription<T = any> {
-  readonly values: T[] = [];
+  /** Every value received, probe events included, in order. */
+  readonly received: T[] = [];
+  /** Every result received, errors and probe events included. */
   readonly results: FormattedExecutionResult<T, unknown>[] = [];
   error: unknown = null;
   completed = false;
   private readonly waiters: Array<() => void> = [];
   private readonly unsubscribe: () => void;
 
-  constructor(client: Client, query: string, variables?: Record<string, unknown>) {
+  constructor(
+    client: Client,
+    query: string,
+    variables?: Record<string, unknown>,
+    private readonly probe?: Probe<T>,
+  ) {
     this.unsubscribe = client.subscribe<T>(
       { query, variables },
       {
         next: (result) => {
           this.results.push(result);
-          if (result.data) this.values.push(result.data);
+          if (result.data) this.received.push(result.data);
           this.wake();
         },
         error: (error) => {
@@ -142,8 +185,29 @@ export class Subscription<T = any> {
     );
   }
 
+  /** What the subscription received, in order, without probe events. */
+  get values(): T[] {
+    const probe = this.probe;
+    return probe ? this.received.filter((value) => !probe.is(value)) : [...this.received];
+  }
+
   private wake() {
     for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  /** Resolves on the next thing received, or after ms. */
+  private change(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private describe() {
+    return `got ${this.values.length} values (${this.received.length - this.values.length} probe events), error=${JSON.stringify(this.error)}, completed=${this.completed}, results=${JSON.stringify(this.results.slice(-3))}`;
   }
 
   /** Resolves once `predicate` holds; rejects after timeoutMs with what was seen. */
@@ -151,16 +215,8 @@ export class Subscription<T = any> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new Error(`Timed out waiting for ${what}; got ${this.values.length} values, error=${JSON.stringify(this.error)}, completed=${this.completed}, results=${JSON.stringify(this.results.slice(-3))}`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 200));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      if (left <= 0) throw new Error(`Timed out waiting for ${what}; ${this.describe()}`);
+      await this.change(Math.min(left, 200));
     }
   }
 
@@ -172,6 +228,43 @@ export class Subscription<T = any> {
     return this.until(() => this.completed || this.error !== null, timeoutMs, 'complete or error');
   }
 
+  /**
+   * Fires the probe every PROBE_INTERVAL_MS until a probe event arrives: from
+   * then on the server delivers to this subscription. Resolves with how many
+   * probes were fired (for messageAdded, how many seqs the probes took).
+   */
+  async live(timeoutMs = 10_000): Promise<number> {
+    const probe = this.requireProbe('live');
+    const seen = () => this.received.some((value) => probe.is(value));
+    const deadline = Date.now() + timeoutMs;
+    let fired = 0;
+    while (!seen()) {
+      if (this.completed || this.error !== null) throw new Error(`The subscription ended before it was live; ${this.describe()}`);
+      if (Date.now() >= deadline) throw new Error(`No probe event arrived after ${fired} probes in ${timeoutMs} ms; ${this.describe()}`);
+      await probe.fire();
+      fired += 1;
+      const next = Date.now() + PROBE_INTERVAL_MS;
+      while (!seen() && Date.now() < next) await this.change(next - Date.now());
+    }
+    return fired;
+  }
+
+  /**
+   * Fires one marked probe and waits for it. On an ordered stream, whatever
+   * was published before it has arrived by then: what a test checks after
+   * flush() is what the subscription got, not what was still on its way.
+   */
+  async flush(timeoutMs = 10_000): Promise<void> {
+    const probe = this.requireProbe('flush');
+    const mine = await probe.mark();
+    await this.until(() => this.received.some(mine), timeoutMs, 'the flush probe');
+  }
+
+  private requireProbe(what: string): Probe<T> {
+    if (!this.probe) throw new Error(`${what}() needs a subscription made with a probe`);
+    return this.probe;
+  }
+
   dispose() {
     this.unsubscribe();
   }
@@ -180,13 +273,16 @@ export class Subscription<T = any> {
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Polls `check` until it holds; fails after timeoutMs. For state that no
- * event announces (what a query answers, what Redis holds); everything a
+ * Polls `check` until it answers something truthy, and resolves with that;
+ * fails after timeoutMs. For state that no event announces (what a query
+ * answers, what Redis holds, whether a service is back); everything a
  * subscription delivers is waited for with Subscription.until instead.
  */
-export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5_000, everyMs = 50): Promise<void> {
+export async function eventually<T>(check: () => Promise<T>, what: string, timeoutMs = 5_000, everyMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
+  for (;;) {
+    const answer = await check();
+    if (answer) return answer as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
     await sleep(everyMs); // the poll interval
   }
