@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
-import { MISSING_ID, type TestUser } from '../support/seed.js';
+import { gqlOk, Subscription, trackedClients } from '../support/client.js';
+import { myEventsProbe, ROOM_EVENTS_PROBE_FIELDS, roomEventsProbe } from '../support/probes.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -9,6 +10,7 @@ const ROOM_EVENTS = `subscription($r: ID!) {
     __typename
     ... on MemberChanged { change roomId user { id } }
     ... on TypingChanged { roomId typing user { id } }
+    ${ROOM_EVENTS_PROBE_FIELDS}
   }
 }`;
 const MY_EVENTS = `subscription {
@@ -31,13 +33,18 @@ const memberEvents = (sub: Subscription, userId: string) =>
 forEachBackend('Room and user event streams', (s) => {
   const connect = trackedClients();
   const client = (app: App, user: TestUser | null, onClose?: (code: number) => void) => connect(app, user?.token ?? null, { onClose });
+  /** `member`'s roomEvents on `app`, probed by their own typing through A, as the tests act. */
+  const roomEventsOf = (app: App, member: TestUser, room: TestRoom) =>
+    new Subscription(client(app, member), ROOM_EVENTS, { r: room.id }, roomEventsProbe(s.a, member, room));
+  /** `viewer`'s myEvents on `app`, probed by rooms they create through A. */
+  const myEventsOf = (app: App, viewer: TestUser) => new Subscription(client(app, viewer), MY_EVENTS, {}, myEventsProbe(s.a, viewer));
 
   describe('Subscription.roomEvents', () => {
     it('tells members on the other instance who joined and who left', async () => {
       const { alice, room } = await s.seed.roomWithTwoMembers();
       const carol = await s.seed.user('carol');
-      const sub = new Subscription(client(s.b, alice), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const sub = roomEventsOf(s.b, alice, room);
+      await sub.live();
       await s.seed.join(carol, room);
       await s.seed.leave(carol, room);
       await sub.until(() => memberEvents(sub, carol.id).length >= 2);
@@ -58,12 +65,12 @@ forEachBackend('Room and user event streams', (s) => {
 
     it("ends the leaver's own stream at once: not even their LEFT event reaches them", async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      const bobs = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const bobs = roomEventsOf(s.b, bob, room);
+      await bobs.live();
       await s.seed.leave(bob, room);
       await bobs.settled();
       await gqlOk(s.a, SET_TYPING, { r: room.id, t: true }, alice.token);
-      await sleep(300);
+      // Complete: the client takes nothing more for this subscription, so what it got came before.
       expect(bobs.completed).toBe(true);
       // Only his own ONLINE (his socket opened while a member) may have come before.
       expect(events(bobs).filter((e) => !(e.change === 'ONLINE' && e.user?.id === bob.id))).toEqual([]);
@@ -77,8 +84,8 @@ forEachBackend('Room and user event streams', (s) => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const other = await s.seed.room(bob);
       await s.seed.invite(bob, other, alice);
-      const sub = new Subscription(client(s.b, alice), MY_EVENTS);
-      await sleep(400);
+      const sub = myEventsOf(s.b, alice);
+      await sub.live();
       await s.seed.send(bob, room, 'one');
       await s.seed.send(alice, other, 'two');
       await s.seed.send(bob, room, 'three');
@@ -97,8 +104,8 @@ forEachBackend('Room and user event streams', (s) => {
     it('follows a room joined after subscribing, and stops at once for a room left', async () => {
       const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
       const room = await s.seed.room(bob);
-      const sub = new Subscription(client(s.b, alice), MY_EVENTS);
-      await sleep(400);
+      const sub = myEventsOf(s.b, alice);
+      await sub.live();
       await s.seed.send(bob, room, 'before joining');
       await s.seed.join(alice, room);
       await s.seed.send(bob, room, 'after joining');
@@ -110,21 +117,21 @@ forEachBackend('Room and user event streams', (s) => {
       await s.seed.leave(alice, room);
       await s.seed.send(bob, room, 'after leaving');
       await sub.next(3);
-      await sleep(400);
+      await sub.flush(); // a later event has arrived: 'after leaving' is not still on its way
       expect(my(sub).slice(2)).toEqual([{ __typename: 'RoomRemoved', roomId: room.id }]);
     });
 
     it('announces RoomAdded for an invitation, a new DIRECT room from either side, and a created room', async () => {
       const [alice, bob, carol] = await Promise.all([s.seed.user('alice'), s.seed.user('bob'), s.seed.user('carol')]);
-      const sub = new Subscription(client(s.b, alice), MY_EVENTS);
-      await sleep(400);
+      const sub = myEventsOf(s.b, alice);
+      await sub.live();
       const group = await s.seed.room(bob, 'PRIVATE');
       await s.seed.invite(bob, group, alice);
       const direct = await gqlOk(s.a, 'mutation($u: ID!) { openDirectRoom(userId: $u) { id } }', { u: alice.id }, carol.token);
       const own = await s.seed.room(alice);
       await sub.next(3);
       await gqlOk(s.a, 'mutation($u: ID!) { openDirectRoom(userId: $u) { id } }', { u: carol.id }, alice.token); // exists: nothing new
-      await sleep(400);
+      await sub.flush(); // a later RoomAdded has arrived: none for the existing room is still on its way
       expect(my(sub)).toEqual([
         { __typename: 'RoomAdded', room: { id: group.id, kind: 'GROUP' } },
         { __typename: 'RoomAdded', room: { id: direct.openDirectRoom.id, kind: 'DIRECT' } },

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { del, edit, group, history, ISO_UTC_MS, ok, react, refused, unreact, type Message } from '../support/messages.js';
-import { MISSING_ID, type TestUser } from '../support/seed.js';
+import { ROOM_EVENTS_PROBE_FIELDS, roomEventsProbe } from '../support/probes.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -9,6 +10,7 @@ const ROOM_EVENTS = `subscription($r: ID!) {
   roomEvents(roomId: $r) {
     __typename
     ... on MessageChanged { change message { id body editedAt deletedAt reactions { emoji count users { id } } } }
+    ${ROOM_EVENTS_PROBE_FIELDS}
   }
 }`;
 
@@ -145,7 +147,7 @@ forEachBackend('Message changes', (s) => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const sent = await s.seed.send(bob, room, 'twice');
       const first = await ok(del(s.a, bob, sent.id));
-      await sleep(5);
+      await sleep(5); // a later deletedAt would differ by a millisecond or more
       expect(await ok(del(s.b, bob, sent.id))).toEqual(first);
       expect(await ok(del(s.a, alice, sent.id))).toEqual(first);
     });
@@ -154,6 +156,9 @@ forEachBackend('Message changes', (s) => {
   describe('Subscription.roomEvents: MessageChanged', () => {
     const connect = trackedClients();
     const client = (app: App, user: TestUser) => connect(app, user.token);
+    /** `member`'s roomEvents on `app`, probed by their own typing (and edits of a probe message) through A, where the changes are made. */
+    const watch = (app: App, member: TestUser, room: TestRoom) =>
+      new Subscription(client(app, member), ROOM_EVENTS, { r: room.id }, roomEventsProbe(s.a, member, room));
     /** MessageChanged events only: presence and membership events share the stream. */
     const changes = (sub: Subscription) => sub.values.map((v) => v.roomEvents).filter((e) => e.__typename === 'MessageChanged');
     const nextChange = (sub: Subscription, count: number) => sub.until(() => changes(sub).length >= count, 10_000, `${count} MessageChanged`);
@@ -161,8 +166,8 @@ forEachBackend('Message changes', (s) => {
     it('delivers EDITED, REACTIONS and DELETED, each once, to a member subscribed on the other instance', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const sent = await s.seed.send(alice, room, 'original');
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300); // the subscription is registered before anything changes
+      const sub = watch(s.b, bob, room);
+      await sub.live(); // registered before anything changes
 
       const edited = await ok(edit(s.a, alice, sent.id, 'edited'));
       await nextChange(sub, 1);
@@ -175,7 +180,7 @@ forEachBackend('Message changes', (s) => {
       const deleted = await ok(del(s.a, alice, sent.id));
       await nextChange(sub, 4);
       await ok(del(s.a, alice, sent.id)); // already a tombstone: nothing to announce
-      await sleep(300);
+      await sub.flush(); // a later change has arrived: no announcement is still on its way
 
       const message = { id: sent.id, body: 'edited', editedAt: edited.editedAt, deletedAt: null };
       expect(changes(sub)).toEqual([
@@ -190,8 +195,8 @@ forEachBackend('Message changes', (s) => {
     it("delivers the OWNER's deletion of someone else's message", async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const bobs = await s.seed.send(bob, room, 'moderate me');
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const sub = watch(s.b, bob, room);
+      await sub.live();
       const deleted = await ok(del(s.a, alice, bobs.id));
       await nextChange(sub, 1);
       expect(changes(sub)).toEqual([
@@ -210,23 +215,22 @@ forEachBackend('Message changes', (s) => {
       await sub.settled();
       expect(sub.results[0]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       await ok(edit(s.a, alice, sent.id, 'still private'));
-      await sleep(300);
+      // After its error the client takes nothing more for this subscription: what it got came before.
       expect(changes(sub)).toEqual([]);
     });
 
     it('delivers nothing more to a member after they left, and completes the stream', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const sent = await s.seed.send(alice, room, 'v1');
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const sub = watch(s.b, bob, room);
+      await sub.live();
       await ok(edit(s.a, alice, sent.id, 'v2'));
       await nextChange(sub, 1);
       await s.seed.leave(bob, room);
       await ok(edit(s.a, alice, sent.id, 'v3'));
       await ok(react(s.a, alice, sent.id, '👍'));
       await ok(del(s.a, alice, sent.id));
-      await sub.settled();
-      await sleep(300);
+      await sub.settled(); // complete: the client takes nothing more for this subscription, so what it got came before
       expect(sub.completed).toBe(true);
       expect(changes(sub).map((e) => [e.change, e.message.body])).toEqual([['EDITED', 'v2']]);
     });

@@ -1,7 +1,8 @@
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
-import { closeCodeOf, connected, eventually, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
-import { badTokens, seeder, type TestUser } from '../support/seed.js';
+import { closeCodeOf, closeSocket, connected, eventually, gqlOk, Subscription, trackedClients } from '../support/client.js';
+import { ROOM_EVENTS_PROBE_FIELDS, roomEventsProbe } from '../support/probes.js';
+import { badTokens, seeder, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -13,6 +14,7 @@ const ROOM_EVENTS = `subscription($r: ID!) {
     __typename
     ... on MemberChanged { change roomId user { id } }
     ... on TypingChanged { roomId typing user { id } }
+    ${ROOM_EVENTS_PROBE_FIELDS}
   }
 }`;
 
@@ -27,6 +29,9 @@ const memberEvents = (sub: Subscription, userId: string) =>
 forEachBackend('Presence', (s) => {
   const connect = trackedClients();
   const client = (app: App, user: TestUser) => connect(app, user.token);
+  /** `member`'s roomEvents on `app`, probed by their own typing (and edits) through `via`. */
+  const watch = (app: App, member: TestUser, room: TestRoom, via: App = s.a) =>
+    new Subscription(client(app, member), ROOM_EVENTS, { r: room.id }, roomEventsProbe(via, member, room));
 
   /** A socket for `user` kept open by a subscription to a room of theirs; resolves once acknowledged. */
   async function openSocket(app: App, user: TestUser): Promise<{ socket: Client; sub: Subscription }> {
@@ -57,8 +62,8 @@ forEachBackend('Presence', (s) => {
       const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
       const [{ socket: first }, { socket: second }] = await Promise.all([openSocket(s.a, bob), openSocket(s.a, bob)]);
       await eventually(() => onlineOf(viewer.token, bob.id), 'bob online');
-      await first.dispose();
-      await sleep(200);
+      // Closed for the client: the server has handled that close before it answers a request sent now.
+      await closeSocket(first);
       expect(await onlineOf(viewer.token, bob.id)).toBe(true);
       await second.dispose();
       await eventually(async () => !(await onlineOf(viewer.token, bob.id)), 'bob offline');
@@ -87,18 +92,20 @@ forEachBackend('Presence', (s) => {
   describe('MemberChanged ONLINE and OFFLINE on Subscription.roomEvents', () => {
     it('announces ONLINE on the first socket and OFFLINE after the last, once per transition', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      const sub = new Subscription(client(s.b, alice), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const sub = watch(s.b, alice, room);
+      await sub.live();
       const first = client(s.a, bob);
       const second = client(s.a, bob);
       const keep = [new Subscription(first, ROOM_EVENTS, { r: room.id }), new Subscription(second, ROOM_EVENTS, { r: room.id })];
       await sub.until(() => memberEvents(sub, bob.id).length >= 1);
-      await first.dispose();
-      await sleep(400);
+      // Closed for the client: the server has handled that close before the flush's requests,
+      // so an OFFLINE it announced would come before the flush's event.
+      await closeSocket(first);
+      await sub.flush();
       expect(memberEvents(sub, bob.id)).toEqual(['ONLINE']);
       await second.dispose();
       await sub.until(() => memberEvents(sub, bob.id).length >= 2);
-      await sleep(300);
+      await sub.flush(); // a later event has arrived: no second OFFLINE is still on its way
       expect(memberEvents(sub, bob.id)).toEqual(['ONLINE', 'OFFLINE']);
       keep.forEach((k) => k.dispose());
     });
@@ -112,8 +119,8 @@ forEachBackend('Presence', (s) => {
         const [alice, bob] = await Promise.all([seed.user('alice'), seed.user('bob')]);
         const room = await seed.room(alice);
         await seed.invite(alice, room, bob);
-        const sub = new Subscription(client(survivor, alice), ROOM_EVENTS, { r: room.id });
-        await sleep(300);
+        const sub = watch(survivor, alice, room, survivor);
+        await sub.live();
         const bobs = new Subscription(client(doomed, bob), ROOM_EVENTS, { r: room.id });
         await sub.until(() => memberEvents(sub, bob.id).includes('ONLINE'));
         expect((await gqlOk(survivor, 'query($id: ID!) { user(id: $id) { online } }', { id: bob.id }, alice.token)).user.online).toBe(true);

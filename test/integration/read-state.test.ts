@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { codes, gql, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
+import { codes, gql, gqlOk, Subscription, trackedClients } from '../support/client.js';
+import { ROOM_EVENTS_PROBE_FIELDS, roomEventsProbe } from '../support/probes.js';
 import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
@@ -8,7 +9,7 @@ const MARK_READ = 'mutation($r: ID!, $s: Int!) { markRead(roomId: $r, seq: $s) {
 const ROOM = `query($id: ID!) { room(id: $id) { id lastReadSeq unreadCount members { user { id } lastReadSeq } } }`;
 const MY_ROOMS = 'query { myRooms { id lastReadSeq unreadCount } }';
 const ROOM_EVENTS = `subscription($r: ID!) {
-  roomEvents(roomId: $r) { __typename ... on ReadReceipt { roomId seq user { id } } }
+  roomEvents(roomId: $r) { __typename ... on ReadReceipt { roomId seq user { id } } ${ROOM_EVENTS_PROBE_FIELDS} }
 }`;
 
 interface ReadView {
@@ -32,6 +33,9 @@ const receipts = (sub: Subscription): Receipt[] =>
 forEachBackend('Read state', (s) => {
   const connect = trackedClients();
   const client = (app: App, user: TestUser) => connect(app, user.token);
+  /** `member`'s roomEvents on `app`, probed by their own typing (and edits) through A, where the receipts are marked. */
+  const watch = (app: App, member: TestUser, room: TestRoom) =>
+    new Subscription(client(app, member), ROOM_EVENTS, { r: room.id }, roomEventsProbe(s.a, member, room));
 
   const markRead = async (viewer: TestUser, room: TestRoom, seq: number, app = s.a): Promise<ReadView> =>
     (await gqlOk(app, MARK_READ, { r: room.id, s: seq }, viewer.token)).markRead;
@@ -186,8 +190,8 @@ forEachBackend('Read state', (s) => {
     it('tells a member subscribed on the other instance the new position', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       await s.seed.sendMany(bob, room, 3);
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300); // the subscription is registered before anything is marked
+      const sub = watch(s.b, bob, room);
+      await sub.live(); // registered before anything is marked
       await markRead(alice, room, 2, s.a);
       await sub.until(() => receipts(sub).length >= 1);
       expect(receipts(sub)).toEqual([{ __typename: 'ReadReceipt', roomId: room.id, seq: 2, user: { id: alice.id } }]);
@@ -197,8 +201,8 @@ forEachBackend('Read state', (s) => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       await s.seed.sendMany(bob, room, 3);
       await markRead(alice, room, 2);
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const sub = watch(s.b, bob, room);
+      await sub.live();
       await markRead(alice, room, 1); // backwards: no move
       await markRead(alice, room, 2); // the same: no move
       await markRead(alice, room, 0);
@@ -207,7 +211,7 @@ forEachBackend('Read state', (s) => {
       await s.seed.send(bob, room, 'four');
       await markRead(alice, room, 4);
       await sub.until(() => receipts(sub).length >= 2);
-      await sleep(300); // nothing more may arrive
+      await sub.flush(); // a later event has arrived: no receipt is still on its way
       expect(receipts(sub).map((r) => [r.user.id, r.seq])).toEqual([
         [alice.id, 3],
         [alice.id, 4],
@@ -222,15 +226,15 @@ forEachBackend('Read state', (s) => {
       await sub.settled();
       expect(sub.results[0]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       await markRead(alice, room, 1);
-      await sleep(300);
+      // After its error the client takes nothing more for this subscription: what it got came before.
       expect(receipts(sub)).toEqual([]);
     });
 
     it('sends nothing more to a member after they left', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       await s.seed.sendMany(alice, room, 3);
-      const bobs = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const bobs = watch(s.b, bob, room);
+      await bobs.live();
       await markRead(bob, room, 1); // his own receipt, while a member
       await bobs.until(() => receipts(bobs).length >= 1);
       await s.seed.leave(bob, room);
@@ -238,7 +242,7 @@ forEachBackend('Read state', (s) => {
       const carol = await s.seed.user('carol');
       await s.seed.join(carol, room);
       await markRead(carol, room, 3);
-      await sleep(300);
+      // Complete: the client takes nothing more for this subscription, so what it got came before.
       expect(bobs.completed).toBe(true);
       expect(receipts(bobs).map((r) => [r.user.id, r.seq])).toEqual([[bob.id, 1]]);
     });

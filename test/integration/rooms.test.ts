@@ -363,15 +363,16 @@ forEachBackend('Rooms', (s) => {
   describe('Query.myRooms', () => {
     it("lists only the viewer's rooms, most recent activity first", async () => {
       const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      // Activity is ordered by timestamp: each sleep puts the next activity at a later one.
       const r1 = await s.seed.room(alice, 'PUBLIC');
-      await sleep(20);
+      await sleep(20); // r2's creation time after r1's
       const r2 = await s.seed.room(alice, 'PRIVATE');
-      await sleep(20);
+      await sleep(20); // r3's after r2's
       const r3 = await s.seed.room(alice, 'PUBLIC');
-      await sleep(20);
+      await sleep(20); // bob's room after r3
       const notMine = await s.seed.room(bob, 'PUBLIC');
       expect((await myRooms(alice)).map((r) => r.id)).toEqual([r3.id, r2.id, r1.id]);
-      await sleep(20);
+      await sleep(20); // the bump after every creation
       await s.seed.send(alice, r1, 'bump');
       expect((await myRooms(alice)).map((r) => r.id)).toEqual([r1.id, r3.id, r2.id]);
       expect((await myRooms(alice, s.b)).map((r) => r.id)).toEqual([r1.id, r3.id, r2.id]);

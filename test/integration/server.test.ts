@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend } from '../support/backends.js';
-import { codes, gql, gqlOk } from '../support/client.js';
+import { codes, eventually, gql, gqlOk } from '../support/client.js';
 import { testConfig } from '../support/config.js';
 import { seeder } from '../support/seed.js';
 import { createApp, createMemoryBus, openDatabase, type App } from '../support/server.js';
@@ -122,12 +122,8 @@ if (backendNames().includes('services')) {
       expect(health.status).toBe(503);
       expect((await health.json()).failed).toContain('database');
       await pg.restore();
-      let data = null;
-      for (let i = 0; i < 20 && !data; i++) {
-        const retry = await gql(app, 'query { myRooms { id } }', {}, alice.token);
-        data = retry.data;
-        if (!data) await new Promise((r) => setTimeout(r, 250));
-      }
+      // Retried while the pool reconnects: nothing announces that it has.
+      const data = await eventually(async () => (await gql(app, 'query { myRooms { id } }', {}, alice.token)).data, 'myRooms to answer again', 5_000, 250);
       expect(data).toEqual({ myRooms: [] });
       expect(await gqlOk(app, '{ me { id } }', {}, alice.token)).toEqual({ me: { id: alice.id } });
     });

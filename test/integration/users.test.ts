@@ -1,6 +1,7 @@
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
-import { closeCodeOf, codes, connected, eventually, gql, gqlOk, sleep, Subscription, trackedClients, type WsOptions } from '../support/client.js';
+import { closeCodeOf, codes, connected, eventually, gql, gqlOk, Subscription, trackedClients, type WsOptions } from '../support/client.js';
+import { messageProbe } from '../support/probes.js';
 import { badTokens, MISSING_ID, PASSWORD, tokenExpiringIn, uniqueName, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
@@ -240,9 +241,9 @@ forEachBackend('Users and authentication', (s) => {
         },
       });
       const ack = connected(socket);
-      const sub = new Subscription(socket, MESSAGE_ADDED, { r: room.id });
+      const sub = new Subscription(socket, MESSAGE_ADDED, { r: room.id }, messageProbe(s.a, bob, room));
       await ack;
-      await sleep(300);
+      await sub.live();
       await s.seed.send(alice, room, 'hello bob');
       await sub.next(1);
       expect(sub.values[0].messageAdded.body).toBe('hello bob');
