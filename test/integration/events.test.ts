@@ -102,7 +102,7 @@ forEachBackend('Room and user event streams', (s) => {
     });
 
     it('follows a room joined after subscribing, and stops at once for a room left', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(bob);
       const sub = myEventsOf(s.b, alice);
       await sub.live();
@@ -122,7 +122,7 @@ forEachBackend('Room and user event streams', (s) => {
     });
 
     it('announces RoomAdded for an invitation, a new DIRECT room from either side, and a created room', async () => {
-      const [alice, bob, carol] = await Promise.all([s.seed.user('alice'), s.seed.user('bob'), s.seed.user('carol')]);
+      const [alice, bob, carol] = await s.seed.users('alice', 'bob', 'carol');
       const sub = myEventsOf(s.b, alice);
       await sub.live();
       const group = await s.seed.room(bob, 'PRIVATE');

@@ -48,7 +48,7 @@ forEachBackend('Presence', (s) => {
 
   describe('User.online', () => {
     it('is true while the user has an open socket and false after it closes', async () => {
-      const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
+      const [viewer, bob] = await s.seed.users('viewer', 'bob');
       expect(await onlineOf(viewer.token, bob.id)).toBe(false);
       const { socket, sub } = await openSocket(s.a, bob);
       await eventually(() => onlineOf(viewer.token, bob.id), 'bob online');
@@ -59,7 +59,7 @@ forEachBackend('Presence', (s) => {
     });
 
     it('stays true until the last of two sockets closes', async () => {
-      const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
+      const [viewer, bob] = await s.seed.users('viewer', 'bob');
       const [{ socket: first }, { socket: second }] = await Promise.all([openSocket(s.a, bob), openSocket(s.a, bob)]);
       await eventually(() => onlineOf(viewer.token, bob.id), 'bob online');
       // Closed for the client: the server has handled that close before it answers a request sent now.
@@ -72,7 +72,7 @@ forEachBackend('Presence', (s) => {
     // Embedded mode is one process: instances on one Redis share presence.
     if (s.name === 'services') {
       it('is true on the other instance too, through Redis', async () => {
-        const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
+        const [viewer, bob] = await s.seed.users('viewer', 'bob');
         const { socket, sub } = await openSocket(s.b, bob);
         await eventually(() => onlineOf(viewer.token, bob.id, s.a), 'bob online on A');
         sub.dispose();
@@ -82,7 +82,7 @@ forEachBackend('Presence', (s) => {
     }
 
     it('is not set by a socket that was refused', async () => {
-      const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
+      const [viewer, bob] = await s.seed.users('viewer', 'bob');
       const { expired } = await badTokens(bob.id);
       expect(await closeCodeOf(connect, s.a, { authorization: `Bearer ${expired}` })).toBe(4403);
       expect(await onlineOf(viewer.token, bob.id)).toBe(false);
@@ -116,7 +116,7 @@ forEachBackend('Presence', (s) => {
         const short = { presenceTtlMs: 1000, presenceHeartbeatMs: 200 };
         const [survivor, doomed] = await Promise.all([s.backend.startApp(short), s.backend.startApp(short)]);
         const seed = seeder(survivor);
-        const [alice, bob] = await Promise.all([seed.user('alice'), seed.user('bob')]);
+        const [alice, bob] = await seed.users('alice', 'bob');
         const room = await seed.room(alice);
         await seed.invite(alice, room, bob);
         const sub = watch(survivor, alice, room, survivor);

@@ -163,7 +163,7 @@ forEachBackend('Read state', (s) => {
     });
 
     it('give each room of myRooms its own counts', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const quiet = await s.seed.room(alice);
       const busy = await s.seed.room(alice);
       const read = await s.seed.room(alice);

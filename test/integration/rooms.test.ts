@@ -103,7 +103,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('makes a room created through instance A visible through instance B', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const name = uniqueName('across');
       const created = await createRoom(alice, { name }, s.a);
       const onB = await roomAs(alice, created.id, s.b);
@@ -117,7 +117,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Mutation.joinRoom', () => {
     it('joins a PUBLIC room as a MEMBER', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PUBLIC');
       const joined = (await gqlOk(s.a, JOIN_ROOM, { r: room.id }, bob.token)).joinRoom as RoomView;
       expect(joined.id).toBe(room.id);
@@ -129,7 +129,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('is idempotent: joining twice leaves one membership', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PUBLIC');
       await gqlOk(s.a, JOIN_ROOM, { r: room.id }, bob.token);
       const again = (await gqlOk(s.b, JOIN_ROOM, { r: room.id }, bob.token)).joinRoom as RoomView;
@@ -142,7 +142,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('refuses a PRIVATE room with FORBIDDEN and adds no membership', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PRIVATE');
       const result = await gql(s.a, JOIN_ROOM, { r: room.id }, bob.token);
       expect(codes(result)).toEqual(['FORBIDDEN']);
@@ -198,7 +198,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Mutation.openDirectRoom', () => {
     it('creates a PRIVATE DIRECT room without a name whose members are both users', async () => {
-      const [x, y] = await Promise.all([s.seed.user('x'), s.seed.user('y')]);
+      const [x, y] = await s.seed.users('x', 'y');
       const room = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       expect(room).toMatchObject({ kind: 'DIRECT', visibility: 'PRIVATE', name: null, lastMessage: null });
       expect(room.createdAt).toMatch(ISO_MS_UTC);
@@ -207,7 +207,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('is idempotent: both users get the same room, from either instance', async () => {
-      const [x, y] = await Promise.all([s.seed.user('x'), s.seed.user('y')]);
+      const [x, y] = await s.seed.users('x', 'y');
       const first = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const again = (await gqlOk(s.b, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const other = (await gqlOk(s.b, OPEN_DIRECT, { u: x.id }, y.token)).openDirectRoom as RoomView;
@@ -217,7 +217,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('gives 10 concurrent calls from both users through both instances one room', async () => {
-      const [x, y] = await Promise.all([s.seed.user('x'), s.seed.user('y')]);
+      const [x, y] = await s.seed.users('x', 'y');
       const calls = Array.from({ length: 10 }, (_, i) => {
         const [viewer, other] = i % 2 === 0 ? [x, y] : [y, x];
         const app = Math.floor(i / 2) % 2 === 0 ? s.a : s.b;
@@ -249,7 +249,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('keeps a third user out: joinRoom is FORBIDDEN and room(id) is null', async () => {
-      const [x, y, z] = await Promise.all([s.seed.user('x'), s.seed.user('y'), s.seed.user('z')]);
+      const [x, y, z] = await s.seed.users('x', 'y', 'z');
       const room = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const join = await gql(s.a, JOIN_ROOM, { r: room.id }, z.token);
       expect(codes(join)).toEqual(['FORBIDDEN']);
@@ -271,7 +271,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('lets the OWNER of a PRIVATE room invite', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PRIVATE');
       const invited = (await gqlOk(s.a, INVITE, { r: room.id, u: bob.id }, alice.token)).inviteToRoom as RoomView;
       expect(memberRoles(invited)).toEqual(rolesOf([alice, 'OWNER'], [bob, 'MEMBER']));
@@ -290,7 +290,7 @@ forEachBackend('Rooms', (s) => {
 
     it('refuses an inviter who is not a member with FORBIDDEN', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers('PUBLIC');
-      const [carol, dave] = await Promise.all([s.seed.user('carol'), s.seed.user('dave')]);
+      const [carol, dave] = await s.seed.users('carol', 'dave');
       expect(codes(await gql(s.a, INVITE, { r: room.id, u: dave.id }, carol.token))).toEqual(['FORBIDDEN']);
       expect(memberRoles((await roomAs(alice, room.id))!)).toEqual(rolesOf([alice, 'OWNER'], [bob, 'MEMBER']));
     });
@@ -303,12 +303,12 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('refuses an unknown room with NOT_FOUND', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       expect(codes(await gql(s.a, INVITE, { r: MISSING_ID, u: bob.id }, alice.token))).toEqual(['NOT_FOUND']);
     });
 
     it('refuses a DIRECT room with BAD_USER_INPUT', async () => {
-      const [x, y, z] = await Promise.all([s.seed.user('x'), s.seed.user('y'), s.seed.user('z')]);
+      const [x, y, z] = await s.seed.users('x', 'y', 'z');
       const room = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const result = await gql(s.a, INVITE, { r: room.id, u: z.id }, x.token);
       expect(codes(result)).toEqual(['BAD_USER_INPUT']);
@@ -335,7 +335,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('shows a PUBLIC room to a non-member', async () => {
-      const [alice, carol] = await Promise.all([s.seed.user('alice'), s.seed.user('carol')]);
+      const [alice, carol] = await s.seed.users('alice', 'carol');
       const room = await s.seed.room(alice, 'PUBLIC');
       const seen = await roomAs(carol, room.id);
       expect(seen).toMatchObject({ id: room.id, kind: 'GROUP', visibility: 'PUBLIC', name: room.name });
@@ -343,7 +343,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('gives null, without an error, for a PRIVATE room the viewer is not in', async () => {
-      const [alice, carol] = await Promise.all([s.seed.user('alice'), s.seed.user('carol')]);
+      const [alice, carol] = await s.seed.users('alice', 'carol');
       const room = await s.seed.room(alice, 'PRIVATE');
       const result = await gql(s.a, ROOM, { id: room.id }, carol.token);
       expect(result.errors).toBeUndefined();
@@ -362,7 +362,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Query.myRooms', () => {
     it("lists only the viewer's rooms, most recent activity first", async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       // Activity is ordered by timestamp: each sleep puts the next activity at a later one.
       const r1 = await s.seed.room(alice, 'PUBLIC');
       await sleep(20); // r2's creation time after r1's
@@ -386,7 +386,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Query.publicRooms', () => {
     it('lists only PUBLIC GROUP rooms whose name contains the query, case-insensitively, by name', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const token = uniqueName('pub');
       const b = await s.seed.room(alice, 'PUBLIC', `${token}-b`);
       await s.seed.room(alice, 'PRIVATE', `${token}-p`);

@@ -180,7 +180,7 @@ forEachBackend('Users and authentication', (s) => {
 
   describe('Query.user', () => {
     it('returns an existing user by id', async () => {
-      const [viewer, other] = await Promise.all([s.seed.user('viewer'), s.seed.user('other')]);
+      const [viewer, other] = await s.seed.users('viewer', 'other');
       expect((await gqlOk(s.a, USER, { id: other.id }, viewer.token)).user).toEqual({ id: other.id, username: other.username, online: false });
     });
 

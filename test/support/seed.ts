@@ -48,6 +48,8 @@ export function seeder(app: App) {
     );
     return data.createRoom;
   };
+  /** One user per prefix, registered together: `const [alice, bob] = await seed.users('alice', 'bob')`. */
+  const users = <P extends string[]>(...prefixes: P) => Promise.all(prefixes.map((prefix) => user(prefix))) as Promise<{ [K in keyof P]: TestUser }>;
   const invite = (by: TestUser, room: TestRoom, who: TestUser) =>
     gqlOk(app, 'mutation($r: ID!, $u: ID!) { inviteToRoom(roomId: $r, userId: $u) { id } }', { r: room.id, u: who.id }, by.token);
   const join = (who: TestUser, room: TestRoom) => gqlOk(app, 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room.id }, who.token);
@@ -68,13 +70,14 @@ export function seeder(app: App) {
     return sent;
   };
   const roomWithTwoMembers = async (visibility: 'PUBLIC' | 'PRIVATE' = 'PUBLIC') => {
-    const [alice, bob] = await Promise.all([user('alice'), user('bob')]);
+    const [alice, bob] = await users('alice', 'bob');
     const r = await room(alice, visibility);
     await invite(alice, r, bob);
     return { alice, bob, room: r };
   };
   return {
     user,
+    users,
     room,
     invite,
     join,
@@ -86,7 +89,7 @@ export function seeder(app: App) {
     /** alice owns a PUBLIC room that bob and carol are members of; dave is not. */
     async roomOfThree() {
       const { alice, bob, room: r } = await roomWithTwoMembers();
-      const [carol, dave] = await Promise.all([user('carol'), user('dave')]);
+      const [carol, dave] = await users('carol', 'dave');
       await invite(alice, r, carol);
       return { alice, bob, carol, dave, room: r };
     },
