@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../support/backends.js';
-import { sleep } from '../support/client.js';
+import { PROBE_BODY } from '../support/probes.js';
 import { seeder } from '../support/seed.js';
 
 /** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
@@ -11,7 +11,16 @@ const present = existsSync(CHROMIUM);
 if (!present && process.env.CI) throw new Error(`Chromium is missing at ${CHROMIUM}; .ci/run installs it`);
 
 // Flags that work on a closed network (no background or update traffic).
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe.runIf(present)('GraphiQL in a real browser', () => {
   let backend: Backend;
@@ -34,29 +43,67 @@ describe.runIf(present)('GraphiQL in a real browser', () => {
     const page = await browser.newPage();
     const offsite: string[] = [];
     page.on('request', (request) => {
-      if (!request.url().startsWith(app.url) && !request.url().startsWith('blob:') && !request.url().startsWith('data:')) offsite.push(request.url());
+      if (!request.url().startsWith(app.url) && !request.url().startsWith('blob:') && !request.url().startsWith('data:'))
+        offsite.push(request.url());
     });
     const frames: string[] = [];
+    const waiters: Array<() => void> = [];
+    const record = (frame: string) => {
+      frames.push(frame);
+      for (const wake of waiters.splice(0)) wake();
+    };
     page.on('websocket', (ws) => {
-      ws.on('framesent', (f) => frames.push(`sent ${String(f.payload)}`));
-      ws.on('framereceived', (f) => frames.push(`received ${String(f.payload)}`));
+      ws.on('framesent', (f) => record(`sent ${String(f.payload)}`));
+      ws.on('framereceived', (f) => record(`received ${String(f.payload)}`));
     });
+    /** Resolves once a frame makes `predicate` hold, or after timeoutMs. */
+    const frameWhere = async (predicate: () => boolean, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate() && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, deadline - Date.now());
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    };
+    const until = async (predicate: () => boolean, what: string) => {
+      await frameWhere(predicate, 10_000);
+      expect(predicate(), what).toBe(true);
+    };
 
     const query = `subscription { messageAdded(roomId: "${room.id}") { seq body } }`;
     await page.goto(`${app.url}/graphql?query=${encodeURIComponent(query)}`, { waitUntil: 'load' });
     await page.getByText('Headers', { exact: true }).click();
     await page.locator('.graphiql-editor-tool .monaco-editor:visible').first().click({ force: true });
     await page.keyboard.type(`{"Authorization": "Bearer ${alice.token}"`);
-    await sleep(500);
+    // The socket takes its token from GraphiQL's saved tab state (src/graphiql.ts), written a moment after typing.
+    await page.waitForFunction(
+      (authorization) => {
+        try {
+          const state = JSON.parse(localStorage.getItem('graphiql:tabState') ?? 'null');
+          const tab = state?.tabs?.[state.activeTabIndex ?? 0];
+          return JSON.parse(tab?.headers ?? '{}').Authorization === authorization;
+        } catch {
+          return false;
+        }
+      },
+      `Bearer ${alice.token}`,
+      { timeout: 10_000 },
+    );
     await page.click('button.graphiql-execute-button');
 
-    const until = async (predicate: () => boolean, what: string) => {
-      for (let i = 0; i < 100 && !predicate(); i++) await sleep(100);
-      expect(predicate(), what).toBe(true);
-    };
     await until(() => frames.some((f) => f.startsWith('received') && f.includes('connection_ack')), 'connection_ack');
     expect(frames.find((f) => f.includes('connection_init'))).toContain(`"authorization":"Bearer ${alice.token}"`);
-    await sleep(300);
+    // Live once a probe message comes over the socket: send one every 100 ms until one does.
+    const probed = () => frames.some((f) => f.startsWith('received') && f.includes(`"${PROBE_BODY}"`));
+    for (let fired = 0; !probed(); fired++) {
+      expect(fired, 'a probe message over the socket').toBeLessThan(100);
+      await seed.send(alice, room, PROBE_BODY);
+      await frameWhere(probed, 100);
+    }
     await seed.send(alice, room, 'hello GraphiQL');
     await until(() => frames.some((f) => f.includes('hello GraphiQL')), 'the message over the socket');
     await page.getByText('"hello GraphiQL"').waitFor({ timeout: 5000 }); // shown in the result pane

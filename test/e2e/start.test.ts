@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { Subscription, gqlOk, wsClient } from '../support/client.js';
+import { connected, gqlOk, Subscription, wsClient } from '../support/client.js';
+import { messageProbe, PROBE_BODY } from '../support/probes.js';
 import { PASSWORD, seeder } from '../support/seed.js';
+import type { App } from '../support/server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
@@ -36,10 +37,10 @@ function startServer(cwd: string, env: Record<string, string> = {}): Promise<Sta
   let stdout = '';
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       stdout += d;
       const match = /ready at (http:\/\/\S+)\/graphql/.exec(stdout);
       if (match) {
@@ -67,6 +68,7 @@ describe('npm start on embedded defaults (a spawned process)', () => {
   let token = '';
   let username = '';
   let roomId = '';
+  let probes = 0;
 
   it('serves a register -> createRoom -> subscribe -> sendMessage round trip', async () => {
     const server = await startServer(dir);
@@ -79,17 +81,27 @@ describe('npm start on embedded defaults (a spawned process)', () => {
     username = alice.username;
     roomId = room.id;
     const client = wsClient(server.app, alice.token);
-    const live = new Subscription(client, 'subscription($r: ID!) { messageAdded(roomId: $r) { seq body author { username } } }', { r: room.id });
-    await new Promise((r) => setTimeout(r, 300));
+    const live = new Subscription(
+      client,
+      'subscription($r: ID!) { messageAdded(roomId: $r) { seq body author { username } } }',
+      { r: room.id },
+      messageProbe(server.app, alice, room),
+    );
+    probes = await live.live(); // the probes took seqs 1..probes
     await seed.send(alice, room, 'hello from a fresh clone');
     await live.next(1);
-    expect(live.values[0].messageAdded).toEqual({ seq: 1, body: 'hello from a fresh clone', author: { username: alice.username } });
+    expect(live.values[0].messageAdded).toEqual({
+      seq: probes + 1,
+      body: 'hello from a fresh clone',
+      author: { username: alice.username },
+    });
 
     // SIGTERM: open sockets are closed with 1001 so clients reconnect elsewhere; the process exits 0.
     let closeCode = 0;
     const watcher = wsClient(server.app, alice.token, { onClose: (code) => (closeCode = code) });
+    const acknowledged = connected(watcher);
     const open = new Subscription(watcher, 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', { r: room.id });
-    await new Promise((r) => setTimeout(r, 300));
+    await acknowledged; // an open socket of the server's
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     await open.until(() => closeCode !== 0, 5000, 'the socket to close');
@@ -103,10 +115,18 @@ describe('npm start on embedded defaults (a spawned process)', () => {
     // The token issued before the restart is still valid: the secret was persisted.
     const me = await gqlOk(server.app, '{ me { username } }', {}, token);
     expect(me.me.username).toBe(username);
-    const login = await gqlOk(server.app, 'mutation($i: CredentialsInput!) { login(input: $i) { user { username } } }', { i: { username, password: PASSWORD } });
+    const login = await gqlOk(server.app, 'mutation($i: CredentialsInput!) { login(input: $i) { user { username } } }', {
+      i: { username, password: PASSWORD },
+    });
     expect(login.login.user.username).toBe(username);
-    const history = await gqlOk(server.app, 'query($r: ID!) { messages(roomId: $r) { edges { node { body } } } }', { r: roomId }, token);
-    expect(history.messages.edges).toEqual([{ node: { body: 'hello from a fresh clone' } }]);
+    const history = await gqlOk(
+      server.app,
+      'query($r: ID!) { messages(roomId: $r) { edges { node { body } } } }',
+      { r: roomId },
+      token,
+    );
+    const probesSent = Array.from({ length: probes }, () => ({ node: { body: PROBE_BODY } }));
+    expect(history.messages.edges).toEqual([...probesSent, { node: { body: 'hello from a fresh clone' } }]);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
   });
@@ -119,7 +139,7 @@ describe('npm start on embedded defaults (a spawned process)', () => {
     });
     children.push(child);
     let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
+    child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(2);
     expect(stderr).toContain('JWT_SECRET is required');

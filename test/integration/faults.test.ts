@@ -1,9 +1,10 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
-import { Subscription, codes, gql, gqlOk, sleep, trackedClients } from '../support/client.js';
+import { codes, eventually, gql, gqlOk, Subscription, trackedClients } from '../support/client.js';
+import { messageProbe } from '../support/probes.js';
 import { seeder } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }';
@@ -31,18 +32,28 @@ describe.runIf(backendNames().includes('services'))('Postgres sessions terminate
 
     let sending = true;
     const outcomes: string[] = [];
+    let progressed = () => {};
+    /** Resolves once the senders have seen `count` more outcomes, whatever they were. */
+    const moreOutcomes = (count: number) => {
+      const target = outcomes.length + count;
+      return new Promise<void>((resolve) => {
+        progressed = () => outcomes.length >= target && resolve();
+      });
+    };
     const senders = Array.from({ length: 8 }, async (_, w) => {
       for (let i = 0; sending; i++) {
         const result = await gql(app, SEND, { i: { roomId: room.id, body: `w${w} #${i}` } }, alice.token);
         outcomes.push(result.errors ? String(codes(result)[0]) : 'ok');
+        progressed();
       }
     });
-    // Kill every session of the app's database a few times while it writes.
+    // Kill every session of the app's database a few times while it writes:
+    // each time after every sender has had about one more answer.
     for (let round = 0; round < 5; round++) {
-      await sleep(150);
+      await moreOutcomes(8);
       await admin`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()`;
     }
-    await sleep(300);
+    await moreOutcomes(16); // and they go on writing after the storm
     sending = false;
     await Promise.all(senders);
 
@@ -52,14 +63,21 @@ describe.runIf(backendNames().includes('services'))('Postgres sessions terminate
     expect(outcomes.filter((o) => o === 'SERVICE_UNAVAILABLE').length).toBeGreaterThan(0); // the kills did land
 
     // The process lives on and answers; what committed is 1..n with no gap.
-    let after = null;
-    for (let i = 0; i < 20 && !after; i++) {
-      const retry = await gql(app, SEND, { i: { roomId: room.id, body: 'after the storm' } }, alice.token);
-      after = retry.data?.sendMessage ?? null;
-      if (!after) await sleep(200);
-    }
+    // Retried while the pool reconnects: nothing announces that it has.
+    const after = await eventually(
+      async () =>
+        (await gql(app, SEND, { i: { roomId: room.id, body: 'after the storm' } }, alice.token)).data?.sendMessage ?? null,
+      'a send to succeed after the storm',
+      5_000,
+      200,
+    );
     expect(after).not.toBeNull();
-    const history = await gqlOk(app, 'query($r: ID!) { messages(roomId: $r, last: 200) { edges { node { seq } } } }', { r: room.id }, alice.token);
+    const history = await gqlOk(
+      app,
+      'query($r: ID!) { messages(roomId: $r, last: 200) { edges { node { seq } } } }',
+      { r: room.id },
+      alice.token,
+    );
     const seqs = history.messages.edges.map((e: { node: { seq: number } }) => e.node.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
     expect(seqs.at(-1)).toBe(after.seq);
@@ -67,7 +85,7 @@ describe.runIf(backendNames().includes('services'))('Postgres sessions terminate
   });
 });
 
-describe.runIf(backendNames().includes('services'))('Redis lost by a subscriber\'s instance [services]', () => {
+describe.runIf(backendNames().includes('services'))("Redis lost by a subscriber's instance [services]", () => {
   let backend: Backend;
   const client = trackedClients();
   beforeAll(async () => {
@@ -84,8 +102,13 @@ describe.runIf(backendNames().includes('services'))('Redis lost by a subscriber\
     const cutOff = await backend.startApp({ redis: { url: redis.rewrite(backend.config.redis!.url) } });
     const seed = seeder(sender);
     const { alice, bob, room } = await seed.roomWithTwoMembers();
-    const live = new Subscription(client(cutOff, bob.token), 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', { r: room.id });
-    await sleep(300);
+    const live = new Subscription(
+      client(cutOff, bob.token),
+      'subscription($r: ID!) { messageAdded(roomId: $r) { id seq } }',
+      { r: room.id },
+      messageProbe(sender, bob, room),
+    );
+    const probes = await live.live(); // the probes took seqs 1..probes
     await seed.send(alice, room, 'before');
     await live.next(1);
 
@@ -95,8 +118,8 @@ describe.runIf(backendNames().includes('services'))('Redis lost by a subscriber\
     await redis.restore();
     for (let i = 0; i < 10; i++) await seed.send(alice, room, `after ${i}`);
     await live.next(21);
-    await sleep(300);
-    expect(live.values.map((v) => v.messageAdded.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 1));
+    await live.flush(); // a later message has arrived: nothing before it is still on its way
+    expect(live.values.map((v) => v.messageAdded.seq)).toEqual(Array.from({ length: 21 }, (_, i) => probes + i + 1));
     // Shutdown must not wait for Redis to come back (QUIT would): a hang fails this test by its timeout.
     await redis.cut();
     await cutOff.stop();

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
 import { codes, gql, gqlOk, type GqlResult } from '../support/client.js';
-import type { TestRoom, TestUser } from '../support/seed.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
 const SEND = `mutation($input: SendMessageInput!) {
@@ -19,7 +19,6 @@ const HISTORY = `query($roomId: ID!, $first: Int, $after: String, $last: Int, $b
 }`;
 
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 
 interface PageArgs {
   first?: number;
@@ -84,7 +83,14 @@ forEachBackend('Messages', (s) => {
       const alice = await s.seed.user('alice');
       const [r1, r2] = await Promise.all([s.seed.room(alice), s.seed.room(alice)]);
       const seqs: Array<[string, number]> = [];
-      for (const [room, body] of [[r1, 'a'], [r2, 'b'], [r1, 'c'], [r1, 'd'], [r2, 'e'], [r1, 'f']] as Array<[TestRoom, string]>) {
+      for (const [room, body] of [
+        [r1, 'a'],
+        [r2, 'b'],
+        [r1, 'c'],
+        [r1, 'd'],
+        [r2, 'e'],
+        [r1, 'f'],
+      ] as Array<[TestRoom, string]>) {
         const m = await sendOk(s.a, alice, { roomId: room.id, body });
         seqs.push([m.body, m.seq]);
       }
@@ -205,7 +211,7 @@ forEachBackend('Messages', (s) => {
 
     it('refuses replyToId of a message that does not exist with NOT_FOUND', async () => {
       const { alice, room } = await s.seed.roomWithTwoMembers();
-      for (const replyToId of [UNKNOWN_ID, 'not-a-uuid']) {
+      for (const replyToId of [MISSING_ID, 'not-a-uuid']) {
         const result = await send(s.a, alice, { roomId: room.id, body: 'reply', replyToId });
         expect(codes(result)).toEqual(['NOT_FOUND']);
         expect(result.data).toBeNull();
@@ -226,7 +232,7 @@ forEachBackend('Messages', (s) => {
 
     it('refuses an unknown room and a roomId that is not a uuid with NOT_FOUND', async () => {
       const alice = await s.seed.user('alice');
-      for (const roomId of [UNKNOWN_ID, 'not-a-uuid']) {
+      for (const roomId of [MISSING_ID, 'not-a-uuid']) {
         const result = await send(s.a, alice, { roomId, body: 'anyone?' });
         expect(codes(result)).toEqual(['NOT_FOUND']);
         expect(result.data).toBeNull();
@@ -279,26 +285,51 @@ forEachBackend('Messages', (s) => {
       const p1 = await page(s.a, alice, room.id, { first: 3 });
       expect(p1.seqs).toEqual([1, 2, 3]);
       expect(p1.edges.map((e) => e.node.body)).toEqual(['m1', 'm2', 'm3']);
-      expect(p1.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: false, startCursor: p1.edges[0]!.cursor, endCursor: p1.edges[2]!.cursor });
+      expect(p1.pageInfo).toEqual({
+        hasNextPage: true,
+        hasPreviousPage: false,
+        startCursor: p1.edges[0]!.cursor,
+        endCursor: p1.edges[2]!.cursor,
+      });
 
       const p2 = await page(s.b, alice, room.id, { first: 3, after: p1.pageInfo.endCursor });
       expect(p2.seqs).toEqual([4, 5, 6]);
-      expect(p2.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true, startCursor: p2.edges[0]!.cursor, endCursor: p2.edges[2]!.cursor });
+      expect(p2.pageInfo).toEqual({
+        hasNextPage: true,
+        hasPreviousPage: true,
+        startCursor: p2.edges[0]!.cursor,
+        endCursor: p2.edges[2]!.cursor,
+      });
 
       const p3 = await page(s.a, alice, room.id, { first: 3, after: p2.pageInfo.endCursor });
       expect(p3.seqs).toEqual([7]);
-      expect(p3.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: p3.edges[0]!.cursor, endCursor: p3.edges[0]!.cursor });
+      expect(p3.pageInfo).toEqual({
+        hasNextPage: false,
+        hasPreviousPage: true,
+        startCursor: p3.edges[0]!.cursor,
+        endCursor: p3.edges[0]!.cursor,
+      });
     });
 
     it('pages backward with last/before: 5-7 oldest first, then 2-4', async () => {
       const p1 = await page(s.a, alice, room.id, { last: 3 });
       expect(p1.seqs).toEqual([5, 6, 7]);
       expect(p1.edges.map((e) => e.node.body)).toEqual(['m5', 'm6', 'm7']);
-      expect(p1.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true, startCursor: p1.edges[0]!.cursor, endCursor: p1.edges[2]!.cursor });
+      expect(p1.pageInfo).toEqual({
+        hasNextPage: false,
+        hasPreviousPage: true,
+        startCursor: p1.edges[0]!.cursor,
+        endCursor: p1.edges[2]!.cursor,
+      });
 
       const p2 = await page(s.b, alice, room.id, { last: 3, before: p1.pageInfo.startCursor });
       expect(p2.seqs).toEqual([2, 3, 4]);
-      expect(p2.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true, startCursor: p2.edges[0]!.cursor, endCursor: p2.edges[2]!.cursor });
+      expect(p2.pageInfo).toEqual({
+        hasNextPage: true,
+        hasPreviousPage: true,
+        startCursor: p2.edges[0]!.cursor,
+        endCursor: p2.edges[2]!.cursor,
+      });
     });
 
     it('returns every message before the cursor when last asks for more than there are', async () => {
@@ -383,7 +414,10 @@ forEachBackend('Messages', (s) => {
     it('refuses a malformed cursor with BAD_USER_INPUT', async () => {
       const forged = Buffer.from(`v1:${room.id}:abc`, 'utf8').toString('base64url');
       for (const cursor of ['not-a-cursor', '!!!', forged]) {
-        for (const args of [{ first: 2, after: cursor }, { last: 2, before: cursor }] as PageArgs[]) {
+        for (const args of [
+          { first: 2, after: cursor },
+          { last: 2, before: cursor },
+        ] as PageArgs[]) {
           const result = await history(s.a, alice, room.id, args);
           expect(codes(result), JSON.stringify(args)).toEqual(['BAD_USER_INPUT']);
           expect(result.data).toBeNull();
@@ -393,7 +427,10 @@ forEachBackend('Messages', (s) => {
 
     it('refuses a cursor taken from another room with BAD_USER_INPUT', async () => {
       const foreign = await page(s.a, alice, big.id, { first: 3 });
-      for (const args of [{ first: 2, after: foreign.pageInfo.endCursor }, { last: 2, before: foreign.pageInfo.endCursor }] as PageArgs[]) {
+      for (const args of [
+        { first: 2, after: foreign.pageInfo.endCursor },
+        { last: 2, before: foreign.pageInfo.endCursor },
+      ] as PageArgs[]) {
         const result = await history(s.a, alice, room.id, args);
         expect(codes(result), JSON.stringify(args)).toEqual(['BAD_USER_INPUT']);
         expect(result.data).toBeNull();
@@ -408,7 +445,7 @@ forEachBackend('Messages', (s) => {
     });
 
     it('refuses an unknown room and a roomId that is not a uuid with NOT_FOUND', async () => {
-      for (const roomId of [UNKNOWN_ID, 'not-a-uuid']) {
+      for (const roomId of [MISSING_ID, 'not-a-uuid']) {
         const result = await history(s.a, alice, roomId);
         expect(codes(result)).toEqual(['NOT_FOUND']);
         expect(result.data).toBeNull();

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
-import { codes, gql, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
-import type { TestRoom, TestUser } from '../support/seed.js';
+import { codes, gql, gqlOk, Subscription, trackedClients } from '../support/client.js';
+import { ROOM_EVENTS_PROBE_FIELDS, roomEventsProbe } from '../support/probes.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
-
-/** A well-formed id that names nothing. */
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 const MARK_READ = 'mutation($r: ID!, $s: Int!) { markRead(roomId: $r, seq: $s) { id lastReadSeq unreadCount } }';
 const ROOM = `query($id: ID!) { room(id: $id) { id lastReadSeq unreadCount members { user { id } lastReadSeq } } }`;
 const MY_ROOMS = 'query { myRooms { id lastReadSeq unreadCount } }';
 const ROOM_EVENTS = `subscription($r: ID!) {
-  roomEvents(roomId: $r) { __typename ... on ReadReceipt { roomId seq user { id } } }
+  roomEvents(roomId: $r) { __typename ... on ReadReceipt { roomId seq user { id } } ${ROOM_EVENTS_PROBE_FIELDS} }
 }`;
 
 interface ReadView {
@@ -35,22 +33,23 @@ const receipts = (sub: Subscription): Receipt[] =>
 forEachBackend('Read state', (s) => {
   const connect = trackedClients();
   const client = (app: App, user: TestUser) => connect(app, user.token);
+  /** `member`'s roomEvents on `app`, probed by their own typing (and edits) through A, where the receipts are marked. */
+  const watch = (app: App, member: TestUser, room: TestRoom) =>
+    new Subscription(client(app, member), ROOM_EVENTS, { r: room.id }, roomEventsProbe(s.a, member, room));
 
   const markRead = async (viewer: TestUser, room: TestRoom, seq: number, app = s.a): Promise<ReadView> =>
     (await gqlOk(app, MARK_READ, { r: room.id, s: seq }, viewer.token)).markRead;
-  const roomAs = async (viewer: TestUser, room: TestRoom, app = s.a): Promise<RoomView> => (await gqlOk(app, ROOM, { id: room.id }, viewer.token)).room;
+  const roomAs = async (viewer: TestUser, room: TestRoom, app = s.a): Promise<RoomView> =>
+    (await gqlOk(app, ROOM, { id: room.id }, viewer.token)).room;
   const stateOf = async (viewer: TestUser, room: TestRoom, app = s.a) => {
     const { lastReadSeq, unreadCount } = await roomAs(viewer, room, app);
     return { lastReadSeq, unreadCount };
-  };
-  const sendMany = async (author: TestUser, room: TestRoom, count: number) => {
-    for (let i = 1; i <= count; i++) await s.seed.send(author, room, `${author.username} ${i}`);
   };
 
   describe('Mutation.markRead', () => {
     it("moves the viewer's read position and returns the room with the viewer's read state", async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 4);
+      await s.seed.sendMany(bob, room, 4);
       expect(await markRead(alice, room, 3)).toEqual({ id: room.id, lastReadSeq: 3, unreadCount: 1 });
       expect(await stateOf(alice, room, s.b)).toEqual({ lastReadSeq: 3, unreadCount: 1 });
       expect(await markRead(alice, room, 4)).toEqual({ id: room.id, lastReadSeq: 4, unreadCount: 0 });
@@ -60,7 +59,7 @@ forEachBackend('Read state', (s) => {
 
     it('never moves backwards', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 5);
+      await s.seed.sendMany(bob, room, 5);
       expect(await markRead(alice, room, 4)).toMatchObject({ lastReadSeq: 4, unreadCount: 1 });
       expect(await markRead(alice, room, 2)).toMatchObject({ lastReadSeq: 4, unreadCount: 1 });
       expect(await markRead(alice, room, 0)).toMatchObject({ lastReadSeq: 4, unreadCount: 1 });
@@ -70,9 +69,9 @@ forEachBackend('Read state', (s) => {
 
     it('counts a seq past the newest message as the newest, so later messages are still unread', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 3);
+      await s.seed.sendMany(bob, room, 3);
       expect(await markRead(alice, room, 1000)).toEqual({ id: room.id, lastReadSeq: 3, unreadCount: 0 });
-      await sendMany(bob, room, 2);
+      await s.seed.sendMany(bob, room, 2);
       expect(await stateOf(alice, room)).toEqual({ lastReadSeq: 3, unreadCount: 2 });
       expect(await markRead(alice, room, 2_147_483_647)).toEqual({ id: room.id, lastReadSeq: 5, unreadCount: 0 });
     });
@@ -84,7 +83,7 @@ forEachBackend('Read state', (s) => {
 
     it('refuses a non-member with FORBIDDEN, also for a PUBLIC room, and changes nothing', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 2);
+      await s.seed.sendMany(bob, room, 2);
       const stranger = await s.seed.user('stranger');
       const result = await gql(s.a, MARK_READ, { r: room.id, s: 2 }, stranger.token);
       expect(codes(result)).toEqual(['FORBIDDEN']);
@@ -95,7 +94,7 @@ forEachBackend('Read state', (s) => {
 
     it('refuses a member who left with FORBIDDEN', async () => {
       const { bob, room } = await s.seed.roomWithTwoMembers();
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       expect(codes(await gql(s.a, MARK_READ, { r: room.id, s: 0 }, bob.token))).toEqual(['FORBIDDEN']);
     });
 
@@ -107,7 +106,7 @@ forEachBackend('Read state', (s) => {
 
     it('refuses a negative seq with BAD_USER_INPUT', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 1);
+      await s.seed.sendMany(bob, room, 1);
       const result = await gql(s.a, MARK_READ, { r: room.id, s: -1 }, alice.token);
       expect(codes(result)).toEqual(['BAD_USER_INPUT']);
       expect(result.errors?.[0]?.extensions?.field).toBe('seq');
@@ -125,8 +124,8 @@ forEachBackend('Read state', (s) => {
   describe('Room.unreadCount and Room.lastReadSeq', () => {
     it("count only others' messages after the viewer's last read one", async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(alice, room, 2); // seqs 1-2
-      await sendMany(bob, room, 3); // seqs 3-5
+      await s.seed.sendMany(alice, room, 2); // seqs 1-2
+      await s.seed.sendMany(bob, room, 3); // seqs 3-5
       expect(await stateOf(bob, room)).toEqual({ lastReadSeq: 5, unreadCount: 0 });
       expect(await stateOf(alice, room)).toEqual({ lastReadSeq: 2, unreadCount: 3 });
       expect(await markRead(alice, room, 3)).toMatchObject({ lastReadSeq: 3, unreadCount: 2 });
@@ -138,7 +137,7 @@ forEachBackend('Read state', (s) => {
 
     it('marks the room read up to their own message for its author when they send', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 3);
+      await s.seed.sendMany(bob, room, 3);
       expect(await stateOf(alice, room)).toEqual({ lastReadSeq: 0, unreadCount: 3 });
       const sent = await s.seed.send(alice, room, 'my reply');
       expect(sent.seq).toBe(4);
@@ -148,7 +147,7 @@ forEachBackend('Read state', (s) => {
 
     it('are 0 for a viewer who sees a PUBLIC room without being a member', async () => {
       const { bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 2);
+      await s.seed.sendMany(bob, room, 2);
       const stranger = await s.seed.user('stranger');
       const view = await roomAs(stranger, room);
       expect({ lastReadSeq: view.lastReadSeq, unreadCount: view.unreadCount }).toEqual({ lastReadSeq: 0, unreadCount: 0 });
@@ -156,7 +155,7 @@ forEachBackend('Read state', (s) => {
 
     it("show each member's own position in RoomMember.lastReadSeq", async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 3);
+      await s.seed.sendMany(bob, room, 3);
       await markRead(alice, room, 2);
       const view = await roomAs(alice, room, s.b);
       const positions = Object.fromEntries(view.members.map((m) => [m.user.id, m.lastReadSeq]));
@@ -165,13 +164,13 @@ forEachBackend('Read state', (s) => {
     });
 
     it('give each room of myRooms its own counts', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const quiet = await s.seed.room(alice);
       const busy = await s.seed.room(alice);
       const read = await s.seed.room(alice);
       for (const room of [quiet, busy, read]) await s.seed.invite(alice, room, bob);
-      await sendMany(bob, busy, 4);
-      await sendMany(bob, read, 3);
+      await s.seed.sendMany(bob, busy, 4);
+      await s.seed.sendMany(bob, read, 3);
       await markRead(alice, read, 2);
       await markRead(alice, busy, 1);
       const mine = new Map(((await gqlOk(s.b, MY_ROOMS, {}, alice.token)).myRooms as ReadView[]).map((r) => [r.id, r]));
@@ -191,9 +190,9 @@ forEachBackend('Read state', (s) => {
   describe('ReadReceipt on Subscription.roomEvents', () => {
     it('tells a member subscribed on the other instance the new position', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 3);
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300); // the subscription is registered before anything is marked
+      await s.seed.sendMany(bob, room, 3);
+      const sub = watch(s.b, bob, room);
+      await sub.live(); // registered before anything is marked
       await markRead(alice, room, 2, s.a);
       await sub.until(() => receipts(sub).length >= 1);
       expect(receipts(sub)).toEqual([{ __typename: 'ReadReceipt', roomId: room.id, seq: 2, user: { id: alice.id } }]);
@@ -201,10 +200,10 @@ forEachBackend('Read state', (s) => {
 
     it('announces a seq past the newest as the newest, and nothing when the position did not move', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 3);
+      await s.seed.sendMany(bob, room, 3);
       await markRead(alice, room, 2);
-      const sub = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      const sub = watch(s.b, bob, room);
+      await sub.live();
       await markRead(alice, room, 1); // backwards: no move
       await markRead(alice, room, 2); // the same: no move
       await markRead(alice, room, 0);
@@ -213,7 +212,7 @@ forEachBackend('Read state', (s) => {
       await s.seed.send(bob, room, 'four');
       await markRead(alice, room, 4);
       await sub.until(() => receipts(sub).length >= 2);
-      await sleep(300); // nothing more may arrive
+      await sub.flush(); // a later event has arrived: no receipt is still on its way
       expect(receipts(sub).map((r) => [r.user.id, r.seq])).toEqual([
         [alice.id, 3],
         [alice.id, 4],
@@ -222,29 +221,29 @@ forEachBackend('Read state', (s) => {
 
     it('refuses a non-member with FORBIDDEN at subscribe time', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(bob, room, 1);
+      await s.seed.sendMany(bob, room, 1);
       const stranger = await s.seed.user('stranger');
       const sub = new Subscription(client(s.b, stranger), ROOM_EVENTS, { r: room.id });
       await sub.settled();
       expect(sub.results[0]?.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       await markRead(alice, room, 1);
-      await sleep(300);
+      // After its error the client takes nothing more for this subscription: what it got came before.
       expect(receipts(sub)).toEqual([]);
     });
 
     it('sends nothing more to a member after they left', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
-      await sendMany(alice, room, 3);
-      const bobs = new Subscription(client(s.b, bob), ROOM_EVENTS, { r: room.id });
-      await sleep(300);
+      await s.seed.sendMany(alice, room, 3);
+      const bobs = watch(s.b, bob, room);
+      await bobs.live();
       await markRead(bob, room, 1); // his own receipt, while a member
       await bobs.until(() => receipts(bobs).length >= 1);
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       await bobs.settled();
       const carol = await s.seed.user('carol');
-      await gqlOk(s.a, 'mutation($r: ID!) { joinRoom(roomId: $r) { id } }', { r: room.id }, carol.token);
+      await s.seed.join(carol, room);
       await markRead(carol, room, 3);
-      await sleep(300);
+      // Complete: the client takes nothing more for this subscription, so what it got came before.
       expect(bobs.completed).toBe(true);
       expect(receipts(bobs).map((r) => [r.user.id, r.seq])).toEqual([[bob.id, 1]]);
     });

@@ -1,12 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { codes, gql, gqlOk, sleep } from '../support/client.js';
-import { uniqueName, type TestUser } from '../support/seed.js';
+import { MISSING_ID, uniqueName, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
 const ISO_MS_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-/** A well-formed id that names nothing. */
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
-
 const ROOM_FIELDS = `id kind visibility name createdAt
   members { user { id username } role joinedAt lastReadSeq }
   lastMessage { seq body }`;
@@ -37,15 +34,22 @@ interface RoomView {
 }
 
 /** [userId, role] of each member, in a stable order. */
-const memberRoles = (room: RoomView) => room.members.map((m) => [m.user.id, m.role]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+const memberRoles = (room: RoomView) =>
+  room.members.map((m) => [m.user.id, m.role]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
 const rolesOf = (...pairs: Array<[TestUser, 'OWNER' | 'MEMBER']>) =>
   pairs.map(([u, role]) => [u.id, role]).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
 
 forEachBackend('Rooms', (s) => {
   const roomAs = async (viewer: TestUser, id: string, app = s.a): Promise<RoomView | null> =>
     (await gqlOk(app, ROOM, { id }, viewer.token)).room;
-  const myRooms = async (viewer: TestUser, app = s.a): Promise<RoomView[]> => (await gqlOk(app, MY_ROOMS, {}, viewer.token)).myRooms;
-  const publicRooms = async (viewer: TestUser, q: string | null, first?: number, app = s.a): Promise<Array<Pick<RoomView, 'id' | 'kind' | 'visibility' | 'name'>>> =>
+  const myRooms = async (viewer: TestUser, app = s.a): Promise<RoomView[]> =>
+    (await gqlOk(app, MY_ROOMS, {}, viewer.token)).myRooms;
+  const publicRooms = async (
+    viewer: TestUser,
+    q: string | null,
+    first?: number,
+    app = s.a,
+  ): Promise<Array<Pick<RoomView, 'id' | 'kind' | 'visibility' | 'name'>>> =>
     (await gqlOk(app, PUBLIC_ROOMS, { q, first }, viewer.token)).publicRooms;
   const createRoom = async (owner: TestUser, input: Record<string, unknown>, app = s.a): Promise<RoomView> =>
     (await gqlOk(app, CREATE_ROOM, { input }, owner.token)).createRoom;
@@ -106,7 +110,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('makes a room created through instance A visible through instance B', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const name = uniqueName('across');
       const created = await createRoom(alice, { name }, s.a);
       const onB = await roomAs(alice, created.id, s.b);
@@ -120,7 +124,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Mutation.joinRoom', () => {
     it('joins a PUBLIC room as a MEMBER', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PUBLIC');
       const joined = (await gqlOk(s.a, JOIN_ROOM, { r: room.id }, bob.token)).joinRoom as RoomView;
       expect(joined.id).toBe(room.id);
@@ -132,7 +136,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('is idempotent: joining twice leaves one membership', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PUBLIC');
       await gqlOk(s.a, JOIN_ROOM, { r: room.id }, bob.token);
       const again = (await gqlOk(s.b, JOIN_ROOM, { r: room.id }, bob.token)).joinRoom as RoomView;
@@ -145,7 +149,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('refuses a PRIVATE room with FORBIDDEN and adds no membership', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PRIVATE');
       const result = await gql(s.a, JOIN_ROOM, { r: room.id }, bob.token);
       expect(codes(result)).toEqual(['FORBIDDEN']);
@@ -201,7 +205,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Mutation.openDirectRoom', () => {
     it('creates a PRIVATE DIRECT room without a name whose members are both users', async () => {
-      const [x, y] = await Promise.all([s.seed.user('x'), s.seed.user('y')]);
+      const [x, y] = await s.seed.users('x', 'y');
       const room = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       expect(room).toMatchObject({ kind: 'DIRECT', visibility: 'PRIVATE', name: null, lastMessage: null });
       expect(room.createdAt).toMatch(ISO_MS_UTC);
@@ -210,7 +214,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('is idempotent: both users get the same room, from either instance', async () => {
-      const [x, y] = await Promise.all([s.seed.user('x'), s.seed.user('y')]);
+      const [x, y] = await s.seed.users('x', 'y');
       const first = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const again = (await gqlOk(s.b, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const other = (await gqlOk(s.b, OPEN_DIRECT, { u: x.id }, y.token)).openDirectRoom as RoomView;
@@ -220,7 +224,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('gives 10 concurrent calls from both users through both instances one room', async () => {
-      const [x, y] = await Promise.all([s.seed.user('x'), s.seed.user('y')]);
+      const [x, y] = await s.seed.users('x', 'y');
       const calls = Array.from({ length: 10 }, (_, i) => {
         const [viewer, other] = i % 2 === 0 ? [x, y] : [y, x];
         const app = Math.floor(i / 2) % 2 === 0 ? s.a : s.b;
@@ -252,7 +256,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('keeps a third user out: joinRoom is FORBIDDEN and room(id) is null', async () => {
-      const [x, y, z] = await Promise.all([s.seed.user('x'), s.seed.user('y'), s.seed.user('z')]);
+      const [x, y, z] = await s.seed.users('x', 'y', 'z');
       const room = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const join = await gql(s.a, JOIN_ROOM, { r: room.id }, z.token);
       expect(codes(join)).toEqual(['FORBIDDEN']);
@@ -274,7 +278,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('lets the OWNER of a PRIVATE room invite', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const room = await s.seed.room(alice, 'PRIVATE');
       const invited = (await gqlOk(s.a, INVITE, { r: room.id, u: bob.id }, alice.token)).inviteToRoom as RoomView;
       expect(memberRoles(invited)).toEqual(rolesOf([alice, 'OWNER'], [bob, 'MEMBER']));
@@ -293,7 +297,7 @@ forEachBackend('Rooms', (s) => {
 
     it('refuses an inviter who is not a member with FORBIDDEN', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers('PUBLIC');
-      const [carol, dave] = await Promise.all([s.seed.user('carol'), s.seed.user('dave')]);
+      const [carol, dave] = await s.seed.users('carol', 'dave');
       expect(codes(await gql(s.a, INVITE, { r: room.id, u: dave.id }, carol.token))).toEqual(['FORBIDDEN']);
       expect(memberRoles((await roomAs(alice, room.id))!)).toEqual(rolesOf([alice, 'OWNER'], [bob, 'MEMBER']));
     });
@@ -306,12 +310,12 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('refuses an unknown room with NOT_FOUND', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       expect(codes(await gql(s.a, INVITE, { r: MISSING_ID, u: bob.id }, alice.token))).toEqual(['NOT_FOUND']);
     });
 
     it('refuses a DIRECT room with BAD_USER_INPUT', async () => {
-      const [x, y, z] = await Promise.all([s.seed.user('x'), s.seed.user('y'), s.seed.user('z')]);
+      const [x, y, z] = await s.seed.users('x', 'y', 'z');
       const room = (await gqlOk(s.a, OPEN_DIRECT, { u: y.id }, x.token)).openDirectRoom as RoomView;
       const result = await gql(s.a, INVITE, { r: room.id, u: z.id }, x.token);
       expect(codes(result)).toEqual(['BAD_USER_INPUT']);
@@ -338,7 +342,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('shows a PUBLIC room to a non-member', async () => {
-      const [alice, carol] = await Promise.all([s.seed.user('alice'), s.seed.user('carol')]);
+      const [alice, carol] = await s.seed.users('alice', 'carol');
       const room = await s.seed.room(alice, 'PUBLIC');
       const seen = await roomAs(carol, room.id);
       expect(seen).toMatchObject({ id: room.id, kind: 'GROUP', visibility: 'PUBLIC', name: room.name });
@@ -346,7 +350,7 @@ forEachBackend('Rooms', (s) => {
     });
 
     it('gives null, without an error, for a PRIVATE room the viewer is not in', async () => {
-      const [alice, carol] = await Promise.all([s.seed.user('alice'), s.seed.user('carol')]);
+      const [alice, carol] = await s.seed.users('alice', 'carol');
       const room = await s.seed.room(alice, 'PRIVATE');
       const result = await gql(s.a, ROOM, { id: room.id }, carol.token);
       expect(result.errors).toBeUndefined();
@@ -365,16 +369,17 @@ forEachBackend('Rooms', (s) => {
 
   describe('Query.myRooms', () => {
     it("lists only the viewer's rooms, most recent activity first", async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
+      // Activity is ordered by timestamp: each sleep puts the next activity at a later one.
       const r1 = await s.seed.room(alice, 'PUBLIC');
-      await sleep(20);
+      await sleep(20); // r2's creation time after r1's
       const r2 = await s.seed.room(alice, 'PRIVATE');
-      await sleep(20);
+      await sleep(20); // r3's after r2's
       const r3 = await s.seed.room(alice, 'PUBLIC');
-      await sleep(20);
+      await sleep(20); // bob's room after r3
       const notMine = await s.seed.room(bob, 'PUBLIC');
       expect((await myRooms(alice)).map((r) => r.id)).toEqual([r3.id, r2.id, r1.id]);
-      await sleep(20);
+      await sleep(20); // the bump after every creation
       await s.seed.send(alice, r1, 'bump');
       expect((await myRooms(alice)).map((r) => r.id)).toEqual([r1.id, r3.id, r2.id]);
       expect((await myRooms(alice, s.b)).map((r) => r.id)).toEqual([r1.id, r3.id, r2.id]);
@@ -388,7 +393,7 @@ forEachBackend('Rooms', (s) => {
 
   describe('Query.publicRooms', () => {
     it('lists only PUBLIC GROUP rooms whose name contains the query, case-insensitively, by name', async () => {
-      const [alice, bob] = await Promise.all([s.seed.user('alice'), s.seed.user('bob')]);
+      const [alice, bob] = await s.seed.users('alice', 'bob');
       const token = uniqueName('pub');
       const b = await s.seed.room(alice, 'PUBLIC', `${token}-b`);
       await s.seed.room(alice, 'PRIVATE', `${token}-p`);

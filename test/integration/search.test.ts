@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { codes, gql, gqlOk } from '../support/client.js';
-import type { TestRoom, TestUser } from '../support/seed.js';
+import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
-
-/** A well-formed id that names nothing. */
-const MISSING_ID = '00000000-0000-4000-8000-000000000000';
 
 const SEARCH = `query($q: String!, $r: ID, $first: Int) {
   searchMessages(query: $q, roomId: $r, first: $first) { id roomId seq body deletedAt author { id } }
@@ -28,8 +25,12 @@ interface Found {
 const word = () => `q${[...randomBytes(8)].map((b) => String.fromCharCode(97 + (b % 26))).join('')}x`;
 
 forEachBackend('Query.searchMessages', (s) => {
-  const search = async (viewer: TestUser, q: string, extra: { r?: string; first?: number | null } = {}, app = s.a): Promise<Found[]> =>
-    (await gqlOk(app, SEARCH, { q, ...extra }, viewer.token)).searchMessages;
+  const search = async (
+    viewer: TestUser,
+    q: string,
+    extra: { r?: string; first?: number | null } = {},
+    app = s.a,
+  ): Promise<Found[]> => (await gqlOk(app, SEARCH, { q, ...extra }, viewer.token)).searchMessages;
   const bodies = (found: Found[]) => found.map((m) => m.body);
 
   describe('matching and ranking', () => {
@@ -61,7 +62,11 @@ forEachBackend('Query.searchMessages', (s) => {
       await s.seed.send(alice, room, `${w} alone`); // seq 3: not both words
       expect(bodies(await search(alice, `${w} ${v}`))).toEqual([`${w} ${v} ${w} ${v} ${w} ${v}`, `${w} and then ${v}`]);
       // OR: every message with either word, the one that has only one of them last.
-      expect(bodies(await search(alice, `${w} or ${v}`))).toEqual([`${w} ${v} ${w} ${v} ${w} ${v}`, `${w} and then ${v}`, `${w} alone`]);
+      expect(bodies(await search(alice, `${w} or ${v}`))).toEqual([
+        `${w} ${v} ${w} ${v} ${w} ${v}`,
+        `${w} and then ${v}`,
+        `${w} alone`,
+      ]);
     });
 
     it('lists equally good matches newest first', async () => {
@@ -121,7 +126,7 @@ forEachBackend('Query.searchMessages', (s) => {
   });
 
   describe('which rooms', () => {
-    it("never searches a room the viewer is not a member of, even when its text matches", async () => {
+    it('never searches a room the viewer is not a member of, even when its text matches', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const carol = await s.seed.user('carol');
       const carols: TestRoom = await s.seed.room(carol); // PUBLIC, and alice could join it: still not searched
@@ -134,7 +139,7 @@ forEachBackend('Query.searchMessages', (s) => {
       expect(await search(stranger, w)).toEqual([]);
       // bob loses the room's messages when he leaves.
       expect((await search(bob, w)).map((m) => m.id)).toEqual([mine.id]);
-      await gqlOk(s.a, 'mutation($r: ID!) { leaveRoom(roomId: $r) }', { r: room.id }, bob.token);
+      await s.seed.leave(bob, room);
       expect(await search(bob, w)).toEqual([]);
     });
 

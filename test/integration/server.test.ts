@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type App } from '../../src/app.js';
-import { openDatabase } from '../../src/db/client.js';
-import { createMemoryBus } from '../../src/realtime/bus.memory.js';
-import { backendNames } from '../support/backends.js';
-import { codes, gql, gqlOk } from '../support/client.js';
+import { backendNames, createBackend } from '../support/backends.js';
+import { codes, eventually, gql, gqlOk } from '../support/client.js';
+import { testConfig } from '../support/config.js';
 import { seeder } from '../support/seed.js';
+import { createApp, createMemoryBus, openDatabase, type App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import type { Config } from '../../src/config.js';
-import { TEST_SECRET } from '../support/backends.js';
 
 forEachBackend('HTTP server', (s) => {
   it('answers GET /healthz with 200 {"status":"ok"} when the backing services answer', async () => {
@@ -48,7 +45,7 @@ describe('Unexpected errors', () => {
   beforeAll(async () => {
     const database = await openDatabase({ kind: 'pglite', dir: null });
     close = () => database.close();
-    app = createApp(embeddedConfig(), { shared: { database, bus: createMemoryBus() } });
+    app = createApp(testConfig(), { shared: { database, bus: createMemoryBus() } });
     await app.start();
   });
   afterAll(async () => {
@@ -75,7 +72,6 @@ if (backendNames().includes('services')) {
     let redis: TcpProxy;
     let dispose: () => Promise<void>;
     beforeAll(async () => {
-      const { createBackend } = await import('../support/backends.js');
       const backend = await createBackend('services');
       const config = backend.config;
       if (config.database.kind !== 'postgres' || !config.redis) throw new Error('services backend expected');
@@ -126,30 +122,15 @@ if (backendNames().includes('services')) {
       expect(health.status).toBe(503);
       expect((await health.json()).failed).toContain('database');
       await pg.restore();
-      let data = null;
-      for (let i = 0; i < 20 && !data; i++) {
-        const retry = await gql(app, 'query { myRooms { id } }', {}, alice.token);
-        data = retry.data;
-        if (!data) await new Promise((r) => setTimeout(r, 250));
-      }
+      // Retried while the pool reconnects: nothing announces that it has.
+      const data = await eventually(
+        async () => (await gql(app, 'query { myRooms { id } }', {}, alice.token)).data,
+        'myRooms to answer again',
+        5_000,
+        250,
+      );
       expect(data).toEqual({ myRooms: [] });
       expect(await gqlOk(app, '{ me { id } }', {}, alice.token)).toEqual({ me: { id: alice.id } });
     });
   });
-}
-
-function embeddedConfig(): Config {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    database: { kind: 'pglite', dir: null },
-    redis: null,
-    redisPrefix: 'chat:',
-    jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
-    logLevel: 'silent',
-    feedPollMs: 300,
-    typingTimeoutMs: 5000,
-    presenceTtlMs: 20_000,
-    presenceHeartbeatMs: 5000,
-  };
 }

@@ -1,9 +1,19 @@
-import { describe, expect, it } from 'vitest';
 import type { Client } from 'graphql-ws';
-import { SignJWT } from 'jose';
-import type { App } from '../../src/app.js';
-import { codes, gql, gqlOk, sleep, Subscription, trackedClients, wsClient } from '../support/client.js';
-import { PASSWORD, uniqueName, type TestUser } from '../support/seed.js';
+import { describe, expect, it } from 'vitest';
+import {
+  closeCodeOf,
+  codes,
+  connected,
+  eventually,
+  gql,
+  gqlOk,
+  Subscription,
+  trackedClients,
+  type WsOptions,
+} from '../support/client.js';
+import { messageProbe } from '../support/probes.js';
+import { badTokens, MISSING_ID, PASSWORD, tokenExpiringIn, uniqueName, type TestUser } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
 const REGISTER = 'mutation($input: CredentialsInput!) { register(input: $input) { token user { id username online } } }';
@@ -11,90 +21,16 @@ const LOGIN = 'mutation($input: CredentialsInput!) { login(input: $input) { toke
 const ME = '{ me { id username online } }';
 const USER = 'query($id: ID!) { user(id: $id) { id username online } }';
 const MESSAGE_ADDED = 'subscription($r: ID!) { messageAdded(roomId: $r) { id body } }';
-const SOME_UUID = '00000000-0000-4000-8000-000000000000';
-
-const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const nowSeconds = () => Math.floor(Date.now() / 1000);
-
-/** Polls `check` until it holds; fails after timeoutMs. */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 forEachBackend('Users and authentication', (s) => {
   const client = trackedClients();
 
-  const register = (username: string, password = PASSWORD, app: App = s.a) => gql(app, REGISTER, { input: { username, password } });
+  const register = (username: string, password = PASSWORD, app: App = s.a) =>
+    gql(app, REGISTER, { input: { username, password } });
   const login = (username: string, password = PASSWORD, app: App = s.a) => gql(app, LOGIN, { input: { username, password } });
-  const secret = () => s.backend.config.jwt.secret;
-
-  /** Tokens the server must refuse, each for a real user id. */
-  async function badTokens(userId: string): Promise<Record<string, string>> {
-    const exp = nowSeconds() + 3600;
-    return {
-      'signed with a different secret': await new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime(exp)
-        .sign(new TextEncoder().encode('another-secret-that-is-at-least-32-bytes-long')),
-      'with alg=none': `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: userId, iat: nowSeconds(), exp })}.`,
-      'signed HS512 with the same secret': await new SignJWT({})
-        .setProtectedHeader({ alg: 'HS512', typ: 'JWT' })
-        .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime(exp)
-        .sign(secret()),
-      expired: await new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(userId)
-        .setIssuedAt(nowSeconds() - 7200)
-        .setExpirationTime(nowSeconds() - 60)
-        .sign(secret()),
-      'without sub': await new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setIssuedAt()
-        .setExpirationTime(exp)
-        .sign(secret()),
-    };
-  }
-
-  const mint = (userId: string, exp: number) =>
-    new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(userId).setIssuedAt().setExpirationTime(exp).sign(secret());
-
-  /** Opens a socket with this connection_init payload (by subscribing) and resolves with its close code, or null if it stays open. */
-  function closeCodeOf(app: App, connectionParams: Record<string, unknown>, timeoutMs = 5_000): Promise<number | null> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve(null), timeoutMs);
-      const c = client(app, null, {
-        connectionParams,
-        onClose: (code) => {
-          clearTimeout(timer);
-          resolve(code);
-        },
-      });
-      new Subscription(c, MESSAGE_ADDED, { r: SOME_UUID });
-    });
-  }
-
-  /** Resolves once the client's connection is acknowledged. */
-  function connected(c: Client, timeoutMs = 5_000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the socket was not acknowledged')), timeoutMs);
-      const off = c.on('connected', () => {
-        clearTimeout(timer);
-        off();
-        resolve();
-      });
-    });
-  }
 
   /** A socket for `user` kept open by a subscription to a room of theirs; resolves once acknowledged. */
-  async function openSocket(app: App, user: TestUser, options: Parameters<typeof wsClient>[2] = {}): Promise<{ socket: Client; sub: Subscription }> {
+  async function openSocket(app: App, user: TestUser, options: WsOptions = {}): Promise<{ socket: Client; sub: Subscription }> {
     const room = await s.seed.room(user);
     const socket = client(app, user.token, options);
     const ack = connected(socket);
@@ -102,9 +38,6 @@ forEachBackend('Users and authentication', (s) => {
     await ack;
     return { socket, sub };
   }
-
-  const onlineOf = async (viewerToken: string, userId: string, app: App = s.a) =>
-    (await gqlOk(app, USER, { id: userId }, viewerToken)).user.online as boolean;
 
   describe('Mutation.register', () => {
     it('creates an account and returns a token and the user, offline', async () => {
@@ -243,7 +176,7 @@ forEachBackend('Users and authentication', (s) => {
 
     it('accepts an HS256 token minted with the server secret (the control for the bad tokens below)', async () => {
       const user = await s.seed.user('me');
-      const token = await mint(user.id, nowSeconds() + 3600);
+      const token = await tokenExpiringIn(user.id, 3600);
       expect((await gqlOk(s.a, ME, {}, token)).me).toMatchObject({ id: user.id });
     });
 
@@ -258,13 +191,17 @@ forEachBackend('Users and authentication', (s) => {
 
   describe('Query.user', () => {
     it('returns an existing user by id', async () => {
-      const [viewer, other] = await Promise.all([s.seed.user('viewer'), s.seed.user('other')]);
-      expect((await gqlOk(s.a, USER, { id: other.id }, viewer.token)).user).toEqual({ id: other.id, username: other.username, online: false });
+      const [viewer, other] = await s.seed.users('viewer', 'other');
+      expect((await gqlOk(s.a, USER, { id: other.id }, viewer.token)).user).toEqual({
+        id: other.id,
+        username: other.username,
+        online: false,
+      });
     });
 
     it('returns null for an unknown uuid', async () => {
       const viewer = await s.seed.user('viewer');
-      const result = await gql(s.a, USER, { id: SOME_UUID }, viewer.token);
+      const result = await gql(s.a, USER, { id: MISSING_ID }, viewer.token);
       expect(result.errors).toBeUndefined();
       expect(result.data).toEqual({ user: null });
     });
@@ -284,69 +221,26 @@ forEachBackend('Users and authentication', (s) => {
     });
   });
 
-  describe('User.online', () => {
-    it('is true while the user has an open socket and false after it closes', async () => {
-      const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
-      expect(await onlineOf(viewer.token, bob.id)).toBe(false);
-      const { socket, sub } = await openSocket(s.a, bob);
-      await eventually(() => onlineOf(viewer.token, bob.id), 'bob online');
-      expect((await gqlOk(s.a, ME, {}, bob.token)).me.online).toBe(true);
-      sub.dispose();
-      await socket.dispose();
-      await eventually(async () => !(await onlineOf(viewer.token, bob.id)), 'bob offline');
-    });
-
-    it('stays true until the last of two sockets closes', async () => {
-      const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
-      const [{ socket: first }, { socket: second }] = await Promise.all([openSocket(s.a, bob), openSocket(s.a, bob)]);
-      await eventually(() => onlineOf(viewer.token, bob.id), 'bob online');
-      await first.dispose();
-      await sleep(200);
-      expect(await onlineOf(viewer.token, bob.id)).toBe(true);
-      await second.dispose();
-      await eventually(async () => !(await onlineOf(viewer.token, bob.id)), 'bob offline');
-    });
-
-    // Embedded mode is one process: instances on one Redis share presence.
-    if (s.name === 'services') {
-      it('is true on the other instance too, through Redis', async () => {
-        const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
-        const { socket, sub } = await openSocket(s.b, bob);
-        await eventually(() => onlineOf(viewer.token, bob.id, s.a), 'bob online on A');
-        sub.dispose();
-        await socket.dispose();
-        await eventually(async () => !(await onlineOf(viewer.token, bob.id, s.a)), 'bob offline on A');
-      });
-    }
-
-    it('is not set by a socket that was refused', async () => {
-      const [viewer, bob] = await Promise.all([s.seed.user('viewer'), s.seed.user('bob')]);
-      const { expired } = await badTokens(bob.id);
-      expect(await closeCodeOf(s.a, { authorization: `Bearer ${expired}` })).toBe(4403);
-      expect(await onlineOf(viewer.token, bob.id)).toBe(false);
-    });
-  });
-
   describe('WebSocket authentication', () => {
     it('closes a socket without a token with 4403', async () => {
-      expect(await closeCodeOf(s.a, {})).toBe(4403);
+      expect(await closeCodeOf(client, s.a, {})).toBe(4403);
     });
 
     it('closes a socket with a malformed token with 4403', async () => {
-      expect(await closeCodeOf(s.a, { authorization: 'Bearer garbage' })).toBe(4403);
-      expect(await closeCodeOf(s.a, { authorization: 'Bearer a.b.c' })).toBe(4403);
+      expect(await closeCodeOf(client, s.a, { authorization: 'Bearer garbage' })).toBe(4403);
+      expect(await closeCodeOf(client, s.a, { authorization: 'Bearer a.b.c' })).toBe(4403);
     });
 
     it('closes a socket whose authorization is not a Bearer token with 4403', async () => {
       const user = await s.seed.user('ws');
-      expect(await closeCodeOf(s.a, { authorization: user.token })).toBe(4403);
-      expect(await closeCodeOf(s.a, { authorization: `Basic ${user.token}` })).toBe(4403);
+      expect(await closeCodeOf(client, s.a, { authorization: user.token })).toBe(4403);
+      expect(await closeCodeOf(client, s.a, { authorization: `Basic ${user.token}` })).toBe(4403);
     });
 
     it('closes a socket with each bad token (other secret, alg=none, HS512, expired, no sub) with 4403', async () => {
       const user = await s.seed.user('ws');
       const tokens = Object.entries(await badTokens(user.id));
-      const closes = await Promise.all(tokens.map(([, token]) => closeCodeOf(s.a, { authorization: `Bearer ${token}` })));
+      const closes = await Promise.all(tokens.map(([, token]) => closeCodeOf(client, s.a, { authorization: `Bearer ${token}` })));
       expect(Object.fromEntries(tokens.map(([kind], i) => [kind, closes[i]]))).toEqual(
         Object.fromEntries(tokens.map(([kind]) => [kind, 4403])),
       );
@@ -362,9 +256,9 @@ forEachBackend('Users and authentication', (s) => {
         },
       });
       const ack = connected(socket);
-      const sub = new Subscription(socket, MESSAGE_ADDED, { r: room.id });
+      const sub = new Subscription(socket, MESSAGE_ADDED, { r: room.id }, messageProbe(s.a, bob, room));
       await ack;
-      await sleep(300);
+      await sub.live();
       await s.seed.send(alice, room, 'hello bob');
       await sub.next(1);
       expect(sub.values[0].messageAdded.body).toBe('hello bob');
@@ -374,7 +268,7 @@ forEachBackend('Users and authentication', (s) => {
 
     it('closes an open socket with 4403 when its token expires', async () => {
       const user = await s.seed.user('ws');
-      const token = await mint(user.id, nowSeconds() + 3);
+      const token = await tokenExpiringIn(user.id, 3);
       let closedWith: number | null = null;
       await openSocket(s.a, user, {
         connectionParams: { authorization: `Bearer ${token}` },

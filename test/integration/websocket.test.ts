@@ -1,10 +1,11 @@
 import { Redis } from 'ioredis';
 import { expect, it } from 'vitest';
-import { sleep, Subscription, trackedClients } from '../support/client.js';
+import { eventually, sleep, Subscription, trackedClients } from '../support/client.js';
+import { messageProbe } from '../support/probes.js';
 import { seeder } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
-const MESSAGE_ADDED = 'subscription($roomId: ID!) { messageAdded(roomId: $roomId) { seq } }';
+const MESSAGE_ADDED = 'subscription($roomId: ID!) { messageAdded(roomId: $roomId) { id seq } }';
 
 forEachBackend('WebSocket lifecycle', (s) => {
   const tracked = trackedClients();
@@ -16,9 +17,9 @@ forEachBackend('WebSocket lifecycle', (s) => {
     const room = await seed.room(alice);
     let closeCode = 0;
     const client = tracked(shortLived, alice.token, { onClose: (code) => (closeCode = code) });
-    const sub = new Subscription(client, MESSAGE_ADDED, { roomId: room.id });
-    await sleep(500);
-    expect(closeCode).toBe(0); // connected and open while the token is valid
+    const sub = new Subscription(client, MESSAGE_ADDED, { roomId: room.id }, messageProbe(shortLived, alice, room));
+    await sub.live();
+    expect(closeCode).toBe(0); // connected, delivering and open while the token is valid
     await sub.until(() => closeCode !== 0, 6000, 'the expiry close');
     expect(closeCode).toBe(4403);
   });
@@ -41,20 +42,25 @@ forEachBackend('WebSocket lifecycle', (s) => {
       const redis = new Redis(s.backend.config.redis!.url);
       const channels = async () => (await redis.pubsub('CHANNELS', `${s.backend.config.redisPrefix}room:*`)) as string[];
       try {
-        const open = new Subscription(client, MESSAGE_ADDED, { roomId: room.id });
-        await sleep(300);
+        const open = new Subscription(client, MESSAGE_ADDED, { roomId: room.id }, messageProbe(s.a, bob, room));
+        await open.live(); // delivering, so its room's channel is subscribed
         expect(await channels()).toEqual([`${s.backend.config.redisPrefix}room:${room.id}`]);
         open.dispose();
         for (let round = 0; round < 20; round++) {
-          const subs = Array.from({ length: 10 }, (_, i) => new Subscription(client, MESSAGE_ADDED, { roomId: i % 2 ? room.id : other.id }));
-          await sleep(round % 3 === 0 ? 50 : 0);
+          const subs = Array.from(
+            { length: 10 },
+            (_, i) => new Subscription(client, MESSAGE_ADDED, { roomId: i % 2 ? room.id : other.id }),
+          );
+          await sleep(round % 3 === 0 ? 50 : 0); // completes at varied points of subscribing: the races under test
           for (const sub of subs) sub.dispose();
         }
-        let left = await channels();
-        for (let i = 0; i < 30 && left.length > 0; i++) {
-          await sleep(100);
-          left = await channels();
-        }
+        // Unsubscribing follows completion asynchronously, and Redis tells no one: poll it.
+        let left: string[] = [];
+        await eventually(async () => (left = await channels()).length === 0, 'every room channel unsubscribed', 3_000, 100).catch(
+          () => {
+            // Still some after 3 s: the expect names them.
+          },
+        );
         expect(left).toEqual([]);
       } finally {
         redis.disconnect();

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import postgres from 'postgres';
 import { Redis } from 'ioredis';
-import { createApp, type App } from '../../src/app.js';
-import type { Config } from '../../src/config.js';
-import { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
-import type { EventBus } from '../../src/realtime/bus.js';
-import { createMemoryBus } from '../../src/realtime/bus.memory.js';
+import postgres from 'postgres';
+import { testConfig } from './config.js';
+import { createApp, createMemoryBus, openDatabase, type App, type Config, type DatabaseHandle, type EventBus } from './server.js';
 
 /**
  * Where a suite runs. `embedded` always (PGlite in memory, in-process
@@ -28,30 +25,12 @@ export interface Backend {
   dispose(): Promise<void>;
 }
 
-export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
-
 export function backendNames(): Array<Backend['name']> {
   const { TEST_DATABASE_URL, TEST_REDIS_URL } = process.env;
   if (Boolean(TEST_DATABASE_URL) !== Boolean(TEST_REDIS_URL)) {
     throw new Error('Set both TEST_DATABASE_URL and TEST_REDIS_URL, or neither');
   }
   return TEST_DATABASE_URL ? ['embedded', 'services'] : ['embedded'];
-}
-
-function baseConfig(database: Config['database'], redis: Config['redis'], redisPrefix: string): Config {
-  return {
-    port: 0,
-    host: '127.0.0.1',
-    database,
-    redis,
-    redisPrefix,
-    jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
-    logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel']) ?? 'silent',
-    feedPollMs: 300,
-    typingTimeoutMs: 5000,
-    presenceTtlMs: 20_000,
-    presenceHeartbeatMs: 5000,
-  };
 }
 
 export async function createBackend(name: Backend['name']): Promise<Backend> {
@@ -61,7 +40,7 @@ export async function createBackend(name: Backend['name']): Promise<Backend> {
 async function createEmbeddedBackend(): Promise<Backend> {
   const database = await openDatabase({ kind: 'pglite', dir: null });
   const bus = createMemoryBus();
-  const config = baseConfig({ kind: 'pglite', dir: null }, null, 'chat:');
+  const config = testConfig();
   const apps: App[] = [];
   const start = async (shared: { database: DatabaseHandle; bus?: EventBus }, overrides: Partial<Config>) => {
     const app = createApp({ ...config, ...overrides }, { shared });
@@ -106,7 +85,11 @@ async function createServicesBackend(): Promise<Backend> {
   }
   const url = new URL(adminUrl);
   url.pathname = `/${dbName}`;
-  const config = baseConfig({ kind: 'postgres', url: url.toString(), poolSize: 10 }, { url: redisUrl }, `test:${suffix}:`);
+  const config = testConfig({
+    database: { kind: 'postgres', url: url.toString(), poolSize: 10 },
+    redis: { url: redisUrl },
+    redisPrefix: `test:${suffix}:`,
+  });
   const apps: App[] = [];
   const start = async (overrides: Partial<Config>) => {
     const app = createApp({ ...config, ...overrides });

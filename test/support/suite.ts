@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe } from 'vitest';
-import type { App } from '../../src/app.js';
 import { backendNames, createBackend, type Backend } from './backends.js';
 import { seeder } from './seed.js';
+import type { App } from './server.js';
 
 export interface Suite {
   /** Known when tests are defined (the backend itself only once beforeAll ran). */

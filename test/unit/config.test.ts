@@ -51,7 +51,14 @@ describe('loadConfig', () => {
 
   it('uses Postgres and Redis from DATABASE_URL and REDIS_URL, with the secret required', () => {
     const { config } = loadConfig(
-      { DATABASE_URL: 'postgres://u@h/db', REDIS_URL: 'redis://h:6379', JWT_SECRET: SECRET, REDIS_PREFIX: 'prod:', JWT_TTL: '15m', PORT: '0' },
+      {
+        DATABASE_URL: 'postgres://u@h/db',
+        REDIS_URL: 'redis://h:6379',
+        JWT_SECRET: SECRET,
+        REDIS_PREFIX: 'prod:',
+        JWT_TTL: '15m',
+        PORT: '0',
+      },
       tempDir(),
     );
     expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10 });
@@ -64,11 +71,20 @@ describe('loadConfig', () => {
   it('requires a JWT_SECRET of at least 32 bytes once DATABASE_URL or REDIS_URL is set', () => {
     expect(problemsOf({ DATABASE_URL: 'postgres://h/db' })).toEqual([expect.stringContaining('JWT_SECRET is required')]);
     expect(problemsOf({ REDIS_URL: 'redis://h' })).toEqual([expect.stringContaining('JWT_SECRET is required')]);
-    expect(problemsOf({ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 'short' })).toEqual([expect.stringContaining('at least 32 bytes')]);
+    expect(problemsOf({ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 'short' })).toEqual([
+      expect.stringContaining('at least 32 bytes'),
+    ]);
   });
 
   it('lists every problem at once', () => {
-    const problems = problemsOf({ PORT: 'eighty', DATABASE_URL: 'mysql://h', REDIS_URL: 'http://h', JWT_TTL: 'soon', LOG_LEVEL: 'loud', REDIS_PREFIX: 'bad prefix' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      DATABASE_URL: 'mysql://h',
+      REDIS_URL: 'http://h',
+      JWT_TTL: 'soon',
+      LOG_LEVEL: 'loud',
+      REDIS_PREFIX: 'bad prefix',
+    });
     expect(problems).toHaveLength(7);
     for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'REDIS_PREFIX', 'JWT_TTL', 'JWT_SECRET', 'LOG_LEVEL']) {
       expect(problems.some((p) => p.includes(name))).toBe(true);

@@ -4,7 +4,8 @@ import { buildSchema as buildSdl, findBreakingChanges, findDangerousChanges } fr
 import { describe, expect, it } from 'vitest';
 import { buildSchema } from '../../src/schema.js';
 
-const contractPath = process.env.CONTRACT_PATH ?? fileURLToPath(new URL('../../../shared/contract/chat.graphql', import.meta.url));
+const contractPath =
+  process.env.CONTRACT_PATH ?? fileURLToPath(new URL('../../../shared/contract/chat.graphql', import.meta.url));
 
 /**
  * What the contract has that is not served yet (findBreakingChanges'

@@ -22,7 +22,13 @@ describe('message cursors', () => {
 
   it('refuse a cursor of another room and garbage with BAD_USER_INPUT', () => {
     expect(codeOf(() => decodeCursor(encodeCursor(other, 1), room))).toBe('BAD_USER_INPUT');
-    for (const junk of ['', 'abc', '!!!', Buffer.from('v1:x:1').toString('base64url'), Buffer.from(`v1:${room}:-1`).toString('base64url')]) {
+    for (const junk of [
+      '',
+      'abc',
+      '!!!',
+      Buffer.from('v1:x:1').toString('base64url'),
+      Buffer.from(`v1:${room}:-1`).toString('base64url'),
+    ]) {
       expect(codeOf(() => decodeCursor(junk, room))).toBe('BAD_USER_INPUT');
     }
   });

@@ -33,16 +33,36 @@ describe('topics.room payloads', () => {
     expect(topic.parse(typing)).toEqual(typing);
     const read = { type: 'read', userId: message.authorId, seq: 4 };
     expect(topic.parse(read)).toEqual(read);
-    const changed = topic.parse(JSON.parse(JSON.stringify({ type: 'message-changed', change: 'EDITED', message: { ...message, editedAt: message.createdAt } })));
-    expect(changed).toMatchObject({ type: 'message-changed', change: 'EDITED', message: { editedAt: new Date(message.createdAt) } });
+    const changed = topic.parse(
+      JSON.parse(
+        JSON.stringify({ type: 'message-changed', change: 'EDITED', message: { ...message, editedAt: message.createdAt } }),
+      ),
+    );
+    expect(changed).toMatchObject({
+      type: 'message-changed',
+      change: 'EDITED',
+      message: { editedAt: new Date(message.createdAt) },
+    });
   });
 
   it('reads user events and drops malformed ones', () => {
     const user = topics.user(message.authorId);
     expect(user.name).toBe(`user:${message.authorId}`);
-    expect(user.parse({ type: 'room-added', roomId: message.roomId, afterSeq: 3 })).toEqual({ type: 'room-added', roomId: message.roomId, afterSeq: 3 });
-    expect(user.parse({ type: 'room-removed', roomId: message.roomId })).toEqual({ type: 'room-removed', roomId: message.roomId });
-    for (const raw of [null, { type: 'room-added', roomId: message.roomId }, { type: 'room-added', roomId: 5, afterSeq: 1 }, { type: 'nope', roomId: 'x' }]) {
+    expect(user.parse({ type: 'room-added', roomId: message.roomId, afterSeq: 3 })).toEqual({
+      type: 'room-added',
+      roomId: message.roomId,
+      afterSeq: 3,
+    });
+    expect(user.parse({ type: 'room-removed', roomId: message.roomId })).toEqual({
+      type: 'room-removed',
+      roomId: message.roomId,
+    });
+    for (const raw of [
+      null,
+      { type: 'room-added', roomId: message.roomId },
+      { type: 'room-added', roomId: 5, afterSeq: 1 },
+      { type: 'nope', roomId: 'x' },
+    ]) {
       expect(user.parse(raw)).toBeNull();
     }
   });

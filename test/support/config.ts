@@ -1,0 +1,27 @@
+import type { Config } from './server.js';
+
+/** The JWT secret of every test server: tests mint their own tokens with it. */
+export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
+
+/**
+ * The configuration every test server starts from: embedded database in
+ * memory, in-process pub/sub, a free port on loopback, quiet logs
+ * (TEST_LOG_LEVEL=debug to see them). Backends and single tests override
+ * what they need: the database and Redis, a short typing lapse, a short token.
+ */
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: '127.0.0.1',
+    database: { kind: 'pglite', dir: null },
+    redis: null,
+    redisPrefix: 'chat:',
+    jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
+    logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
+    feedPollMs: 300,
+    typingTimeoutMs: 5000,
+    presenceTtlMs: 20_000,
+    presenceHeartbeatMs: 5000,
+    ...overrides,
+  };
+}
