@@ -34,12 +34,14 @@ export function createRedisBus({ redis, prefix, logger }: RedisBusOptions): Even
     deserializer: (source) => source.toString('utf8'),
   });
   const channel = (topic: Topic<unknown>) => prefix + topic.name;
+  const pendingSubscribes = (pubsub as unknown as { subsPendingRefsMap: Map<string, { pending: Promise<unknown> }> })
+    .subsPendingRefsMap;
 
   return {
     kind: 'redis',
     publish: (topic, payload) => pubsub.publish(channel(topic), payload),
-    subscribe: (topic, onEvent) =>
-      pubsub.subscribe(channel(topic), (text: string) => {
+    subscribe: (topic, onEvent) => {
+      const subscribed = pubsub.subscribe(channel(topic), (text: string) => {
         let event = null;
         try {
           event = topic.parse(JSON.parse(text));
@@ -51,7 +53,14 @@ export function createRedisBus({ redis, prefix, logger }: RedisBusOptions): Even
           return;
         }
         onEvent(event);
-      }),
+      });
+      // RedisPubSub keeps a second promise per pending SUBSCRIBE, awaited only
+      // by later subscribers of the same channel. When the SUBSCRIBE fails (the
+      // connection closing during shutdown) nobody may await it, and its
+      // rejection would be unhandled; the caller still sees `subscribed` fail.
+      pendingSubscribes.get(channel(topic))?.pending.catch(() => {});
+      return subscribed;
+    },
     unsubscribe: (id) => pubsub.unsubscribe(id),
     onResubscribed: (listener) => redis.onResubscribed(listener),
   };

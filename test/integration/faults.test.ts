@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
 import { codes, eventually, gql, gqlOk, Subscription, trackedClients } from '../support/client.js';
 import { messageProbe } from '../support/probes.js';
 import { seeder } from '../support/seed.js';
-import type { App } from '../support/server.js';
+import { createLogger, createRedisBus, openRedis, topics, type App } from '../support/server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }';
@@ -124,5 +125,19 @@ describe.runIf(backendNames().includes('services'))("Redis lost by a subscriber'
     await redis.cut();
     await cutOff.stop();
     await live.settled();
+  });
+
+  it('fails a room subscription still waiting for Redis when the instance stops, with nothing left unhandled', async () => {
+    const redis = TcpProxy.forUrl(backend.config.redis!.url);
+    await redis.start();
+    const logger = createLogger('silent');
+    const connections = await openRedis({ url: redis.rewrite(backend.config.redis!.url), logger });
+    const bus = createRedisBus({ redis: connections, prefix: `${backend.config.redisPrefix}bus:`, logger });
+    await redis.cut(); // the SUBSCRIBE below waits in ioredis's queue for a connection
+    const subscribed = bus.subscribe(topics.room(randomUUID()), () => {});
+    await connections.close(); // shutdown drops the queue: the SUBSCRIBE fails
+    await expect(subscribed).rejects.toThrow();
+    // An unhandled rejection from the pub/sub library would fail this file's run.
+    await new Promise((resolve) => setImmediate(resolve));
   });
 });
