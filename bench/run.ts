@@ -1,206 +1,210 @@
 /**
- * npm run bench [-- --subscribers 200 --messages 50 --runs 5]
+ * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, idle, history, all)
  *
- * Measures, in one process on loopback:
- *  - send: sendMessage over HTTP, 10 concurrent clients (messages/s);
- *  - fanout: one room, N graphql-ws subscribers of messageAdded, M messages
- *    sent; deliveries/s from the first send to the last delivery;
- *  - baseline: a raw `ws` server broadcasting a payload of the same size to N
- *    raw sockets, the ceiling the fan-out is compared against.
- * Each scenario runs several times; medians and the fanout/baseline ratio are
- * printed. Absolute numbers drift on shared machines: compare ratios.
- * With BENCH_DATABASE_URL and BENCH_REDIS_URL it runs against real Postgres
- * (a database it creates and drops) and Redis; otherwise embedded.
+ * Orchestrates processes of their own on loopback: the server under test
+ * (`node --import tsx src/main.ts` in --server-dir), the load generator(s)
+ * (loadgen.ts) and the baselines (raw-server.ts, the database ceiling loops),
+ * prints progress, then a table, and writes every figure to
+ * bench/results/<scenario>-<time>.json. Embedded (PGlite, in-process pub/sub)
+ * unless BENCH_DATABASE_URL / BENCH_REDIS_URL are set. bench/README.md has
+ * the scenarios, the options and how each figure is computed.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import postgres from 'postgres';
-import { WebSocket, WebSocketServer } from 'ws';
-import { createApp, type App } from '../src/app.js';
-import type { Config } from '../src/config.js';
-import { gqlOk, Subscription, wsClient } from '../test/support/client.js';
-import { seeder } from '../test/support/seed.js';
+import { BENCH_DIR, BENCH_ROOT, gitFacts, loadAverage, log, machineFacts, runCleanups, waitForQuietMachine } from './harness.js';
+import { Report, type Ctx, type Options } from './scenarios/common.js';
+import { runCluster, runFanout } from './scenarios/fanout.js';
+import { runHistory } from './scenarios/history.js';
+import { runIdle } from './scenarios/idle.js';
+import { runRooms } from './scenarios/rooms.js';
+import { runSend } from './scenarios/send.js';
 
-const { values: args } = parseArgs({
+interface Scenario {
+  run: (ctx: Ctx) => Promise<void>;
+  /** Defaults at full size, and the --quick sizes. */
+  defaults: Options;
+  quick: Options;
+  /** Hard timeout in seconds (full size). */
+  timeoutS: number;
+  needs?: 'postgres' | 'postgres+redis';
+}
+
+const embedded = !process.env.BENCH_DATABASE_URL;
+
+const SCENARIOS: Record<string, Scenario> = {
+  fanout: {
+    run: runFanout,
+    defaults: { subscribers: 1000, messages: 300, 'send-concurrency': 4 },
+    quick: { subscribers: 200, messages: 50 },
+    timeoutS: 300,
+  },
+  cluster: {
+    run: runCluster,
+    defaults: { subscribers: 1000, messages: 300, 'send-concurrency': 4 },
+    quick: { subscribers: 200, messages: 50 },
+    timeoutS: 450,
+    needs: 'postgres+redis',
+  },
+  rooms: {
+    run: runRooms,
+    defaults: { sockets: 5000, 'min-room': 5, 'max-room': 50, rate: 500, duration: 30, seed: 42, 'max-in-flight': 256 },
+    quick: { sockets: 1000, rate: 200, duration: 8 },
+    timeoutS: 300,
+  },
+  send: {
+    run: runSend,
+    defaults: { senders: 32, duration: 15, warmup: 3, pool: 10, mode: 'spread,hot' },
+    quick: { duration: 4, warmup: 1 },
+    timeoutS: 300,
+  },
+  idle: {
+    run: runIdle,
+    defaults: { sockets: 10_000, rooms: 100, settle: 5 },
+    quick: { sockets: 2000, rooms: 20, settle: 3 },
+    timeoutS: 400,
+  },
+  history: {
+    run: runHistory,
+    defaults: { messages: embedded ? 100_000 : 1_000_000, requests: 500, pages: 200, 'page-size': 50 },
+    quick: { messages: embedded ? 20_000 : 100_000, requests: 200, pages: 100 },
+    timeoutS: embedded ? 600 : 900,
+  },
+};
+
+const COMMON: Options = { loadgens: 1, 'connect-concurrency': 100, 'body-bytes': 150, 'max-load': 0.7, 'load-wait': 60 };
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
-    subscribers: { type: 'string', default: '200' },
-    messages: { type: 'string', default: '50' },
-    sends: { type: 'string', default: '300' },
-    runs: { type: 'string', default: '5' },
+    'server-dir': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    timeout: { type: 'string' },
+    'server-env': { type: 'string', multiple: true },
+    out: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+    ...Object.fromEntries(
+      [...new Set([...Object.keys(COMMON), ...Object.values(SCENARIOS).flatMap((s) => Object.keys(s.defaults))])].map((k) => [
+        k,
+        { type: 'string' as const },
+      ]),
+    ),
   },
 });
-const N = Number(args.subscribers);
-const M = Number(args.messages);
-const SENDS = Number(args.sends);
-const RUNS = Number(args.runs);
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const now = () => performance.now();
+const USAGE = `usage: npm run bench -- <${[...Object.keys(SCENARIOS), 'all'].join('|')}> [--quick] [--server-dir DIR] [--timeout S]
+       [--loadgens N] [--server-env KEY=VALUE ...] [--max-load L --load-wait S] [scenario options]
+scenario options and defaults: bench/README.md`;
 
-async function withApp<T>(body: (app: App) => Promise<T>): Promise<T> {
-  const dbUrl = process.env.BENCH_DATABASE_URL;
-  const redisUrl = process.env.BENCH_REDIS_URL;
-  let drop = async () => {};
-  let database: Config['database'] = { kind: 'pglite', dir: null };
-  if (dbUrl) {
-    const name = `chat_bench_${randomBytes(4).toString('hex')}`;
-    const admin = postgres(dbUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
-    const url = new URL(dbUrl);
-    url.pathname = `/${name}`;
-    database = { kind: 'postgres', url: url.toString(), poolSize: 10 };
-    drop = async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
+const name = positionals[0];
+if (values.help || !name || (name !== 'all' && !SCENARIOS[name])) {
+  process.stderr.write(`${USAGE}\n`);
+  process.exit(values.help ? 0 : 2);
+}
+
+const serverDir = resolve(values['server-dir'] ?? BENCH_ROOT);
+const outDir = resolve(values.out ?? join(BENCH_DIR, 'results'));
+
+function resolveOptions(scenario: Scenario): Options {
+  const opts: Options = { ...COMMON, ...scenario.defaults, ...(values.quick ? scenario.quick : {}) };
+  for (const key of Object.keys(opts)) {
+    const given = (values as Record<string, unknown>)[key];
+    if (typeof given === 'string') opts[key] = typeof opts[key] === 'number' ? Number(given) : given;
   }
-  const app = createApp({
-    port: 0,
-    host: '127.0.0.1',
-    database,
-    redis: redisUrl ? { url: redisUrl } : null,
-    redisPrefix: `bench:${randomBytes(4).toString('hex')}:`,
-    jwt: { secret: new TextEncoder().encode('bench-secret-that-is-at-least-32-bytes!!'), ttlSeconds: 3600 },
-    logLevel: 'error',
-    feedPollMs: 2000,
-    typingTimeoutMs: 5000,
-    presenceTtlMs: 20_000,
-    presenceHeartbeatMs: 5000,
-  });
-  await app.start();
+  opts.quick = values.quick ?? false;
+  if (values['server-env']) opts['server-env'] = values['server-env'];
+  return opts;
+}
+
+function missingServices(scenario: Scenario): string | null {
+  if (scenario.needs === 'postgres+redis' && (!process.env.BENCH_DATABASE_URL || !process.env.BENCH_REDIS_URL)) {
+    return 'needs BENCH_DATABASE_URL and BENCH_REDIS_URL';
+  }
+  if (scenario.needs === 'postgres' && !process.env.BENCH_DATABASE_URL) return 'needs BENCH_DATABASE_URL';
+  return null;
+}
+
+/** Runs one scenario under its hard timeout; writes its table and JSON. true when it completed. */
+async function runScenario(scenarioName: string): Promise<boolean> {
+  const scenario = SCENARIOS[scenarioName]!;
+  const opts = resolveOptions(scenario);
+  const timeoutS = values.timeout ? Number(values.timeout) : scenario.timeoutS;
+  const report = new Report();
+  const ctx: Ctx = { scenario: scenarioName, opts, report, serverDir, deadline: Date.now() + timeoutS * 1000 };
+  const startedAt = new Date();
+  log(`${scenarioName}: starting (server dir ${serverDir}, timeout ${timeoutS} s)`);
+  const loadAtStart = await waitForQuietMachine(Number(opts['max-load']), Number(opts['load-wait']));
+  let outcome: 'completed' | 'timed out' | 'failed' = 'completed';
+  let error: string | null = null;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await body(app);
-  } finally {
-    await app.stop();
-    await drop();
-  }
-}
-
-async function benchSend(app: App): Promise<number> {
-  const seed = seeder(app);
-  const alice = await seed.user('alice');
-  const room = await seed.room(alice);
-  let next = 0;
-  const start = now();
-  await Promise.all(
-    Array.from({ length: 10 }, async () => {
-      while (next < SENDS) {
-        next++;
-        await gqlOk(
-          app,
-          'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }',
-          { i: { roomId: room.id, body: 'x'.repeat(120) } },
-          alice.token,
+    await Promise.race([
+      scenario.run(ctx),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(Object.assign(new Error(`hard timeout of ${timeoutS} s`), { timedOut: true })),
+          timeoutS * 1000,
         );
-      }
-    }),
-  );
-  return SENDS / ((now() - start) / 1000);
-}
-
-async function benchFanout(app: App): Promise<{ rate: number; payloadBytes: number }> {
-  const seed = seeder(app);
-  const alice = await seed.user('alice');
-  const room = await seed.room(alice);
-  const listener = await seed.user('listener');
-  await seed.invite(alice, room, listener);
-  const clients = Array.from({ length: N }, () => wsClient(app, listener.token));
-  const subs = clients.map(
-    (c) =>
-      new Subscription(c, 'subscription($r: ID!) { messageAdded(roomId: $r) { id seq body author { username } } }', {
-        r: room.id,
       }),
-  );
-  const send = () =>
-    gqlOk(
-      app,
-      'mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq } }',
-      { i: { roomId: room.id, body: 'x'.repeat(120) } },
-      alice.token,
-    );
-  // Warm-up: a subscription without `after` starts at the newest message when
-  // it registers, so wait until every one has the first message, then time.
-  for (let i = 0; i < 200 && subs.some((s) => s.values.length === 0); i++) {
-    await send();
-    await new Promise((r) => setTimeout(r, 100));
+    ]);
+  } catch (e) {
+    outcome = (e as { timedOut?: boolean }).timedOut ? 'timed out' : 'failed';
+    error = (e as Error).stack ?? String(e);
+    log(`${scenarioName}: ${outcome}: ${(e as Error).message}`);
+  } finally {
+    clearTimeout(timer);
+    await runCleanups();
   }
-  await new Promise((r) => setTimeout(r, 300));
-  const base = subs.map((s) => s.values.length);
-  const start = now();
-  for (let i = 0; i < M; i++) await send();
-  await Promise.all(subs.map((s, i) => s.next(base[i]! + M, 120_000)));
-  const elapsed = now() - start;
-  const payloadBytes = JSON.stringify({ id: '1', type: 'next', payload: subs[0]!.results[0] }).length;
-  await Promise.all(clients.map(async (c) => c.dispose()));
-  return { rate: (N * M) / (elapsed / 1000), payloadBytes };
+  const endedAt = new Date();
+  const result = {
+    scenario: scenarioName,
+    outcome,
+    error,
+    options: opts,
+    startedAt: startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    server: { dir: serverDir, ...gitFacts(serverDir) },
+    bench: gitFacts(BENCH_ROOT),
+    machine: machineFacts(),
+    loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
+    figures: report.figures,
+    notes: report.notes,
+    table: report.rows,
+  };
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${scenarioName}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 1) + '\n');
+  const commit = result.server.commit
+    ? `${result.server.commit.slice(0, 10)}${result.server.dirty ? ' (dirty)' : ''}`
+    : 'unknown';
+  process.stdout.write(
+    `\n## ${scenarioName} (${outcome}; server ${commit}; ${(endedAt.getTime() - startedAt.getTime()) / 1000} s)\n\n`,
+  );
+  process.stdout.write(`${report.table()}\n\n`);
+  for (const note of report.notes) process.stdout.write(`- ${note}\n`);
+  process.stdout.write(`results: ${file}\n\n`);
+  return outcome === 'completed';
 }
 
-/** The same fan-out with raw ws: one prepared frame, sent to every socket. */
-async function benchRawWs(payloadBytes: number): Promise<number> {
-  const server = createServer();
-  const wss = new WebSocketServer({ server });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  let received = 0;
-  let done: () => void = () => {};
-  const sockets = await Promise.all(
-    Array.from(
-      { length: N },
-      () =>
-        new Promise<WebSocket>((resolve) => {
-          const ws = new WebSocket(url);
-          ws.on('open', () => resolve(ws));
-          ws.on('message', () => {
-            if (++received === N * M) done();
-          });
-        }),
-    ),
-  );
-  const finished = new Promise<void>((r) => (done = r));
-  const frame = JSON.stringify({ type: 'next', id: '1', payload: 'x'.repeat(Math.max(0, payloadBytes - 40)) });
-  const start = now();
-  for (let i = 0; i < M; i++) {
-    for (const client of wss.clients) client.send(frame);
-    await new Promise((r) => setImmediate(r));
-  }
-  await finished;
-  const elapsed = now() - start;
-  for (const ws of sockets) ws.close();
-  wss.close();
-  server.close();
-  return (N * M) / (elapsed / 1000);
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${signal}: cleaning up`);
+    void runCleanups().then(() => process.exit(130));
+  });
 }
 
-async function main() {
-  const backend = process.env.BENCH_DATABASE_URL ? 'postgres+redis' : 'embedded (PGlite, in-process pub/sub)';
-  console.log(
-    `chat-server bench: ${backend}; ${N} subscribers x ${M} messages; ${SENDS} sends; ${RUNS} runs; node ${process.version}`,
-  );
-  const sends: number[] = [];
-  const fanouts: number[] = [];
-  const raws: number[] = [];
-  for (let run = 1; run <= RUNS; run++) {
-    await withApp(async (app) => {
-      sends.push(await benchSend(app));
-      const { rate, payloadBytes } = await benchFanout(app);
-      fanouts.push(rate);
-      raws.push(await benchRawWs(payloadBytes));
-    });
-    console.log(
-      `run ${run}: send ${sends.at(-1)!.toFixed(0)} msg/s, fanout ${fanouts.at(-1)!.toFixed(0)} deliveries/s, raw ws ${raws.at(-1)!.toFixed(0)} deliveries/s`,
-    );
+const names = name === 'all' ? Object.keys(SCENARIOS) : [name];
+let failures = 0;
+for (const scenarioName of names) {
+  const missing = missingServices(SCENARIOS[scenarioName]!);
+  if (missing) {
+    log(`${scenarioName}: skipped: ${missing}`);
+    if (name !== 'all') failures++;
+    continue;
   }
-  const ratio = median(fanouts) / median(raws);
-  console.log('');
-  console.log('| scenario | median |');
-  console.log('| --- | --- |');
-  console.log(`| sendMessage over HTTP, 10 concurrent | ${median(sends).toFixed(0)} messages/s |`);
-  console.log(`| messageAdded fan-out, graphql-ws | ${median(fanouts).toFixed(0)} deliveries/s |`);
-  console.log(`| raw ws broadcast, same payload size (baseline) | ${median(raws).toFixed(0)} deliveries/s |`);
-  console.log(`| fan-out / baseline | ${(ratio * 100).toFixed(1)} % |`);
+  if (!(await runScenario(scenarioName))) failures++;
 }
-
-await main();
-process.exit(0);
+process.exit(failures > 0 ? 1 : 0);
