@@ -27,7 +27,7 @@ export interface Services {
   tokens: TokenIssuer;
 }
 
-/** Batching loaders, one set per operation; each feature brings its own. */
+/** Batching loaders; each feature brings its own. */
 export type Loaders = UsersLoaders & RoomsLoaders & MessagesLoaders & ReactionsLoaders & ReadStateLoaders;
 
 export interface Context {
@@ -36,7 +36,12 @@ export interface Context {
   loaders: Loaders;
 }
 
-export function createLoaders(services: Services, viewer: Viewer | null = null): Loaders {
+/**
+ * One set per operation (for a live event: per rendering, so nothing is
+ * cached across events). `viewer` is read lazily, only by loaders whose
+ * answer depends on who asks.
+ */
+export function createLoaders(services: Services, viewer: () => Viewer | null): Loaders {
   return {
     ...createUsersLoaders(services.users),
     ...createRoomsLoaders(services.rooms),
@@ -63,6 +68,6 @@ export function createContextFactory(services: Services) {
       const verified = token ? await services.tokens.verify(token) : null;
       viewer = verified ? { userId: verified.userId } : null;
     }
-    return { viewer, services, loaders: createLoaders(services, viewer) };
+    return { viewer, services, loaders: createLoaders(services, () => viewer) };
   };
 }

@@ -1,6 +1,8 @@
 import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
+import { FanoutGroup, type Renderer } from './fanout.js';
+import { ActivityMember, MessageMember, type MemberFeed } from './members.js';
 import { topics, type RoomEvent } from './topics.js';
 
 /** Every room event but new messages (those go through the seq-ordered path). */
@@ -16,23 +18,6 @@ export interface FeedSource {
   existingMemberships(roomIds: readonly string[], userIds: readonly string[]): Promise<Array<{ roomId: string; userId: string }>>;
 }
 
-interface Subscriber {
-  readonly userId: string;
-  /** Stops the subscriber's stream; it detaches itself from the feed. */
-  end(): void;
-}
-
-/** A messageAdded-like stream: the room's new messages. */
-export interface MessageSubscriber extends Subscriber {
-  /** Called in seq order without gaps. */
-  offer(message: MessageRow): void;
-}
-
-/** A roomEvents stream: everything else, in the order it arrived. */
-export interface ActivitySubscriber extends Subscriber {
-  notify(event: RoomActivity): void;
-}
-
 export interface RoomFeedOptions {
   roomId: string;
   bus: EventBus;
@@ -40,7 +25,7 @@ export interface RoomFeedOptions {
   logger: Logger;
   /** How long an out-of-order message waits for its predecessor over pub/sub before the database is asked (ms). */
   gapGraceMs: number;
-  /** Rows per database read when filling a gap. */
+  /** Rows per database read when filling a gap or catching a member up. */
   pageSize: number;
   /** Called when the feed has no subscriber left, or could not start: whoever keeps it lets go of it. */
   release(feed: RoomFeed): void;
@@ -57,6 +42,9 @@ export interface RoomFeedOptions {
  * database. Seqs commit in order, so a published seq proves all smaller ones
  * committed. `fill()` does the same read when the hub's poll finds the room
  * ahead of the feed.
+ *
+ * Members (members.ts) are grouped by what they render (fanout.ts): each
+ * emitted event is rendered once per group, not once per member.
  */
 export class RoomFeed {
   readonly roomId: string;
@@ -65,8 +53,10 @@ export class RoomFeed {
   isReady = false;
   /** Resolves once the feed is subscribed and knows its head; rejects when it could not start. */
   readonly ready: Promise<void>;
-  private readonly messageSubscribers = new Set<MessageSubscriber>();
-  private readonly activitySubscribers = new Set<ActivitySubscriber>();
+  private readonly messageMembers = new Set<MessageMember>();
+  private readonly activityMembers = new Set<ActivityMember>();
+  private readonly messageGroups = new Map<string, FanoutGroup<MessageRow, unknown>>();
+  private readonly activityGroups = new Map<string, FanoutGroup<RoomActivity, unknown>>();
   /** Arrived ahead of a missing predecessor. */
   private readonly early = new Map<number, MessageRow>();
   private busSubscription: Promise<number> | null = null;
@@ -93,31 +83,58 @@ export class RoomFeed {
     this.drain();
   }
 
-  attachMessages(subscriber: MessageSubscriber): void {
-    this.messageSubscribers.add(subscriber);
+  /** A member of the room's messages, registered now; it is given its position once the feed is ready. */
+  addMessageMember(userId: string): MessageMember {
+    const member: MessageMember = new MessageMember({
+      viewer: { userId },
+      feed: this.memberFeed(this.messageGroups, () => this.messageMembers.delete(member)),
+      head: () => this.head,
+      replay: (afterSeq, limit) => this.options.source.after(this.roomId, afterSeq, limit),
+      pageSize: this.options.pageSize,
+    });
+    this.messageMembers.add(member);
+    return member;
   }
 
-  attachActivity(subscriber: ActivitySubscriber): void {
-    this.activitySubscribers.add(subscriber);
+  addActivityMember(userId: string): ActivityMember {
+    const member: ActivityMember = new ActivityMember(
+      { userId },
+      this.memberFeed(this.activityGroups, () => this.activityMembers.delete(member)),
+    );
+    this.activityMembers.add(member);
+    return member;
   }
 
-  detach(subscriber: MessageSubscriber | ActivitySubscriber): void {
-    this.messageSubscribers.delete(subscriber as MessageSubscriber);
-    this.activitySubscribers.delete(subscriber as ActivitySubscriber);
-    if (this.messageSubscribers.size === 0 && this.activitySubscribers.size === 0) this.options.release(this);
+  /** What a member may do with its feed: find its group, and leave. */
+  private memberFeed<E>(groups: Map<string, FanoutGroup<E, unknown>>, forget: () => void): MemberFeed<E> {
+    return {
+      group: <Out>(key: string, renderer: Renderer<E, Out>) => {
+        let group = groups.get(key) as FanoutGroup<E, Out> | undefined;
+        if (!group) {
+          group = new FanoutGroup<E, Out>({ key, renderer, logger: this.options.logger });
+          groups.set(key, group);
+        }
+        return group;
+      },
+      remove: () => {
+        forget();
+        for (const [key, group] of groups) if (group.members.size === 0) groups.delete(key);
+        if (this.messageMembers.size === 0 && this.activityMembers.size === 0) this.options.release(this);
+      },
+    };
   }
 
-  private subscribers(): Subscriber[] {
-    return [...this.messageSubscribers, ...this.activitySubscribers];
+  private members(): Array<MessageMember | ActivityMember> {
+    return [...this.messageMembers, ...this.activityMembers];
   }
 
   userIds(): string[] {
-    return [...new Set(this.subscribers().map((s) => s.userId))];
+    return [...new Set(this.members().map((m) => m.userId))];
   }
 
   /** Ends the user's streams of this room. */
   endUser(userId: string): void {
-    for (const subscriber of this.subscribers()) if (subscriber.userId === userId) subscriber.end();
+    for (const member of this.members()) if (member.userId === userId) member.end();
   }
 
   private onEvent(event: RoomEvent): void {
@@ -128,7 +145,7 @@ export class RoomFeed {
     }
     // The leaver's streams end first: they get none of the room's events from here on.
     if (event.type === 'member' && event.change === 'LEFT') this.endUser(event.userId);
-    for (const subscriber of this.activitySubscribers) subscriber.notify(event);
+    for (const group of this.activityGroups.values()) group.offer(event);
   }
 
   private accept(message: MessageRow): void {
@@ -141,7 +158,7 @@ export class RoomFeed {
     while (next) {
       this.early.delete(next.seq);
       this.head = next.seq;
-      for (const subscriber of this.messageSubscribers) subscriber.offer(next);
+      for (const group of this.messageGroups.values()) group.offer(next);
       next = this.early.get(this.head + 1);
     }
     if (this.early.size > 0 && !this.gapTimer && !this.disposed) {
@@ -184,12 +201,12 @@ export class RoomFeed {
     }
   }
 
-  /** Ends every stream of the room and its pub/sub subscription. */
+  /** Ends every member of the room and its pub/sub subscription. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     if (this.gapTimer) clearTimeout(this.gapTimer);
-    for (const subscriber of this.subscribers()) subscriber.end();
+    for (const member of this.members()) member.end();
     try {
       const id = await this.busSubscription;
       if (id !== undefined && id !== null) this.options.bus.unsubscribe(id);

@@ -2,7 +2,7 @@ import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
 import { RoomFeed, type FeedSource } from './feed.js';
 import type { Hooks } from './hooks.js';
-import { LiveMessages, RoomActivityStream } from './streams.js';
+import { RoomActivities, RoomMessages } from './live.js';
 
 export interface RoomHubOptions {
   bus: EventBus;
@@ -67,31 +67,24 @@ export class RoomHub {
   }
 
   /**
-   * A stream of the room's live messages for `userId`. With `afterSeq`, the
+   * The room's messages for `userId`, registered now. With `afterSeq`, the
    * messages after it come first, read from the database. Without, delivery
    * starts after the newest message committed now.
    */
-  async open(roomId: string, userId: string, afterSeq: number | null): Promise<LiveMessages> {
+  async messages(roomId: string, userId: string, afterSeq: number | null): Promise<RoomMessages> {
     const feed = this.feedOf(roomId);
-    const live: LiveMessages = new LiveMessages({
-      userId,
-      replay: (after, limit) => this.options.source.after(roomId, after, limit),
-      pageSize: this.pageSize,
-      release: () => feed.detach(live),
-    });
-    feed.attachMessages(live);
-    await this.whenReady(feed, live);
-    live.startAt(afterSeq, feed.head);
-    return live;
+    const member = feed.addMessageMember(userId);
+    await this.whenReady(feed, member);
+    member.start(afterSeq);
+    return new RoomMessages(member);
   }
 
-  /** The room's other events (edits, members, typing, receipts) for `userId`, from now on. */
-  async listen(roomId: string, userId: string): Promise<RoomActivityStream> {
+  /** The room's other events (edits, members, typing, receipts) for `userId`, registered now. */
+  async activity(roomId: string, userId: string): Promise<RoomActivities> {
     const feed = this.feedOf(roomId);
-    const stream: RoomActivityStream = new RoomActivityStream(userId, () => feed.detach(stream));
-    feed.attachActivity(stream);
-    await this.whenReady(feed, stream);
-    return stream;
+    const member = feed.addActivityMember(userId);
+    await this.whenReady(feed, member);
+    return new RoomActivities(member);
   }
 
   private feedOf(roomId: string): RoomFeed {

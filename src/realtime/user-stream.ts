@@ -1,9 +1,9 @@
 import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
-import { AsyncQueue } from './async-queue.js';
 import type { EventBus } from './bus.js';
 import type { RoomHub } from './hub.js';
-import type { LiveMessages } from './streams.js';
+import { LiveSource, type RoomMessages } from './live.js';
+import type { Binding } from './members.js';
 import { topics, type UserEvent } from './topics.js';
 
 /** What one user's stream carries: messages of any of their rooms, rooms added and removed. */
@@ -19,19 +19,26 @@ export interface UserStreamOptions {
 
 /**
  * One user's events across rooms (myEvents): new messages from every room
- * they are a member of (one hub stream per room, seq-ordered per room), and
- * rooms added or removed from their user topic. The user topic is subscribed
+ * they are a member of (a member of each room's feed, so messages are
+ * rendered once per room for everyone with the same selection), and rooms
+ * added or removed from their user topic. The user topic is subscribed
  * before the rooms are listed, so a room joined meanwhile is not missed; a
  * room's messages start after the seq it had when the user was added, so
- * nothing sent after joining is missed either.
+ * nothing sent after joining is missed either. Room-added is delivered
+ * before any message of that room.
  */
-export class UserStream extends AsyncQueue<UserStreamEvent> {
-  private readonly taps = new Map<string, LiveMessages>();
+export class UserStream extends LiveSource<UserStreamEvent> {
+  private readonly rooms = new Map<string, RoomMessages>();
   private busSubscription: number | null = null;
-  private pending: UserEvent[] | null = [];
+  /** User events that came before the stream was bound (at most a few, during setup). */
+  private pending: UserEvent[] = [];
+  private binding: Binding<UserStreamEvent, unknown> | null = null;
+  private ended = false;
+  /** Keeps a room's announcement, its messages and later room events in order. */
+  private chain: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: UserStreamOptions) {
-    super(() => this.close());
+    super();
   }
 
   /** listRooms: the user's rooms and each one's newest seq, read after this stream subscribed. */
@@ -39,47 +46,83 @@ export class UserStream extends AsyncQueue<UserStreamEvent> {
     const { bus, userId } = this.options;
     this.busSubscription = await bus.subscribe(topics.user(userId), (event) => this.onUserEvent(event));
     try {
-      for (const room of await listRooms()) await this.tap(room.id, room.lastSeq);
+      for (const room of await listRooms()) await this.follow(room.id, room.lastSeq);
     } catch (error) {
       this.end();
       throw error;
     }
-    const queued = this.pending ?? [];
-    this.pending = null;
-    for (const event of queued) this.onUserEvent(event);
+  }
+
+  bind<Out>(binding: Binding<UserStreamEvent, Out>): void {
+    if (this.ended) return binding.end('complete');
+    this.binding = binding;
+    for (const [roomId, room] of this.rooms) this.bindRoom(roomId, room);
+    for (const event of this.pending.splice(0)) this.onUserEvent(event);
   }
 
   private onUserEvent(event: UserEvent): void {
-    if (this.done) return;
-    if (this.pending) return void this.pending.push(event);
-    if (event.type === 'room-added') {
-      if (this.taps.has(event.roomId)) return;
-      this.tap(event.roomId, event.afterSeq, true).catch((error: Error) =>
-        this.options.logger.warn('myEvents could not follow a new room', { error }),
-      );
-    } else {
-      this.taps.get(event.roomId)?.end();
-      this.taps.delete(event.roomId);
-      this.push({ type: 'room-removed', roomId: event.roomId });
-    }
+    if (this.ended) return;
+    if (!this.binding) return void this.pending.push(event);
+    const { logger } = this.options;
+    this.chain = this.chain.then(async () => {
+      if (this.ended) return;
+      if (event.type === 'room-added') {
+        if (this.rooms.has(event.roomId)) return;
+        await this.emit({ type: 'room-added', roomId: event.roomId });
+        await this.follow(event.roomId, event.afterSeq);
+      } else {
+        this.rooms.get(event.roomId)?.end();
+        this.rooms.delete(event.roomId);
+        await this.emit({ type: 'room-removed', roomId: event.roomId });
+      }
+    });
+    this.chain = this.chain.catch((error: Error) => logger.warn('myEvents could not follow a room change', { error }));
   }
 
-  /** Follows a room's messages after afterSeq; `announce` sends room-added first, before any of them. */
-  private async tap(roomId: string, afterSeq: number, announce = false): Promise<void> {
-    const live = await this.options.hub.open(roomId, this.options.userId, afterSeq);
-    if (this.done) return live.end();
-    this.taps.set(roomId, live);
-    if (announce) this.push({ type: 'room-added', roomId });
-    void (async () => {
-      for await (const message of live) this.push({ type: 'message', message });
-      if (this.taps.get(roomId) === live) this.taps.delete(roomId);
-    })();
+  /** Renders one of this user's own events for them alone and writes it. */
+  private async emit(value: UserStreamEvent): Promise<void> {
+    const binding = this.binding;
+    if (!binding) return;
+    const { out } = await binding.renderer.render(value, { userId: this.options.userId });
+    if (!this.ended) binding.write(out);
   }
 
-  private close(): void {
-    for (const live of this.taps.values()) live.end();
-    this.taps.clear();
+  /** Follows a room's messages after afterSeq. */
+  private async follow(roomId: string, afterSeq: number): Promise<void> {
+    const room = await this.options.hub.messages(roomId, this.options.userId, afterSeq);
+    if (this.ended) return room.end();
+    this.rooms.set(roomId, room);
+    if (this.binding) this.bindRoom(roomId, room);
+  }
+
+  private bindRoom(roomId: string, room: RoomMessages): void {
+    const binding = this.binding!;
+    room.bind({
+      key: binding.key,
+      renderer: { render: (message, viewer) => binding.renderer.render({ type: 'message', message }, viewer) },
+      write: (out) => binding.write(out),
+      end: (reason) => {
+        // Leaving a room ends that room's part only; anything else ends the whole stream.
+        if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
+        if (reason !== 'complete') this.fail(reason);
+      },
+    });
+  }
+
+  private fail(reason: 'error' | 'overload'): void {
+    this.end(reason);
+  }
+
+  end(reason: 'complete' | 'error' | 'overload' = 'complete'): void {
+    if (this.ended) return;
+    this.ended = true;
+    const binding = this.binding;
+    this.binding = null;
+    const rooms = [...this.rooms.values()];
+    this.rooms.clear();
+    for (const room of rooms) room.end();
     if (this.busSubscription !== null) this.options.bus.unsubscribe(this.busSubscription);
     this.busSubscription = null;
+    binding?.end(reason);
   }
 }

@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Services } from '../context.js';
+import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import { createHttpServer, type HealthCheck } from './http.js';
+import { createOperations } from './operations.js';
 import { attachGraphqlWs } from './ws.js';
 import { createGraphQLServer } from './yoga.js';
 
@@ -36,7 +38,8 @@ export interface Transports {
 export function createTransports({ services, connections, health, logger, drainMs = 3000 }: TransportOptions): Transports {
   const graphql = createGraphQLServer(services, logger);
   const server: Server = createHttpServer({ graphql, health });
-  const ws = attachGraphqlWs({ server, graphql, tokens: services.tokens, connections });
+  const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
+  const ws = attachGraphqlWs({ server, prepare, tokens: services.tokens, connections, logger });
   let closed: Promise<void> | null = null;
   return {
     listen: (port, host) =>

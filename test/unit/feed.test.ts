@@ -3,7 +3,9 @@ import type { MessageRow } from '../../src/db/schema.js';
 import type { Logger } from '../../src/logger.js';
 import type { EventBus } from '../../src/realtime/bus.js';
 import { createMemoryBus } from '../../src/realtime/bus.memory.js';
-import { RoomFeed, type ActivitySubscriber, type MessageSubscriber, type RoomActivity } from '../../src/realtime/feed.js';
+import { FanoutGroup, type Renderer } from '../../src/realtime/fanout.js';
+import { RoomFeed, type RoomActivity } from '../../src/realtime/feed.js';
+import type { Binding, EndReason } from '../../src/realtime/members.js';
 import { topics } from '../../src/realtime/topics.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';
@@ -41,25 +43,32 @@ class FakeSource {
   heads = async () => [{ id: ROOM, lastSeq: this.committed.length }];
 }
 
-class Recorder implements MessageSubscriber, ActivitySubscriber {
-  readonly seqs: number[] = [];
-  readonly events: RoomActivity[] = [];
-  ended = false;
-  constructor(
-    readonly userId: string,
-    private readonly feed: () => RoomFeed,
-  ) {}
-  offer(m: MessageRow) {
-    this.seqs.push(m.seq);
+/** A transport's binding, recording what reaches it; its renderer passes each value through and counts. */
+class Recorder<E extends MessageRow | RoomActivity> {
+  readonly values: E[] = [];
+  ended: EndReason | null = null;
+  renders = 0;
+  constructor(readonly key = 'selection') {}
+  binding(renderer?: Renderer<E, E>): Binding<E, E> {
+    return {
+      key: this.key,
+      renderer: renderer ?? {
+        render: async (value) => {
+          this.renders++;
+          return { out: value, viewerDependent: false };
+        },
+      },
+      write: (value) => this.values.push(value),
+      end: (reason) => (this.ended = reason),
+    };
   }
-  notify(event: RoomActivity) {
-    this.events.push(event);
-  }
-  end() {
-    this.ended = true;
-    this.feed().detach(this);
+  get seqs() {
+    return (this.values as MessageRow[]).map((m) => m.seq);
   }
 }
+
+/** Lets pending renderings and deliveries run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 async function startFeed(source: FakeSource, options: { gapGraceMs?: number; pageSize?: number; bus?: EventBus } = {}) {
   const bus = options.bus ?? createMemoryBus();
@@ -73,11 +82,19 @@ async function startFeed(source: FakeSource, options: { gapGraceMs?: number; pag
     pageSize: options.pageSize ?? 200,
     release,
   });
-  const subscriber = new Recorder('user-1', () => feed);
-  feed.attachMessages(subscriber);
+  const join = (userId: string, afterSeq: number | null = null, recorder = new Recorder<MessageRow>()) => {
+    const member = feed.addMessageMember(userId);
+    member.start(afterSeq);
+    member.bind(recorder.binding());
+    return { member, recorder };
+  };
+  const first = feed.addMessageMember('user-1');
   await feed.ready;
+  first.start(null);
+  const subscriber = new Recorder<MessageRow>();
+  first.bind(subscriber.binding());
   const announce = (m: MessageRow) => bus.publish(topics.room(ROOM), { type: 'message', message: m });
-  return { feed, bus, subscriber, release, announce };
+  return { feed, bus, subscriber, member: first, release, announce, join };
 }
 
 describe('RoomFeed', () => {
@@ -88,7 +105,7 @@ describe('RoomFeed', () => {
     await announce(message(2)); // at or below the head: already history
     const [fourth] = source.commit(1);
     await announce(fourth!);
-    expect(subscriber.seqs).toEqual([4]);
+    await vi.waitFor(() => expect(subscriber.seqs).toEqual([4]));
   });
 
   it('holds a message that arrives before its predecessor and emits both in seq order', async () => {
@@ -97,9 +114,10 @@ describe('RoomFeed', () => {
     const [first, second, third] = source.commit(3);
     await announce(third!);
     await announce(second!);
+    await settle();
     expect(subscriber.seqs).toEqual([]);
     await announce(first!);
-    expect(subscriber.seqs).toEqual([1, 2, 3]);
+    await vi.waitFor(() => expect(subscriber.seqs).toEqual([1, 2, 3]));
     expect(source.reads).toEqual([]); // pub/sub had everything: the database was not asked
   });
 
@@ -112,6 +130,7 @@ describe('RoomFeed', () => {
     feed.fill();
     await vi.waitFor(() => expect(subscriber.seqs).toEqual([1, 2]));
     await announce(second!);
+    await settle();
     expect(subscriber.seqs).toEqual([1, 2]);
   });
 
@@ -120,7 +139,7 @@ describe('RoomFeed', () => {
     const { subscriber, announce } = await startFeed(source, { gapGraceMs: 20 });
     const committed = source.commit(4);
     await announce(committed[3]!); // 1..3 were never announced
-    expect(subscriber.seqs).toEqual([]);
+    expect(subscriber.seqs).toEqual([]); // nothing before the grace period (20 ms) ran out
     await vi.waitFor(() => expect(subscriber.seqs).toEqual([1, 2, 3, 4]));
     expect(source.reads).toEqual([{ afterSeq: 0, limit: 200 }]);
   });
@@ -146,33 +165,124 @@ describe('RoomFeed', () => {
     expect(source.reads.map((r) => r.afterSeq)).toEqual([0, 2]); // not two reads from 0 at once
   });
 
-  it('delivers other room events to activity subscribers only, and ends a leaver before anyone hears of it', async () => {
+  it('delivers other room events to activity members only, and ends a leaver before anyone hears of it', async () => {
     const source = new FakeSource();
     const { feed, bus, subscriber } = await startFeed(source);
-    const leaver = new Recorder('user-2', () => feed);
-    const stayer = new Recorder('user-3', () => feed);
-    feed.attachActivity(leaver);
-    feed.attachActivity(stayer);
+    const leaver = new Recorder<RoomActivity>();
+    const stayer = new Recorder<RoomActivity>();
+    feed.addActivityMember('user-2').bind(leaver.binding());
+    feed.addActivityMember('user-3').bind(stayer.binding());
     await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'user-3', typing: true });
     await bus.publish(topics.room(ROOM), { type: 'member', change: 'LEFT', userId: 'user-2' });
-    expect(leaver.events.map((e) => e.type)).toEqual(['typing']);
-    expect(leaver.ended).toBe(true);
-    expect(stayer.events.map((e) => e.type)).toEqual(['typing', 'member']);
-    expect(subscriber.events).toEqual([]); // a message subscriber hears of messages only
+    await vi.waitFor(() => expect(stayer.values.map((e) => e.type)).toEqual(['typing', 'member']));
+    // The typing event was still being rendered when the leave arrived: nothing reaches a leaver after it left.
+    expect(leaver.values).toEqual([]);
+    expect(leaver.ended).toBe('complete');
+    expect(subscriber.values).toEqual([]); // a message member hears of messages only
   });
 
   it('lets go of itself when its last subscriber leaves, and unsubscribes on dispose', async () => {
     const source = new FakeSource();
     const bus = createMemoryBus();
     const unsubscribe = vi.spyOn(bus, 'unsubscribe');
-    const { feed, subscriber, release, announce } = await startFeed(source, { bus });
+    const { feed, subscriber, member, release, announce } = await startFeed(source, { bus });
     expect(release).not.toHaveBeenCalled();
-    subscriber.end();
+    member.end();
+    expect(subscriber.ended).toBe('complete');
     expect(release).toHaveBeenCalledWith(feed);
     await feed.dispose();
     expect(unsubscribe).toHaveBeenCalledTimes(1);
     const [first] = source.commit(1);
     await announce(first!);
+    await settle();
     expect(subscriber.seqs).toEqual([]);
+  });
+});
+
+describe('Shared rendering (fanout groups)', () => {
+  it('renders each event once for every member with the same selection, and once more for another selection', async () => {
+    const source = new FakeSource();
+    const { subscriber, announce, join } = await startFeed(source);
+    const sameSelection = [join('user-2').recorder, join('user-3').recorder];
+    const other = join('user-4', null, new Recorder<MessageRow>('another selection')).recorder;
+    for (const m of source.commit(3)) await announce(m);
+    await vi.waitFor(() => expect(other.seqs).toEqual([1, 2, 3]));
+    for (const r of [subscriber, ...sameSelection]) expect(r.seqs).toEqual([1, 2, 3]);
+    // The group renders with its first member's renderer: three renderings for three members, not nine.
+    expect(subscriber.renders + sameSelection.reduce((n, r) => n + r.renders, 0)).toBe(3);
+    expect(other.renders).toBe(3);
+  });
+
+  it('renders again per viewer when a rendering read the viewer, so no member gets another viewer’s', async () => {
+    const source = new FakeSource();
+    const { feed, announce } = await startFeed(source);
+    const seen = new Map<string, string[]>();
+    const personal: Renderer<MessageRow, string> = {
+      render: async (m, viewer) => ({ out: `${m.seq} for ${viewer.userId}`, viewerDependent: true }),
+    };
+    for (const userId of ['user-2', 'user-3', 'user-3']) {
+      const member = feed.addMessageMember(userId);
+      member.start(null);
+      const got: string[] = [];
+      seen.set(`${userId}#${seen.size}`, got);
+      member.bind({ key: 'personal', renderer: personal, write: (out: string) => got.push(out), end: () => {} });
+    }
+    for (const m of source.commit(2)) await announce(m);
+    await vi.waitFor(() => expect([...seen.values()].every((got) => got.length === 2)).toBe(true));
+    for (const [who, got] of seen) {
+      const userId = who.split('#')[0];
+      expect(got).toEqual([`1 for ${userId}`, `2 for ${userId}`]);
+    }
+  });
+
+  it('catches a resuming member up from the database, then hands it the shared renderings, each seq once', async () => {
+    const source = new FakeSource();
+    const { subscriber, announce, join } = await startFeed(source, { pageSize: 2 });
+    for (const m of source.commit(5)) await announce(m);
+    await vi.waitFor(() => expect(subscriber.seqs).toEqual([1, 2, 3, 4, 5]));
+    const resuming = join('user-2', 1).recorder; // has seq 1, as a client resuming with its cursor
+    const [sixth] = source.commit(1);
+    await announce(sixth!);
+    await vi.waitFor(() => expect(resuming.seqs).toEqual([2, 3, 4, 5, 6]));
+    await settle();
+    expect(resuming.seqs).toEqual([2, 3, 4, 5, 6]);
+    expect(subscriber.seqs).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('reads what was emitted between registering a member and binding it', async () => {
+    const source = new FakeSource();
+    const { feed, announce } = await startFeed(source);
+    const member = feed.addMessageMember('user-2');
+    member.start(null); // registered at head 0, its checks still running
+    for (const m of source.commit(2)) await announce(m);
+    const late = new Recorder<MessageRow>();
+    member.bind(late.binding());
+    await vi.waitFor(() => expect(late.seqs).toEqual([1, 2]));
+  });
+
+  it('ends its members when a rendering fails, and when its backlog overflows', async () => {
+    const logger = silent;
+    const failing = new FanoutGroup<number, number>({
+      key: 'k',
+      logger,
+      renderer: { render: () => Promise.reject(new Error('boom')) },
+    });
+    const stuck = new FanoutGroup<number, number>({
+      key: 'k',
+      logger,
+      maxBacklog: 2,
+      renderer: { render: () => new Promise(() => {}) },
+    });
+    const ends: string[] = [];
+    const member = (name: string) => ({
+      viewer: { userId: name },
+      deliver: () => {},
+      fail: (reason: string) => ends.push(`${name}:${reason}`),
+    });
+    failing.members.add(member('a'));
+    stuck.members.add(member('b'));
+    failing.offer(1);
+    for (let i = 0; i < 3; i++) stuck.offer(i); // the third finds two still in flight
+    await vi.waitFor(() => expect(ends.sort()).toEqual(['a:error', 'b:overload']));
   });
 });

@@ -1,6 +1,7 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { RoomActivity } from '../../realtime/feed.js';
 import type { Realtime } from '../../realtime/index.js';
+import type { LiveSource } from '../../realtime/live.js';
 import type { UserStreamEvent } from '../../realtime/user-stream.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { RoomEventPayload, UserEventPayload } from './events.mappers.js';
@@ -9,23 +10,23 @@ export class EventsService {
   constructor(private readonly deps: { rooms: RoomsService; realtime: Pick<Realtime, 'hub' | 'openUserStream'> }) {}
 
   /** A member's view of a room's events; registered before membership is checked so a leave in between still ends it. */
-  async roomEvents(viewer: Viewer, roomId: string): Promise<AsyncIterableIterator<RoomEventPayload>> {
+  async roomEvents(viewer: Viewer, roomId: string): Promise<LiveSource<RoomEventPayload>> {
     const room = await this.deps.rooms.requireRoom(roomId);
-    const stream = await this.deps.realtime.hub.listen(room.id, viewer.userId);
+    const stream = await this.deps.realtime.hub.activity(room.id, viewer.userId);
     try {
       await this.deps.rooms.requireMembership(viewer, room.id);
     } catch (error) {
       stream.end();
       throw error;
     }
-    return mapAsync(stream, (event) => toRoomPayload(room.id, event));
+    return stream.map((event) => toRoomPayload(room.id, event));
   }
 
   /** New messages of every room of the viewer's, and rooms added and removed. */
-  async myEvents(viewer: Viewer): Promise<AsyncIterableIterator<UserEventPayload>> {
+  async myEvents(viewer: Viewer): Promise<LiveSource<UserEventPayload>> {
     const listRooms = async () => (await this.deps.rooms.myRooms(viewer)).map((r) => ({ id: r.id, lastSeq: r.lastSeq }));
     const stream = await this.deps.realtime.openUserStream(viewer.userId, listRooms);
-    return mapAsync(stream, toUserPayload);
+    return stream.map(toUserPayload);
   }
 }
 
@@ -51,21 +52,4 @@ function toUserPayload(event: UserStreamEvent): UserEventPayload {
     case 'room-removed':
       return { __typename: 'RoomRemoved', roomId: event.roomId };
   }
-}
-
-/** The same iterator, each value mapped; return() reaches the source. */
-function mapAsync<T, U>(source: AsyncIterableIterator<T>, map: (value: T) => U): AsyncIterableIterator<U> {
-  return {
-    async next() {
-      const result = await source.next();
-      return result.done ? { value: undefined, done: true } : { value: map(result.value), done: false };
-    },
-    async return() {
-      await source.return?.();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

@@ -9,12 +9,13 @@ export interface MessagesLoaders {
   lastMessage: DataLoader<string, MessageRow | null>;
 }
 
-export function createMessagesLoaders(messages: MessagesService, viewer: Viewer | null): MessagesLoaders {
+/** `viewer` is read only when a batch runs, so a shared rendering can tell whether it depended on who looks. */
+export function createMessagesLoaders(messages: MessagesService, viewer: () => Viewer | null): MessagesLoaders {
   return {
     message: new DataLoader(async (ids) => {
       const rows = new Map((await messages.findByIds(ids)).map((row) => [row.id, row]));
       return ids.map((id) => rows.get(id) ?? null);
     }),
-    lastMessage: new DataLoader((roomIds) => messages.lastOfRooms(viewer, roomIds), { cache: false }),
+    lastMessage: new DataLoader((roomIds) => messages.lastOfRooms(viewer(), roomIds), { cache: false }),
   };
 }

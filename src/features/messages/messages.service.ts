@@ -2,8 +2,8 @@ import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import type { RoomHub } from '../../realtime/hub.js';
+import type { RoomMessages } from '../../realtime/live.js';
 import type { Publisher } from '../../realtime/publisher.js';
-import type { LiveMessages } from '../../realtime/streams.js';
 import { requireCount, requireId, requireLength } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
@@ -151,10 +151,10 @@ export class MessagesService {
    * registered before membership is checked, so a leave that lands in
    * between still ends it.
    */
-  async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<LiveMessages> {
+  async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<RoomMessages> {
     const room = await this.deps.rooms.requireRoom(roomId);
     const afterSeq = after != null ? decodeCursor(after, room.id, 'after') : null;
-    const live = await this.deps.hub.open(room.id, viewer.userId, afterSeq);
+    const live = await this.deps.hub.messages(room.id, viewer.userId, afterSeq);
     try {
       await this.deps.rooms.requireMembership(viewer, room.id);
     } catch (error) {

@@ -8,6 +8,7 @@ export interface ReadStateLoaders {
   readState: DataLoader<string, ReadState>;
 }
 
-export function createReadStateLoaders(readState: ReadStateService, viewer: Viewer | null): ReadStateLoaders {
-  return { readState: new DataLoader((roomIds) => readState.of(viewer, roomIds), { cache: false }) };
+/** `viewer` is read only when a batch runs (see createMessagesLoaders). */
+export function createReadStateLoaders(readState: ReadStateService, viewer: () => Viewer | null): ReadStateLoaders {
+  return { readState: new DataLoader((roomIds) => readState.of(viewer(), roomIds), { cache: false }) };
 }

@@ -1,0 +1,108 @@
+import type { Logger } from '../logger.js';
+
+/** Who a rendering is for. */
+export interface ViewerRef {
+  readonly userId: string;
+}
+
+/** One event as a group's members receive it, and whether producing it depended on who looks. */
+export interface Rendered<Out> {
+  out: Out;
+  viewerDependent: boolean;
+}
+
+/**
+ * Turns a source value into what members receive (a transport's bytes, or
+ * the value itself for an iterator). A group renders each event once; when
+ * the rendering reports that it read the viewer, once per distinct viewer.
+ */
+export interface Renderer<T, Out> {
+  render(value: T, viewer: ViewerRef): Promise<Rendered<Out>>;
+}
+
+/** The value itself: for consumers that execute per subscriber (graphql-js over SSE). */
+export const identityRenderer: Renderer<never, never> = {
+  render: async (value) => ({ out: value, viewerDependent: false }),
+};
+
+/** A group member: whose it is, and whether it takes this event now (its position, its state). */
+export interface GroupMember<E, Out> {
+  readonly viewer: ViewerRef;
+  /** Called in event order with the event's rendering for this member's viewer; the member writes it or skips it. */
+  deliver(event: E, out: Out): void;
+  /** Ended by the group: its rendering failed or its backlog overflowed. */
+  fail(reason: 'error' | 'overload'): void;
+}
+
+export interface FanoutGroupOptions<E, Out> {
+  key: string;
+  /** The first member's renderer; members of one key render alike (same field, same selection). */
+  renderer: Renderer<E, Out>;
+  logger: Logger;
+  /**
+   * Events in flight (rendering, or waiting for an earlier one) before the group gives up
+   * and ends its members, who resume from the database.
+   * @default 1000
+   */
+  maxBacklog?: number;
+}
+
+/**
+ * Members that share renderings: the same selection (document, operation,
+ * variables) of the same field in one room. Each event is rendered once, and the same rendering goes to every member, in event
+ * order; only when a rendering read the viewer is it redone per viewer, so
+ * nothing that depends on who looks leaks between them.
+ */
+export class FanoutGroup<E, Out> {
+  readonly key: string;
+  readonly members = new Set<GroupMember<E, Out>>();
+  private tail: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private readonly maxBacklog: number;
+
+  constructor(private readonly options: FanoutGroupOptions<E, Out>) {
+    this.key = options.key;
+    this.maxBacklog = options.maxBacklog ?? 1000;
+  }
+
+  /** Renders the event (rendering may start before earlier ones were delivered) and delivers it after them. */
+  offer(event: E): void {
+    const first = this.members.values().next().value;
+    if (!first) return;
+    if (this.inFlight >= this.maxBacklog) return this.failAll('overload');
+    this.inFlight++;
+    const rendering = this.options.renderer.render(event, first.viewer);
+    // Caught here, and awaited again in order below: a failure is handled once, in its turn.
+    rendering.catch(() => {});
+    this.tail = this.tail.then(async () => {
+      try {
+        await this.deliver(event, first.viewer, await rendering);
+      } catch (error) {
+        this.options.logger.error('a live event could not be rendered', { group: this.key.slice(0, 80), error: error as Error });
+        this.failAll('error');
+      } finally {
+        this.inFlight--;
+      }
+    });
+  }
+
+  private async deliver(event: E, renderedFor: ViewerRef, rendered: Rendered<Out>): Promise<void> {
+    if (!rendered.viewerDependent) {
+      for (const member of this.members) member.deliver(event, rendered.out);
+      return;
+    }
+    const byViewer = new Map<string, Out>([[renderedFor.userId, rendered.out]]);
+    for (const member of [...this.members]) {
+      let out = byViewer.get(member.viewer.userId);
+      if (out === undefined) {
+        out = (await this.options.renderer.render(event, member.viewer)).out;
+        byViewer.set(member.viewer.userId, out);
+      }
+      if (this.members.has(member)) member.deliver(event, out);
+    }
+  }
+
+  private failAll(reason: 'error' | 'overload'): void {
+    for (const member of [...this.members]) member.fail(reason);
+  }
+}

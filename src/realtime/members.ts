@@ -1,0 +1,140 @@
+import type { MessageRow } from '../db/schema.js';
+import type { FanoutGroup, GroupMember, Renderer, ViewerRef } from './fanout.js';
+import type { RoomActivity } from './feed.js';
+
+/** How a member's stream ended: the client is told `complete`, an error, or its socket is told to come back later. */
+export type EndReason = 'complete' | 'error' | 'overload';
+
+/** What a transport gives a source when it binds it: where renderings go, and how it hears of the end. */
+export interface Binding<T, Out> {
+  /** Members with the same key in one room share renderings: the selection, and the field it is on. */
+  key: string;
+  renderer: Renderer<T, Out>;
+  write(out: Out): void;
+  end(reason: EndReason): void;
+}
+
+/** What a member needs of its feed, handed over at construction. */
+export interface MemberFeed<E> {
+  /** The feed's group for this key, made on first use with this renderer. */
+  group<Out>(key: string, renderer: Renderer<E, Out>): FanoutGroup<E, Out>;
+  /** Lets go of the member (it ended). */
+  remove(member: unknown): void;
+}
+
+abstract class Member<E, Out> implements GroupMember<E, Out> {
+  protected binding: Binding<E, Out> | null = null;
+  protected group: FanoutGroup<E, Out> | null = null;
+  protected ended = false;
+
+  constructor(
+    readonly viewer: ViewerRef,
+    protected readonly feed: MemberFeed<E>,
+  ) {}
+
+  get userId(): string {
+    return this.viewer.userId;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  abstract deliver(event: E, out: Out): void;
+
+  /** Joins the group of its key; from now on renderings reach `binding.write`. */
+  bind(binding: Binding<E, Out>): void {
+    if (this.ended) return binding.end('complete');
+    this.binding = binding;
+    this.group = this.feed.group(binding.key, binding.renderer);
+    this.group.members.add(this);
+  }
+
+  fail(reason: 'error' | 'overload'): void {
+    this.end(reason);
+  }
+
+  /** Ends the stream once; the binding (if any) hears why. */
+  end(reason: EndReason = 'complete'): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.group?.members.delete(this);
+    this.feed.remove(this);
+    this.binding?.end(reason);
+    this.binding = null;
+  }
+}
+
+export interface MessageMemberOptions {
+  viewer: ViewerRef;
+  feed: MemberFeed<MessageRow>;
+  /** The newest seq the feed has emitted. */
+  head: () => number;
+  /** Messages of the room after a seq, oldest first. */
+  replay: (afterSeq: number, limit: number) => Promise<MessageRow[]>;
+  pageSize: number;
+}
+
+/**
+ * One subscriber's place in a room's message feed. It is registered before
+ * anything is read (so a leave at any moment ends it), given its start
+ * position once the feed knows its head, and bound to a transport later.
+ * Whatever it has not delivered by then (everything after `after`, or what
+ * was emitted while it was being set up) it reads from the database, a page
+ * at a time, rendered for itself; then it takes the group's shared
+ * renderings, skipping by seq what it already has. It holds no backlog.
+ */
+export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
+  /** The seq of the newest message it delivered (or started after). */
+  position = 0;
+  private live = false;
+
+  constructor(private readonly options: MessageMemberOptions) {
+    super(options.viewer, options.feed);
+  }
+
+  start(afterSeq: number | null): void {
+    this.position = afterSeq ?? this.options.head();
+  }
+
+  override bind(binding: Binding<MessageRow, Out>): void {
+    super.bind(binding);
+    if (!this.ended) void this.catchUp();
+  }
+
+  deliver(message: MessageRow, out: Out): void {
+    if (!this.live || this.ended || message.seq <= this.position) return;
+    this.position = message.seq;
+    this.binding!.write(out);
+  }
+
+  /** Reads and delivers what the feed emitted before this member went live, then goes live. */
+  private async catchUp(): Promise<void> {
+    const { replay, pageSize, head } = this.options;
+    try {
+      let idle = 0;
+      while (!this.ended && this.position < head()) {
+        const rows = await replay(this.position, pageSize);
+        for (const row of rows) {
+          if (this.ended || row.seq <= this.position) continue;
+          const { out } = await this.binding!.renderer.render(row, this.viewer);
+          if (this.ended) return;
+          this.position = row.seq;
+          this.binding!.write(out);
+        }
+        // The feed emits committed seqs only, so the database has them; a few empty reads mean something else is wrong.
+        if (rows.length === 0 && ++idle >= 3) throw new Error(`no rows after seq ${this.position} below the feed head ${head()}`);
+      }
+      this.live = true;
+    } catch {
+      this.end('error');
+    }
+  }
+}
+
+/** One subscriber of a room's other events (edits, members, typing, receipts), from the moment it is bound. */
+export class ActivityMember<Out = unknown> extends Member<RoomActivity, Out> {
+  deliver(_event: RoomActivity, out: Out): void {
+    if (!this.ended) this.binding!.write(out);
+  }
+}

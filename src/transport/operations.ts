@@ -1,0 +1,99 @@
+import {
+  createSourceEventStream,
+  getOperationAST,
+  GraphQLError,
+  OperationTypeNode,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLSchema,
+} from 'graphql';
+import type { SubscribePayload } from 'graphql-ws';
+import type { Viewer } from '../auth/viewer.js';
+import type { Services } from '../context.js';
+import { withCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { LiveSource } from '../realtime/live.js';
+import { createLiveRenderer, groupKey, serializeResult, type Masker } from './render.js';
+import type { GraphQLServer } from './yoga.js';
+
+/** What yoga's getEnveloped returns, with graphql-js's signatures (envelop types them as any). */
+interface Enveloped {
+  schema: GraphQLSchema;
+  parse(source: string): DocumentNode;
+  validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[];
+  contextFactory(): Promise<Record<string, unknown>>;
+  execute(args: ExecutionArgs): Promise<ExecutionResult>;
+}
+
+/** How one operation of a socket ends up: a single result, or a live source with its rendering. */
+export type Prepared =
+  | { kind: 'result'; payload: string }
+  | { kind: 'errors'; payload: string }
+  | { kind: 'live'; source: LiveSource<unknown>; key: string; renderer: ReturnType<typeof createLiveRenderer> };
+
+export interface OperationsOptions {
+  graphql: GraphQLServer;
+  services: Services;
+  mask: Masker;
+  logger: Logger;
+}
+
+/**
+ * Runs what a socket's `subscribe` message asks for, through the same
+ * envelop as HTTP (parse and validation with yoga's caches and plugins, the
+ * same context factory and masking). Queries and mutations give one result.
+ * A subscription's `subscribe` resolver runs here, once (its checks, its
+ * registration); its events are then rendered per group (render.ts), not per
+ * subscriber, and nothing of this call's context is kept.
+ */
+export function createOperations({ graphql, services, mask, logger }: OperationsOptions) {
+  const errorsPayload = (errors: readonly GraphQLError[]) => JSON.stringify(errors.map((e) => e.toJSON()));
+
+  return async function prepare(payload: SubscribePayload, viewer: Viewer): Promise<Prepared> {
+    const enveloped = graphql.getEnveloped({ params: payload, extra: { viewer } }) as Enveloped;
+    let document: DocumentNode;
+    try {
+      document = enveloped.parse(payload.query);
+    } catch (error) {
+      return { kind: 'errors', payload: errorsPayload([withCode(error, 'GRAPHQL_PARSE_FAILED')]) };
+    }
+    const invalid = enveloped.validate(enveloped.schema, document);
+    if (invalid.length > 0)
+      return { kind: 'errors', payload: errorsPayload(invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'))) };
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation) return { kind: 'errors', payload: errorsPayload([new GraphQLError('Unable to identify operation')]) };
+
+    const contextValue = await enveloped.contextFactory();
+    const args = {
+      schema: enveloped.schema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue,
+    };
+    if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
+      return { kind: 'result', payload: JSON.stringify(await enveloped.execute(args)) };
+    }
+    const source = await createSourceEventStream(args);
+    if (!(source instanceof LiveSource)) {
+      if (Symbol.asyncIterator in source) {
+        logger.error('a subscription field returned a source the live engine cannot render', {
+          operation: operation.name?.value,
+        });
+        return { kind: 'result', payload: serializeResult({ errors: [new GraphQLError('Unexpected error.')] }, mask) };
+      }
+      // Its checks refused it (FORBIDDEN, NOT_FOUND, bad variables): one result, then complete.
+      return { kind: 'result', payload: serializeResult(source, mask) };
+    }
+    const variableValues = payload.variables ?? undefined;
+    return {
+      kind: 'live',
+      source: source as LiveSource<unknown>,
+      key: groupKey(payload.query, operation, document, variableValues),
+      renderer: createLiveRenderer({ schema: enveloped.schema, document, operation, variableValues, services, mask }),
+    };
+  };
+}
+
+export type PrepareOperation = ReturnType<typeof createOperations>;
