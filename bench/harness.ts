@@ -183,6 +183,9 @@ export interface ServerProc {
   stop(): Promise<void>;
 }
 
+/** What each server instance logged on stderr (at LOG_LEVEL=warn), by level, message and type: count. */
+export const serverLog: Record<string, Record<string, number>> = {};
+
 export const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 
 /** Variables of the parent that would change what the server under test connects to. */
@@ -207,13 +210,23 @@ export async function startServer(options: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderrTail: string[] = [];
-  let warned = 0;
+  const counts: Record<string, number> = (serverLog[options.name] = {});
+  let shown = 0;
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => {
     for (const line of chunk.split('\n').filter(Boolean)) {
       stderrTail.push(line);
       if (stderrTail.length > 20) stderrTail.shift();
-      if (warned++ < 20) log(`[${options.name}] ${line.slice(0, 300)}`);
+      let key = line.slice(0, 120);
+      try {
+        const entry = JSON.parse(line) as { level?: string; msg?: string; type?: string };
+        key = [entry.level, entry.msg, entry.type].filter(Boolean).join(': ');
+      } catch {
+        // not a JSON log line: counted by its start
+      }
+      counts[key] = (counts[key] ?? 0) + 1;
+      if (shown++ < 5) log(`[${options.name}] ${line.slice(0, 300)}`);
+      else if (shown === 6) log(`[${options.name}] further log lines are only counted (in the results file)`);
     }
   });
   let exited = false;

@@ -33,6 +33,9 @@ interface Sub {
   seen: Set<number>;
   /** Received anything at all (a subscription is live once it did). */
   any: boolean;
+  /** The server ended it: an `error` or a `complete` frame. */
+  ended: string | null;
+  spec: SubSpec;
 }
 interface Client {
   ws: WebSocket;
@@ -129,10 +132,38 @@ function onFrame(client: Client, data: RawData, onAck: () => void): void {
     case 'error':
       errorFrames++;
       firstErrorFrame ??= s.slice(0, 500);
+      markEnded(client, message.id, `error: ${JSON.stringify(message.payload).slice(0, 300)}`);
+      break;
+    case 'complete':
+      markEnded(client, message.id, 'complete');
       break;
     default:
       break;
   }
+}
+
+/** Subscriptions the server ended before the measured window, subscribed again (a new id on the same socket). */
+let resubscribed = 0;
+let firstEndedReason: string | null = null;
+/** Subscriptions the server ended during the measured window (not renewed: their missing seqs count as lost). */
+let endedInWindow = 0;
+
+function markEnded(client: Client, id: unknown, why: string): void {
+  const sub = client.subs.get(String(id));
+  if (!sub || sub.ended) return;
+  sub.ended = why;
+  firstEndedReason ??= why;
+  if (windowFrom) {
+    endedInWindow++;
+    return;
+  }
+  client.subs.delete(String(id));
+  const newId = `${String(id)}r`;
+  client.subs.set(newId, { ...sub, ended: null, any: false, seen: new Set() });
+  resubscribed++;
+  client.ws.send(
+    JSON.stringify({ id: newId, type: 'subscribe', payload: { query: sub.spec.query, variables: sub.spec.variables } }),
+  );
 }
 
 function openClient(spec: ClientSpec, timeoutMs: number): Promise<Client> {
@@ -155,7 +186,7 @@ function openClient(spec: ClientSpec, timeoutMs: number): Promise<Client> {
         clearTimeout(timer);
         spec.subs.forEach((sub, i) => {
           const id = String(i + 1);
-          client.subs.set(id, { room: sub.room, seen: new Set(), any: false });
+          client.subs.set(id, { room: sub.room, seen: new Set(), any: false, ended: null, spec: sub });
           ws.send(JSON.stringify({ id, type: 'subscribe', payload: { query: sub.query, variables: sub.variables } }));
         });
         resolve(client);
@@ -294,15 +325,35 @@ serve({
     return { opened, failed: args.clients.length - opened, failures };
   },
 
+  /** How many subscriptions received something; which rooms have some that did not; which the server ended. */
   async live() {
     let subs = 0;
     let live = 0;
+    let ended = 0;
+    let firstEnded: string | null = null;
+    const waiting: Record<string, number> = {};
     for (const c of clients)
       for (const s of c.subs.values()) {
         subs++;
         if (s.any) live++;
+        else waiting[s.room] = (waiting[s.room] ?? 0) + 1;
+        if (s.ended) {
+          ended++;
+          firstEnded ??= s.ended;
+        }
       }
-    return { subs, live };
+    let open = 0;
+    for (const c of clients) if (c.ws.readyState === WebSocket.OPEN) open++;
+    return {
+      subs,
+      live,
+      ended,
+      firstEnded: firstEnded ?? firstEndedReason,
+      resubscribed,
+      waiting,
+      sockets: clients.length,
+      open,
+    };
   },
 
   /** Starts the measured window: only seqs above `from` of each room count from now on. */
@@ -314,6 +365,7 @@ serve({
     firstRecvAt = null;
     lastRecvAt = null;
     errorFrames = 0;
+    endedInWindow = 0;
     for (const c of clients) for (const s of c.subs.values()) s.seen = new Set();
     return {};
   },
@@ -368,6 +420,9 @@ serve({
       closes: { ...closes },
       errorFrames,
       firstErrorFrame,
+      resubscribed,
+      endedInWindow,
+      firstEndedReason,
     };
     windowFrom = null;
     return result;
@@ -394,6 +449,8 @@ serve({
     );
     for (const k of Object.keys(closes)) delete closes[k];
     firstFrameBytes = null;
+    resubscribed = 0;
+    firstEndedReason = null;
     return {};
   },
 

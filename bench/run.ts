@@ -12,7 +12,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BENCH_DIR, BENCH_ROOT, gitFacts, loadAverage, log, machineFacts, runCleanups, waitForQuietMachine } from './harness.js';
+import {
+  BENCH_DIR,
+  BENCH_ROOT,
+  gitFacts,
+  loadAverage,
+  log,
+  machineFacts,
+  runCleanups,
+  serverLog,
+  waitForQuietMachine,
+} from './harness.js';
 import { Report, type Ctx, type Options } from './scenarios/common.js';
 import { runCluster, runFanout } from './scenarios/fanout.js';
 import { runHistory } from './scenarios/history.js';
@@ -168,9 +178,15 @@ async function runScenario(scenarioName: string): Promise<boolean> {
     machine: machineFacts(),
     loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
     figures: report.figures,
+    serverLog: { ...serverLog },
     notes: report.notes,
     table: report.rows,
   };
+  for (const [server, counts] of Object.entries(serverLog)) {
+    const lines = Object.entries(counts).map(([k, n]) => `${n}× ${k}`);
+    if (lines.length) report.note(`${server} logged: ${lines.join('; ')}`);
+    delete serverLog[server];
+  }
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${scenarioName}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(result, null, 1) + '\n');

@@ -160,6 +160,8 @@ export interface Delivery {
   closes: Record<string, number>;
   errorFrames: number;
   firstErrorFrame: string | null;
+  /** Subscriptions the server ended inside the window. */
+  endedInWindow: number;
 }
 
 export function mergeCollects(parts: any[]): Delivery {
@@ -180,6 +182,7 @@ export function mergeCollects(parts: any[]): Delivery {
     lastRecvAt: times('lastRecvAt').length ? Math.max(...times('lastRecvAt')) : null,
     closes,
     errorFrames: sum('errorFrames'),
+    endedInWindow: sum('endedInWindow'),
     firstErrorFrame: parts.find((p) => p.firstErrorFrame)?.firstErrorFrame ?? null,
   };
 }

@@ -69,20 +69,53 @@ export async function warmUp(
     if (errorSamples.length) log(`${label}: warm-up send errors: ${errorSamples.join('; ')}`);
     let subs = 0;
     let live = 0;
+    let states: LiveState[] = [];
     for (let waited = 0; waited < 1000; waited += 100) {
       await sleep(100);
-      const states = await gens.all<{ subs: number; live: number }>('live', () => ({}), 10_000);
+      states = await gens.all<LiveState>('live', () => ({}), 10_000);
       subs = states.reduce((n, s) => n + s.subs, 0);
       live = states.reduce((n, s) => n + s.live, 0);
       if (live === subs) break;
     }
+    const resubscribed = states.reduce((n, s) => n + s.resubscribed, 0);
+    const closed = states.reduce((n, s) => n + s.sockets - s.open, 0);
+    if (closed > 0) throw new Error(`${label}: ${closed} sockets closed by the server`);
+    if (resubscribed > 0) {
+      log(
+        `${label}: the server ended ${resubscribed} subscriptions so far (${states.find((s) => s.firstEnded)?.firstEnded}); subscribed again`,
+      );
+    }
+    if (live < subs && round % 10 === 0) {
+      const waiting: Record<string, number> = {};
+      for (const s of states) for (const [room, n] of Object.entries(s.waiting)) waiting[room] = (waiting[room] ?? 0) + n;
+      log(`${label}: rooms with subscribers not live yet: ${JSON.stringify(waiting).slice(0, 500)}`);
+    }
     log(`${label}: ${live}/${subs} subscribers live (warm-up round ${round})`);
     if (live === subs) {
+      const resubscribed = states.reduce((n, s) => n + s.resubscribed, 0);
+      if (resubscribed > 0) {
+        ctx.report.set('setup', `${label}: subscriptions ended by the server before the window, subscribed again`, resubscribed);
+        ctx.report.row(label, 'subscriptions the server ended during set-up (subscribed again)', fmtInt(resubscribed));
+        ctx.report.note(
+          `${label}: the server ended ${resubscribed} live subscriptions during set-up (${states.find((s) => s.firstEnded)?.firstEnded}); the generator subscribed them again before measuring`,
+        );
+      }
       await sleep(500); // let the last warm-up deliveries drain before the window opens
       return lastSeq;
     }
   }
   throw new Error(`${label}: not every subscriber became live`);
+}
+
+interface LiveState {
+  resubscribed: number;
+  subs: number;
+  live: number;
+  ended: number;
+  firstEnded: string | null;
+  waiting: Record<string, number>;
+  sockets: number;
+  open: number;
 }
 
 export interface FanoutFigures {
@@ -243,8 +276,12 @@ export function fanoutRows(ctx: Ctx, part: string, f: FanoutFigures, serverNames
   r.row(part, 'other busy cores (Postgres, Redis, rest)', fmtNum(f.window.otherCores));
   if (f.frameBytes) r.row(part, 'frame bytes', fmtInt(f.frameBytes));
   const closes = Object.entries(d.closes);
-  if (closes.length || d.errorFrames || f.sendErrors) {
-    r.row(part, 'errors', `closes ${JSON.stringify(d.closes)}, error frames ${d.errorFrames}, send errors ${f.sendErrors ?? 0}`);
+  if (closes.length || d.errorFrames || f.sendErrors || d.endedInWindow) {
+    r.row(
+      part,
+      'errors',
+      `closes ${JSON.stringify(d.closes)}, error frames ${d.errorFrames}, subscriptions ended ${d.endedInWindow}, send errors ${f.sendErrors ?? 0}`,
+    );
   }
   if (d.firstErrorFrame) r.note(`${part}: first error frame: ${d.firstErrorFrame}`);
   if (f.sendErrorSamples?.length) r.note(`${part}: send errors: ${f.sendErrorSamples.join('; ')}`);
