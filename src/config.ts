@@ -62,6 +62,11 @@ export interface Config {
    * @default 5000
    */
   readonly presenceHeartbeatMs: number;
+  /**
+   * A WebSocket whose unsent bytes pass this is closed with 1013 (try again later), in bytes (`WS_MAX_BUFFERED_BYTES`).
+   * @default 1048576
+   */
+  readonly wsMaxBufferedBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -160,16 +165,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const feedPollMs = Number(pollText);
   if (!Number.isInteger(feedPollMs) || feedPollMs < 50) problems.push(`FEED_POLL_MS must be an integer >= 50, got "${pollText}"`);
 
-  const interval = (name: string, fallback: number, min: number) => {
+  const integerAtLeast = (name: string, fallback: number, min: number) => {
     const text = value(name) ?? String(fallback);
     const ms = Number(text);
     if (!Number.isInteger(ms) || ms < min) problems.push(`${name} must be an integer >= ${min}, got "${text}"`);
     return ms;
   };
-  const typingTimeoutMs = interval('TYPING_TIMEOUT_MS', 5000, 100);
-  const presenceTtlMs = interval('PRESENCE_TTL_MS', 20_000, 500);
-  const presenceHeartbeatMs = interval('PRESENCE_HEARTBEAT_MS', 5000, 100);
+  const typingTimeoutMs = integerAtLeast('TYPING_TIMEOUT_MS', 5000, 100);
+  const presenceTtlMs = integerAtLeast('PRESENCE_TTL_MS', 20_000, 500);
+  const presenceHeartbeatMs = integerAtLeast('PRESENCE_HEARTBEAT_MS', 5000, 100);
   if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
+  const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -185,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       typingTimeoutMs,
       presenceTtlMs,
       presenceHeartbeatMs,
+      wsMaxBufferedBytes,
     }),
     warnings,
   };

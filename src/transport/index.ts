@@ -16,6 +16,8 @@ export interface TransportOptions {
   /** What /healthz asks, by the name it reports. */
   health: Record<string, HealthCheck>;
   logger: Logger;
+  /** A WebSocket whose unsent bytes pass this is closed with 1013 (Config.wsMaxBufferedBytes). */
+  maxBufferedBytes: number;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -35,11 +37,12 @@ export interface Transports {
   drained(): Promise<void>;
 }
 
-export function createTransports({ services, connections, health, logger, drainMs = 3000 }: TransportOptions): Transports {
+export function createTransports(options: TransportOptions): Transports {
+  const { services, connections, health, logger, maxBufferedBytes, drainMs = 3000 } = options;
   const graphql = createGraphQLServer(services, logger);
   const server: Server = createHttpServer({ graphql, health });
   const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
-  const ws = attachGraphqlWs({ server, prepare, tokens: services.tokens, connections, logger });
+  const ws = attachGraphqlWs({ server, prepare, tokens: services.tokens, connections, logger, maxBufferedBytes });
   let closed: Promise<void> | null = null;
   return {
     listen: (port, host) =>

@@ -22,6 +22,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     typingTimeoutMs: 5000,
     presenceTtlMs: 20_000,
     presenceHeartbeatMs: 5000,
+    wsMaxBufferedBytes: 1024 * 1024,
     ...overrides,
   };
 }
