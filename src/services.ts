@@ -45,7 +45,7 @@ export function createServices(
     source: {
       after: (roomId, afterSeq, limit) => messagesStore.after(roomId, afterSeq, limit),
       heads: (roomIds) => roomsStore.heads(roomIds),
-      existingMemberships: (roomIds, userIds) => roomsStore.existingMemberships(roomIds, userIds),
+      memberships: (pairs) => roomsStore.memberships(pairs),
     },
   });
   const { hooks, publish, hub } = realtime;

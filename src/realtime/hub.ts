@@ -21,6 +21,12 @@ export interface RoomHubOptions {
    * @default 200
    */
   pageSize?: number;
+  /**
+   * Rooms (for heads) or (room, user) pairs (for memberships) per poll query, so a poll
+   * never grows one statement with the number of subscribers.
+   * @default 5000
+   */
+  pollChunk?: number;
 }
 
 /**
@@ -44,10 +50,12 @@ export class RoomHub {
   private polling = false;
   private readonly gapGraceMs: number;
   private readonly pageSize: number;
+  private readonly pollChunk: number;
 
   constructor(private readonly options: RoomHubOptions) {
     this.gapGraceMs = options.gapGraceMs ?? 25;
     this.pageSize = options.pageSize ?? 200;
+    this.pollChunk = options.pollChunk ?? 5000;
     options.hooks.on('memberLeft', ({ roomId, userId }) => this.feeds.get(roomId)?.endUser(userId));
   }
 
@@ -118,25 +126,31 @@ export class RoomHub {
     void feed.dispose();
   }
 
-  /** Catches up feeds that fell behind the database and drops viewers who are no longer members. */
+  /**
+   * Catches up feeds that fell behind the database and ends the streams of
+   * viewers who are no longer members. Queries go in chunks of pollChunk
+   * rooms or (room, user) pairs: each subscriber's own membership is checked,
+   * not every room against every user, and no statement outgrows the
+   * driver's parameter limit however many rooms are live.
+   */
   async poll(): Promise<void> {
     if (this.polling || this.feeds.size === 0) return;
     this.polling = true;
     const { source, logger } = this.options;
     try {
       const feeds = [...this.feeds.values()].filter((feed) => feed.isReady);
-      const roomIds = feeds.map((feed) => feed.roomId);
-      const heads = await source.heads(roomIds);
-      const byId = new Map(heads.map((h) => [h.id, h.lastSeq]));
-      for (const feed of feeds) {
-        const lastSeq = byId.get(feed.roomId);
-        if (lastSeq !== undefined && lastSeq > feed.head) feed.fill();
+      for (const chunk of chunks(feeds, this.pollChunk)) {
+        const heads = new Map((await source.heads(chunk.map((feed) => feed.roomId))).map((h) => [h.id, h.lastSeq]));
+        for (const feed of chunk) {
+          const lastSeq = heads.get(feed.roomId);
+          if (lastSeq !== undefined && lastSeq > feed.head) feed.fill();
+        }
       }
-      const userIds = [...new Set(feeds.flatMap((feed) => feed.userIds()))];
-      const existing = await source.existingMemberships(roomIds, userIds);
-      const members = new Set(existing.map((m) => `${m.roomId}/${m.userId}`));
-      for (const feed of feeds) {
-        for (const userId of feed.userIds()) if (!members.has(`${feed.roomId}/${userId}`)) feed.endUser(userId);
+      const pairs = feeds.flatMap((feed) => feed.userIds().map((userId) => ({ roomId: feed.roomId, userId })));
+      const byRoom = new Map(feeds.map((feed) => [feed.roomId, feed]));
+      for (const chunk of chunks(pairs, this.pollChunk)) {
+        const members = new Set((await source.memberships(chunk)).map((m) => `${m.roomId}/${m.userId}`));
+        for (const { roomId, userId } of chunk) if (!members.has(`${roomId}/${userId}`)) byRoom.get(roomId)?.endUser(userId);
       }
     } catch (error) {
       logger.warn('live feed poll failed; retrying on the next tick', { error: error as Error });
@@ -144,4 +158,8 @@ export class RoomHub {
       this.polling = false;
     }
   }
+}
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }

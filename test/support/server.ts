@@ -13,3 +13,5 @@ export { createRedisBus } from '../../src/realtime/bus.redis.js';
 export { openRedis } from '../../src/realtime/redis.js';
 export { topics } from '../../src/realtime/topics.js';
 export { createLogger } from '../../src/logger.js';
+export { RoomsStore } from '../../src/features/rooms/rooms.store.js';
+export { memberships, rooms, users } from '../../src/db/schema.js';

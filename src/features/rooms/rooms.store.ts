@@ -125,6 +125,20 @@ export class RoomsStore {
       .where(and(inArray(memberships.roomId, [...roomIds]), inArray(memberships.userId, [...userIds])));
   }
 
+  /** Which of these (room, user) pairs are memberships; the pairs travel as one JSON parameter, so any number fits. */
+  async memberships(
+    pairs: ReadonlyArray<{ roomId: string; userId: string }>,
+  ): Promise<Array<{ roomId: string; userId: string }>> {
+    if (pairs.length === 0) return [];
+    const wanted = JSON.stringify(pairs.map((p) => ({ room_id: p.roomId, user_id: p.userId })));
+    return this.db
+      .select({ roomId: memberships.roomId, userId: memberships.userId })
+      .from(memberships)
+      .where(
+        sql`(${memberships.roomId}, ${memberships.userId}) in (select room_id, user_id from jsonb_to_recordset(${wanted}::jsonb) as p(room_id uuid, user_id uuid))`,
+      );
+  }
+
   /** Each room's newest committed seq. */
   async heads(roomIds: readonly string[]): Promise<Array<{ id: string; lastSeq: number }>> {
     if (roomIds.length === 0) return [];
