@@ -131,18 +131,30 @@ export function windowBetween(a: Snapshot, b: Snapshot): Window {
   };
 }
 
-/** Waits (up to maxWaitS) until the 1-minute load average is below maxLoad; returns the load seen last. */
-export async function waitForQuietMachine(maxLoad: number, maxWaitS: number): Promise<number[]> {
+/**
+ * Waits (up to maxWaitS) until the machine is quiet: the 1-minute load
+ * average below maxLoad, or the whole machine at least 90 % idle over the last
+ * 10 s (the load average lags: after a previous run it stays up for minutes).
+ * Returns what it saw last.
+ */
+export async function waitForQuietMachine(
+  maxLoad: number,
+  maxWaitS: number,
+): Promise<{ loadAverage: number[]; busyPercent: number; waitedS: number }> {
   const started = Date.now();
-  let load = loadAverage();
-  while (load[0]! > maxLoad && Date.now() - started < maxWaitS * 1000) {
-    log(
-      `load average ${load.join(' ')} is above ${maxLoad}: waiting (${Math.round((Date.now() - started) / 1000)}/${maxWaitS} s)`,
-    );
+  for (;;) {
+    const before = machineTicks();
     await sleep(10_000);
-    load = loadAverage();
+    const after = machineTicks();
+    const busyPercent = Math.round(((after.busy - before.busy) / Math.max(1, after.total - before.total)) * 1000) / 10;
+    const load = loadAverage();
+    const waitedS = Math.round((Date.now() - started) / 1000);
+    if (load[0]! < maxLoad || busyPercent < 10 || waitedS >= maxWaitS) {
+      log(`machine: load average ${load.join(' ')}, ${busyPercent} % busy over the last 10 s (waited ${waitedS} s)`);
+      return { loadAverage: load, busyPercent, waitedS };
+    }
+    log(`machine busy: load average ${load.join(' ')}, ${busyPercent} % busy over 10 s: waiting (${waitedS}/${maxWaitS} s)`);
   }
-  return load;
 }
 
 // ---------------------------------------------------------------- facts

@@ -10,7 +10,7 @@
  * the scenarios, the options and how each figure is computed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   BENCH_DIR,
@@ -140,10 +140,11 @@ async function runScenario(scenarioName: string): Promise<boolean> {
   const opts = resolveOptions(scenario);
   const timeoutS = values.timeout ? Number(values.timeout) : scenario.timeoutS;
   const report = new Report();
-  const ctx: Ctx = { scenario: scenarioName, opts, report, serverDir, deadline: Date.now() + timeoutS * 1000 };
-  const startedAt = new Date();
   log(`${scenarioName}: starting (server dir ${serverDir}, timeout ${timeoutS} s)`);
   const loadAtStart = await waitForQuietMachine(Number(opts['max-load']), Number(opts['load-wait']));
+  // The hard timeout counts from here: waiting for a quiet machine is not part of the run.
+  const ctx: Ctx = { scenario: scenarioName, opts, report, serverDir, deadline: Date.now() + timeoutS * 1000 };
+  const startedAt = new Date();
   let outcome: 'completed' | 'timed out' | 'failed' = 'completed';
   let error: string | null = null;
   let timer: NodeJS.Timeout | undefined;
@@ -173,7 +174,7 @@ async function runScenario(scenarioName: string): Promise<boolean> {
     options: opts,
     startedAt: startedAt.toISOString(),
     endedAt: endedAt.toISOString(),
-    server: { dir: serverDir, ...gitFacts(serverDir) },
+    server: { dir: relative(BENCH_ROOT, serverDir) || '.', ...gitFacts(serverDir) },
     bench: gitFacts(BENCH_ROOT),
     machine: machineFacts(),
     loadAverage: { atStart: loadAtStart, atEnd: loadAverage() },
