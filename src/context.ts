@@ -68,6 +68,14 @@ export function createContextFactory(services: Services) {
       const verified = token ? await services.tokens.verify(token) : null;
       viewer = verified ? { userId: verified.userId } : null;
     }
-    return { viewer, services, loaders: createLoaders(services, () => viewer) };
+    // Made on first use: most operations' setup (a subscription's checks) needs none.
+    let loaders: Loaders | null = null;
+    return {
+      viewer,
+      services,
+      get loaders() {
+        return (loaders ??= createLoaders(services, () => viewer));
+      },
+    };
   };
 }

@@ -55,6 +55,8 @@ export interface FanoutGroupOptions<E, Out> {
  */
 export class FanoutGroup<E, Out> {
   readonly key: string;
+  /** How its events are rendered; members catching up render with it too. */
+  readonly renderer: Renderer<E, Out>;
   readonly members = new Set<GroupMember<E, Out>>();
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
@@ -62,6 +64,7 @@ export class FanoutGroup<E, Out> {
 
   constructor(private readonly options: FanoutGroupOptions<E, Out>) {
     this.key = options.key;
+    this.renderer = options.renderer;
     this.maxBacklog = options.maxBacklog ?? 1000;
   }
 
@@ -71,7 +74,7 @@ export class FanoutGroup<E, Out> {
     if (!first) return;
     if (this.inFlight >= this.maxBacklog) return this.failAll('overload');
     this.inFlight++;
-    const rendering = this.options.renderer.render(event, first.viewer);
+    const rendering = this.renderer.render(event, first.viewer);
     // Caught here, and awaited again in order below: a failure is handled once, in its turn.
     rendering.catch(() => {});
     this.tail = this.tail.then(async () => {
@@ -95,7 +98,7 @@ export class FanoutGroup<E, Out> {
     for (const member of [...this.members]) {
       let out = byViewer.get(member.viewer.userId);
       if (out === undefined) {
-        out = (await this.options.renderer.render(event, member.viewer)).out;
+        out = (await this.renderer.render(event, member.viewer)).out;
         byViewer.set(member.viewer.userId, out);
       }
       if (this.members.has(member)) member.deliver(event, out);

@@ -2,7 +2,7 @@ import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
 import { FanoutGroup, type Renderer } from './fanout.js';
-import { ActivityMember, MessageMember, type MemberFeed } from './members.js';
+import { ActivityMember, MessageMember, type Member, type MemberFeed, type MessageFeed } from './members.js';
 import { topics, type RoomEvent } from './topics.js';
 
 /** Every room event but new messages (those go through the seq-ordered path). */
@@ -53,10 +53,8 @@ export class RoomFeed {
   isReady = false;
   /** Resolves once the feed is subscribed and knows its head; rejects when it could not start. */
   readonly ready: Promise<void>;
-  private readonly messageMembers = new Set<MessageMember>();
-  private readonly activityMembers = new Set<ActivityMember>();
-  private readonly messageGroups = new Map<string, FanoutGroup<MessageRow, unknown>>();
-  private readonly activityGroups = new Map<string, FanoutGroup<RoomActivity, unknown>>();
+  private readonly messageSide: MessageSide;
+  private readonly activitySide: FeedSide<RoomActivity>;
   /** Arrived ahead of a missing predecessor. */
   private readonly early = new Map<number, MessageRow>();
   private busSubscription: Promise<number> | null = null;
@@ -67,6 +65,8 @@ export class RoomFeed {
 
   constructor(private readonly options: RoomFeedOptions) {
     this.roomId = options.roomId;
+    this.messageSide = new MessageSide(this, options, () => this.memberLeft());
+    this.activitySide = new FeedSide<RoomActivity>(options.logger, () => this.memberLeft());
     this.ready = this.init();
     // A feed that failed to start is dropped; its subscribers see the error.
     this.ready.catch(() => options.release(this));
@@ -85,47 +85,24 @@ export class RoomFeed {
 
   /** A member of the room's messages, registered now; it is given its position once the feed is ready. */
   addMessageMember(userId: string): MessageMember {
-    const member: MessageMember = new MessageMember({
-      viewer: { userId },
-      feed: this.memberFeed(this.messageGroups, () => this.messageMembers.delete(member)),
-      head: () => this.head,
-      replay: (afterSeq, limit) => this.options.source.after(this.roomId, afterSeq, limit),
-      pageSize: this.options.pageSize,
-    });
-    this.messageMembers.add(member);
+    const member = new MessageMember({ userId }, this.messageSide);
+    this.messageSide.members.add(member);
     return member;
   }
 
   addActivityMember(userId: string): ActivityMember {
-    const member: ActivityMember = new ActivityMember(
-      { userId },
-      this.memberFeed(this.activityGroups, () => this.activityMembers.delete(member)),
-    );
-    this.activityMembers.add(member);
+    const member = new ActivityMember({ userId }, this.activitySide);
+    this.activitySide.members.add(member);
     return member;
   }
 
-  /** What a member may do with its feed: find its group, and leave. */
-  private memberFeed<E>(groups: Map<string, FanoutGroup<E, unknown>>, forget: () => void): MemberFeed<E> {
-    return {
-      group: <Out>(key: string, renderer: Renderer<E, Out>) => {
-        let group = groups.get(key) as FanoutGroup<E, Out> | undefined;
-        if (!group) {
-          group = new FanoutGroup<E, Out>({ key, renderer, logger: this.options.logger });
-          groups.set(key, group);
-        }
-        return group;
-      },
-      remove: () => {
-        forget();
-        for (const [key, group] of groups) if (group.members.size === 0) groups.delete(key);
-        if (this.messageMembers.size === 0 && this.activityMembers.size === 0) this.options.release(this);
-      },
-    };
+  /** Released once neither kind of member is left. */
+  private memberLeft(): void {
+    if (this.messageSide.members.size === 0 && this.activitySide.members.size === 0) this.options.release(this);
   }
 
-  private members(): Array<MessageMember | ActivityMember> {
-    return [...this.messageMembers, ...this.activityMembers];
+  private members(): Array<Member<MessageRow, unknown> | Member<RoomActivity, unknown>> {
+    return [...this.messageSide.members, ...this.activitySide.members];
   }
 
   userIds(): string[] {
@@ -145,7 +122,7 @@ export class RoomFeed {
     }
     // The leaver's streams end first: they get none of the room's events from here on.
     if (event.type === 'member' && event.change === 'LEFT') this.endUser(event.userId);
-    for (const group of this.activityGroups.values()) group.offer(event);
+    for (const group of this.activitySide.groups.values()) group.offer(event);
   }
 
   private accept(message: MessageRow): void {
@@ -158,7 +135,7 @@ export class RoomFeed {
     while (next) {
       this.early.delete(next.seq);
       this.head = next.seq;
-      for (const group of this.messageGroups.values()) group.offer(next);
+      for (const group of this.messageSide.groups.values()) group.offer(next);
       next = this.early.get(this.head + 1);
     }
     if (this.early.size > 0 && !this.gapTimer && !this.disposed) {
@@ -213,5 +190,53 @@ export class RoomFeed {
     } catch {
       // Never subscribed: nothing to undo.
     }
+  }
+}
+
+/** One kind of a feed's members and their groups: what its members reach of it (one object per feed, not per member). */
+class FeedSide<E> implements MemberFeed<E> {
+  readonly members = new Set<Member<E, unknown>>();
+  readonly groups = new Map<string, FanoutGroup<E, unknown>>();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly onRemoved: () => void,
+  ) {}
+
+  group<Out>(key: string, renderer: Renderer<E, Out>): FanoutGroup<E, Out> {
+    let group = this.groups.get(key) as FanoutGroup<E, Out> | undefined;
+    if (!group) {
+      group = new FanoutGroup<E, Out>({ key, renderer, logger: this.logger });
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  remove(member: Member<E, unknown>): void {
+    this.members.delete(member);
+    for (const [key, group] of this.groups) if (group.members.size === 0) this.groups.delete(key);
+    this.onRemoved();
+  }
+}
+
+/** The message side also tells its members the feed's head and reads what they missed. */
+class MessageSide extends FeedSide<MessageRow> implements MessageFeed {
+  readonly pageSize: number;
+
+  constructor(
+    private readonly feed: RoomFeed,
+    private readonly options: RoomFeedOptions,
+    onRemoved: () => void,
+  ) {
+    super(options.logger, onRemoved);
+    this.pageSize = options.pageSize;
+  }
+
+  get head(): number {
+    return this.feed.head;
+  }
+
+  replay(afterSeq: number): Promise<MessageRow[]> {
+    return this.options.source.after(this.feed.roomId, afterSeq, this.pageSize);
   }
 }

@@ -1,6 +1,6 @@
 import type { MessageRow } from '../db/schema.js';
 import { AsyncQueue } from './async-queue.js';
-import { identityRenderer } from './fanout.js';
+import { identityRenderer, type Renderer, type ViewerRef } from './fanout.js';
 import type { RoomActivity } from './feed.js';
 import type { ActivityMember, Binding, EndReason, MessageMember } from './members.js';
 
@@ -12,7 +12,7 @@ import type { ActivityMember, Binding, EndReason, MessageMember } from './member
  * value is executed for that one subscriber.
  */
 export abstract class LiveSource<T> implements AsyncIterable<T> {
-  abstract bind<Out>(binding: Binding<T, Out>): void;
+  abstract bind<Out>(binding: Binding<Out>, renderer: Renderer<T, Out>): void;
   /** Ends it, bound or not; a binding hears `complete`. */
   abstract end(): void;
 
@@ -27,12 +27,14 @@ export abstract class LiveSource<T> implements AsyncIterable<T> {
    */
   [Symbol.asyncIterator](limit = 1000): AsyncIterator<T> {
     const queue = new AsyncQueue<T>(() => this.end());
-    this.bind<T>({
-      key: `iterator:${++iterators}`,
-      renderer: identityRenderer,
-      write: (value) => (queue.size >= limit ? queue.fail(new Error('The subscriber fell too far behind')) : queue.push(value)),
-      end: (reason) => (reason === 'complete' ? queue.end() : queue.fail(new Error(`The stream ended: ${reason}`))),
-    });
+    this.bind<T>(
+      {
+        key: `iterator:${++iterators}`,
+        write: (value) => (queue.size >= limit ? queue.fail(new Error('The subscriber fell too far behind')) : queue.push(value)),
+        end: (reason) => (reason === 'complete' ? queue.end() : queue.fail(new Error(`The stream ended: ${reason}`))),
+      },
+      identityRenderer,
+    );
     return queue;
   }
 }
@@ -47,13 +49,23 @@ class MappedSource<T, U> extends LiveSource<U> {
     super();
   }
 
-  bind<Out>(binding: Binding<U, Out>): void {
-    const { renderer } = binding;
-    this.inner.bind({ ...binding, renderer: { render: (value, viewer) => renderer.render(this.mapValue(value), viewer) } });
+  bind<Out>(binding: Binding<Out>, renderer: Renderer<U, Out>): void {
+    this.inner.bind(binding, new MappedRenderer(renderer, this.mapValue));
   }
 
   end(): void {
     this.inner.end();
+  }
+}
+
+class MappedRenderer<T, U, Out> implements Renderer<T, Out> {
+  constructor(
+    private readonly inner: Renderer<U, Out>,
+    private readonly mapValue: (value: T) => U,
+  ) {}
+
+  render(value: T, viewer: ViewerRef) {
+    return this.inner.render(this.mapValue(value), viewer);
   }
 }
 
@@ -63,8 +75,8 @@ export class RoomMessages extends LiveSource<MessageRow> {
     super();
   }
 
-  bind<Out>(binding: Binding<MessageRow, Out>): void {
-    (this.member as MessageMember<Out>).bind(binding);
+  bind<Out>(binding: Binding<Out>, renderer: Renderer<MessageRow, Out>): void {
+    (this.member as MessageMember<Out>).bind(binding, renderer);
   }
 
   end(): void {
@@ -78,8 +90,8 @@ export class RoomActivities extends LiveSource<RoomActivity> {
     super();
   }
 
-  bind<Out>(binding: Binding<RoomActivity, Out>): void {
-    (this.member as ActivityMember<Out>).bind(binding);
+  bind<Out>(binding: Binding<Out>, renderer: Renderer<RoomActivity, Out>): void {
+    (this.member as ActivityMember<Out>).bind(binding, renderer);
   }
 
   end(): void {

@@ -5,25 +5,37 @@ import type { RoomActivity } from './feed.js';
 /** How a member's stream ended: the client is told `complete`, an error, or its socket is told to come back later. */
 export type EndReason = 'complete' | 'error' | 'overload';
 
-/** What a transport gives a source when it binds it: where renderings go, and how it hears of the end. */
-export interface Binding<T, Out> {
+/**
+ * What a transport gives a source when it binds it, with a renderer: where
+ * renderings go, and how it hears of the end. The renderer is the group's
+ * once bound (the first member's of its key), so a binding need not keep one.
+ */
+export interface Binding<Out> {
   /** Members with the same key in one room share renderings: the selection, and the field it is on. */
-  key: string;
-  renderer: Renderer<T, Out>;
+  readonly key: string;
   write(out: Out): void;
   end(reason: EndReason): void;
 }
 
-/** What a member needs of its feed, handed over at construction. */
+/** What a member needs of its feed, handed over at construction (one per feed, shared by its members). */
 export interface MemberFeed<E> {
   /** The feed's group for this key, made on first use with this renderer. */
   group<Out>(key: string, renderer: Renderer<E, Out>): FanoutGroup<E, Out>;
   /** Lets go of the member (it ended). */
-  remove(member: unknown): void;
+  remove(member: Member<E, unknown>): void;
 }
 
-abstract class Member<E, Out> implements GroupMember<E, Out> {
-  protected binding: Binding<E, Out> | null = null;
+/** A message feed, as its members see it. */
+export interface MessageFeed extends MemberFeed<MessageRow> {
+  /** The newest seq the feed has emitted. */
+  readonly head: number;
+  /** Messages of the room after a seq, oldest first, a page at a time. */
+  replay(afterSeq: number): Promise<MessageRow[]>;
+  readonly pageSize: number;
+}
+
+export abstract class Member<E, Out> implements GroupMember<E, Out> {
+  protected binding: Binding<Out> | null = null;
   protected group: FanoutGroup<E, Out> | null = null;
   protected ended = false;
 
@@ -43,10 +55,10 @@ abstract class Member<E, Out> implements GroupMember<E, Out> {
   abstract deliver(event: E, out: Out): void;
 
   /** Joins the group of its key; from now on renderings reach `binding.write`. */
-  bind(binding: Binding<E, Out>): void {
+  bind(binding: Binding<Out>, renderer: Renderer<E, Out>): void {
     if (this.ended) return binding.end('complete');
     this.binding = binding;
-    this.group = this.feed.group(binding.key, binding.renderer);
+    this.group = this.feed.group(binding.key, renderer);
     this.group.members.add(this);
   }
 
@@ -65,16 +77,6 @@ abstract class Member<E, Out> implements GroupMember<E, Out> {
   }
 }
 
-export interface MessageMemberOptions {
-  viewer: ViewerRef;
-  feed: MemberFeed<MessageRow>;
-  /** The newest seq the feed has emitted. */
-  head: () => number;
-  /** Messages of the room after a seq, oldest first. */
-  replay: (afterSeq: number, limit: number) => Promise<MessageRow[]>;
-  pageSize: number;
-}
-
 /**
  * One subscriber's place in a room's message feed. It is registered before
  * anything is read (so a leave at any moment ends it), given its start
@@ -89,16 +91,19 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
   position = 0;
   private live = false;
 
-  constructor(private readonly options: MessageMemberOptions) {
-    super(options.viewer, options.feed);
+  constructor(
+    viewer: ViewerRef,
+    protected override readonly feed: MessageFeed,
+  ) {
+    super(viewer, feed);
   }
 
   start(afterSeq: number | null): void {
-    this.position = afterSeq ?? this.options.head();
+    this.position = afterSeq ?? this.feed.head;
   }
 
-  override bind(binding: Binding<MessageRow, Out>): void {
-    super.bind(binding);
+  override bind(binding: Binding<Out>, renderer: Renderer<MessageRow, Out>): void {
+    super.bind(binding, renderer);
     if (!this.ended) void this.catchUp();
   }
 
@@ -110,20 +115,21 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
 
   /** Reads and delivers what the feed emitted before this member went live, then goes live. */
   private async catchUp(): Promise<void> {
-    const { replay, pageSize, head } = this.options;
+    const { feed } = this;
     try {
       let idle = 0;
-      while (!this.ended && this.position < head()) {
-        const rows = await replay(this.position, pageSize);
+      while (!this.ended && this.position < feed.head) {
+        const rows = await feed.replay(this.position);
         for (const row of rows) {
           if (this.ended || row.seq <= this.position) continue;
-          const { out } = await this.binding!.renderer.render(row, this.viewer);
+          const { out } = await this.group!.renderer.render(row, this.viewer);
           if (this.ended) return;
           this.position = row.seq;
           this.binding!.write(out);
         }
         // The feed emits committed seqs only, so the database has them; a few empty reads mean something else is wrong.
-        if (rows.length === 0 && ++idle >= 3) throw new Error(`no rows after seq ${this.position} below the feed head ${head()}`);
+        if (rows.length === 0 && ++idle >= 3)
+          throw new Error(`no rows after seq ${this.position} below the feed head ${feed.head}`);
       }
       this.live = true;
     } catch {

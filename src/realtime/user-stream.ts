@@ -1,9 +1,10 @@
 import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
+import type { Renderer } from './fanout.js';
 import type { RoomHub } from './hub.js';
 import { LiveSource, type RoomMessages } from './live.js';
-import type { Binding } from './members.js';
+import type { Binding, EndReason } from './members.js';
 import { topics, type UserEvent } from './topics.js';
 
 /** What one user's stream carries: messages of any of their rooms, rooms added and removed. */
@@ -32,7 +33,8 @@ export class UserStream extends LiveSource<UserStreamEvent> {
   private busSubscription: number | null = null;
   /** User events that came before the stream was bound (at most a few, during setup). */
   private pending: UserEvent[] = [];
-  private binding: Binding<UserStreamEvent, unknown> | null = null;
+  private binding: Binding<unknown> | null = null;
+  private renderer: Renderer<UserStreamEvent, unknown> | null = null;
   private ended = false;
   /** Keeps a room's announcement, its messages and later room events in order. */
   private chain: Promise<void> = Promise.resolve();
@@ -53,9 +55,10 @@ export class UserStream extends LiveSource<UserStreamEvent> {
     }
   }
 
-  bind<Out>(binding: Binding<UserStreamEvent, Out>): void {
+  bind<Out>(binding: Binding<Out>, renderer: Renderer<UserStreamEvent, Out>): void {
     if (this.ended) return binding.end('complete');
-    this.binding = binding;
+    this.binding = binding as Binding<unknown>;
+    this.renderer = renderer;
     for (const [roomId, room] of this.rooms) this.bindRoom(roomId, room);
     for (const event of this.pending.splice(0)) this.onUserEvent(event);
   }
@@ -81,9 +84,9 @@ export class UserStream extends LiveSource<UserStreamEvent> {
 
   /** Renders one of this user's own events for them alone and writes it. */
   private async emit(value: UserStreamEvent): Promise<void> {
-    const binding = this.binding;
-    if (!binding) return;
-    const { out } = await binding.renderer.render(value, { userId: this.options.userId });
+    const { binding, renderer } = this;
+    if (!binding || !renderer) return;
+    const { out } = await renderer.render(value, { userId: this.options.userId });
     if (!this.ended) binding.write(out);
   }
 
@@ -96,17 +99,13 @@ export class UserStream extends LiveSource<UserStreamEvent> {
   }
 
   private bindRoom(roomId: string, room: RoomMessages): void {
-    const binding = this.binding!;
-    room.bind({
-      key: binding.key,
-      renderer: { render: (message, viewer) => binding.renderer.render({ type: 'message', message }, viewer) },
-      write: (out) => binding.write(out),
-      end: (reason) => {
-        // Leaving a room ends that room's part only; anything else ends the whole stream.
-        if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
-        if (reason !== 'complete') this.fail(reason);
-      },
-    });
+    room.bind(new RoomTap(this, this.binding!, roomId, room), new AsMessageEvent(this.renderer!));
+  }
+
+  /** A room's part ended: leaving ends that room's part only; anything else ends the whole stream. */
+  roomEnded(roomId: string, room: RoomMessages, reason: EndReason): void {
+    if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
+    if (reason !== 'complete') this.fail(reason);
   }
 
   private fail(reason: 'error' | 'overload'): void {
@@ -124,5 +123,35 @@ export class UserStream extends LiveSource<UserStreamEvent> {
     if (this.busSubscription !== null) this.options.bus.unsubscribe(this.busSubscription);
     this.busSubscription = null;
     binding?.end(reason);
+  }
+}
+
+/** One room's messages inside a user's stream: rendered as NewMessage-to-be, written to the user's binding. */
+class RoomTap implements Binding<unknown> {
+  readonly key: string;
+
+  constructor(
+    private readonly stream: UserStream,
+    private readonly binding: Binding<unknown>,
+    private readonly roomId: string,
+    private readonly room: RoomMessages,
+  ) {
+    this.key = binding.key;
+  }
+
+  write(out: unknown): void {
+    this.binding.write(out);
+  }
+
+  end(reason: EndReason): void {
+    this.stream.roomEnded(this.roomId, this.room, reason);
+  }
+}
+
+class AsMessageEvent implements Renderer<MessageRow, unknown> {
+  constructor(private readonly inner: Renderer<UserStreamEvent, unknown>) {}
+
+  render(message: MessageRow, viewer: { userId: string }) {
+    return this.inner.render({ type: 'message', message }, viewer);
   }
 }

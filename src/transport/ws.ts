@@ -6,7 +6,7 @@ import type { Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import type { LiveSource } from '../realtime/live.js';
-import type { EndReason } from '../realtime/members.js';
+import type { Binding, EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
 import { GRAPHQL_PATH } from './yoga.js';
 
@@ -57,16 +57,30 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     // Agree on the protocol when the client offers it; a socket without it is closed below with 4406.
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
-  const sockets = new Set<SocketSession>();
+  const sockets = new Map<WebSocket, SocketSession>();
+  // Listeners shared by every socket (`this` is the socket), not four closures per socket.
+  function onMessage(this: WebSocket, data: RawData) {
+    void sockets.get(this)?.onMessage(data);
+  }
+  function onPong(this: WebSocket) {
+    sockets.get(this)?.onPong();
+  }
+  function onClose(this: WebSocket) {
+    sockets.get(this)?.onClose();
+    sockets.delete(this);
+  }
+  function onError(this: WebSocket) {
+    this.terminate();
+  }
   wss.on('connection', (socket) => {
-    const session = new SocketSession(socket, options, () => sockets.delete(session));
-    sockets.add(session);
+    sockets.set(socket, new SocketSession(socket, options));
+    socket.on('message', onMessage).on('pong', onPong).once('close', onClose).on('error', onError);
   });
   // One timer for every socket's keep-alive, not one per socket.
   const keepAlive = setInterval(
     () => {
       const now = Date.now();
-      for (const session of sockets) session.keepAlive(now, pingIntervalMs, pongTimeoutMs);
+      for (const session of sockets.values()) session.keepAlive(now, pingIntervalMs, pongTimeoutMs);
     },
     Math.min(pingIntervalMs, pongTimeoutMs) / 2,
   );
@@ -74,7 +88,7 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   return {
     async dispose() {
       clearInterval(keepAlive);
-      for (const session of sockets) session.close(1001, 'Going away');
+      for (const session of sockets.values()) session.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
@@ -96,12 +110,7 @@ class SocketSession {
   constructor(
     private readonly socket: WebSocket,
     private readonly options: WsOptions,
-    private readonly forget: () => void,
   ) {
-    socket.on('message', (data) => void this.onMessage(data));
-    socket.on('pong', () => (this.pongAt = Date.now()));
-    socket.once('close', () => this.onClose());
-    socket.on('error', () => socket.terminate());
     this.initTimer = null;
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       this.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
@@ -129,7 +138,11 @@ class SocketSession {
     this.socket.close(code, reason);
   }
 
-  private async onMessage(data: RawData): Promise<void> {
+  onPong(): void {
+    this.pongAt = Date.now();
+  }
+
+  async onMessage(data: RawData): Promise<void> {
     if (this.closed) return;
     let message: Message;
     try {
@@ -165,6 +178,7 @@ class SocketSession {
     if (this.initReceived) return this.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
     this.initReceived = true;
     if (this.initTimer) clearTimeout(this.initTimer);
+    this.initTimer = null;
     const params = payload ?? {};
     const token = bearerToken(params.authorization ?? params.Authorization);
     const verified = token ? await this.options.tokens.verify(token) : null;
@@ -199,21 +213,17 @@ class SocketSession {
       this.send(`{"id":${idJson},"type":"next","payload":${prepared.payload}}`);
       return this.send(`{"id":${idJson},"type":"complete"}`);
     }
-    const { source, key, renderer } = prepared;
-    const prefix = `{"id":${idJson},"type":"next","payload":`;
-    this.operations.set(id, source);
-    source.bind({
-      key,
-      renderer,
-      write: (out) => this.send(prefix + out + '}'),
-      end: (reason) => this.ended(id, idJson, source, reason),
-    });
+    const operation = new LiveOperation(this, id, prepared.source, prepared.key);
+    this.operations.set(id, prepared.source);
+    prepared.source.bind(operation, prepared.renderer);
   }
 
   /** The server ended an operation's stream: the client hears `complete`, an error, or (overload) the socket closes. */
-  private ended(id: string, idJson: string, source: LiveSource<unknown>, reason: EndReason): void {
+  ended(operation: LiveOperation, reason: EndReason): void {
+    const { id, source } = operation;
     if (this.operations.get(id) !== source || this.closed) return;
     this.operations.delete(id);
+    const idJson = JSON.stringify(id);
     if (reason === 'overload') return this.close(TRY_AGAIN_LATER, 'Try again later');
     if (reason === 'error') {
       const errors = [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
@@ -233,7 +243,7 @@ class SocketSession {
    * buffer without bound: past maxBufferedBytes it is closed with 1013, and
    * its client resumes from its last cursor.
    */
-  private send(frame: string): void {
+  send(frame: string): void {
     if (this.closed) return;
     this.socket.send(frame);
     if (this.socket.bufferedAmount > (this.options.maxBufferedBytes ?? 1024 * 1024)) {
@@ -249,12 +259,11 @@ class SocketSession {
     for (const source of sources) source?.end();
   }
 
-  private onClose(): void {
+  onClose(): void {
     this.closed = true;
     if (this.initTimer) clearTimeout(this.initTimer);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.endOperations();
-    this.forget();
     if (this.viewer) this.options.connections.closed(this.viewer.userId);
   }
 }
@@ -262,4 +271,31 @@ class SocketSession {
 /** A frame's text, as graphql-ws's server reads it (binary frames are read as UTF-8 too). */
 function textOf(data: RawData): string {
   return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+/**
+ * One live operation of a socket, as its source's binding: a class, so the
+ * many idle subscriptions of a server share their methods instead of each
+ * holding closures of its own.
+ */
+class LiveOperation implements Binding<string> {
+  /** `{"id":…,"type":"next","payload":`: all a frame has of its own besides the shared rendering. */
+  private readonly prefix: string;
+
+  constructor(
+    private readonly session: SocketSession,
+    readonly id: string,
+    readonly source: LiveSource<unknown>,
+    readonly key: string,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  }
+
+  write(out: string): void {
+    this.session.send(this.prefix + out + '}');
+  }
+
+  end(reason: EndReason): void {
+    this.session.ended(this, reason);
+  }
 }

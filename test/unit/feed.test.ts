@@ -49,15 +49,15 @@ class Recorder<E extends MessageRow | RoomActivity> {
   ended: EndReason | null = null;
   renders = 0;
   constructor(readonly key = 'selection') {}
-  binding(renderer?: Renderer<E, E>): Binding<E, E> {
+  readonly renderer: Renderer<E, E> = {
+    render: async (value) => {
+      this.renders++;
+      return { out: value, viewerDependent: false };
+    },
+  };
+  binding(): Binding<E> {
     return {
       key: this.key,
-      renderer: renderer ?? {
-        render: async (value) => {
-          this.renders++;
-          return { out: value, viewerDependent: false };
-        },
-      },
       write: (value) => this.values.push(value),
       end: (reason) => (this.ended = reason),
     };
@@ -85,14 +85,14 @@ async function startFeed(source: FakeSource, options: { gapGraceMs?: number; pag
   const join = (userId: string, afterSeq: number | null = null, recorder = new Recorder<MessageRow>()) => {
     const member = feed.addMessageMember(userId);
     member.start(afterSeq);
-    member.bind(recorder.binding());
+    member.bind(recorder.binding(), recorder.renderer);
     return { member, recorder };
   };
   const first = feed.addMessageMember('user-1');
   await feed.ready;
   first.start(null);
   const subscriber = new Recorder<MessageRow>();
-  first.bind(subscriber.binding());
+  first.bind(subscriber.binding(), subscriber.renderer);
   const announce = (m: MessageRow) => bus.publish(topics.room(ROOM), { type: 'message', message: m });
   return { feed, bus, subscriber, member: first, release, announce, join };
 }
@@ -170,8 +170,8 @@ describe('RoomFeed', () => {
     const { feed, bus, subscriber } = await startFeed(source);
     const leaver = new Recorder<RoomActivity>();
     const stayer = new Recorder<RoomActivity>();
-    feed.addActivityMember('user-2').bind(leaver.binding());
-    feed.addActivityMember('user-3').bind(stayer.binding());
+    feed.addActivityMember('user-2').bind(leaver.binding(), leaver.renderer);
+    feed.addActivityMember('user-3').bind(stayer.binding(), stayer.renderer);
     await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'user-3', typing: true });
     await bus.publish(topics.room(ROOM), { type: 'member', change: 'LEFT', userId: 'user-2' });
     await vi.waitFor(() => expect(stayer.values.map((e) => e.type)).toEqual(['typing', 'member']));
@@ -225,7 +225,7 @@ describe('Shared rendering (fanout groups)', () => {
       member.start(null);
       const got: string[] = [];
       seen.set(`${userId}#${seen.size}`, got);
-      member.bind({ key: 'personal', renderer: personal, write: (out: string) => got.push(out), end: () => {} });
+      member.bind({ key: 'personal', write: (out: string) => got.push(out), end: () => {} }, personal);
     }
     for (const m of source.commit(2)) await announce(m);
     await vi.waitFor(() => expect([...seen.values()].every((got) => got.length === 2)).toBe(true));
@@ -256,7 +256,7 @@ describe('Shared rendering (fanout groups)', () => {
     member.start(null); // registered at head 0, its checks still running
     for (const m of source.commit(2)) await announce(m);
     const late = new Recorder<MessageRow>();
-    member.bind(late.binding());
+    member.bind(late.binding(), late.renderer);
     await vi.waitFor(() => expect(late.seqs).toEqual([1, 2]));
   });
 

@@ -59,12 +59,10 @@ describe('RoomHub.poll', () => {
       for (const user of ['ann', 'ben']) {
         source.members.add(`${roomId(r)}/${user}`);
         const live = await hub.messages(roomId(r), user, null);
-        live.bind({
-          key: 'k',
-          renderer: { render: async (m) => ({ out: m, viewerDependent: false }) },
-          write: () => {},
-          end: (reason) => ends.set(`${r}/${user}`, reason),
-        });
+        live.bind(
+          { key: 'k', write: () => {}, end: (reason) => ends.set(`${r}/${user}`, reason) },
+          { render: async (m: MessageRow) => ({ out: m, viewerDependent: false }) },
+        );
       }
     }
     source.heads_.length = 0;
