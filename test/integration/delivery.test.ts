@@ -105,3 +105,47 @@ forEachBackend('Live delivery', (s) => {
     );
   }, 90_000);
 });
+
+forEachBackend('Live delivery over SSE', (s) => {
+  it('serves messageAdded as server-sent events too, resuming after a cursor', async () => {
+    const { alice, bob, room } = await s.seed.roomWithTwoMembers();
+    const sent = await s.seed.sendMany(alice, room, 3);
+    const controller = new AbortController();
+    const response = await fetch(`${s.b.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${bob.token}` },
+      body: JSON.stringify({
+        query: 'subscription($r: ID!, $after: String) { messageAdded(roomId: $r, after: $after) { seq body } }',
+        variables: { r: room.id, after: sent[0]!.cursor },
+      }),
+      signal: controller.signal,
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const seqs: number[] = [];
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    const readUntil = async (count: number) => {
+      while (seqs.length < count) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the stream ended after ${JSON.stringify(seqs)}`);
+        buffered += decoder.decode(value, { stream: true });
+        let end: number;
+        while ((end = buffered.indexOf('\n\n')) >= 0) {
+          const event = buffered.slice(0, end);
+          buffered = buffered.slice(end + 2);
+          const data = /^data: (.*)$/m.exec(event)?.[1];
+          const seq = data
+            ? (JSON.parse(data) as { data?: { messageAdded: { seq: number } } }).data?.messageAdded.seq
+            : undefined;
+          if (seq !== undefined) seqs.push(seq);
+        }
+      }
+    };
+    await readUntil(2); // the replay after the first message
+    const live = await s.seed.send(alice, room, 'live'); // through the other instance
+    await readUntil(3);
+    expect(seqs).toEqual([sent[1]!.seq, sent[2]!.seq, live.seq]);
+    controller.abort();
+  });
+});
