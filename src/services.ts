@@ -62,7 +62,9 @@ export function createServices(
 
   // Who reacts to which lifecycle event (realtime/hooks.ts lists them).
   hooks.on('presenceChanged', ({ userId, online }) => {
-    rooms.announcePresence(userId, online).catch((error: Error) => logger.warn('could not announce presence', { error }));
+    publish.track(
+      rooms.announcePresence(userId, online).catch((error: Error) => logger.warn('could not announce presence', { error })),
+    );
   });
   hooks.on('disconnected', ({ userId, last }) => {
     if (last) void typing.userDisconnected(userId);

@@ -27,7 +27,7 @@ export interface Realtime {
   /** A user's myEvents stream, started: listRooms is read after the user's topic is subscribed. */
   openUserStream(userId: string, listRooms: () => Promise<Array<{ id: string; lastSeq: number }>>): Promise<UserStream>;
   start(): void;
-  /** Ends every live stream and withdraws presence (a no-op after an ungraceful `stopping`). */
+  /** Ends every live stream, withdraws presence (a no-op after an ungraceful `stopping`) and lets its announcements out. */
   stop(): Promise<void>;
 }
 
@@ -70,12 +70,13 @@ export function createRealtime(options: RealtimeOptions): Realtime {
   hooks.on('stopping', ({ graceful }) => {
     if (!graceful) presence.abandon();
   });
+  const publish = new Publisher(bus, logger);
   const hub = new RoomHub({ bus, source, hooks, logger, pollMs: options.feedPollMs });
 
   return {
     hooks,
     connections: new Connections(hooks),
-    publish: new Publisher(bus, logger),
+    publish,
     hub,
     bus,
     presence,
@@ -92,6 +93,8 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     async stop() {
       await hub.stop();
       await presence.stop();
+      // Offline announcements of the users leaving with this instance go out before Redis closes.
+      await publish.settle();
     },
   };
 }

@@ -75,6 +75,12 @@ export function createRedisPresence({
   const index = `${prefix}presence-index`;
   let timer: NodeJS.Timeout | null = null;
   const warn = (what: string) => (error: Error) => logger.warn(what, { error });
+  /** Claims and withdrawals under way: a clean stop waits for them, so their transitions are announced. */
+  const pending = new Set<Promise<void>>();
+  const track = (work: Promise<void>) => {
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
+  };
 
   const claim = async (userId: string) => {
     const now = Date.now();
@@ -112,10 +118,10 @@ export function createRedisPresence({
     arrived(userId) {
       if (local.has(userId)) return;
       local.add(userId);
-      claim(userId).catch(warn('presence claim failed'));
+      track(claim(userId).catch(warn('presence claim failed')));
     },
     departed(userId) {
-      if (local.delete(userId)) withdraw(userId).catch(warn('presence withdrawal failed'));
+      if (local.delete(userId)) track(withdraw(userId).catch(warn('presence withdrawal failed')));
     },
     async isOnline(userIds) {
       const here = userIds.map((id) => local.has(id));
@@ -142,7 +148,7 @@ export function createRedisPresence({
       timer = null;
       const users = [...local];
       local.clear();
-      await Promise.allSettled(users.map(withdraw));
+      await Promise.allSettled([...pending, ...users.map(withdraw)]);
     },
     abandon() {
       if (timer) clearInterval(timer);

@@ -57,7 +57,7 @@ export class UserStream extends LiveSource<UserStreamEvent> {
 
   bind<Out>(binding: Binding<Out>, renderer: Renderer<UserStreamEvent, Out>): void {
     if (this.ended) return binding.end('complete');
-    this.binding = binding as Binding<unknown>;
+    this.binding = binding;
     this.renderer = renderer;
     for (const [roomId, room] of this.rooms) this.bindRoom(roomId, room);
     for (const event of this.pending.splice(0)) this.onUserEvent(event);

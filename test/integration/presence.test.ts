@@ -110,6 +110,20 @@ forEachBackend('Presence', (s) => {
       keep.forEach((k) => k.dispose());
     });
 
+    it('announces OFFLINE for the users of an instance that stops cleanly', async () => {
+      const stopping = await s.backend.startApp();
+      const { alice, bob, room } = await s.seed.roomWithTwoMembers();
+      const sub = watch(s.a, alice, room);
+      await sub.live();
+      const bobs = new Subscription(client(stopping, bob), ROOM_EVENTS, { r: room.id });
+      await sub.until(() => memberEvents(sub, bob.id).includes('ONLINE'));
+      await stopping.stop(); // its users' offline announcements go out before it closes Redis
+      await sub.until(() => memberEvents(sub, bob.id).includes('OFFLINE'), 5000, 'OFFLINE after the stop');
+      await sub.flush();
+      expect(memberEvents(sub, bob.id)).toEqual(['ONLINE', 'OFFLINE']);
+      bobs.dispose();
+    });
+
     // One process in embedded mode: a crash there takes every instance with it.
     if (s.name === 'services') {
       it('takes the users of a killed instance offline once their claims lapse, with nobody cleaning up', async () => {
