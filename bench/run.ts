@@ -134,6 +134,17 @@ function missingServices(scenario: Scenario): string | null {
   return null;
 }
 
+/** The JSON as the repository's Prettier check wants it (result files are committed); as it is if Prettier is missing. */
+async function formatted(file: string, json: string): Promise<string> {
+  try {
+    const prettier = await import('prettier');
+    const config = (await prettier.resolveConfig(file)) ?? {};
+    return await prettier.format(json, { ...config, filepath: file });
+  } catch {
+    return json;
+  }
+}
+
 /** Runs one scenario under its hard timeout; writes its table and JSON. true when it completed. */
 async function runScenario(scenarioName: string): Promise<boolean> {
   const scenario = SCENARIOS[scenarioName]!;
@@ -190,7 +201,7 @@ async function runScenario(scenarioName: string): Promise<boolean> {
   }
   mkdirSync(outDir, { recursive: true });
   const file = join(outDir, `${scenarioName}-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(result, null, 1) + '\n');
+  writeFileSync(file, await formatted(file, JSON.stringify(result, null, 2) + '\n'));
   const commit = result.server.commit
     ? `${result.server.commit.slice(0, 10)}${result.server.dirty ? ' (dirty)' : ''}`
     : 'unknown';
