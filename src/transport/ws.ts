@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, validateMessage, type Message } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { bearerToken, type TokenIssuer } from '../auth/tokens.js';
@@ -9,6 +10,30 @@ import type { LiveSource } from '../realtime/live.js';
 import type { Binding, EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
 import { GRAPHQL_PATH } from './yoga.js';
+
+/**
+ * Frames written to a socket in one turn of the event loop go out in one
+ * write (the socket is corked until the turn ends): when a room is busy, a
+ * socket gets several events per write instead of a syscall per event.
+ */
+class WriteBatcher {
+  private readonly held: SocketSession[] = [];
+  private scheduled = false;
+
+  hold(session: SocketSession): void {
+    session.hold();
+    this.held.push(session);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    for (const session of this.held.splice(0)) session.release();
+  }
+}
 
 export interface WsOptions {
   server: Server;
@@ -58,6 +83,7 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const sockets = new Map<WebSocket, SocketSession>();
+  const sessionOptions = { ...options, batcher: new WriteBatcher() };
   // Listeners shared by every socket (`this` is the socket), not four closures per socket.
   function onMessage(this: WebSocket, data: RawData) {
     void sockets.get(this)?.onMessage(data);
@@ -73,7 +99,7 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     this.terminate();
   }
   wss.on('connection', (socket) => {
-    sockets.set(socket, new SocketSession(socket, options));
+    sockets.set(socket, new SocketSession(socket, sessionOptions));
     socket.on('message', onMessage).on('pong', onPong).once('close', onClose).on('error', onError);
   });
   // One timer for every socket's keep-alive, not one per socket.
@@ -106,10 +132,12 @@ class SocketSession {
   private pingSentAt = 0;
   private pongAt = Date.now();
   private closed = false;
+  /** Frames of this turn are being collected for one write. */
+  private held = false;
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly options: WsOptions,
+    private readonly options: WsOptions & { batcher: WriteBatcher },
   ) {
     this.initTimer = null;
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
@@ -245,12 +273,36 @@ class SocketSession {
    */
   send(frame: string): void {
     if (this.closed) return;
-    this.socket.send(frame);
-    if (this.socket.bufferedAmount > (this.options.maxBufferedBytes ?? 1024 * 1024)) {
-      this.close(TRY_AGAIN_LATER, 'Try again later');
-      // It is not reading, so the closing handshake may never finish: do not hold its buffer for long.
-      setTimeout(() => this.socket.terminate(), 5000).unref();
+    const limit = this.options.maxBufferedBytes ?? 1024 * 1024;
+    if (!this.held) {
+      // What is still unsent from earlier turns is the reader's backlog.
+      if (this.socket.bufferedAmount > limit) return this.tooSlow();
+      this.held = true;
+      this.options.batcher.hold(this);
     }
+    // Within a turn the frames written are bounded by what one turn delivers (a
+    // group's backlog, a page of catch-up); they count from the next turn on.
+    this.socket.send(frame);
+  }
+
+  /** Lets this turn's frames out in one write (WriteBatcher). */
+  release(): void {
+    this.held = false;
+    this.raw.uncork();
+  }
+
+  hold(): void {
+    this.raw.cork();
+  }
+
+  private get raw(): Duplex {
+    return (this.socket as unknown as { _socket: Duplex })._socket;
+  }
+
+  private tooSlow(): void {
+    this.close(TRY_AGAIN_LATER, 'Try again later');
+    // It is not reading, so the closing handshake may never finish: do not hold its buffer for long.
+    setTimeout(() => this.socket.terminate(), 5000).unref();
   }
 
   private endOperations(): void {
