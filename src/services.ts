@@ -45,7 +45,7 @@ export function createServices(
     source: {
       after: (roomId, afterSeq, limit) => messagesStore.after(roomId, afterSeq, limit),
       heads: (roomIds) => roomsStore.heads(roomIds),
-      memberships: (pairs) => roomsStore.memberships(pairs),
+      notMembers: (pairs) => roomsStore.notMembers(pairs),
     },
   });
   const { hooks, publish, hub } = realtime;

@@ -14,8 +14,8 @@ export interface FeedSource {
   after(roomId: string, afterSeq: number, limit: number): Promise<MessageRow[]>;
   /** Each room's newest committed seq. */
   heads(roomIds: readonly string[]): Promise<Array<{ id: string; lastSeq: number }>>;
-  /** Which of these (room, user) pairs are memberships now. */
-  memberships(pairs: ReadonlyArray<{ roomId: string; userId: string }>): Promise<Array<{ roomId: string; userId: string }>>;
+  /** Which of these (room, user) pairs are not memberships now. */
+  notMembers(pairs: ReadonlyArray<{ roomId: string; userId: string }>): Promise<Array<{ roomId: string; userId: string }>>;
 }
 
 export interface RoomFeedOptions {

@@ -149,8 +149,7 @@ export class RoomHub {
       const pairs = feeds.flatMap((feed) => feed.userIds().map((userId) => ({ roomId: feed.roomId, userId })));
       const byRoom = new Map(feeds.map((feed) => [feed.roomId, feed]));
       for (const chunk of chunks(pairs, this.pollChunk)) {
-        const members = new Set((await source.memberships(chunk)).map((m) => `${m.roomId}/${m.userId}`));
-        for (const { roomId, userId } of chunk) if (!members.has(`${roomId}/${userId}`)) byRoom.get(roomId)?.endUser(userId);
+        for (const { roomId, userId } of await source.notMembers(chunk)) byRoom.get(roomId)?.endUser(userId);
       }
     } catch (error) {
       logger.warn('live feed poll failed; retrying on the next tick', { error: error as Error });

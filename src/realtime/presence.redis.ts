@@ -42,6 +42,19 @@ if left == 0 then
 end
 return left`;
 
+// KEYS: index. ARGV: expires, instance, ttl, user key prefix, then the users. Renews this instance's claims.
+const RENEW = `
+for i = 5, #ARGV do
+  local key = ARGV[4] .. ARGV[i]
+  redis.call('ZADD', key, ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', key, ARGV[3])
+  redis.call('ZADD', KEYS[1], 'GT', ARGV[1], ARGV[i])
+end
+return #ARGV - 4`;
+
+/** Users per renewal script: big enough to be few calls, small enough not to hold Redis up. */
+const RENEW_CHUNK = 1000;
+
 // KEYS: index. ARGV: now, user key prefix. Returns the users whose every claim lapsed (removed here, once).
 const SWEEP = `
 local gone = {}
@@ -103,13 +116,10 @@ export function createRedisPresence({
   };
   const heartbeat = async () => {
     const expires = Date.now() + ttlMs;
-    const pipeline = redis.pipeline();
-    for (const userId of local) {
-      pipeline.zadd(userPrefix + userId, expires, instanceId);
-      pipeline.pexpire(userPrefix + userId, ttlMs);
-      pipeline.zadd(index, 'GT', expires, userId);
+    const users = [...local];
+    for (let i = 0; i < users.length; i += RENEW_CHUNK) {
+      await redis.eval(RENEW, 1, index, expires, instanceId, ttlMs, userPrefix, ...users.slice(i, i + RENEW_CHUNK));
     }
-    await pipeline.exec();
     const gone = (await redis.eval(SWEEP, 1, index, Date.now(), userPrefix)) as string[];
     for (const userId of gone) changed(userId, false);
   };

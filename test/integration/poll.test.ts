@@ -17,7 +17,7 @@ forEachBackend('The feed poll’s membership check', (s) => {
     await handle?.close();
   });
 
-  it('answers for 70,000 (room, user) pairs in one query, with exactly the memberships that exist', async () => {
+  it('answers for 70,000 (room, user) pairs in one query, with exactly the pairs that are not memberships', async () => {
     const [user] = await handle.db
       .insert(users)
       .values({ username: `poll_${randomUUID().slice(0, 8)}`, passwordHash: 'x' })
@@ -29,7 +29,9 @@ forEachBackend('The feed poll’s membership check', (s) => {
       userId: randomUUID(),
     }));
     pairs[12_345] = { roomId: room!.id, userId: user!.id };
-    const found = await new RoomsStore(handle.db).memberships(pairs);
-    expect(found).toEqual([{ roomId: room!.id, userId: user!.id }]);
+    const gone = await new RoomsStore(handle.db).notMembers(pairs);
+    expect(gone).toHaveLength(69_999);
+    expect(gone).not.toContainEqual({ roomId: room!.id, userId: user!.id });
+    expect(gone).toContainEqual(pairs[0]);
   });
 });

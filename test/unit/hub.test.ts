@@ -37,9 +37,9 @@ class FakeSource implements FeedSource {
     this.heads_.push(roomIds);
     return roomIds.map((id) => ({ id, lastSeq: this.lastSeq.get(id) ?? 0 }));
   };
-  memberships = async (pairs: ReadonlyArray<{ roomId: string; userId: string }>) => {
+  notMembers = async (pairs: ReadonlyArray<{ roomId: string; userId: string }>) => {
     this.membershipQueries.push(pairs.length);
-    return pairs.filter((p) => this.members.has(`${p.roomId}/${p.userId}`));
+    return pairs.filter((p) => !this.members.has(`${p.roomId}/${p.userId}`));
   };
 }
 

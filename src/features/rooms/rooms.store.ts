@@ -125,18 +125,20 @@ export class RoomsStore {
       .where(and(inArray(memberships.roomId, [...roomIds]), inArray(memberships.userId, [...userIds])));
   }
 
-  /** Which of these (room, user) pairs are memberships; the pairs travel as one JSON parameter, so any number fits. */
-  async memberships(
-    pairs: ReadonlyArray<{ roomId: string; userId: string }>,
-  ): Promise<Array<{ roomId: string; userId: string }>> {
+  /**
+   * Which of these (room, user) pairs are not memberships (any more): usually
+   * none, so a poll over many subscribers reads back next to nothing. The
+   * pairs travel as one JSON parameter, so any number fits.
+   */
+  async notMembers(pairs: ReadonlyArray<{ roomId: string; userId: string }>): Promise<Array<{ roomId: string; userId: string }>> {
     if (pairs.length === 0) return [];
-    const wanted = JSON.stringify(pairs.map((p) => ({ room_id: p.roomId, user_id: p.userId })));
-    return this.db
-      .select({ roomId: memberships.roomId, userId: memberships.userId })
-      .from(memberships)
-      .where(
-        sql`(${memberships.roomId}, ${memberships.userId}) in (select room_id, user_id from jsonb_to_recordset(${wanted}::jsonb) as p(room_id uuid, user_id uuid))`,
-      );
+    const wanted = JSON.stringify(pairs.map((p) => ({ r: p.roomId, u: p.userId })));
+    const result = await this.db.execute<{ roomId: string; userId: string }>(sql`
+      select p.r as "roomId", p.u as "userId" from jsonb_to_recordset(${wanted}::jsonb) as p(r uuid, u uuid)
+      where not exists (select 1 from ${memberships} m where m.room_id = p.r and m.user_id = p.u)`);
+    // postgres.js answers with the rows, PGlite with { rows }.
+    const rows: unknown = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+    return rows as Array<{ roomId: string; userId: string }>;
   }
 
   /** Each room's newest committed seq. */
