@@ -8,6 +8,34 @@ import * as schema from './schema.js';
 /** One drizzle type for both drivers: stores never know which one runs. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
+/**
+ * A statement of fixed SQL text, for what the query builder cannot express,
+ * called with its parameters by name (`params[i]` is `$i+1`). On postgres.js
+ * it is a prepared statement: from the second call on a connection one
+ * Bind/Execute round trip, where an unprepared query with parameters first
+ * waits for a Describe. PGlite runs it as given. Rows come back as the driver
+ * reads them: column names as selected, timestamps as Date (postgres.js) or
+ * text (PGlite).
+ */
+export function prepareStatement<Row>(
+  db: Database,
+  name: string,
+  text: string,
+  params: readonly string[],
+): (values: Record<string, unknown>) => Promise<Row[]> {
+  const query = db._.session.prepareQuery(
+    { sql: text, params: params.map((param) => sql.placeholder(param)) },
+    undefined,
+    name,
+    false,
+  );
+  return async (values) => {
+    // postgres.js answers an array of rows, PGlite a result with `rows`.
+    const result = (await query.execute(values)) as Row[] | { rows: Row[] };
+    return Array.isArray(result) ? result : result.rows;
+  };
+}
+
 export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string | null };
 
 export interface DatabaseHandle {

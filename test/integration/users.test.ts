@@ -7,12 +7,13 @@ import {
   eventually,
   gql,
   gqlOk,
+  sleep,
   Subscription,
   trackedClients,
   type WsOptions,
 } from '../support/client.js';
 import { messageProbe } from '../support/probes.js';
-import { badTokens, MISSING_ID, PASSWORD, tokenExpiringIn, uniqueName, type TestUser } from '../support/seed.js';
+import { badTokens, MISSING_ID, PASSWORD, seeder, tokenExpiringIn, uniqueName, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -186,6 +187,17 @@ forEachBackend('Users and authentication', (s) => {
         const result = await gql(s.a, ME, {}, token);
         expect(codes(result), kind).toEqual(['UNAUTHENTICATED']);
       }
+    });
+
+    it('refuses a token it accepted before once the token has expired: UNAUTHENTICATED, and 4403 on a new socket', async () => {
+      // Verified tokens are remembered until their exp, never past it.
+      const shortLived = await s.backend.startApp({ jwt: { ...s.backend.config.jwt, ttlSeconds: 2 } });
+      const user = await seeder(shortLived).user('me');
+      expect((await gqlOk(shortLived, ME, {}, user.token)).me).toMatchObject({ id: user.id });
+      const { exp } = JSON.parse(Buffer.from(user.token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+      await sleep(exp * 1000 - Date.now() + 50); // the expiry itself is under test
+      expect(codes(await gql(shortLived, ME, {}, user.token))).toEqual(['UNAUTHENTICATED']);
+      expect(await closeCodeOf(client, shortLived, { authorization: `Bearer ${user.token}` })).toBe(4403);
     });
   });
 

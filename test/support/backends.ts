@@ -21,6 +21,12 @@ export interface Backend {
    */
   startIsolatedApp(overrides?: Partial<Config>): Promise<App>;
   readonly config: Config;
+  /**
+   * The deployment's database, for tests of a store's SQL itself: the shared
+   * handle (embedded) or one more pool on the same database (services).
+   * Closed by dispose().
+   */
+  database(): Promise<DatabaseHandle>;
   /** Stops every app it started and drops what it created. */
   dispose(): Promise<void>;
 }
@@ -53,6 +59,7 @@ async function createEmbeddedBackend(): Promise<Backend> {
     config,
     startApp: (overrides = {}) => start({ database, bus }, overrides),
     startIsolatedApp: (overrides = {}) => start({ database, bus: createMemoryBus() }, overrides),
+    database: async () => database,
     async dispose() {
       await Promise.allSettled(apps.map((app) => app.stop()));
       await database.close();
@@ -91,6 +98,7 @@ async function createServicesBackend(): Promise<Backend> {
     redisPrefix: `test:${suffix}:`,
   });
   const apps: App[] = [];
+  let database: Promise<DatabaseHandle> | null = null;
   const start = async (overrides: Partial<Config>) => {
     const app = createApp({ ...config, ...overrides });
     await app.start();
@@ -103,8 +111,10 @@ async function createServicesBackend(): Promise<Backend> {
     startApp: (overrides = {}) => start(overrides),
     // A prefix of its own: its announcements reach no other instance.
     startIsolatedApp: (overrides = {}) => start({ redisPrefix: `test:${suffix}:isolated:`, ...overrides }),
+    database: () => (database ??= openDatabase(config.database)),
     async dispose() {
       await Promise.allSettled(apps.map((app) => app.stop()));
+      await database?.then((handle) => handle.close()).catch(() => {});
       await admin.unsafe(`drop database if exists ${dbName} with (force)`).catch(() => {});
       await admin.end({ timeout: 2 });
     },

@@ -2,11 +2,15 @@
  * What the test suite takes from the server's own code, in one place. Every
  * other test module reaches the server through its protocol (HTTP and
  * graphql-ws); only starting it, sharing one embedded database or bus
- * between two instances, and the Redis bus's own fault test need its modules.
+ * between two instances, the Redis bus's own fault test, the message
+ * store's batch statement tested as SQL, and the count of batched send
+ * statements (to know a burst really was batched) need its modules.
  */
 export { createApp, type App } from '../../src/app.js';
 export type { Config } from '../../src/config.js';
 export { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
+export { MessagesStore } from '../../src/features/messages/messages.store.js';
+export { sendStatements } from '../../src/features/messages/send-queue.js';
 export type { EventBus } from '../../src/realtime/bus.js';
 export { createMemoryBus } from '../../src/realtime/bus.memory.js';
 export { createRedisBus } from '../../src/realtime/bus.redis.js';

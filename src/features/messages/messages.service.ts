@@ -9,6 +9,7 @@ import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
 import type { MessagePage } from './messages.mappers.js';
 import type { MessagesStore } from './messages.store.js';
+import { SendQueue } from './send-queue.js';
 
 export interface HistoryArgs {
   first?: number | null;
@@ -33,6 +34,9 @@ const MAX_PAGE = 200;
 const DEFAULT_PAGE = 50;
 
 export class MessagesService {
+  /** A busy room's concurrent sends are committed together. */
+  private readonly sends: SendQueue;
+
   constructor(
     private readonly deps: {
       store: MessagesStore;
@@ -40,7 +44,9 @@ export class MessagesService {
       publish: Publisher;
       hub: RoomHub;
     },
-  ) {}
+  ) {
+    this.sends = new SendQueue(deps.store);
+  }
 
   /**
    * Stored first, announced after the commit. The announcement is not awaited:
@@ -62,7 +68,7 @@ export class MessagesService {
       replyToId = original.id;
     }
     // The insert checks membership itself: the common case is one statement.
-    const outcome = await this.deps.store.insert({ roomId, authorId: viewer.userId, body: input.body, clientId, replyToId });
+    const outcome = await this.sends.send({ roomId, authorId: viewer.userId, body: input.body, clientId, replyToId });
     if (outcome.kind === 'rejected') {
       await this.deps.rooms.requireMembership(viewer, roomId); // NOT_FOUND or FORBIDDEN
       throw forbidden('You are not a member of this room');
