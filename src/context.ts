@@ -68,14 +68,16 @@ export function createContextFactory(services: Services) {
       const verified = token ? await services.tokens.verify(token) : null;
       viewer = verified ? { userId: verified.userId } : null;
     }
-    // Made on first use: most operations' setup (a subscription's checks) needs none.
-    let loaders: Loaders | null = null;
-    return {
-      viewer,
-      services,
-      get loaders() {
-        return (loaders ??= createLoaders(services, () => viewer));
-      },
-    };
+    return { viewer, services, loaders: lazyLoaders(() => createLoaders(services, () => viewer)) };
   };
+}
+
+/**
+ * The loaders, made on first use: most operations (a send, a subscription's
+ * checks) need none. A proxy rather than a getter on the context, because
+ * envelop copies the context's own properties, which would run a getter.
+ */
+function lazyLoaders(make: () => Loaders): Loaders {
+  let made: Loaders | null = null;
+  return new Proxy({} as Loaders, { get: (_, key) => (made ??= make())[key as keyof Loaders] });
 }

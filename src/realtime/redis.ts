@@ -30,7 +30,14 @@ export interface RedisOptions {
 export async function openRedis({ url, logger, connectTimeoutMs = 5000 }: RedisOptions): Promise<RedisConnections> {
   // A committed write must never fail or wait because Redis is down, so the
   // command connection never queues; the subscriber may.
-  const commands = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  // Auto-pipelining sends the commands of one event-loop turn (the announcements
+  // of a batch of sends, say) in one write.
+  const commands = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    enableAutoPipelining: true,
+  });
   const subscriber = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: true });
   let lastError = '';
   for (const [role, client] of [
