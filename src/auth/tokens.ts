@@ -23,6 +23,13 @@ export interface TokenIssuerOptions {
 
 export function createTokenIssuer(secret: Uint8Array, ttlSeconds: number, options: TokenIssuerOptions = {}): TokenIssuer {
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
+  // Imported once: given raw bytes, jose imports a WebCrypto key on every call.
+  let imported: Promise<CryptoKey> | null = null;
+  const key = () =>
+    (imported ??= crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]));
   return {
     async sign(userId) {
       return new SignJWT({})
@@ -30,14 +37,14 @@ export function createTokenIssuer(secret: Uint8Array, ttlSeconds: number, option
         .setSubject(userId)
         .setIssuedAt()
         .setExpirationTime(`${ttlSeconds}s`)
-        .sign(secret);
+        .sign(await key());
     },
     async verify(token) {
       const cached = cache.get(token);
       if (cached !== undefined) return cached;
       try {
         // The allow-list matters: without it an HS512 token with the same secret passes.
-        const { payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
+        const { payload } = await jwtVerify(token, await key(), { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
         if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
         const verified: VerifiedToken = Object.freeze({ userId: payload.sub, expiresAt: payload.exp * 1000 });
         cache.set(token, verified);

@@ -3,6 +3,7 @@ import type { RoomActivity } from '../../realtime/feed.js';
 import type { Realtime } from '../../realtime/index.js';
 import type { LiveSource } from '../../realtime/live.js';
 import type { UserStreamEvent } from '../../realtime/user-stream.js';
+import { requireId } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { RoomEventPayload, UserEventPayload } from './events.mappers.js';
 
@@ -11,15 +12,15 @@ export class EventsService {
 
   /** A member's view of a room's events; registered before membership is checked so a leave in between still ends it. */
   async roomEvents(viewer: Viewer, roomId: string): Promise<LiveSource<RoomEventPayload>> {
-    const room = await this.deps.rooms.requireRoom(roomId);
-    const stream = await this.deps.realtime.hub.activity(room.id, viewer.userId);
+    const id = requireId(roomId, 'Room');
+    const stream = await this.deps.realtime.hub.activity(id, viewer.userId);
     try {
-      await this.deps.rooms.requireMembership(viewer, room.id);
+      await this.deps.rooms.requireMembership(viewer, id);
     } catch (error) {
       stream.end();
       throw error;
     }
-    return stream.map((event) => toRoomPayload(room.id, event));
+    return stream.map((event) => toRoomPayload(id, event));
   }
 
   /** New messages of every room of the viewer's, and rooms added and removed. */

@@ -158,11 +158,17 @@ export class MessagesService {
    * between still ends it.
    */
   async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<RoomMessages> {
-    const room = await this.deps.rooms.requireRoom(roomId);
-    const afterSeq = after != null ? decodeCursor(after, room.id, 'after') : null;
-    const live = await this.deps.hub.messages(room.id, viewer.userId, afterSeq);
+    const id = requireId(roomId, 'Room');
+    let afterSeq: number | null = null;
     try {
-      await this.deps.rooms.requireMembership(viewer, room.id);
+      afterSeq = after != null ? decodeCursor(after, id, 'after') : null;
+    } catch (error) {
+      await this.deps.rooms.requireRoom(id); // an unknown room is NOT_FOUND before its cursor is judged
+      throw error;
+    }
+    const live = await this.deps.hub.messages(id, viewer.userId, afterSeq);
+    try {
+      await this.deps.rooms.requireMembership(viewer, id);
     } catch (error) {
       live.end();
       throw error;

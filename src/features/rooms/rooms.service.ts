@@ -38,11 +38,10 @@ export class RoomsService {
 
   /** NOT_FOUND for a room that does not exist, FORBIDDEN for one the viewer is not a member of. */
   async requireMembership(viewer: Viewer, roomId: string): Promise<{ room: RoomRow; membership: MembershipRow }> {
-    const id = requireId(roomId, 'Room');
-    const [room, membership] = await Promise.all([this.store.findById(id), this.store.membership(id, viewer.userId)]);
-    if (!room) throw notFound('Room');
-    if (!membership) throw forbidden('You are not a member of this room');
-    return { room, membership };
+    const found = await this.store.roomWithMembership(requireId(roomId, 'Room'), viewer.userId);
+    if (!found) throw notFound('Room');
+    if (!found.membership) throw forbidden('You are not a member of this room');
+    return { room: found.room, membership: found.membership };
   }
 
   async requireRoom(roomId: string): Promise<RoomRow> {

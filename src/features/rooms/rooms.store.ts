@@ -53,6 +53,16 @@ export class RoomsStore {
       .where(inArray(rooms.id, [...ids]));
   }
 
+  /** The room and the user's membership of it, in one query: null when there is no such room. */
+  async roomWithMembership(roomId: string, userId: string): Promise<{ room: RoomRow; membership: MembershipRow | null } | null> {
+    const [row] = await this.db
+      .select({ room: rooms, membership: memberships })
+      .from(rooms)
+      .leftJoin(memberships, and(eq(memberships.roomId, rooms.id), eq(memberships.userId, userId)))
+      .where(eq(rooms.id, roomId));
+    return row ?? null;
+  }
+
   async membership(roomId: string, userId: string): Promise<MembershipRow | null> {
     const [row] = await this.db
       .select()
