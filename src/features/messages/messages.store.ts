@@ -22,6 +22,7 @@ export type InsertOutcome =
 export class MessagesStore {
   private readonly insertOne: ReturnType<typeof prepareInsertOne>;
   private readonly insertBatch: ReturnType<typeof prepareInsertBatch>;
+  private readonly windows = new Map<string, ReturnType<typeof prepareWindow>>();
 
   constructor(private readonly db: Database) {
     this.insertOne = prepareInsertOne(db);
@@ -127,16 +128,25 @@ export class MessagesStore {
     limit: number,
     from: 'oldest' | 'newest',
   ): Promise<MessageRow[]> {
-    const conditions: SQL[] = [eq(messages.roomId, roomId)];
-    if (bounds.afterSeq !== null) conditions.push(gt(messages.seq, bounds.afterSeq));
-    if (bounds.beforeSeq !== null) conditions.push(lt(messages.seq, bounds.beforeSeq));
-    const rows = await this.db
-      .select(messageColumns)
-      .from(messages)
-      .where(and(...conditions))
-      .orderBy(from === 'oldest' ? asc(messages.seq) : desc(messages.seq))
-      .limit(limit);
+    const rows = await this.windowStatement(bounds.afterSeq !== null, bounds.beforeSeq !== null, from).execute({
+      roomId,
+      afterSeq: bounds.afterSeq,
+      beforeSeq: bounds.beforeSeq,
+      limit,
+    });
     return from === 'oldest' ? rows : rows.reverse();
+  }
+
+  /**
+   * History pages, replay and gap fills run one of eight shapes of one query
+   * (which bounds, which end): each is built once and prepared, like the
+   * insert, so a page costs a Bind/Execute and no query building.
+   */
+  private windowStatement(after: boolean, before: boolean, from: 'oldest' | 'newest') {
+    const name = `message_window_${after ? 'a' : ''}${before ? 'b' : ''}_${from}`;
+    let statement = this.windows.get(name);
+    if (!statement) this.windows.set(name, (statement = prepareWindow(this.db, name, after, before, from)));
+    return statement;
   }
 
   /**
@@ -186,4 +196,17 @@ export class MessagesStore {
       .where(inArray(messages.roomId, [...roomIds]))
       .orderBy(messages.roomId, desc(messages.seq));
   }
+}
+
+function prepareWindow(db: Database, name: string, after: boolean, before: boolean, from: 'oldest' | 'newest') {
+  const conditions: SQL[] = [eq(messages.roomId, sql.placeholder('roomId'))];
+  if (after) conditions.push(gt(messages.seq, sql.placeholder('afterSeq')));
+  if (before) conditions.push(lt(messages.seq, sql.placeholder('beforeSeq')));
+  return db
+    .select(messageColumns)
+    .from(messages)
+    .where(and(...conditions))
+    .orderBy(from === 'oldest' ? asc(messages.seq) : desc(messages.seq))
+    .limit(sql.placeholder('limit'))
+    .prepare(name);
 }

@@ -4,7 +4,17 @@ import { isForeignKeyViolation } from '../../db/errors.js';
 import { memberships, rooms, type MembershipRow, type RoomRole, type RoomRow, type RoomVisibility } from '../../db/schema.js';
 
 export class RoomsStore {
-  constructor(private readonly db: Database) {}
+  /** Every authorised request runs it: built once and prepared. */
+  private readonly roomWithMembershipStatement;
+
+  constructor(private readonly db: Database) {
+    this.roomWithMembershipStatement = db
+      .select({ room: rooms, membership: memberships })
+      .from(rooms)
+      .leftJoin(memberships, and(eq(memberships.roomId, rooms.id), eq(memberships.userId, sql.placeholder('userId'))))
+      .where(eq(rooms.id, sql.placeholder('roomId')))
+      .prepare('room_with_membership');
+  }
 
   /** The room and its OWNER membership, atomically. */
   async createGroup(name: string, visibility: RoomVisibility, ownerId: string): Promise<RoomRow> {
@@ -55,11 +65,7 @@ export class RoomsStore {
 
   /** The room and the user's membership of it, in one query: null when there is no such room. */
   async roomWithMembership(roomId: string, userId: string): Promise<{ room: RoomRow; membership: MembershipRow | null } | null> {
-    const [row] = await this.db
-      .select({ room: rooms, membership: memberships })
-      .from(rooms)
-      .leftJoin(memberships, and(eq(memberships.roomId, rooms.id), eq(memberships.userId, userId)))
-      .where(eq(rooms.id, roomId));
+    const [row] = await this.roomWithMembershipStatement.execute({ roomId, userId });
     return row ?? null;
   }
 
