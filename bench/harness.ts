@@ -200,6 +200,22 @@ export const serverLog: Record<string, Record<string, number>> = {};
 
 export const JWT_SECRET = `bench-${randomBytes(24).toString('hex')}`;
 
+/**
+ * The abuse limits raised out of the way: the bench measures throughput from
+ * a few users and one IP, which the contract's defaults (100 sends per 10 s
+ * per user, 20 registrations per IP per hour, …) would refuse. `--server-env`
+ * overrides any of them.
+ */
+const UNLIMITED: Record<string, string> = {
+  RATE_LIMIT_SEND: '1000000000/1s',
+  RATE_LIMIT_LOGIN_USER: '1000000000/1s',
+  RATE_LIMIT_LOGIN_IP: '1000000000/1s',
+  RATE_LIMIT_REGISTER_IP: '1000000000/1s',
+  RATE_LIMIT_WS_MESSAGES: '1000000000/1s',
+  MAX_SUBSCRIPTIONS_PER_SOCKET: '1000000',
+  MAX_SOCKETS_PER_USER: '1000000',
+};
+
 /** Variables of the parent that would change what the server under test connects to. */
 const SCRUBBED = ['DATABASE_URL', 'DATABASE_POOL_SIZE', 'PGLITE_DIR', 'REDIS_URL', 'REDIS_PREFIX', 'JWT_SECRET', 'PORT', 'HOST'];
 
@@ -215,7 +231,7 @@ export async function startServer(options: {
 }): Promise<ServerProc> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const key of SCRUBBED) delete env[key];
-  Object.assign(env, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET }, options.env);
+  Object.assign(env, UNLIMITED, { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JWT_SECRET }, options.env);
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: options.serverDir,
     env,
