@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseConfig } from './db/client.js';
+import { parseRate, type Rate, type RateLimits } from './limits/rate.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -67,6 +68,27 @@ export interface Config {
    * @default 1048576
    */
   readonly wsMaxBufferedBytes: number;
+  /**
+   * Rate limits, each `N/window` (`RATE_LIMIT_SEND`, `RATE_LIMIT_LOGIN_USER`, `RATE_LIMIT_LOGIN_IP`,
+   * `RATE_LIMIT_REGISTER_IP`, `RATE_LIMIT_WS_MESSAGES`); shared by every instance through Redis when it is set.
+   * @default { send: 100/10s, loginUser: 10/15m, loginIp: 100/15m, registerIp: 20/1h, wsMessages: 300/10s }
+   */
+  readonly rateLimits: RateLimits;
+  /**
+   * Active subscriptions one socket may hold; one more is refused with BAD_USER_INPUT (`MAX_SUBSCRIPTIONS_PER_SOCKET`).
+   * @default 100
+   */
+  readonly maxSubscriptionsPerSocket: number;
+  /**
+   * Open sockets per user, across instances with Redis; one more is closed with 4429 (`MAX_SOCKETS_PER_USER`).
+   * @default 20
+   */
+  readonly maxSocketsPerUser: number;
+  /**
+   * Proxy hops in front of the server whose X-Forwarded-For entries are believed; 0: the client IP is the socket's peer (`TRUST_PROXY`).
+   * @default 0
+   */
+  readonly trustProxy: number;
 }
 
 export class ConfigError extends Error {
@@ -177,6 +199,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
   const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
 
+  const rate = (name: string, fallback: string): Rate => {
+    const text = value(name) ?? fallback;
+    const parsed = parseRate(text);
+    if (!parsed) problems.push(`${name} must be N/window such as 100/10s, 10/15m or 20/1h, got "${text}"`);
+    return parsed ?? { points: 1, seconds: 1 };
+  };
+  const rateLimits: RateLimits = Object.freeze({
+    send: rate('RATE_LIMIT_SEND', '100/10s'),
+    loginUser: rate('RATE_LIMIT_LOGIN_USER', '10/15m'),
+    loginIp: rate('RATE_LIMIT_LOGIN_IP', '100/15m'),
+    registerIp: rate('RATE_LIMIT_REGISTER_IP', '20/1h'),
+    wsMessages: rate('RATE_LIMIT_WS_MESSAGES', '300/10s'),
+  });
+  const maxSubscriptionsPerSocket = integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1);
+  const maxSocketsPerUser = integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1);
+  const trustProxy = integerAtLeast('TRUST_PROXY', 0, 0);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     config: Object.freeze({
@@ -192,6 +231,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       presenceTtlMs,
       presenceHeartbeatMs,
       wsMaxBufferedBytes,
+      rateLimits,
+      maxSubscriptionsPerSocket,
+      maxSocketsPerUser,
+      trustProxy,
     }),
     warnings,
   };

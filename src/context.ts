@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { bearerToken, type TokenIssuer } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
 import type { EventsService } from './features/events/events.service.js';
@@ -13,6 +14,7 @@ import type { SearchService } from './features/search/search.service.js';
 import type { TypingService } from './features/typing/typing.service.js';
 import { createUsersLoaders, type UsersLoaders } from './features/users/users.loaders.js';
 import type { UsersService } from './features/users/users.service.js';
+import type { Limits } from './limits/index.js';
 
 /** What resolvers reach: one service per feature (see services.ts for the wiring). */
 export interface Services {
@@ -25,6 +27,7 @@ export interface Services {
   readState: ReadStateService;
   search: SearchService;
   tokens: TokenIssuer;
+  limits: Limits;
 }
 
 /** Batching loaders; each feature brings its own. */
@@ -32,6 +35,8 @@ export type Loaders = UsersLoaders & RoomsLoaders & MessagesLoaders & ReactionsL
 
 export interface Context {
   viewer: Viewer | null;
+  /** Where the request came from, as the per-IP limits count it (Config.trustProxy). */
+  clientIp: string;
   services: Services;
   loaders: Loaders;
 }
@@ -54,21 +59,30 @@ export function createLoaders(services: Services, viewer: () => Viewer | null): 
 /** What yoga hands the context factory: an HTTP request, or (over WebSocket) what onConnect stored. */
 export interface InitialContext {
   request?: Request;
-  extra?: { viewer?: Viewer | null };
+  /** The node request under `request` (yoga's server context on node:http). */
+  req?: IncomingMessage;
+  extra?: { viewer?: Viewer | null; clientIp?: string };
 }
 
 /** One context for both transports: the viewer comes from the header or the socket's connection_init. */
 export function createContextFactory(services: Services) {
   return async (initial: InitialContext): Promise<Context> => {
     let viewer: Viewer | null = null;
+    let clientIp = initial.extra?.clientIp;
     if (initial.extra && 'viewer' in initial.extra) {
       viewer = initial.extra.viewer ?? null;
     } else {
+      clientIp ??= services.limits.clientIp(initial.req?.socket.remoteAddress, initial.req?.headers['x-forwarded-for']);
       const token = bearerToken(initial.request?.headers.get('authorization'));
       const verified = token ? await services.tokens.verify(token) : null;
       viewer = verified ? { userId: verified.userId } : null;
     }
-    return { viewer, services, loaders: lazyLoaders(() => createLoaders(services, () => viewer)) };
+    return {
+      viewer,
+      clientIp: clientIp ?? 'unknown',
+      services,
+      loaders: lazyLoaders(() => createLoaders(services, () => viewer)),
+    };
   };
 }
 

@@ -23,6 +23,9 @@ export const unauthenticated = (message = 'Sign in first: missing, invalid or ex
 export const forbidden = (message = 'Not allowed') => new ChatError('FORBIDDEN', message);
 export const notFound = (what: string) => new ChatError('NOT_FOUND', `${what} not found`);
 export const badInput = (message: string, field?: string) => new ChatError('BAD_USER_INPUT', message, field ? { field } : {});
+/** Too many requests: `extensions.retryAfter` is the whole seconds (at least 1) before one more may succeed. */
+export const rateLimited = (retryAfter: number, message = 'Too many requests; try again later') =>
+  new ChatError('RATE_LIMITED', message, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
 export const serviceUnavailable = (message = 'A backing service cannot be reached right now; try again') =>
   new ChatError('SERVICE_UNAVAILABLE', message);
 

@@ -16,6 +16,7 @@ import { SearchStore } from './features/search/search.store.js';
 import { TypingService } from './features/typing/typing.service.js';
 import { UsersService } from './features/users/users.service.js';
 import { UsersStore } from './features/users/users.store.js';
+import { createLimits } from './limits/index.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './realtime/broker.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -51,9 +52,10 @@ export function createServices(
   const { hooks, publish, hub } = realtime;
 
   const tokens = createTokenIssuer(config.jwt.secret, config.jwt.ttlSeconds);
-  const users = new UsersService(new UsersStore(db), tokens, realtime.presence);
+  const limits = createLimits(config, { redis: broker.redis?.commands ?? null, instanceId, logger });
+  const users = new UsersService(new UsersStore(db), tokens, realtime.presence, limits);
   const rooms = new RoomsService({ store: roomsStore, users, publish, hooks });
-  const messages = new MessagesService({ store: messagesStore, rooms, publish, hub });
+  const messages = new MessagesService({ store: messagesStore, rooms, publish, hub, limits });
   const reactions = new ReactionsService({ store: new ReactionsStore(db), messages, publish });
   const readState = new ReadStateService({ store: new ReadStateStore(db), rooms, publish });
   const typing = new TypingService({ rooms, publish, state: realtime.typing, logger, lapseMs: config.typingTimeoutMs });
@@ -70,6 +72,7 @@ export function createServices(
     if (last) void typing.userDisconnected(userId);
   });
   hooks.on('stopping', () => typing.close());
+  hooks.on('stopping', () => limits.stop());
 
-  return { services: { users, rooms, messages, reactions, events, typing, readState, search, tokens }, realtime };
+  return { services: { users, rooms, messages, reactions, events, typing, readState, search, tokens, limits }, realtime };
 }

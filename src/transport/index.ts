@@ -42,7 +42,8 @@ export function createTransports(options: TransportOptions): Transports {
   const graphql = createGraphQLServer(services, logger);
   const server: Server = createHttpServer({ graphql, health });
   const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
-  const ws = attachGraphqlWs({ server, prepare, tokens: services.tokens, connections, logger, maxBufferedBytes });
+  const { tokens, limits } = services;
+  const ws = attachGraphqlWs({ server, prepare, tokens, connections, limits, logger, maxBufferedBytes });
   let closed: Promise<void> | null = null;
   return {
     listen: (port, host) =>

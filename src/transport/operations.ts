@@ -50,8 +50,8 @@ export interface OperationsOptions {
 export function createOperations({ graphql, services, mask, logger }: OperationsOptions) {
   const errorsPayload = (errors: readonly GraphQLError[]) => JSON.stringify(errors.map((e) => e.toJSON()));
 
-  return async function prepare(payload: SubscribePayload, viewer: Viewer): Promise<Prepared> {
-    const enveloped = graphql.getEnveloped({ params: payload, extra: { viewer } }) as Enveloped;
+  return async function prepare(payload: SubscribePayload, viewer: Viewer, clientIp: string): Promise<Prepared> {
+    const enveloped = graphql.getEnveloped({ params: payload, extra: { viewer, clientIp } }) as Enveloped;
     let document: DocumentNode;
     try {
       document = enveloped.parse(payload.query);

@@ -54,6 +54,7 @@ export function createLiveRenderer(op: LiveOperation): Renderer<unknown, string>
           return readViewer();
         },
         loaders: createLoaders(services, readViewer),
+        clientIp: 'unknown', // an event's rendering runs no mutation: nothing counts per IP
       };
       const result = await execute({
         schema,

@@ -3,6 +3,9 @@ import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, validateMessage,
 import type { RawData, WebSocket } from 'ws';
 import { bearerToken } from '../auth/tokens.js';
 import type { Viewer } from '../auth/viewer.js';
+import { badInput } from '../errors.js';
+import type { WindowCounter } from '../limits/rate-limits.js';
+import type { SocketSlot } from '../limits/socket-caps.js';
 import type { LiveSource } from '../realtime/live.js';
 import type { Binding, EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
@@ -12,6 +15,8 @@ import type { WsOptions } from './ws.js';
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The close code WebSocket reserves for "try again later" (RFC 6455 registry). */
 export const TRY_AGAIN_LATER = 1013;
+/** Too many messages on one socket, or too many sockets of one user (the contract's Limits). */
+export const TOO_MANY_REQUESTS = 4429;
 /**
  * Frames written to a socket in one turn of the event loop go out in one
  * write (the socket is corked until the turn ends): when a room is busy, a
@@ -49,12 +54,19 @@ export class SocketSession {
   private closed = false;
   /** Frames of this turn are being collected for one write. */
   private held = false;
+  /** This socket's graphql-ws messages in the current window. */
+  private readonly messages: WindowCounter;
+  /** Its place among its user's open sockets, once authenticated. */
+  private slot: SocketSlot | null = null;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly options: WsOptions & { batcher: WriteBatcher },
+    /** The client IP of the upgrade request, for what counts per IP (login, register). */
+    private readonly clientIp: string,
   ) {
     this.initTimer = null;
+    this.messages = options.limits.socketMessages();
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       this.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
       return;
@@ -87,6 +99,7 @@ export class SocketSession {
 
   async onMessage(data: RawData): Promise<void> {
     if (this.closed) return;
+    if (!this.messages.take()) return this.close(TOO_MANY_REQUESTS, 'Too many messages');
     let message: Message;
     try {
       message = validateMessage(JSON.parse(textOf(data)));
@@ -127,6 +140,10 @@ export class SocketSession {
     const verified = token ? await this.options.tokens.verify(token) : null;
     if (this.closed) return; // closed while the token was checked: nobody to count
     if (!verified) return this.close(CloseCode.Forbidden, 'Forbidden');
+    const slot = await this.options.limits.sockets.acquire(verified.userId);
+    if (this.closed) return slot?.release();
+    if (!slot) return this.close(TOO_MANY_REQUESTS, 'Too many open sockets');
+    this.slot = slot;
     this.viewer = { userId: verified.userId };
     const ttl = verified.expiresAt - Date.now();
     if (ttl < MAX_TIMER_MS) {
@@ -142,7 +159,7 @@ export class SocketSession {
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
     this.operations.set(id, null);
     const idJson = JSON.stringify(id);
-    const prepared = await this.options.prepare(payload, this.viewer);
+    const prepared = await this.options.prepare(payload, this.viewer, this.clientIp);
     if (!this.operations.has(id) || this.closed) {
       if (prepared.kind === 'live') prepared.source.end(); // completed by the client, or closed, meanwhile
       return;
@@ -156,9 +173,22 @@ export class SocketSession {
       this.send(`{"id":${idJson},"type":"next","payload":${prepared.payload}}`);
       return this.send(`{"id":${idJson},"type":"complete"}`);
     }
+    if (this.subscriptionsFull()) {
+      this.operations.delete(id);
+      prepared.source.end();
+      const message = `At most ${this.options.limits.maxSubscriptionsPerSocket} active subscriptions per socket`;
+      return this.send(`{"id":${idJson},"type":"error","payload":${JSON.stringify([badInput(message).toJSON()])}}`);
+    }
     const operation = new LiveOperation(this, id, prepared.source, prepared.key);
     this.operations.set(id, prepared.source);
     prepared.source.bind(operation, prepared.renderer);
+  }
+
+  /** Only live subscriptions count (known once prepared), not queries and mutations under way. */
+  private subscriptionsFull(): boolean {
+    let live = 0;
+    for (const source of this.operations.values()) if (source) live++;
+    return live >= this.options.limits.maxSubscriptionsPerSocket;
   }
 
   /** The server ended an operation's stream: the client hears `complete`, an error, or (overload) the socket closes. */
@@ -231,6 +261,7 @@ export class SocketSession {
     if (this.initTimer) clearTimeout(this.initTimer);
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.endOperations();
+    this.slot?.release();
     if (this.viewer) this.options.connections.closed(this.viewer.userId);
   }
 }

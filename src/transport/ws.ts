@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenIssuer } from '../auth/tokens.js';
+import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import type { PrepareOperation } from './operations.js';
@@ -14,6 +15,8 @@ export interface WsOptions {
   tokens: TokenIssuer;
   /** Told of every socket that authenticated, and when it closed. */
   connections: Connections;
+  /** Messages per socket, subscriptions per socket, sockets per user, and the client IP of an upgrade. */
+  limits: Limits;
   logger: Logger;
   /**
    * A socket whose unsent bytes pass this is closed with 1013 (try again later); its client resumes with `after`.
@@ -66,8 +69,9 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   function onError(this: WebSocket) {
     this.terminate();
   }
-  wss.on('connection', (socket) => {
-    sockets.set(socket, new SocketSession(socket, sessionOptions));
+  wss.on('connection', (socket, request) => {
+    const clientIp = options.limits.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']);
+    sockets.set(socket, new SocketSession(socket, sessionOptions, clientIp));
     socket.on('message', onMessage).on('pong', onPong).once('close', onClose).on('error', onError);
   });
   // One timer for every socket's keep-alive, not one per socket.

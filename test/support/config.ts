@@ -8,6 +8,10 @@ export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-leas
  * memory, in-process pub/sub, a free port on loopback, quiet logs
  * (TEST_LOG_LEVEL=debug to see them). Backends and single tests override
  * what they need: the database and Redis, a short typing lapse, a short token.
+ * The abuse limits are the production defaults except two that the suite
+ * itself would hit: every file registers its users from 127.0.0.1, and some
+ * tests send hundreds of messages as one user (rate-limits.test.ts tests
+ * those limits with small ones of its own).
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -23,6 +27,16 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     presenceTtlMs: 20_000,
     presenceHeartbeatMs: 5000,
     wsMaxBufferedBytes: 1024 * 1024,
+    rateLimits: {
+      send: { points: 1_000_000, seconds: 1 },
+      loginUser: { points: 10, seconds: 900 },
+      loginIp: { points: 100, seconds: 900 },
+      registerIp: { points: 1_000_000, seconds: 1 },
+      wsMessages: { points: 300, seconds: 10 },
+    },
+    maxSubscriptionsPerSocket: 100,
+    maxSocketsPerUser: 20,
+    trustProxy: 0,
     ...overrides,
   };
 }

@@ -91,6 +91,71 @@ describe('loadConfig', () => {
     }
   });
 
+  it('has the contract’s abuse limits by default, the client IP from the socket', () => {
+    const { config } = loadConfig({}, tempDir());
+    expect(config.rateLimits).toEqual({
+      send: { points: 100, seconds: 10 },
+      loginUser: { points: 10, seconds: 900 },
+      loginIp: { points: 100, seconds: 900 },
+      registerIp: { points: 20, seconds: 3600 },
+      wsMessages: { points: 300, seconds: 10 },
+    });
+    expect(config.maxSubscriptionsPerSocket).toBe(100);
+    expect(config.maxSocketsPerUser).toBe(20);
+    expect(config.trustProxy).toBe(0);
+  });
+
+  it('reads the abuse limits from the environment', () => {
+    const { config } = loadConfig(
+      {
+        RATE_LIMIT_SEND: '5/2s',
+        RATE_LIMIT_LOGIN_USER: '3/1h',
+        RATE_LIMIT_LOGIN_IP: '50/30m',
+        RATE_LIMIT_REGISTER_IP: '1/1d',
+        RATE_LIMIT_WS_MESSAGES: '1000/60',
+        MAX_SUBSCRIPTIONS_PER_SOCKET: '7',
+        MAX_SOCKETS_PER_USER: '2',
+        TRUST_PROXY: '1',
+      },
+      tempDir(),
+    );
+    expect(config.rateLimits).toEqual({
+      send: { points: 5, seconds: 2 },
+      loginUser: { points: 3, seconds: 3600 },
+      loginIp: { points: 50, seconds: 1800 },
+      registerIp: { points: 1, seconds: 86_400 },
+      wsMessages: { points: 1000, seconds: 60 },
+    });
+    expect(config.maxSubscriptionsPerSocket).toBe(7);
+    expect(config.maxSocketsPerUser).toBe(2);
+    expect(config.trustProxy).toBe(1);
+  });
+
+  it('lists every malformed abuse limit', () => {
+    const problems = problemsOf({
+      RATE_LIMIT_SEND: '100',
+      RATE_LIMIT_LOGIN_USER: '0/15m',
+      RATE_LIMIT_LOGIN_IP: 'ten/15m',
+      RATE_LIMIT_REGISTER_IP: '20/1w',
+      RATE_LIMIT_WS_MESSAGES: '300/0s',
+      MAX_SUBSCRIPTIONS_PER_SOCKET: '0',
+      MAX_SOCKETS_PER_USER: 'many',
+      TRUST_PROXY: '-1',
+    });
+    const names = [
+      'RATE_LIMIT_SEND',
+      'RATE_LIMIT_LOGIN_USER',
+      'RATE_LIMIT_LOGIN_IP',
+      'RATE_LIMIT_REGISTER_IP',
+      'RATE_LIMIT_WS_MESSAGES',
+      'MAX_SUBSCRIPTIONS_PER_SOCKET',
+      'MAX_SOCKETS_PER_USER',
+      'TRUST_PROXY',
+    ];
+    expect(problems).toHaveLength(names.length);
+    for (const name of names) expect(problems.some((p) => p.includes(name))).toBe(true);
+  });
+
   it('returns a frozen config', () => {
     const { config } = loadConfig({}, tempDir());
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,6 +1,7 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
+import { enforce, type Limits } from '../../limits/index.js';
 import type { RoomHub } from '../../realtime/hub.js';
 import type { RoomMessages } from '../../realtime/live.js';
 import type { Publisher } from '../../realtime/publisher.js';
@@ -43,17 +44,21 @@ export class MessagesService {
       rooms: RoomsService;
       publish: Publisher;
       hub: RoomHub;
+      limits: Pick<Limits, 'send'>;
     },
   ) {
     this.sends = new SendQueue(deps.store);
   }
 
   /**
-   * Stored first, announced after the commit. The announcement is not awaited:
-   * a committed message must never fail or wait because Redis is slow or down;
-   * live feeds fill what pub/sub misses from the database.
+   * Counted against the author's send limit, stored, then announced after the
+   * commit. The announcement is not awaited: a committed message must never
+   * fail or wait because Redis is slow or down; live feeds fill what pub/sub
+   * misses from the database.
    */
   async send(viewer: Viewer, input: SendInput): Promise<MessageRow> {
+    // Every call counts, an aliased one or a refused one too; a send over the limit stores nothing.
+    await enforce(this.deps.limits.send, viewer.userId);
     requireBody(input.body);
     const clientId = input.clientId ?? null;
     if (clientId !== null) requireLength('clientId', clientId, 1, 64);

@@ -16,8 +16,8 @@ export const usersResolvers: Resolvers = {
     },
   },
   Mutation: {
-    register: (_, { input }, { services }) => services.users.register(input.username, input.password),
-    login: (_, { input }, { services }) => services.users.login(input.username, input.password),
+    register: (_, { input }, { services, clientIp }) => services.users.register(input.username, input.password, clientIp),
+    login: (_, { input }, { services, clientIp }) => services.users.login(input.username, input.password, clientIp),
   },
   User: {
     online: (user, _, { loaders }) => loaders.online.load(user.id),

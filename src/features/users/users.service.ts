@@ -1,7 +1,8 @@
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js';
 import type { TokenIssuer } from '../../auth/tokens.js';
 import type { UserRow } from '../../db/schema.js';
-import { badInput, unauthenticated } from '../../errors.js';
+import { badInput, rateLimited, unauthenticated } from '../../errors.js';
+import { enforce, type Limits } from '../../limits/index.js';
 import type { Presence } from '../../realtime/presence.js';
 import { codePoints, requireLength } from '../../validation.js';
 import type { AuthResult } from './users.mappers.js';
@@ -22,9 +23,12 @@ export class UsersService {
     private readonly store: UsersStore,
     private readonly tokens: TokenIssuer,
     private readonly presence: Presence,
+    private readonly limits: Pick<Limits, 'loginUser' | 'loginIp' | 'registerIp'>,
   ) {}
 
-  async register(username: string, password: string): Promise<AuthResult> {
+  /** Every call counts against the client IP's registrations, a refused one too. */
+  async register(username: string, password: string, clientIp: string): Promise<AuthResult> {
+    await enforce(this.limits.registerIp, clientIp);
     if (!USERNAME.test(username)) {
       throw badInput('username must be 3-32 characters of letters, digits, _ . or -', 'username');
     }
@@ -34,12 +38,27 @@ export class UsersService {
     return { token: await this.tokens.sign(user.id), user };
   }
 
-  /** One error for an unknown user and a wrong password, and the same scrypt cost for both. */
-  async login(username: string, password: string): Promise<AuthResult> {
-    if (codePoints(password) > 256 || username.length > 64) throw unauthenticated(WRONG_LOGIN);
+  /**
+   * One error for an unknown user and a wrong password, and the same scrypt
+   * cost for both. Each attempt spends a point of the client IP's and the
+   * username's failed logins before the password is checked (so concurrent
+   * guesses cannot slip past the limit), and a right one gets them back: once
+   * a username's failures are spent, even its right password is refused
+   * until the window ends.
+   */
+  async login(username: string, password: string, clientIp: string): Promise<AuthResult> {
+    await enforce(this.limits.loginIp, clientIp);
+    // A name that long is no username; it counts per IP only.
+    const nameKey = username.length <= 64 ? username.toLowerCase() : null;
+    if (nameKey !== null) {
+      const verdict = await this.limits.loginUser.consume(nameKey);
+      if (!verdict.allowed) throw rateLimited(verdict.retryAfter, 'Too many failed logins for this username; try again later');
+    }
+    if (codePoints(password) > 256 || nameKey === null) throw unauthenticated(WRONG_LOGIN);
     const user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
     const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
     if (!user || !ok) throw unauthenticated(WRONG_LOGIN);
+    await Promise.all([this.limits.loginIp.refund(clientIp), this.limits.loginUser.refund(nameKey)]);
     return { token: await this.tokens.sign(user.id), user };
   }
 

@@ -1,0 +1,65 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import { rateLimited } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { clientIp } from './client-ip.js';
+import { createRateLimiter, WindowCounter, type RateLimiter } from './rate-limits.js';
+import { createSocketCaps, type SocketCaps } from './socket-caps.js';
+
+/** The abuse limits of one instance, as services and transports use them. */
+export interface Limits {
+  /** sendMessage per user id. */
+  readonly send: RateLimiter;
+  /** Failed logins per lower-cased username. */
+  readonly loginUser: RateLimiter;
+  /** Failed logins per client IP. */
+  readonly loginIp: RateLimiter;
+  /** register per client IP. */
+  readonly registerIp: RateLimiter;
+  /** A fresh count of one socket's graphql-ws messages (a socket lives on one instance: nothing to share). */
+  socketMessages(): WindowCounter;
+  readonly maxSubscriptionsPerSocket: number;
+  /** Open sockets per user. */
+  readonly sockets: SocketCaps;
+  /** The client IP of a request or WebSocket upgrade (Config.trustProxy). */
+  clientIp(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined): string;
+  stop(): void;
+}
+
+export interface LimitsDeps {
+  /** The app's command connection (never queues); null without Redis. */
+  redis: Redis | null;
+  instanceId: string;
+  logger: Logger;
+}
+
+export function createLimits(config: Config, { redis, instanceId, logger }: LimitsDeps): Limits {
+  const { rateLimits, redisPrefix: prefix } = config;
+  const limiter = (name: string, rate: Config['rateLimits']['send']) => createRateLimiter({ name, rate, redis, prefix, logger });
+  const sockets = createSocketCaps({
+    max: config.maxSocketsPerUser,
+    redis,
+    prefix,
+    instanceId,
+    logger,
+    ttlMs: config.presenceTtlMs,
+    renewMs: config.presenceHeartbeatMs,
+  });
+  return {
+    send: limiter('send', rateLimits.send),
+    loginUser: limiter('login-user', rateLimits.loginUser),
+    loginIp: limiter('login-ip', rateLimits.loginIp),
+    registerIp: limiter('register-ip', rateLimits.registerIp),
+    socketMessages: () => new WindowCounter(rateLimits.wsMessages),
+    maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
+    sockets,
+    clientIp: (remoteAddress, forwardedFor) => clientIp(remoteAddress, forwardedFor, config.trustProxy),
+    stop: () => sockets.stop(),
+  };
+}
+
+/** Spends a point of `key`, or refuses with RATE_LIMITED and the seconds to wait. */
+export async function enforce(limiter: RateLimiter, key: string): Promise<void> {
+  const verdict = await limiter.consume(key);
+  if (!verdict.allowed) throw rateLimited(verdict.retryAfter);
+}
