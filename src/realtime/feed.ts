@@ -184,12 +184,15 @@ export class RoomFeed {
     this.disposed = true;
     if (this.gapTimer) clearTimeout(this.gapTimer);
     for (const member of this.members()) member.end();
-    try {
-      const id = await this.busSubscription;
-      if (id !== undefined && id !== null) this.options.bus.unsubscribe(id);
-    } catch {
-      // Never subscribed: nothing to undo.
-    }
+    // Not awaited: a SUBSCRIBE queued during a Redis outage may never answer,
+    // and stopping must not wait for it (closing Redis fails it, and then
+    // there is nothing to undo).
+    void this.busSubscription?.then(
+      (id) => {
+        if (id !== undefined && id !== null) this.options.bus.unsubscribe(id);
+      },
+      () => {},
+    );
   }
 }
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
-import { codes, eventually, gql, gqlOk, Subscription, trackedClients } from '../support/client.js';
+import { codes, eventually, gql, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { messageProbe } from '../support/probes.js';
 import { seeder } from '../support/seed.js';
 import { createLogger, createRedisBus, openRedis, topics, type App } from '../support/server.js';
@@ -126,6 +126,23 @@ describe.runIf(backendNames().includes('services'))("Redis lost by a subscriber'
     await cutOff.stop();
     await live.settled();
   });
+
+  it('stops during an outage although a room subscription began after Redis was lost and never got its SUBSCRIBE answered', async () => {
+    const redis = TcpProxy.forUrl(backend.config.redis!.url);
+    await redis.start();
+    const sender = await backend.startApp();
+    const cutOff = await backend.startApp({ redis: { url: redis.rewrite(backend.config.redis!.url) } });
+    const { alice, room } = await seeder(sender).roomWithTwoMembers();
+    await redis.cut();
+    const waiting = new Subscription(client(cutOff, alice.token), 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', {
+      r: room.id,
+    });
+    // Nothing observable tells when the room's feed has asked Redis (its SUBSCRIBE waits in ioredis's queue).
+    await sleep(500);
+    // stop() once waited for that SUBSCRIBE, forever: a hang fails this test by its timeout.
+    await cutOff.stop();
+    await waiting.settled();
+  }, 20_000);
 
   it('fails a room subscription still waiting for Redis when the instance stops, with nothing left unhandled', async () => {
     const redis = TcpProxy.forUrl(backend.config.redis!.url);
