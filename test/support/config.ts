@@ -23,6 +23,17 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     presenceTtlMs: 20_000,
     presenceHeartbeatMs: 5000,
     wsMaxBufferedBytes: 1024 * 1024,
+    requestLimits: {
+      depth: 12,
+      aliases: 30,
+      tokens: 2000,
+      directives: 50,
+      cost: 50_000,
+      bodyBytes: 256 * 1024,
+      wsPayloadBytes: 64 * 1024,
+    },
+    corsOrigins: [],
+    exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     ...overrides,
   };
 }
