@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
 import type { Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -18,6 +19,8 @@ export interface TransportOptions {
   logger: Logger;
   /** A WebSocket whose unsent bytes pass this is closed with 1013 (Config.wsMaxBufferedBytes). */
   maxBufferedBytes: number;
+  /** What a document, a body and a frame may hold, which browser origins may call, and GraphiQL and introspection. */
+  limits: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins'>;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -38,11 +41,19 @@ export interface Transports {
 }
 
 export function createTransports(options: TransportOptions): Transports {
-  const { services, connections, health, logger, maxBufferedBytes, drainMs = 3000 } = options;
-  const graphql = createGraphQLServer(services, logger);
+  const { services, connections, health, logger, maxBufferedBytes, limits, drainMs = 3000 } = options;
+  const graphql = createGraphQLServer(services, logger, limits);
   const server: Server = createHttpServer({ graphql, health });
   const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
-  const ws = attachGraphqlWs({ server, prepare, tokens: services.tokens, connections, logger, maxBufferedBytes });
+  const ws = attachGraphqlWs({
+    server,
+    prepare,
+    tokens: services.tokens,
+    connections,
+    logger,
+    maxBufferedBytes,
+    maxPayloadBytes: limits.requestLimits.wsPayloadBytes,
+  });
   let closed: Promise<void> | null = null;
   return {
     listen: (port, host) =>

@@ -21,6 +21,12 @@ export interface WsOptions {
    */
   maxBufferedBytes?: number;
   /**
+   * A frame larger than this, before connection_init or after, closes the socket with 1009 (ws does it
+   * while reading the frame's header, so the frame is never buffered).
+   * @default 65536
+   */
+  maxPayloadBytes?: number;
+  /**
    * How long a socket may take to send connection_init (ms).
    * @default 3000
    */
@@ -43,10 +49,11 @@ export interface WsOptions {
  * MessageType); what graphql-ws's server closes with, this closes with too.
  */
 export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> } {
-  const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000 } = options;
+  const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000, maxPayloadBytes = 64 * 1024 } = options;
   const wss = new WebSocketServer({
     server,
     path: GRAPHQL_PATH,
+    maxPayload: maxPayloadBytes,
     // Agree on the protocol when the client offers it; a socket without it is closed below with 4406.
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
