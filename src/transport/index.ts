@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import { createHttpServer, type HealthCheck } from './http.js';
 import { createOperations } from './operations.js';
+import { createOriginPolicy } from './origins.js';
 import { attachGraphqlWs } from './ws.js';
 import { createGraphQLServer } from './yoga.js';
 
@@ -42,7 +43,8 @@ export interface Transports {
 
 export function createTransports(options: TransportOptions): Transports {
   const { services, connections, health, logger, maxBufferedBytes, limits, drainMs = 3000 } = options;
-  const graphql = createGraphQLServer(services, logger, limits);
+  const origins = createOriginPolicy(limits.corsOrigins);
+  const graphql = createGraphQLServer(services, logger, { ...limits, origins });
   const server: Server = createHttpServer({ graphql, health });
   const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
   const ws = attachGraphqlWs({
@@ -53,6 +55,7 @@ export function createTransports(options: TransportOptions): Transports {
     logger,
     maxBufferedBytes,
     maxPayloadBytes: limits.requestLimits.wsPayloadBytes,
+    origins,
   });
   let closed: Promise<void> | null = null;
   return {

@@ -6,10 +6,13 @@ import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
 import { useJsonBody, useNoOriginalErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
+import type { OriginPolicy } from './origins.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-export type GraphQLServerOptions = DocumentRules;
+export interface GraphQLServerOptions extends DocumentRules {
+  origins: OriginPolicy;
+}
 
 /**
  * The GraphQL server both transports share: one schema, one context factory,
@@ -17,7 +20,7 @@ export type GraphQLServerOptions = DocumentRules;
  * default: a JSON array body is refused), and so do mutations over GET.
  */
 export function createGraphQLServer(services: Services, logger: Logger, options: GraphQLServerOptions) {
-  const { exposure, requestLimits } = options;
+  const { exposure, origins, requestLimits } = options;
   return createYoga<object, Context>({
     schema: buildSchema(),
     context: createContextFactory(services),
@@ -28,8 +31,15 @@ export function createGraphQLServer(services: Services, logger: Logger, options:
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
+    cors: (request) => origins.cors(request),
     maxRequestBodySize: false,
-    plugins: [useJsonBody(), useRequestBodyLimit(requestLimits.bodyBytes), useNoOriginalErrors(), ...documentRules(options)],
+    plugins: [
+      origins.sse(),
+      useJsonBody(),
+      useRequestBodyLimit(requestLimits.bodyBytes),
+      useNoOriginalErrors(),
+      ...documentRules(options),
+    ],
   });
 }
 
