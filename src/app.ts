@@ -49,7 +49,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       parts.realtime = realtime;
       const health = { database: database.ping, redis: broker.ping };
       const { connections } = realtime;
-      parts.transports = createTransports({ services, connections, health, logger, maxBufferedBytes: config.wsMaxBufferedBytes });
+      parts.transports = createTransports({
+        services,
+        connections,
+        health,
+        logger,
+        maxBufferedBytes: config.wsMaxBufferedBytes,
+        limits: config,
+      });
       realtime.start();
       await parts.transports.listen(config.port, config.host);
     } catch (error) {

@@ -89,6 +89,37 @@ export interface Config {
    * @default 0
    */
   readonly trustProxy: number;
+  /** What one request or frame may hold; each is refused before any resolver runs. */
+  readonly requestLimits: RequestLimits;
+  /**
+   * Browser origins allowed to call the API and open WebSockets (`CORS_ORIGINS`, comma-separated; `*`: any).
+   * Same-origin requests and requests without an Origin header are always allowed.
+   * @default []
+   */
+  readonly corsOrigins: readonly string[];
+  /**
+   * Developer conveniences: GraphiQL at /graphql (`GRAPHIQL`), introspection (`INTROSPECTION`; `__typename`
+   * always works) and "Did you mean …?" in validation errors (`FIELD_SUGGESTIONS`), each true or false.
+   * @default each true; false when NODE_ENV=production
+   */
+  readonly exposure: { readonly graphiql: boolean; readonly introspection: boolean; readonly fieldSuggestions: boolean };
+}
+
+export interface RequestLimits {
+  /** `MAX_QUERY_DEPTH` @default 12 */
+  readonly depth: number;
+  /** `MAX_ALIASES` @default 30 */
+  readonly aliases: number;
+  /** `MAX_TOKENS` @default 2000 */
+  readonly tokens: number;
+  /** `MAX_DIRECTIVES` @default 50 */
+  readonly directives: number;
+  /** graphql-armor's cost estimate (`first`/`last` literals multiply) (`MAX_QUERY_COST`) @default 50000 */
+  readonly cost: number;
+  /** HTTP request body, larger: 413 (`MAX_BODY_BYTES`) @default 262144 */
+  readonly bodyBytes: number;
+  /** WebSocket frame, larger: closed with 1009 (`WS_MAX_PAYLOAD_BYTES`) @default 65536 */
+  readonly wsPayloadBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -198,6 +229,37 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const presenceHeartbeatMs = integerAtLeast('PRESENCE_HEARTBEAT_MS', 5000, 100);
   if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
   const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
+  const requestLimits: RequestLimits = Object.freeze({
+    depth: integerAtLeast('MAX_QUERY_DEPTH', 12, 1),
+    aliases: integerAtLeast('MAX_ALIASES', 30, 0),
+    tokens: integerAtLeast('MAX_TOKENS', 2000, 10),
+    directives: integerAtLeast('MAX_DIRECTIVES', 50, 0),
+    cost: integerAtLeast('MAX_QUERY_COST', 50_000, 1),
+    bodyBytes: integerAtLeast('MAX_BODY_BYTES', 256 * 1024, 1024),
+    wsPayloadBytes: integerAtLeast('WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),
+  });
+  const corsOrigins = (value('CORS_ORIGINS') ?? '').split(',').flatMap((entry) => {
+    const text = entry.trim();
+    if (text === '' || text === '*') return text === '' ? [] : ['*'];
+    const url = URL.canParse(text) ? new URL(text) : null;
+    if (url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !url.search && !url.hash && !url.username) {
+      return [url.origin];
+    }
+    problems.push(`CORS_ORIGINS entries must be * or origins such as https://chat.example.com, got "${text}"`);
+    return [];
+  });
+  // Conveniences for a developer; in production an operator turns them on knowingly.
+  const development = value('NODE_ENV') !== 'production';
+  const flag = (name: string) => {
+    const text = value(name) ?? String(development);
+    if (text !== 'true' && text !== 'false') problems.push(`${name} must be true or false, got "${text}"`);
+    return text === 'true';
+  };
+  const exposure = Object.freeze({
+    graphiql: flag('GRAPHIQL'),
+    introspection: flag('INTROSPECTION'),
+    fieldSuggestions: flag('FIELD_SUGGESTIONS'),
+  });
 
   const rate = (name: string, fallback: string): Rate => {
     const text = value(name) ?? fallback;
@@ -235,6 +297,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxSubscriptionsPerSocket,
       maxSocketsPerUser,
       trustProxy,
+      requestLimits,
+      corsOrigins: Object.freeze(corsOrigins),
+      exposure,
     }),
     warnings,
   };

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { maskError as yogaMaskError } from 'graphql-yoga';
 import { isUnavailableError } from './db/errors.js';
 import type { Logger } from './logger.js';
@@ -57,4 +57,17 @@ export function withCode(error: unknown, code: string): GraphQLError {
     positions: e.positions,
     extensions: { ...e.extensions, code },
   });
+}
+
+/**
+ * An error in its JSON form as it leaves over WebSocket, without what is the
+ * server's business only: yoga puts a failed body's text in `originalError`
+ * (a login's password with it) and marks masked errors `unexpected` and HTTP
+ * statuses `http`. (Over HTTP, yoga's serializer and hygiene.ts drop them.)
+ */
+export function publicError(error: GraphQLError): GraphQLFormattedError {
+  const { extensions: all, ...json } = error.toJSON();
+  if (!all) return json;
+  const { originalError: _original, unexpected: _unexpected, http: _http, ...extensions } = all;
+  return Object.keys(extensions).length > 0 ? { ...json, extensions } : json;
 }

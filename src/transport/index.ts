@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Config } from '../config.js';
 import type { Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import { createHttpServer, type HealthCheck } from './http.js';
 import { createOperations } from './operations.js';
+import { createOriginPolicy } from './origins.js';
 import { attachGraphqlWs } from './ws.js';
 import { createGraphQLServer } from './yoga.js';
 
@@ -18,6 +20,8 @@ export interface TransportOptions {
   logger: Logger;
   /** A WebSocket whose unsent bytes pass this is closed with 1013 (Config.wsMaxBufferedBytes). */
   maxBufferedBytes: number;
+  /** What a document, a body and a frame may hold, which browser origins may call, and GraphiQL and introspection. */
+  limits: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins'>;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -38,12 +42,22 @@ export interface Transports {
 }
 
 export function createTransports(options: TransportOptions): Transports {
-  const { services, connections, health, logger, maxBufferedBytes, drainMs = 3000 } = options;
-  const graphql = createGraphQLServer(services, logger);
+  const { services, connections, health, logger, maxBufferedBytes, limits, drainMs = 3000 } = options;
+  const origins = createOriginPolicy(limits.corsOrigins);
+  const graphql = createGraphQLServer(services, logger, { ...limits, origins });
   const server: Server = createHttpServer({ graphql, health });
   const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
-  const { tokens, limits } = services;
-  const ws = attachGraphqlWs({ server, prepare, tokens, connections, limits, logger, maxBufferedBytes });
+  const ws = attachGraphqlWs({
+    server,
+    prepare,
+    tokens: services.tokens,
+    connections,
+    limits: services.limits,
+    logger,
+    maxBufferedBytes,
+    maxPayloadBytes: limits.requestLimits.wsPayloadBytes,
+    origins,
+  });
   let closed: Promise<void> | null = null;
   return {
     listen: (port, host) =>

@@ -11,7 +11,7 @@ import {
 import type { SubscribePayload } from 'graphql-ws';
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../context.js';
-import { withCode } from '../errors.js';
+import { publicError, withCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { LiveSource } from '../realtime/live.js';
 import { createLiveRenderer, groupKey, serializeResult, type Masker } from './render.js';
@@ -48,7 +48,7 @@ export interface OperationsOptions {
  * subscriber, and nothing of this call's context is kept.
  */
 export function createOperations({ graphql, services, mask, logger }: OperationsOptions) {
-  const errorsPayload = (errors: readonly GraphQLError[]) => JSON.stringify(errors.map((e) => e.toJSON()));
+  const errorsPayload = (errors: readonly GraphQLError[]) => JSON.stringify(errors.map(publicError));
 
   return async function prepare(payload: SubscribePayload, viewer: Viewer, clientIp: string): Promise<Prepared> {
     const enveloped = graphql.getEnveloped({ params: payload, extra: { viewer, clientIp } }) as Enveloped;
@@ -58,7 +58,14 @@ export function createOperations({ graphql, services, mask, logger }: Operations
     } catch (error) {
       return { kind: 'errors', payload: errorsPayload([withCode(error, 'GRAPHQL_PARSE_FAILED')]) };
     }
-    const invalid = enveloped.validate(enveloped.schema, document);
+    let invalid: readonly GraphQLError[];
+    try {
+      invalid = enveloped.validate(enveloped.schema, document);
+    } catch (error) {
+      // A rule that throws instead of reporting refuses the document all the same.
+      if (!(error instanceof GraphQLError)) throw error;
+      invalid = [error];
+    }
     if (invalid.length > 0)
       return { kind: 'errors', payload: errorsPayload(invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'))) };
     const operation = getOperationAST(document, payload.operationName);
@@ -73,7 +80,7 @@ export function createOperations({ graphql, services, mask, logger }: Operations
       contextValue,
     };
     if (operation.operation !== OperationTypeNode.SUBSCRIPTION) {
-      return { kind: 'result', payload: JSON.stringify(await enveloped.execute(args)) };
+      return { kind: 'result', payload: serializeResult(await enveloped.execute(args), mask) };
     }
     const source = await createSourceEventStream(args);
     if (!(source instanceof LiveSource)) {

@@ -11,6 +11,7 @@ import {
 } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { createLoaders, type Context, type Services } from '../context.js';
+import { publicError } from '../errors.js';
 import type { Renderer } from '../realtime/fanout.js';
 
 /** The masking rule (errors.ts), as yoga applies it to the other results. */
@@ -69,12 +70,12 @@ export function createLiveRenderer(op: LiveOperation): Renderer<unknown, string>
   };
 }
 
-/** A result as graphql-ws puts it in a payload: errors masked and in their JSON form, omitted when there are none. */
+/** A result as graphql-ws puts it in a payload: errors masked, in their public JSON form, omitted when there are none. */
 export function serializeResult(result: ExecutionResult, mask: Masker): string {
   if (!result.errors?.length) return JSON.stringify(result);
   const errors = result.errors.map((error) => {
     const masked = mask(error, 'Unexpected error.');
-    return masked instanceof GraphQLError ? masked.toJSON() : { message: masked.message };
+    return masked instanceof GraphQLError ? publicError(masked) : { message: masked.message };
   });
   return JSON.stringify({ ...result, errors });
 }

@@ -6,6 +6,7 @@ import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import type { PrepareOperation } from './operations.js';
+import type { OriginPolicy } from './origins.js';
 import { SocketSession, WriteBatcher } from './ws-session.js';
 import { GRAPHQL_PATH } from './yoga.js';
 
@@ -23,6 +24,14 @@ export interface WsOptions {
    * @default 1048576
    */
   maxBufferedBytes?: number;
+  /**
+   * A frame larger than this, before connection_init or after, closes the socket with 1009 (ws does it
+   * while reading the frame's header, so the frame is never buffered).
+   * @default 65536
+   */
+  maxPayloadBytes?: number;
+  /** Which Origins may open a socket; one that may not is answered 403 at the upgrade. Default: any. */
+  origins?: OriginPolicy;
   /**
    * How long a socket may take to send connection_init (ms).
    * @default 3000
@@ -46,10 +55,13 @@ export interface WsOptions {
  * MessageType); what graphql-ws's server closes with, this closes with too.
  */
 export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> } {
-  const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000 } = options;
+  const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000, maxPayloadBytes = 64 * 1024, origins } = options;
   const wss = new WebSocketServer({
     server,
     path: GRAPHQL_PATH,
+    maxPayload: maxPayloadBytes,
+    // Cross-site WebSocket hijacking: a page of another site must not open a socket here from its visitor's browser.
+    verifyClient: origins && ((info, done) => (origins.upgrade(info) ? done(true) : done(false, 403, 'Forbidden'))),
     // Agree on the protocol when the client offers it; a socket without it is closed below with 4406.
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });

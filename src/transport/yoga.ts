@@ -4,26 +4,42 @@ import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
+import { useJsonBody, useNoOriginalErrors } from './hygiene.js';
+import { documentRules, type DocumentRules } from './limits.js';
+import type { OriginPolicy } from './origins.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
-/** yoga's default limit on a request body, kept. */
-const MAX_REQUEST_BODY_BYTES = 25_000_000;
+export interface GraphQLServerOptions extends DocumentRules {
+  origins: OriginPolicy;
+}
 
-/** The GraphQL server both transports share: one schema, one context factory, one masking rule. */
-export function createGraphQLServer(services: Services, logger: Logger) {
+/**
+ * The GraphQL server both transports share: one schema, one context factory,
+ * one masking rule, the same document limits. Batching stays off (yoga's
+ * default: a JSON array body is refused), and so do mutations over GET.
+ */
+export function createGraphQLServer(services: Services, logger: Logger, options: GraphQLServerOptions) {
+  const { exposure, origins, requestLimits } = options;
   return createYoga<object, Context>({
     schema: buildSchema(),
     context: createContextFactory(services),
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql: { title: 'Chat API', subscriptionsProtocol: 'WS' },
+    graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },
     // Served whole from this process (no CDN), and signed in over WebSocket too.
     renderGraphiQL: renderChatGraphiQL,
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
+    cors: (request) => origins.cors(request),
     maxRequestBodySize: false,
-    plugins: [useRequestBodyLimit(MAX_REQUEST_BODY_BYTES)],
+    plugins: [
+      origins.sse(),
+      useJsonBody(),
+      useRequestBodyLimit(requestLimits.bodyBytes),
+      useNoOriginalErrors(),
+      ...documentRules(options),
+    ],
   });
 }
 

@@ -37,6 +37,17 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
     trustProxy: 0,
+    requestLimits: {
+      depth: 12,
+      aliases: 30,
+      tokens: 2000,
+      directives: 50,
+      cost: 50_000,
+      bodyBytes: 256 * 1024,
+      wsPayloadBytes: 64 * 1024,
+    },
+    corsOrigins: [],
+    exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     ...overrides,
   };
 }

@@ -156,6 +156,79 @@ describe('loadConfig', () => {
     for (const name of names) expect(problems.some((p) => p.includes(name))).toBe(true);
   });
 
+  it('defaults the request limits to the contract and GraphiQL, introspection and suggestions on', () => {
+    const { config } = loadConfig({}, tempDir());
+    expect(config.requestLimits).toEqual({
+      depth: 12,
+      aliases: 30,
+      tokens: 2000,
+      directives: 50,
+      cost: 50_000,
+      bodyBytes: 262_144,
+      wsPayloadBytes: 65_536,
+    });
+    expect(config.corsOrigins).toEqual([]);
+    expect(config.exposure).toEqual({ graphiql: true, introspection: true, fieldSuggestions: true });
+  });
+
+  it('reads each request limit from its variable', () => {
+    const { config } = loadConfig(
+      {
+        MAX_QUERY_DEPTH: '8',
+        MAX_ALIASES: '5',
+        MAX_TOKENS: '500',
+        MAX_DIRECTIVES: '3',
+        MAX_QUERY_COST: '1000',
+        MAX_BODY_BYTES: '65536',
+        WS_MAX_PAYLOAD_BYTES: '16384',
+      },
+      tempDir(),
+    );
+    expect(config.requestLimits).toEqual({
+      depth: 8,
+      aliases: 5,
+      tokens: 500,
+      directives: 3,
+      cost: 1000,
+      bodyBytes: 65_536,
+      wsPayloadBytes: 16_384,
+    });
+    expect(problemsOf({ MAX_QUERY_DEPTH: '0', MAX_BODY_BYTES: '1k', WS_MAX_PAYLOAD_BYTES: '-1' })).toEqual([
+      expect.stringContaining('MAX_QUERY_DEPTH'),
+      expect.stringContaining('MAX_BODY_BYTES'),
+      expect.stringContaining('WS_MAX_PAYLOAD_BYTES'),
+    ]);
+  });
+
+  it('turns GraphiQL, introspection and suggestions off under NODE_ENV=production unless asked for', () => {
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'memory://', JWT_SECRET: SECRET };
+    expect(loadConfig(production, tempDir()).config.exposure).toEqual({
+      graphiql: false,
+      introspection: false,
+      fieldSuggestions: false,
+    });
+    const asked = { ...production, GRAPHIQL: 'true', INTROSPECTION: 'true', FIELD_SUGGESTIONS: 'false' };
+    expect(loadConfig(asked, tempDir()).config.exposure).toEqual({
+      graphiql: true,
+      introspection: true,
+      fieldSuggestions: false,
+    });
+    expect(loadConfig({ INTROSPECTION: 'false' }, tempDir()).config.exposure.introspection).toBe(false);
+    expect(problemsOf({ GRAPHIQL: 'yes' })).toEqual([expect.stringContaining('GRAPHIQL must be true or false')]);
+  });
+
+  it('reads CORS_ORIGINS as a comma-separated list of origins or *', () => {
+    const { config } = loadConfig(
+      { CORS_ORIGINS: 'https://Chat.Example, http://localhost:5173/ ,https://a.example:443' },
+      tempDir(),
+    );
+    expect(config.corsOrigins).toEqual(['https://chat.example', 'http://localhost:5173', 'https://a.example']);
+    expect(loadConfig({ CORS_ORIGINS: '*' }, tempDir()).config.corsOrigins).toEqual(['*']);
+    const problems = problemsOf({ CORS_ORIGINS: 'chat.example,https://chat.example/app,ftp://x.example' });
+    expect(problems).toHaveLength(3);
+    for (const problem of problems) expect(problem).toContain('CORS_ORIGINS');
+  });
+
   it('returns a frozen config', () => {
     const { config } = loadConfig({}, tempDir());
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import { codes, gql, Subscription, trackedClients, type GqlError } from '../support/client.js';
+import { history } from '../support/messages.js';
+import { RawSocket } from '../support/raw-socket.js';
+import type { TestRoom, TestUser } from '../support/seed.js';
+import { forEachBackend } from '../support/suite.js';
+
+const SEND = (selection: string) => `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${selection} } }`;
+/** A selection `depth - 1` levels deep below its field (sendMessage, room, …): replyTo { replyTo { … id } }. */
+const below = (depth: number) => `${'replyTo { '.repeat(depth - 2)}id${' }'.repeat(depth - 2)}`;
+/** `sendMessage` `count` times under aliases. */
+const aliasedSends = (count: number) =>
+  `mutation($input: SendMessageInput!) { ${Array.from({ length: count }, (_, i) => `m${i}: sendMessage(input: $input) { id }`).join(' ')} }`;
+/**
+ * A valid document of exactly `tokens` lexical tokens: `{ t0: __typename t1: __typename … }` (aliases of
+ * __typename are not counted as aliases, and distinct names leave graphql-js's overlap check nothing to compare).
+ */
+const withTokens = (tokens: number, operation = '') => {
+  const aliased = Math.floor((tokens - 2) / 3);
+  const fields = Array.from({ length: aliased }, (_, i) => `t${i}: __typename`);
+  return `${operation}{ ${fields.join(' ')}${' __typename'.repeat(tokens - 2 - 3 * aliased)} }`;
+};
+/** What a document of withTokens answers. */
+const typenames = (data: Record<string, unknown>) => new Set(Object.values(data));
+
+/** The only keys a refusal may have: no stack, no originalError, no internals. */
+function expectCleanRefusal(errors: readonly GqlError[] | undefined, code: string, message: RegExp): void {
+  expect(errors).toHaveLength(1);
+  const [error] = errors!;
+  expect(error!.extensions).toEqual({ code });
+  expect(error!.message).toMatch(message);
+  expect(Object.keys(error!).filter((key) => !['message', 'locations', 'extensions'].includes(key))).toEqual([]);
+}
+
+forEachBackend('Operation limits', (s) => {
+  const tracked = trackedClients();
+  const nothingSent = async (alice: TestUser, room: TestRoom) => expect(await history(s.a, alice, room)).toEqual([]);
+
+  describe('over HTTP', () => {
+    it('refuses a document deeper than 12 before any resolver runs, and runs one of depth 12', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const input = { roomId: room.id, body: 'too deep' };
+      const refused = await gql(s.a, SEND(below(13)), { input }, alice.token);
+      expectCleanRefusal(refused.errors, 'GRAPHQL_VALIDATION_FAILED', /^Query depth limit of 12 exceeded, found 13\.$/);
+      await nothingSent(alice, room);
+      const allowed = await gql(s.a, SEND(below(12)), { input: { ...input, body: 'deep enough' } }, alice.token);
+      expect(allowed).toEqual({ data: { sendMessage: { replyTo: null } } });
+    });
+
+    it('refuses more than 30 aliases before any resolver runs, and runs 30', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const refused = await gql(s.a, aliasedSends(31), { input: { roomId: room.id, body: 'x' } }, alice.token);
+      expectCleanRefusal(refused.errors, 'GRAPHQL_VALIDATION_FAILED', /^Aliases limit of 30 exceeded, found 31\.$/);
+      await nothingSent(alice, room);
+      const thirty = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
+      const allowed = await gql(s.a, thirty, {}, alice.token);
+      expect(allowed.errors).toBeUndefined();
+      expect(Object.values(allowed.data)).toEqual(Array.from({ length: 30 }, () => ({ id: alice.id })));
+    });
+
+    it('refuses a document of more than 2,000 tokens before any resolver runs, and runs one of 2,000', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const send = SEND('id');
+      const padded = `${send.slice(0, -2)}${'__typename '.repeat(2001)}} }`;
+      const refused = await gql(s.a, padded, { input: { roomId: room.id, body: 'x' } }, alice.token);
+      expectCleanRefusal(refused.errors, 'GRAPHQL_PARSE_FAILED', /^Syntax Error: Token limit of 2000 exceeded\.$/);
+      await nothingSent(alice, room);
+      const allowed = await gql(s.a, withTokens(2000));
+      expect(allowed.errors).toBeUndefined();
+      expect(Object.keys(allowed.data)).toHaveLength(666);
+      expect(typenames(allowed.data)).toEqual(new Set(['Query']));
+      expect(codes(await gql(s.a, withTokens(2001)))).toEqual(['GRAPHQL_PARSE_FAILED']);
+    });
+
+    it('refuses more than 50 directives, and a cost over 50,000 (two full pages of 200 messages), but not one page', async () => {
+      const directives = (n: number) => `{ ${'__typename @include(if: true) '.repeat(n)}}`;
+      expect(await gql(s.a, directives(50))).toEqual({ data: { __typename: 'Query' } });
+      expectCleanRefusal((await gql(s.a, directives(51))).errors, 'GRAPHQL_VALIDATION_FAILED', /^Directives limit of 50/);
+
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const node =
+        'id seq body clientId cursor createdAt editedAt deletedAt author { id username online } ' +
+        'replyTo { id body author { id username } } reactions { emoji count users { id username } }';
+      const page = (alias: string) =>
+        `${alias}: messages(roomId: $r, first: 200) { edges { cursor node { ${node} } } pageInfo { hasNextPage endCursor } }`;
+      const onePage = await gql(s.a, `query($r: ID!) { ${page('a')} }`, { r: room.id }, alice.token);
+      expect(onePage).toEqual({ data: { a: { edges: [], pageInfo: { hasNextPage: false, endCursor: null } } } }); // cost 30,512
+      const twoPages = await gql(s.a, `query($r: ID!) { ${page('a')} ${page('b')} }`, { r: room.id }, alice.token);
+      expectCleanRefusal(twoPages.errors, 'GRAPHQL_VALIDATION_FAILED', /^Query Cost limit of 50000 exceeded/);
+    });
+
+    it('refuses a batch (a JSON array body) with 400', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const one = { query: SEND('id'), variables: { input: { roomId: room.id, body: 'batched' } } };
+      const response = await fetch(`${s.a.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${alice.token}` },
+        body: JSON.stringify([one, one]),
+      });
+      expect(response.status).toBe(400);
+      expect(codes(await response.json())).toEqual(['BAD_REQUEST']);
+      await nothingSent(alice, room);
+    });
+
+    it('refuses a mutation sent with GET with 405, executing nothing', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const query = `mutation { sendMessage(input: { roomId: "${room.id}", body: "over GET" }) { id } }`;
+      const response = await fetch(`${s.a.url}/graphql?query=${encodeURIComponent(query)}`, {
+        headers: { accept: 'application/json', authorization: `Bearer ${alice.token}` },
+      });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+      expect(codes(await response.json())).toEqual(['BAD_REQUEST']);
+      await nothingSent(alice, room);
+    });
+  });
+
+  describe('over WebSocket', () => {
+    it('answers a document over a limit with an error for its id, runs nothing, and the socket stays open', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      let closed = 0;
+      const client = tracked(s.a, alice.token, { onClose: (code) => (closed = code) });
+      // Holds the (lazy) socket open between the operations, so a close would be the server's.
+      const keeper = new Subscription(client, 'subscription { myEvents { __typename } }');
+      const input = { roomId: room.id, body: 'over a limit' };
+      const cases: Array<[string, Record<string, unknown> | undefined, string, RegExp]> = [
+        [SEND(below(13)), { input }, 'GRAPHQL_VALIDATION_FAILED', /^Query depth limit of 12 exceeded, found 13\.$/],
+        [aliasedSends(31), { input }, 'GRAPHQL_VALIDATION_FAILED', /^Aliases limit of 30 exceeded, found 31\.$/],
+        [withTokens(2001, 'subscription '), undefined, 'GRAPHQL_PARSE_FAILED', /Token limit of 2000 exceeded\.$/],
+      ];
+      for (const [query, variables, code, message] of cases) {
+        const sub = new Subscription(client, query, variables);
+        await sub.settled();
+        expectCleanRefusal(sub.error as GqlError[], code, message);
+      }
+      await nothingSent(alice, room);
+      // Still open, and the same limits' edges pass.
+      const deep = new Subscription(client, SEND(below(12)), { input });
+      await deep.next(1);
+      expect(deep.values).toEqual([{ sendMessage: { replyTo: null } }]);
+      const tokens = new Subscription(client, withTokens(2000));
+      await tokens.next(1);
+      expect(typenames(tokens.values[0])).toEqual(new Set(['Query']));
+      expect(closed).toBe(0);
+      expect(keeper.error).toBeNull();
+    });
+  });
+
+  describe('sizes', () => {
+    const post = (body: BodyInit, extra: RequestInit = {}) =>
+      fetch(`${s.a.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, ...extra });
+    const padded = (bytes: number) => {
+      const shell = JSON.stringify({ query: '{ __typename }', variables: { pad: '' } });
+      return JSON.stringify({ query: '{ __typename }', variables: { pad: 'x'.repeat(bytes - shell.length) } });
+    };
+    const chunked = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          const bytes = new TextEncoder().encode(text);
+          for (let at = 0; at < bytes.length; at += 64 * 1024) controller.enqueue(bytes.subarray(at, at + 64 * 1024));
+          controller.close();
+        },
+      });
+
+    it('refuses an HTTP body over 256 KiB with 413, with a Content-Length or chunked, and takes one of 256 KiB', async () => {
+      const limit = 256 * 1024;
+      for (const send of [
+        (text: string) => post(text),
+        (text: string) => post(chunked(text), { duplex: 'half' } as RequestInit),
+      ]) {
+        const over = await send(padded(limit + 1));
+        expect(over.status).toBe(413);
+        expect(codes(await over.json())).toEqual(['REQUEST_ENTITY_TOO_LARGE']);
+        const at = await send(padded(limit));
+        expect(await at.json()).toEqual({ data: { __typename: 'Query' } });
+      }
+    });
+
+    it('closes a socket that sends a frame over 64 KiB before connection_init with 1009', async () => {
+      const socket = await RawSocket.open(s.a);
+      socket.send('x'.repeat(64 * 1024 + 1));
+      expect((await socket.closed).code).toBe(1009);
+    });
+
+    it('closes a socket that sends a frame over 64 KiB after its connection_ack with 1009, and takes one of 64 KiB', async () => {
+      const alice = await s.seed.user('alice');
+      const socket = await RawSocket.acknowledged(s.a, alice.token);
+      const frame = (bytes: number) => {
+        const shell = JSON.stringify({
+          id: '1',
+          type: 'subscribe',
+          payload: { query: '{ __typename }', variables: { pad: '' } },
+        });
+        const pad = 'x'.repeat(bytes - shell.length);
+        return JSON.stringify({ id: '1', type: 'subscribe', payload: { query: '{ __typename }', variables: { pad } } });
+      };
+      socket.send(frame(64 * 1024));
+      expect(await socket.next()).toEqual({ id: '1', type: 'next', payload: { data: { __typename: 'Query' } } });
+      expect(await socket.next()).toEqual({ id: '1', type: 'complete' });
+      socket.send(frame(64 * 1024 + 1));
+      expect((await socket.closed).code).toBe(1009);
+    });
+
+    it('closes a socket that sends no connection_init within 3 s with 4408', async () => {
+      const opened = Date.now();
+      const socket = await RawSocket.open(s.a);
+      const { code } = await socket.closed;
+      expect(code).toBe(4408);
+      expect(Date.now() - opened).toBeGreaterThanOrEqual(2900); // the window is the behaviour under test
+    });
+  });
+});
