@@ -4,6 +4,9 @@ import { createLogger } from './logger.js';
 
 /** load config -> create app -> start -> stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  // Files this process creates (the embedded database's, which PGlite opens
+  // itself) are its user's alone: 0600 files, 0700 directories.
+  process.umask(0o077);
   let loaded;
   try {
     loaded = loadConfig();
