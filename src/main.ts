@@ -4,8 +4,9 @@ import { createLogger } from './logger.js';
 
 /** load config -> create app -> start -> stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  // Files this process creates (the embedded database's, which PGlite opens
-  // itself) are its user's alone: 0600 files, 0700 directories.
+  // What this process creates is its user's alone: the directories PGlite
+  // makes take the umask (0700), though its files get modes of PGlite's
+  // choosing (0666) and are private through the 0700 directories above them.
   process.umask(0o077);
   let loaded;
   try {
