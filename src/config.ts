@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { parseAuthConfig, type AuthConfig, type JwtConfig } from './auth/auth.config.js';
 import type { DatabaseConfig } from './db/client.js';
 import { parseRate, type Rate, type RateLimits } from './limits/rate.js';
 
@@ -34,10 +33,21 @@ export interface Config {
    */
   readonly redisPrefix: string;
   /**
-   * `JWT_SECRET` (a generated one only with the embedded defaults) and `JWT_TTL`.
-   * @default { ttlSeconds: 3600 }
+   * Tokens: `JWT_SECRET`, `JWT_TTL`, `JWT_ISSUER`, `JWT_AUDIENCE`, and an
+   * identity provider's `JWT_JWKS_URL` with its options (auth/auth.config.ts).
+   * @default { secret: generated (embedded, not production), ttlSeconds: 3600, issuer: null, audience: null, jwks: null }
    */
-  readonly jwt: { readonly secret: Uint8Array; readonly ttlSeconds: number };
+  readonly jwt: JwtConfig;
+  /**
+   * `LOCAL_AUTH`: register and login are served.
+   * @default true without JWT_JWKS_URL, false with it
+   */
+  readonly localAuth: AuthConfig['localAuth'];
+  /**
+   * `PASSWORD_SCRYPT_N`: the scrypt cost of new password hashes (r=8, p=1).
+   * @default { scryptN: 131072 }
+   */
+  readonly passwords: AuthConfig['passwords'];
   /**
    * `LOG_LEVEL`.
    * @default 'info'
@@ -131,7 +141,6 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 export const DEV_SECRET_FILE = '.data/jwt-secret';
-const MIN_SECRET_BYTES = 32;
 
 /** "90", "90s", "15m", "1h", "7d" -> seconds. */
 export function parseDuration(text: string): number | null {
@@ -151,7 +160,8 @@ export interface LoadedConfig {
 /**
  * The only reader of process.env. Every problem is collected and reported at
  * once; nothing is defaulted that would be unsafe in production: a generated
- * JWT secret exists only with the embedded defaults (no DATABASE_URL/REDIS_URL).
+ * JWT secret exists only with the embedded defaults (no DATABASE_URL/REDIS_URL)
+ * and never with NODE_ENV=production.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
   const problems: string[] = [];
@@ -199,17 +209,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const ttlSeconds = parseDuration(ttlText);
   if (ttlSeconds === null) problems.push(`JWT_TTL must be a duration such as 3600, 15m, 1h or 7d, got "${ttlText}"`);
 
-  let secret: Uint8Array | null = null;
-  const secretText = env.JWT_SECRET;
-  if (secretText !== undefined && secretText !== '') {
-    secret = new TextEncoder().encode(secretText);
-    if (secret.byteLength < MIN_SECRET_BYTES) problems.push(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`);
-  } else if (!embeddedDatabase || redisUrl !== undefined) {
-    problems.push('JWT_SECRET is required when DATABASE_URL or REDIS_URL is set (at least 32 bytes)');
-  } else {
-    secret = loadOrCreateDevSecret(resolve(cwd, DEV_SECRET_FILE));
-    warnings.push(`JWT_SECRET is not set: using a generated development secret stored in ${DEV_SECRET_FILE}`);
-  }
+  const auth = parseAuthConfig(
+    value,
+    ttlSeconds ?? 0,
+    {
+      production: env.NODE_ENV === 'production',
+      embedded: embeddedDatabase && redisUrl === undefined,
+      devSecretFile: resolve(cwd, DEV_SECRET_FILE),
+      secretText: env.JWT_SECRET,
+    },
+    problems,
+    warnings,
+  );
 
   const logText = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logText as LogLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
@@ -286,7 +297,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       database,
       redis: redisUrl === undefined ? null : { url: redisUrl },
       redisPrefix,
-      jwt: Object.freeze({ secret: secret!, ttlSeconds: ttlSeconds! }),
+      jwt: auth.jwt,
+      localAuth: auth.localAuth,
+      passwords: auth.passwords,
       logLevel: logText as LogLevel,
       feedPollMs,
       typingTimeoutMs,
@@ -303,15 +316,4 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }),
     warnings,
   };
-}
-
-function loadOrCreateDevSecret(file: string): Uint8Array {
-  if (existsSync(file)) {
-    const stored = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-    if (stored.byteLength >= MIN_SECRET_BYTES) return new Uint8Array(stored);
-  }
-  const fresh = randomBytes(48);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, fresh.toString('base64url') + '\n', { mode: 0o600 });
-  return new Uint8Array(fresh);
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import { bearerToken, type TokenIssuer } from './auth/tokens.js';
+import { bearerToken, type TokenVerifier } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
+import { unauthenticated } from './errors.js';
 import type { EventsService } from './features/events/events.service.js';
 import { createMessagesLoaders, type MessagesLoaders } from './features/messages/messages.loaders.js';
 import type { MessagesService } from './features/messages/messages.service.js';
@@ -26,7 +27,7 @@ export interface Services {
   typing: TypingService;
   readState: ReadStateService;
   search: SearchService;
-  tokens: TokenIssuer;
+  tokens: TokenVerifier;
   limits: Limits;
 }
 
@@ -73,9 +74,7 @@ export function createContextFactory(services: Services) {
       viewer = initial.extra.viewer ?? null;
     } else {
       clientIp ??= services.limits.clientIp(initial.req?.socket.remoteAddress, initial.req?.headers['x-forwarded-for']);
-      const token = bearerToken(initial.request?.headers.get('authorization'));
-      const verified = token ? await services.tokens.verify(token) : null;
-      viewer = verified ? { userId: verified.userId } : null;
+      viewer = await viewerOfRequest(services.tokens, initial.request?.headers.get('authorization'));
     }
     return {
       viewer,
@@ -84,6 +83,24 @@ export function createContextFactory(services: Services) {
       loaders: lazyLoaders(() => createLoaders(services, () => viewer)),
     };
   };
+}
+
+/**
+ * Over HTTP: no Authorization header (or one of another scheme) is nobody,
+ * and fields that need a viewer answer TOKEN_MISSING. A Bearer token must be
+ * good: a bad or expired one refuses the whole request (UNAUTHENTICATED with
+ * reason TOKEN_INVALID or TOKEN_EXPIRED) rather than carry on as nobody, so
+ * a client learns that its token, not the operation, is the problem.
+ */
+async function viewerOfRequest(tokens: TokenVerifier, header: string | null | undefined): Promise<Viewer | null> {
+  if (header == null || !/^\s*bearer(\s|$)/i.test(header)) return null;
+  const token = bearerToken(header);
+  const check = token ? await tokens.verify(token) : null;
+  if (check?.ok) return { userId: check.userId };
+  if (check?.reason === 'TOKEN_EXPIRED') {
+    throw unauthenticated('The token has expired: sign in again (refresh a token before it expires)', 'TOKEN_EXPIRED');
+  }
+  throw unauthenticated('The token is not valid', 'TOKEN_INVALID');
 }
 
 /**

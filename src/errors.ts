@@ -18,8 +18,11 @@ export class ChatError extends GraphQLError {
   }
 }
 
-export const unauthenticated = (message = 'Sign in first: missing, invalid or expired token') =>
-  new ChatError('UNAUTHENTICATED', message);
+/** UNAUTHENTICATED's extensions.reason (the contract's header): why the request has no viewer. */
+export type UnauthenticatedReason = 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
+
+export const unauthenticated = (message = 'Sign in first: missing, invalid or expired token', reason?: UnauthenticatedReason) =>
+  new ChatError('UNAUTHENTICATED', message, reason ? { reason } : {});
 export const forbidden = (message = 'Not allowed') => new ChatError('FORBIDDEN', message);
 export const notFound = (what: string) => new ChatError('NOT_FOUND', `${what} not found`);
 export const badInput = (message: string, field?: string) => new ChatError('BAD_USER_INPUT', message, field ? { field } : {});

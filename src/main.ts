@@ -4,6 +4,10 @@ import { createLogger } from './logger.js';
 
 /** load config -> create app -> start -> stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  // What this process creates is its user's alone: the directories PGlite
+  // makes take the umask (0700), though its files get modes of PGlite's
+  // choosing (0666) and are private through the 0700 directories above them.
+  process.umask(0o077);
   let loaded;
   try {
     loaded = loadConfig();

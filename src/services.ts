@@ -1,4 +1,6 @@
-import { createTokenIssuer } from './auth/tokens.js';
+import { createProviderVerifier } from './auth/jwks.js';
+import { PasswordHasher } from './auth/passwords.js';
+import { createTokenIssuer, type TokenVerifier } from './auth/tokens.js';
 import type { Config } from './config.js';
 import type { Services } from './context.js';
 import type { Database } from './db/client.js';
@@ -16,7 +18,7 @@ import { SearchStore } from './features/search/search.store.js';
 import { TypingService } from './features/typing/typing.service.js';
 import { UsersService } from './features/users/users.service.js';
 import { UsersStore } from './features/users/users.store.js';
-import { createLimits } from './limits/index.js';
+import { createLimits, type Limits } from './limits/index.js';
 import type { Logger } from './logger.js';
 import type { Broker } from './realtime/broker.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
@@ -51,9 +53,8 @@ export function createServices(
   });
   const { hooks, publish, hub } = realtime;
 
-  const tokens = createTokenIssuer(config.jwt.secret, config.jwt.ttlSeconds);
   const limits = createLimits(config, { redis: broker.redis?.commands ?? null, instanceId, logger });
-  const users = new UsersService(new UsersStore(db), tokens, realtime.presence, limits);
+  const { users, tokens } = createUsers(config, db, realtime, limits, logger);
   const rooms = new RoomsService({ store: roomsStore, users, publish, hooks });
   const messages = new MessagesService({ store: messagesStore, rooms, publish, hub, limits });
   const reactions = new ReactionsService({ store: new ReactionsStore(db), messages, publish });
@@ -75,4 +76,37 @@ export function createServices(
   hooks.on('stopping', () => limits.stop());
 
   return { services: { users, rooms, messages, reactions, events, typing, readState, search, tokens, limits }, realtime };
+}
+
+/**
+ * Users and the tokens that name them: this server's own (HS256 with
+ * JWT_SECRET), an identity provider's (JWT_JWKS_URL, users provisioned on
+ * first sight), or both (a provider and LOCAL_AUTH=true).
+ */
+function createUsers(config: Config, db: Database, realtime: Realtime, limits: Limits, logger: Logger) {
+  const { secret, ttlSeconds, issuer, audience, jwks } = config.jwt;
+  const local = secret
+    ? createTokenIssuer({ secret, ttlSeconds, issuer: jwks ? null : issuer, audience: jwks ? null : audience })
+    : null;
+  const hasher = new PasswordHasher({ N: config.passwords.scryptN, r: 8, p: 1 });
+  const users = new UsersService(
+    new UsersStore(db),
+    { hasher, issuer: local, localAuth: config.localAuth, provider: jwks !== null },
+    realtime.presence,
+    limits,
+  );
+  let tokens: TokenVerifier | null = local;
+  if (jwks) {
+    tokens = createProviderVerifier({
+      jwks,
+      // Required with a provider (config.ts).
+      issuer: issuer!,
+      audience: audience!,
+      provision: async (identity) => (await users.provision(identity)).id,
+      local: config.localAuth ? local : null,
+      logger,
+    });
+  }
+  if (!tokens) throw new Error('no way to verify tokens: set JWT_SECRET or JWT_JWKS_URL');
+  return { users, tokens };
 }

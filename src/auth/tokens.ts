@@ -1,18 +1,43 @@
-import { jwtVerify, SignJWT } from 'jose';
+import { errors, jwtVerify, SignJWT } from 'jose';
+import { EXPIRED, INVALID, VerifiedTokenCache } from './token-cache.js';
 
-export interface VerifiedToken {
-  readonly userId: string;
-  /** When the token stops being valid, in ms since the epoch (its `exp`). */
-  readonly expiresAt: number;
+/** Why a token was refused: UNAUTHENTICATED's extensions.reason over HTTP. */
+export type TokenRejection = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
+
+/** What verifying a token found: whose it is and until when, or why it is refused. */
+export type TokenCheck =
+  | {
+      readonly ok: true;
+      readonly userId: string;
+      /** When the token stops being valid, in ms since the epoch (its `exp`). */
+      readonly expiresAt: number;
+    }
+  | { readonly ok: false; readonly reason: TokenRejection };
+
+export interface TokenVerifier {
+  /** Never throws for a bad token (malformed, bad signature, expired, wrong alg, iss or aud): it answers why. */
+  verify(token: string): Promise<TokenCheck>;
 }
 
-export interface TokenIssuer {
+export interface TokenIssuer extends TokenVerifier {
   sign(userId: string): Promise<string>;
-  /** The user id of a valid token; null for anything else (malformed, bad signature, expired, wrong alg). */
-  verify(token: string): Promise<VerifiedToken | null>;
 }
 
-export interface TokenIssuerOptions {
+/**
+ * A longer token is refused before any parsing or signature check (and
+ * before a key set is fetched for it): ours are a few hundred bytes, a
+ * provider's a few KiB at most.
+ */
+export const MAX_TOKEN_LENGTH = 8 * 1024;
+
+export interface LocalTokenOptions {
+  /** At least 32 bytes (config.ts enforces it). */
+  secret: Uint8Array;
+  ttlSeconds: number;
+  /** Set on every token signed and required of every token verified. */
+  issuer?: string | null;
+  /** Likewise for `aud`. */
+  audience?: string | null;
   /**
    * How many verified tokens are remembered, so a client's next request with
    * the same token skips the signature check. The oldest go first.
@@ -21,7 +46,9 @@ export interface TokenIssuerOptions {
   cacheSize?: number;
 }
 
-export function createTokenIssuer(secret: Uint8Array, ttlSeconds: number, options: TokenIssuerOptions = {}): TokenIssuer {
+/** This server's own tokens: HS256 with its secret, `sub` the user id, `exp` always. */
+export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
+  const { secret, ttlSeconds, issuer = null, audience = null } = options;
   const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
   // Imported once: given raw bytes, jose imports a WebCrypto key on every call.
   let imported: Promise<CryptoKey> | null = null;
@@ -32,61 +59,41 @@ export function createTokenIssuer(secret: Uint8Array, ttlSeconds: number, option
     ]));
   return {
     async sign(userId) {
-      return new SignJWT({})
+      const jwt = new SignJWT({})
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
         .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`)
-        .sign(await key());
+        .setExpirationTime(`${ttlSeconds}s`);
+      if (issuer !== null) jwt.setIssuer(issuer);
+      if (audience !== null) jwt.setAudience(audience);
+      return jwt.sign(await key());
     },
     async verify(token) {
+      if (token.length > MAX_TOKEN_LENGTH) return INVALID;
       const cached = cache.get(token);
       if (cached !== undefined) return cached;
       try {
         // The allow-list matters: without it an HS512 token with the same secret passes.
-        const { payload } = await jwtVerify(token, await key(), { algorithms: ['HS256'], requiredClaims: ['sub', 'exp'] });
-        if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
-        const verified: VerifiedToken = Object.freeze({ userId: payload.sub, expiresAt: payload.exp * 1000 });
+        const { payload } = await jwtVerify(token, await key(), {
+          algorithms: ['HS256'],
+          requiredClaims: ['sub', 'exp'],
+          ...(issuer !== null && { issuer }),
+          ...(audience !== null && { audience }),
+        });
+        if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return INVALID;
+        const verified = Object.freeze({ ok: true as const, userId: payload.sub, expiresAt: payload.exp * 1000 });
         cache.set(token, verified);
         return verified;
-      } catch {
-        return null;
+      } catch (error) {
+        return rejection(error);
       }
     },
   };
 }
 
-/**
- * Tokens whose signature and claims were checked, each until its `exp` and
- * never past it: from `exp * 1000` ms on a hit answers null, as jose would
- * (it refuses `exp <= now` in whole seconds). Only accepted tokens are kept,
- * keyed by the whole token, so nothing unsigned can fill it. jose's check
- * (a WebCrypto key import and HMAC per call) was about a quarter of the CPU
- * of a small authenticated request, and clients send one token many times.
- */
-class VerifiedTokenCache {
-  private readonly entries = new Map<string, VerifiedToken>();
-
-  constructor(private readonly capacity: number) {}
-
-  /** The verified token, null once it has expired, undefined when unknown. */
-  get(token: string): VerifiedToken | null | undefined {
-    const entry = this.entries.get(token);
-    if (entry === undefined) return undefined;
-    if (Date.now() < entry.expiresAt) return entry;
-    this.entries.delete(token);
-    return null;
-  }
-
-  set(token: string, verified: VerifiedToken): void {
-    if (this.capacity <= 0 || Date.now() >= verified.expiresAt) return;
-    if (this.entries.size >= this.capacity) {
-      // Map iterates in insertion order: the first key is the oldest entry.
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(token, verified);
-  }
+/** jose's verdict as a reason: expired only for a token that is otherwise good (jose checks the signature first). */
+export function rejection(error: unknown): TokenCheck {
+  return error instanceof errors.JWTExpired ? EXPIRED : INVALID;
 }
 
 /** "Bearer <token>" -> token; anything else -> null. */

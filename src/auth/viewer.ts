@@ -5,7 +5,12 @@ export interface Viewer {
   readonly userId: string;
 }
 
+/**
+ * The viewer, or UNAUTHENTICATED with reason TOKEN_MISSING: a request that
+ * carries a bad or expired token never gets this far (the context refuses it
+ * with its own reason, and a socket is closed with 4403).
+ */
 export function requireViewer(viewer: Viewer | null): Viewer {
-  if (!viewer) throw unauthenticated();
+  if (!viewer) throw unauthenticated('Sign in first: send a token in the Authorization header', 'TOKEN_MISSING');
   return viewer;
 }

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { ensurePrivateDir } from '../data-dir.js';
 import { withDeadline } from '../deadline.js';
 import * as schema from './schema.js';
 
@@ -102,7 +102,8 @@ async function openPglite(dir: string | null): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  if (dir) mkdirSync(dir, { recursive: true });
+  // 0700, as Postgres insists for its data directory: the files in it are the whole database.
+  if (dir) ensurePrivateDir(dir);
   const client = await PGlite.create(dir ?? undefined);
   const db = drizzle(client, { schema });
   await migrate(db, { migrationsFolder });

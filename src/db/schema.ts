@@ -24,13 +24,19 @@ export const users = pgTable(
   {
     id: uuid('id').primaryKey().defaultRandom(),
     username: text('username').notNull(),
-    passwordHash: text('password_hash').notNull(),
+    /** null for a user provisioned from an identity provider: no password signs in as them. */
+    passwordHash: text('password_hash'),
+    /** A provisioned user's provider (its `iss`) and subject there (`sub`); null for local accounts. */
+    externalIssuer: text('external_issuer'),
+    externalSubject: text('external_subject'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (t) => [
     // Usernames are unique regardless of case; the constraint name is how the
     // store recognises the conflict.
     uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`),
+    // One user per subject of a provider (NULLs, local accounts, never conflict).
+    uniqueIndex('users_external_key').on(t.externalIssuer, t.externalSubject),
   ],
 );
 

@@ -121,6 +121,8 @@ export type Mutation = {
   markRead: Room;
   /** Get or create the DIRECT room of the viewer and another user; idempotent, one room per pair. */
   openDirectRoom: Room;
+  /** A fresh token for the signed-in viewer (the Authorization header must carry a valid, unexpired one). */
+  refreshToken: AuthPayload;
   /**
    * Create an account and sign in. Username: 3-32 of [A-Za-z0-9_.-], unique
    * regardless of case. Password: 8-256 characters. BAD_USER_INPUT otherwise.
@@ -617,6 +619,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   markRead?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationMarkReadArgs, 'roomId' | 'seq'>>;
   openDirectRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationOpenDirectRoomArgs, 'userId'>>;
+  refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;

@@ -9,10 +9,9 @@ import type { SocketSlot } from '../limits/socket-caps.js';
 import type { LiveSource } from '../realtime/live.js';
 import type { Binding, EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
+import { timerAt, type Timer } from './timer-at.js';
 import type { WsOptions } from './ws.js';
 
-/** setTimeout's limit; a token that lives longer is simply not timed out early. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The close code WebSocket reserves for "try again later" (RFC 6455 registry). */
 export const TRY_AGAIN_LATER = 1013;
 /** Too many messages on one socket, or too many sockets of one user (the contract's Limits). */
@@ -48,7 +47,7 @@ export class SocketSession {
   /** Operations by id; null while one is being prepared. */
   private readonly operations = new Map<string, LiveSource<unknown> | null>();
   private initTimer: NodeJS.Timeout | null;
-  private expiryTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: Timer | null = null;
   private pingSentAt = 0;
   private pongAt = Date.now();
   private closed = false;
@@ -139,17 +138,14 @@ export class SocketSession {
     const token = bearerToken(params.authorization ?? params.Authorization);
     const verified = token ? await this.options.tokens.verify(token) : null;
     if (this.closed) return; // closed while the token was checked: nobody to count
-    if (!verified) return this.close(CloseCode.Forbidden, 'Forbidden');
+    if (!verified?.ok) return this.close(CloseCode.Forbidden, 'Forbidden');
     const slot = await this.options.limits.sockets.acquire(verified.userId);
     if (this.closed) return slot?.release();
     if (!slot) return this.close(TOO_MANY_REQUESTS, 'Too many open sockets');
     this.slot = slot;
     this.viewer = { userId: verified.userId };
-    const ttl = verified.expiresAt - Date.now();
-    if (ttl < MAX_TIMER_MS) {
-      this.expiryTimer = setTimeout(() => this.close(CloseCode.Forbidden, 'Token expired'), ttl);
-      this.expiryTimer.unref();
-    }
+    // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
+    this.expiryTimer = timerAt(verified.expiresAt, () => this.close(CloseCode.Forbidden, 'Token expired'));
     this.options.connections.opened(verified.userId);
     this.send('{"type":"connection_ack"}');
   }
@@ -259,7 +255,7 @@ export class SocketSession {
   onClose(): void {
     this.closed = true;
     if (this.initTimer) clearTimeout(this.initTimer);
-    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer?.cancel();
     this.endOperations();
     this.slot?.release();
     if (this.viewer) this.options.connections.closed(this.viewer.userId);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { TokenIssuer } from '../auth/tokens.js';
+import type { TokenVerifier } from '../auth/tokens.js';
 import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
@@ -13,7 +13,7 @@ import { GRAPHQL_PATH } from './yoga.js';
 export interface WsOptions {
   server: Server;
   prepare: PrepareOperation;
-  tokens: TokenIssuer;
+  tokens: TokenVerifier;
   /** Told of every socket that authenticated, and when it closed. */
   connections: Connections;
   /** Messages per socket, subscriptions per socket, sockets per user, and the client IP of an upgrade. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,8 @@ describe('npm start on embedded defaults (a spawned process)', () => {
     const server = await startServer(dir);
     children.push(server.child);
     expect(server.stderr()).toContain('generated development secret');
+    expect(modeOf(join(dir, '.data'))).toBe(0o700);
+    expect(modeOf(join(dir, '.data/jwt-secret'))).toBe(0o600);
     const seed = seeder(server.app);
     const alice = await seed.user('alice');
     const room = await seed.room(alice);
@@ -95,6 +97,14 @@ describe('npm start on embedded defaults (a spawned process)', () => {
       body: 'hello from a fresh clone',
       author: { username: alice.username },
     });
+
+    // PGlite sets the modes of its files itself (0666 for most, whatever the
+    // umask): they are private because every directory above them is 0700.
+    expect(modeOf(join(dir, '.data/pglite'))).toBe(0o700);
+    const entries = filesUnder(join(dir, '.data'));
+    const directories = entries.filter((path) => statSync(path).isDirectory());
+    expect(entries.length - directories.length).toBeGreaterThan(10);
+    expect(directories.filter((path) => modeOf(path) !== 0o700)).toEqual([]);
 
     // SIGTERM: open sockets are closed with 1001 so clients reconnect elsewhere; the process exits 0.
     let closeCode = 0;
@@ -146,4 +156,37 @@ describe('npm start on embedded defaults (a spawned process)', () => {
     expect(stderr).toContain('JWT_TTL');
     expect(stderr).toContain('PORT');
   });
+
+  it('refuses to start with NODE_ENV=production and no JWT_SECRET, rather than generate one', async () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'chat-start-prod-'));
+    try {
+      const env = Object.fromEntries(
+        Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'].includes(k)),
+      );
+      const child = spawn(process.execPath, [tsxCli, main], {
+        cwd: fresh,
+        env: { ...env, NODE_ENV: 'production', PORT: '99999' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      const code = await new Promise((resolve) => child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(stderr).toContain('JWT_SECRET is required when NODE_ENV=production');
+      expect(stderr).toContain('PORT'); // listed with the other problems
+      expect(existsSync(join(fresh, '.data/jwt-secret'))).toBe(false);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
 });
+
+const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    return entry.isDirectory() ? [path, ...filesUnder(path)] : [path];
+  });
+}

@@ -3,6 +3,9 @@ import type { Config } from './server.js';
 /** The JWT secret of every test server: tests mint their own tokens with it. */
 export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
 
+/** The scrypt cost of test servers' password hashes. */
+export const TEST_SCRYPT_N = 2 ** 12;
+
 /**
  * The configuration every test server starts from: embedded database in
  * memory, in-process pub/sub, a free port on loopback, quiet logs
@@ -20,7 +23,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     database: { kind: 'pglite', dir: null },
     redis: null,
     redisPrefix: 'chat:',
-    jwt: { secret: TEST_SECRET, ttlSeconds: 3600 },
+    jwt: { secret: TEST_SECRET, ttlSeconds: 3600, issuer: null, audience: null, jwks: null },
+    localAuth: true,
+    // Cheap hashes keep registering fast; the production default (2^17) is tested in test/unit/passwords.test.ts.
+    passwords: { scryptN: TEST_SCRYPT_N },
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
     feedPollMs: 300,
     typingTimeoutMs: 5000,

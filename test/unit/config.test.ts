@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -35,10 +35,14 @@ describe('loadConfig', () => {
     expect(config.redis).toBeNull();
     expect(config.redisPrefix).toBe('chat:');
     expect(config.jwt.ttlSeconds).toBe(3600);
-    expect(config.jwt.secret.byteLength).toBeGreaterThanOrEqual(32);
+    expect(config.jwt.secret!.byteLength).toBeGreaterThanOrEqual(32);
+    expect(config.jwt).toMatchObject({ issuer: null, audience: null, jwks: null });
+    expect(config.localAuth).toBe(true);
+    expect(config.passwords.scryptN).toBe(2 ** 17);
     expect(warnings.join()).toContain('generated development secret');
     const file = join(cwd, DEV_SECRET_FILE);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(cwd, '.data')).mode & 0o777).toBe(0o700);
     // The same secret comes back on the next start, so tokens survive restarts.
     expect(loadConfig({}, cwd).config.jwt.secret).toEqual(config.jwt.secret);
     expect(readFileSync(file, 'utf8').trim().length).toBeGreaterThan(40);
@@ -74,6 +78,108 @@ describe('loadConfig', () => {
     expect(problemsOf({ DATABASE_URL: 'postgres://h/db', JWT_SECRET: 'short' })).toEqual([
       expect.stringContaining('at least 32 bytes'),
     ]);
+  });
+
+  it('tightens an existing .data directory to 0700 and its secret file to 0600', () => {
+    const cwd = tempDir();
+    mkdirSync(join(cwd, '.data'), { mode: 0o755 });
+    chmodSync(join(cwd, '.data'), 0o755);
+    writeFileSync(join(cwd, DEV_SECRET_FILE), `${Buffer.alloc(48, 7).toString('base64url')}\n`, { mode: 0o644 });
+    chmodSync(join(cwd, DEV_SECRET_FILE), 0o644);
+    const { config } = loadConfig({}, cwd);
+    expect(config.jwt.secret).toEqual(new Uint8Array(Buffer.alloc(48, 7)));
+    expect(statSync(join(cwd, '.data')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(cwd, DEV_SECRET_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('refuses the generated development secret with NODE_ENV=production, and writes none', () => {
+    const cwd = tempDir();
+    let problems: string[] = [];
+    try {
+      loadConfig({ NODE_ENV: 'production' }, cwd);
+    } catch (error) {
+      problems = (error as ConfigError).problems;
+    }
+    expect(problems).toEqual([expect.stringContaining('JWT_SECRET is required when NODE_ENV=production')]);
+    expect(existsSync(join(cwd, DEV_SECRET_FILE))).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: SECRET }, tempDir()).warnings).toEqual([]);
+  });
+
+  it('signs and requires iss and aud when JWT_ISSUER and JWT_AUDIENCE are set', () => {
+    const { config } = loadConfig({ JWT_SECRET: SECRET, JWT_ISSUER: 'https://chat.example', JWT_AUDIENCE: 'chat' }, tempDir());
+    expect(config.jwt).toMatchObject({ issuer: 'https://chat.example', audience: 'chat', jwks: null });
+  });
+
+  describe('an identity provider (JWT_JWKS_URL)', () => {
+    const provider = { JWT_JWKS_URL: 'https://id.example/jwks', JWT_ISSUER: 'https://id.example/', JWT_AUDIENCE: 'chat-api' };
+
+    it('verifies RS256 and ES256 by default, names users by preferred_username, and turns register/login off', () => {
+      const cwd = tempDir();
+      const { config } = loadConfig({ ...provider, NODE_ENV: 'production', DATABASE_URL: 'postgres://h/db' }, cwd);
+      expect(config.jwt.jwks).toEqual({
+        url: 'https://id.example/jwks',
+        algorithms: ['RS256', 'ES256'],
+        usernameClaim: 'preferred_username',
+        cooldownMs: 30_000,
+        timeoutMs: 3000,
+      });
+      expect(config.jwt).toMatchObject({ issuer: 'https://id.example/', audience: 'chat-api', secret: null });
+      expect(config.localAuth).toBe(false);
+      expect(existsSync(join(cwd, DEV_SECRET_FILE))).toBe(false);
+    });
+
+    it('takes the algorithms, the username claim, the cooldown and the timeout from the environment', () => {
+      const env = {
+        ...provider,
+        JWT_ALGORITHMS: 'ES384, EdDSA',
+        JWT_USERNAME_CLAIM: 'nickname',
+        JWT_JWKS_COOLDOWN_MS: '0',
+        JWT_JWKS_TIMEOUT_MS: '5000',
+      };
+      expect(loadConfig(env, tempDir()).config.jwt.jwks).toMatchObject({
+        algorithms: ['ES384', 'EdDSA'],
+        usernameClaim: 'nickname',
+        cooldownMs: 0,
+        timeoutMs: 5000,
+      });
+    });
+
+    it('requires JWT_ISSUER and JWT_AUDIENCE', () => {
+      const problems = problemsOf({ JWT_JWKS_URL: provider.JWT_JWKS_URL });
+      expect(problems).toHaveLength(2);
+      expect(problems.join()).toContain('JWT_ISSUER is required with JWT_JWKS_URL');
+      expect(problems.join()).toContain('JWT_AUDIENCE is required with JWT_JWKS_URL');
+    });
+
+    it('refuses symmetric, unknown and empty algorithms, and a timeout past 5 s', () => {
+      for (const list of ['HS256', 'RS256,HS512', 'none', 'RS256,', 'rs256']) {
+        expect(problemsOf({ ...provider, JWT_ALGORITHMS: list }), list).toEqual([expect.stringContaining('JWT_ALGORITHMS')]);
+      }
+      expect(problemsOf({ ...provider, JWT_JWKS_TIMEOUT_MS: '10000' })).toEqual([expect.stringContaining('JWT_JWKS_TIMEOUT_MS')]);
+      expect(problemsOf({ ...provider, JWT_JWKS_URL: 'file:///etc/keys' })).toEqual([expect.stringContaining('JWT_JWKS_URL')]);
+      expect(problemsOf({ JWT_ALGORITHMS: 'RS256' })).toEqual([expect.stringContaining('only with JWT_JWKS_URL')]);
+    });
+
+    it('serves register/login too with LOCAL_AUTH=true, which needs JWT_SECRET in production', () => {
+      expect(problemsOf({ ...provider, LOCAL_AUTH: 'true', NODE_ENV: 'production' })).toEqual([
+        expect.stringContaining('JWT_SECRET is required when NODE_ENV=production'),
+      ]);
+      const { config } = loadConfig({ ...provider, LOCAL_AUTH: 'true', JWT_SECRET: SECRET }, tempDir());
+      expect(config.localAuth).toBe(true);
+      expect(config.jwt.secret).not.toBeNull();
+    });
+  });
+
+  it('refuses LOCAL_AUTH=false without an identity provider, and LOCAL_AUTH other than true or false', () => {
+    expect(problemsOf({ LOCAL_AUTH: 'false' })).toEqual([expect.stringContaining('LOCAL_AUTH=false needs JWT_JWKS_URL')]);
+    expect(problemsOf({ LOCAL_AUTH: 'yes' })).toEqual([expect.stringContaining('LOCAL_AUTH must be true or false')]);
+  });
+
+  it('takes PASSWORD_SCRYPT_N as a power of two from 2^10 to 2^20', () => {
+    expect(loadConfig({ PASSWORD_SCRYPT_N: '16384' }, tempDir()).config.passwords.scryptN).toBe(16_384);
+    for (const text of ['1000', '512', String(2 ** 21), 'lots']) {
+      expect(problemsOf({ PASSWORD_SCRYPT_N: text }), text).toEqual([expect.stringContaining('PASSWORD_SCRYPT_N')]);
+    }
   });
 
   it('lists every problem at once', () => {

@@ -18,6 +18,7 @@ export const usersResolvers: Resolvers = {
   Mutation: {
     register: (_, { input }, { services, clientIp }) => services.users.register(input.username, input.password, clientIp),
     login: (_, { input }, { services, clientIp }) => services.users.login(input.username, input.password, clientIp),
+    refreshToken: (_, __, { viewer, services }) => services.users.refreshToken(requireViewer(viewer)),
   },
   User: {
     online: (user, _, { loaders }) => loaders.online.load(user.id),

@@ -1,15 +1,34 @@
-import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js';
+import type { PasswordHasher } from '../../auth/passwords.js';
 import type { TokenIssuer } from '../../auth/tokens.js';
+import type { Viewer } from '../../auth/viewer.js';
 import type { UserRow } from '../../db/schema.js';
-import { badInput, rateLimited, unauthenticated } from '../../errors.js';
+import { badInput, forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import { enforce, type Limits } from '../../limits/index.js';
 import type { Presence } from '../../realtime/presence.js';
 import { codePoints, requireLength } from '../../validation.js';
+import { USERNAME, usernameCandidates } from './usernames.js';
 import type { AuthResult } from './users.mappers.js';
 import type { UsersStore } from './users.store.js';
 
-const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
 const WRONG_LOGIN = 'Wrong username or password';
+
+export interface UsersAuth {
+  /** Hashes and checks passwords with the configured scrypt cost. */
+  hasher: PasswordHasher;
+  /** Signs this server's tokens; null when it issues none (an identity provider without LOCAL_AUTH). */
+  issuer: TokenIssuer | null;
+  /** register and login are served (LOCAL_AUTH). */
+  localAuth: boolean;
+  /** Tokens come from an identity provider (JWT_JWKS_URL). */
+  provider: boolean;
+}
+
+/** Who a provider's token names: its issuer, subject and the claim the username is made from. */
+export interface ExternalIdentity {
+  issuer: string;
+  subject: string;
+  username: unknown;
+}
 
 export class UsersService {
   /**
@@ -21,21 +40,22 @@ export class UsersService {
 
   constructor(
     private readonly store: UsersStore,
-    private readonly tokens: TokenIssuer,
+    private readonly auth: UsersAuth,
     private readonly presence: Presence,
     private readonly limits: Pick<Limits, 'loginUser' | 'loginIp' | 'registerIp'>,
   ) {}
 
   /** Every call counts against the client IP's registrations, a refused one too. */
   async register(username: string, password: string, clientIp: string): Promise<AuthResult> {
+    this.requireLocalAuth();
     await enforce(this.limits.registerIp, clientIp);
     if (!USERNAME.test(username)) {
       throw badInput('username must be 3-32 characters of letters, digits, _ . or -', 'username');
     }
     requireLength('password', password, 8, 256);
-    const user = await this.store.insert(username, await hashPassword(password));
+    const user = await this.store.insert(username, await this.auth.hasher.hash(password));
     if (!user) throw badInput('username is taken', 'username');
-    return { token: await this.tokens.sign(user.id), user };
+    return this.signedIn(user);
   }
 
   /**
@@ -44,9 +64,11 @@ export class UsersService {
    * username's failed logins before the password is checked (so concurrent
    * guesses cannot slip past the limit), and a right one gets them back: once
    * a username's failures are spent, even its right password is refused
-   * until the window ends.
+   * until the window ends. A hash made with weaker scrypt parameters than the
+   * current ones is replaced once the password proved right.
    */
   async login(username: string, password: string, clientIp: string): Promise<AuthResult> {
+    this.requireLocalAuth();
     await enforce(this.limits.loginIp, clientIp);
     // A name that long is no username; it counts per IP only.
     const nameKey = username.length <= 64 ? username.toLowerCase() : null;
@@ -55,11 +77,45 @@ export class UsersService {
       if (!verdict.allowed) throw rateLimited(verdict.retryAfter, 'Too many failed logins for this username; try again later');
     }
     if (codePoints(password) > 256 || nameKey === null) throw unauthenticated(WRONG_LOGIN);
+    const { hasher } = this.auth;
     const user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
-    const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
+    // A provisioned user has no password: the decoy, so nothing signs in as them.
+    const { ok, rehash } = await hasher.verify(password, user?.passwordHash ?? (await hasher.decoyHash()));
     if (!user || !ok) throw unauthenticated(WRONG_LOGIN);
     await Promise.all([this.limits.loginIp.refund(clientIp), this.limits.loginUser.refund(nameKey)]);
-    return { token: await this.tokens.sign(user.id), user };
+    if (rehash) await this.store.setPasswordHash(user.id, await hasher.hash(password));
+    return this.signedIn(user);
+  }
+
+  /**
+   * A new token for a viewer whose token is still valid. With an identity
+   * provider the provider issues and refreshes tokens, so this refuses.
+   */
+  async refreshToken(viewer: Viewer): Promise<AuthResult> {
+    if (this.auth.provider) {
+      throw forbidden('Tokens come from the identity provider here: refresh them with the provider');
+    }
+    const user = await this.findById(viewer.userId);
+    if (!user) throw unauthenticated('The token names no user', 'TOKEN_INVALID');
+    return this.signedIn(user);
+  }
+
+  /**
+   * The user of a provider's subject, created on first sight with a
+   * username made from the claim (usernames.ts says how, and what happens
+   * when it is taken or missing). Later changes of the claim change nothing.
+   */
+  async provision(identity: ExternalIdentity): Promise<UserRow> {
+    const { issuer, subject } = identity;
+    const existing = await this.store.findByExternal(issuer, subject);
+    if (existing) return existing;
+    for (const username of usernameCandidates(identity.username, subject)) {
+      const inserted = await this.store.insertExternal(username, issuer, subject);
+      if (inserted === 'username-taken') continue;
+      const user = inserted ?? (await this.store.findByExternal(issuer, subject));
+      if (user) return user;
+    }
+    throw new Error('no free username for a provisioned user');
   }
 
   /** Rows for ids, in the same order; null where there is none. */
@@ -82,5 +138,17 @@ export class UsersService {
   async findById(id: string): Promise<UserRow | null> {
     const [row] = await this.findByIds([id]);
     return row ?? null;
+  }
+
+  private requireLocalAuth(): void {
+    if (!this.auth.localAuth) {
+      throw forbidden('Accounts come from the identity provider here: sign in with it and send its token');
+    }
+  }
+
+  private async signedIn(user: UserRow): Promise<AuthResult> {
+    // Config guarantees an issuer wherever register, login or refreshToken get this far.
+    if (!this.auth.issuer) throw new Error('this server issues no tokens');
+    return { token: await this.auth.issuer.sign(user.id), user };
   }
 }

@@ -1,4 +1,4 @@
-import { eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { users, type UserRow } from '../../db/schema.js';
@@ -15,6 +15,38 @@ export class UsersStore {
       if (isUniqueViolation(error, 'users_username_lower_key')) return null;
       throw error;
     }
+  }
+
+  /**
+   * A user for a provider's subject, without a password. 'username-taken'
+   * when the username is someone else's; null when the subject got its user
+   * meanwhile (another request or instance provisioned it first).
+   */
+  async insertExternal(username: string, issuer: string, subject: string): Promise<UserRow | 'username-taken' | null> {
+    try {
+      const [row] = await this.db
+        .insert(users)
+        .values({ username, externalIssuer: issuer, externalSubject: subject })
+        .onConflictDoNothing({ target: [users.externalIssuer, users.externalSubject] })
+        .returning();
+      return row ?? null;
+    } catch (error) {
+      if (isUniqueViolation(error, 'users_username_lower_key')) return 'username-taken';
+      throw error;
+    }
+  }
+
+  async findByExternal(issuer: string, subject: string): Promise<UserRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(users)
+      .where(and(eq(users.externalIssuer, issuer), eq(users.externalSubject, subject)))
+      .limit(1);
+    return row ?? null;
+  }
+
+  async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.db.update(users).set({ passwordHash }).where(eq(users.id, id));
   }
 
   async findByUsername(username: string): Promise<UserRow | null> {
