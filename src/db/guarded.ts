@@ -21,7 +21,8 @@ export function guardPostgres(sql: Sql, breaker: CircuitBreaker): Sql {
   const unsafe = (...args: Parameters<Sql['unsafe']>) => new GuardedQuery(sql.unsafe(...args), breaker);
   const begin = (...args: unknown[]) => breaker.run(() => (sql.begin as (...a: unknown[]) => Promise<unknown>)(...args));
   return new Proxy(sql, {
-    get: (target, key, receiver) => (key === 'unsafe' ? unsafe : key === 'begin' ? begin : Reflect.get(target, key, receiver)),
+    get: (target, key, receiver) =>
+      key === 'unsafe' ? unsafe : key === 'begin' ? begin : (Reflect.get(target, key, receiver) as unknown),
     // sql`...` as a tagged template: a query too (a helper such as sql(identifier) is not a promise, and passes).
     apply: (target, self, args) => {
       const result = Reflect.apply(target, self, args) as unknown;

@@ -72,14 +72,14 @@ export function createSocketWatchdog(silentMs: number) {
     (socket as Socket & { host?: string }).host = host;
     const watched: Watched = { readMark: 0, writtenMark: 0, pendingSince: null };
     const write = socket.write.bind(socket) as (...args: unknown[]) => boolean;
-    socket.write = ((...args: unknown[]) => {
+    socket.write = (...args: unknown[]) => {
       // A write after an answer (or the first): the clock starts now, from what has been read so far.
       if (watched.pendingSince === null || socket.bytesRead !== watched.readMark) {
         watched.pendingSince = Date.now();
         watched.readMark = socket.bytesRead;
       }
       return write(...args);
-    }) as Socket['write'];
+    };
     sockets.set(socket, watched);
     return socket;
   };
