@@ -3,7 +3,7 @@ import type { TokenIssuer } from '../../auth/tokens.js';
 import type { UserRow } from '../../db/schema.js';
 import { badInput, unauthenticated } from '../../errors.js';
 import type { Presence } from '../../realtime/presence.js';
-import { codePoints, requireLength } from '../../validation.js';
+import { codePoints, requireLength, requireWellFormed } from '../../validation.js';
 import type { AuthResult } from './users.mappers.js';
 import type { UsersStore } from './users.store.js';
 
@@ -36,6 +36,7 @@ export class UsersService {
 
   /** One error for an unknown user and a wrong password, and the same scrypt cost for both. */
   async login(username: string, password: string): Promise<AuthResult> {
+    requireWellFormed('password', password); // as register refuses it: no stored password has a lone surrogate
     if (codePoints(password) > 256 || username.length > 64) throw unauthenticated(WRONG_LOGIN);
     const user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
     const ok = await verifyPassword(password, user?.passwordHash ?? (await decoyHash()));
