@@ -43,7 +43,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (running) return;
     const parts: Partial<Parts> = {};
     try {
-      const database = (parts.database = shared.database ?? (await openDatabase(config.database)));
+      const database = (parts.database = shared.database ?? (await openDatabase(config.database, { logger })));
       const broker = (parts.broker = await openBroker(config, { logger, sharedBus: shared.bus }));
       const { services, realtime } = createServices(config, { db: database.db, broker, logger, instanceId });
       parts.realtime = realtime;

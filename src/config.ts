@@ -18,8 +18,9 @@ export interface Config {
    */
   readonly host: string;
   /**
-   * Postgres with `DATABASE_URL` (pool: `DATABASE_POOL_SIZE`, default 10), otherwise PGlite.
-   * @default { kind: 'pglite', dir: '.data/pglite' }
+   * Postgres with `DATABASE_URL` (pool: `DATABASE_POOL_SIZE`, default 10), otherwise PGlite; with
+   * the deadlines and the breaker's settings (DatabaseLimits documents each and its default).
+   * @default { kind: 'pglite', dir: '.data/pglite', queryTimeoutMs: 5000, searchTimeoutMs: 2000, breakerThreshold: 3, breakerProbeMs: 1000 }
    */
   readonly database: DatabaseConfig;
   /**
@@ -288,13 +289,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const maxSubscriptionsPerSocket = integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1);
   const maxSocketsPerUser = integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1);
   const trustProxy = integerAtLeast('TRUST_PROXY', 0, 0);
+  const databaseLimits = {
+    queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
+    searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
+    breakerThreshold: integerAtLeast('DATABASE_BREAKER_THRESHOLD', 3, 1),
+    breakerProbeMs: integerAtLeast('DATABASE_BREAKER_PROBE_MS', 1000, 50),
+  };
+  if (databaseLimits.searchTimeoutMs >= databaseLimits.queryTimeoutMs) {
+    problems.push('SEARCH_TIMEOUT_MS must be shorter than DATABASE_QUERY_TIMEOUT_MS');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     config: Object.freeze({
       port,
       host,
-      database,
+      database: Object.freeze({ ...database, ...databaseLimits }),
       redis: redisUrl === undefined ? null : { url: redisUrl },
       redisPrefix,
       jwt: auth.jwt,

@@ -61,7 +61,7 @@ export function createServices(
   const readState = new ReadStateService({ store: new ReadStateStore(db), rooms, publish });
   const typing = new TypingService({ rooms, publish, state: realtime.typing, logger, lapseMs: config.typingTimeoutMs });
   const events = new EventsService({ rooms, realtime });
-  const search = new SearchService({ store: new SearchStore(db), rooms });
+  const search = new SearchService({ store: new SearchStore(db, config.database.searchTimeoutMs ?? 2000), rooms });
 
   // Who reacts to which lifecycle event (realtime/hooks.ts lists them).
   hooks.on('presenceChanged', ({ userId, online }) => {

@@ -2,8 +2,11 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ensurePrivateDir } from '../data-dir.js';
-import { withDeadline } from '../deadline.js';
+import type { Logger } from '../logger.js';
+import { CircuitBreaker } from './breaker.js';
+import { guardPglite, guardPostgres } from './guarded.js';
 import * as schema from './schema.js';
+import { createSocketWatchdog } from './socket-watchdog.js';
 
 /** One drizzle type for both drivers: stores never know which one runs. */
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -36,14 +39,46 @@ export function prepareStatement<Row>(
   };
 }
 
-export type DatabaseConfig = { kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string | null };
+/** How long calls may take, and when to stop asking (see breaker.ts); each has its default. */
+export interface DatabaseLimits {
+  /**
+   * Every database call's deadline, in ms; also Postgres's statement_timeout (`DATABASE_QUERY_TIMEOUT_MS`).
+   * @default 5000
+   */
+  queryTimeoutMs?: number;
+  /**
+   * Postgres's statement_timeout for a search, in ms; shorter than queryTimeoutMs (`SEARCH_TIMEOUT_MS`).
+   * @default 2000
+   */
+  searchTimeoutMs?: number;
+  /**
+   * Consecutive calls failing for want of the database that open the breaker (`DATABASE_BREAKER_THRESHOLD`).
+   * @default 3
+   */
+  breakerThreshold?: number;
+  /**
+   * While the breaker is open, a probe goes out this often, in ms (`DATABASE_BREAKER_PROBE_MS`).
+   * @default 1000
+   */
+  breakerProbeMs?: number;
+}
+
+export type DatabaseConfig = ({ kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string | null }) &
+  DatabaseLimits;
 
 export interface DatabaseHandle {
   readonly db: Database;
   readonly kind: DatabaseConfig['kind'];
-  /** Resolves when a trivial query answers within the deadline. */
+  /** Every call goes through it: its state says whether the database is taken to be out. */
+  readonly breaker: CircuitBreaker;
+  /** Resolves when a trivial query answers within the deadline (and the breaker is closed). */
   ping: (timeoutMs?: number) => Promise<void>;
   close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Told when the breaker opens and closes. */
+  logger?: Logger;
 }
 
 const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
@@ -55,15 +90,31 @@ const MIGRATION_LOCK_ID = 727_001;
  * advisory lock on a dedicated connection while migrating, because the
  * migrator takes none and two instances starting together would otherwise race.
  */
-export async function openDatabase(config: DatabaseConfig): Promise<DatabaseHandle> {
-  if (config.kind === 'postgres') return openPostgres(config.url, config.poolSize);
-  return openPglite(config.dir);
+export async function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Promise<DatabaseHandle> {
+  if (config.kind === 'postgres') return openPostgres(config, options);
+  return openPglite(config, options);
 }
 
-async function openPostgres(url: string, poolSize: number): Promise<DatabaseHandle> {
+function breakerFor(config: DatabaseLimits, probe: () => PromiseLike<unknown>, { logger }: OpenOptions): CircuitBreaker {
+  return new CircuitBreaker({
+    service: 'database',
+    deadlineMs: config.queryTimeoutMs ?? 5000,
+    threshold: config.breakerThreshold,
+    probeIntervalMs: config.breakerProbeMs,
+    probe,
+    onChange: (state) =>
+      state === 'open'
+        ? logger?.warn('database unreachable: calls are refused until it answers a probe')
+        : logger?.info('database answers again: calls go through'),
+  });
+}
+
+async function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, options: OpenOptions): Promise<DatabaseHandle> {
   const { default: postgres } = await import('postgres');
   const { drizzle } = await import('drizzle-orm/postgres-js');
   const { migrate } = await import('drizzle-orm/postgres-js/migrator');
+  const { url, poolSize } = config;
+  const deadlineMs = config.queryTimeoutMs ?? 5000;
   // Migrate on a dedicated single-connection client: the advisory lock is a
   // session lock, so lock, migrations and unlock must share one connection.
   const migrator = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 5, fetch_types: false });
@@ -77,40 +128,64 @@ async function openPostgres(url: string, poolSize: number): Promise<DatabaseHand
   } finally {
     await migrator.end({ timeout: 2 });
   }
+  // A connection silent past the deadline (and the statement_timeout that
+  // cuts every statement by then) is retired; a second of slack lets
+  // Postgres's cancellation arrive first.
+  const watchdog = createSocketWatchdog(deadlineMs + 1000);
   const client = postgres(url, {
     max: poolSize,
     onnotice: () => {},
-    connect_timeout: 5,
+    connect_timeout: Math.max(1, Math.ceil(deadlineMs / 1000)),
+    // A documented option its type declarations lack.
+    ...({ socket: watchdog.socket } as object),
+    // While the database is out the breaker paces reconnection (a probe per
+    // interval); postgres.js's own backoff, growing to 20 s, would only
+    // delay recovery once it is back.
+    backoff: () => 0,
     // postgres.js 3.4.9 reads array type oids on every new connection and drops
     // that query's promise: a session killed meanwhile became an unhandled
     // rejection (seen in test/integration/faults.test.ts), which ends a Node
     // process. No column or parameter here is a Postgres array, so skip it.
     fetch_types: false,
-    // A server-side deadline: a query that runs away is cancelled by Postgres.
-    connection: { statement_timeout: 15_000, application_name: 'chat-server' },
+    // Postgres stops what the server no longer waits for.
+    connection: { statement_timeout: deadlineMs, application_name: 'chat-server' },
   });
-  const db = drizzle(client, { schema }) as unknown as Database;
+  const breaker = breakerFor(config, () => client`select 1`, options);
+  const db = drizzle(guardPostgres(client, breaker), { schema }) as unknown as Database;
   return {
     db,
     kind: 'postgres',
-    ping: (timeoutMs = 2000) => withDeadline(db.execute(sql`select 1`), timeoutMs, 'database').then(() => undefined),
-    close: () => client.end({ timeout: 2 }),
+    breaker,
+    ping: (timeoutMs = 2000) => breaker.run(() => client`select 1`, timeoutMs).then(() => undefined),
+    close: async () => {
+      breaker.stop();
+      watchdog.stop();
+      await client.end({ timeout: 2 });
+    },
   };
 }
 
-async function openPglite(dir: string | null): Promise<DatabaseHandle> {
+async function openPglite(config: DatabaseConfig & { kind: 'pglite' }, options: OpenOptions): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
   // 0700, as Postgres insists for its data directory: the files in it are the whole database.
-  if (dir) ensurePrivateDir(dir);
-  const client = await PGlite.create(dir ?? undefined);
-  const db = drizzle(client, { schema });
-  await migrate(db, { migrationsFolder });
+  if (config.dir) ensurePrivateDir(config.dir);
+  const client = await PGlite.create(config.dir ?? undefined);
+  await migrate(drizzle(client), { migrationsFolder });
+  // PGlite lives in this process and cannot go away; the deadline still
+  // bounds a call queued behind a slow one (it cannot interrupt a query
+  // that runs: the event loop is busy with it).
+  const breaker = breakerFor(config, () => client.query('select 1'), options);
+  const db = drizzle(guardPglite(client, breaker), { schema });
   return {
     db: db as unknown as Database,
     kind: 'pglite',
-    ping: (timeoutMs = 2000) => withDeadline(client.query('select 1'), timeoutMs, 'database').then(() => undefined),
-    close: () => client.close(),
+    breaker,
+    ping: (timeoutMs = 2000) => breaker.run(() => client.query('select 1'), timeoutMs).then(() => undefined),
+    close: async () => {
+      breaker.stop();
+      await client.close();
+    },
   };
 }

@@ -247,7 +247,7 @@ export type Query = {
   publicRooms: Array<Room>;
   /** A room the viewer may see (a member of it, or a PUBLIC room); null otherwise. */
   room?: Maybe<Room>;
-  /** Full-text search over the rooms the viewer is a member of (or one of them), best match first. */
+  /** Full-text search over the rooms the viewer is a member of (or one of them), best match first. query: 1-256 characters (BAD_USER_INPUT otherwise). */
   searchMessages: Array<Message>;
   /** A user by id; null when there is none. */
   user?: Maybe<User>;

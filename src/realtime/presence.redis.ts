@@ -138,11 +138,13 @@ export function createRedisPresence({
       const unknown = userIds.filter((_, i) => !here[i]);
       if (unknown.length === 0) return here;
       try {
-        const pipeline = redis.pipeline();
         const now = Date.now();
-        for (const userId of unknown) pipeline.zcount(userPrefix + userId, `(${now}`, '+inf');
-        const results = (await pipeline.exec()) ?? [];
-        const remote = new Map(unknown.map((id, i) => [id, Number(results[i]?.[1] ?? 0) > 0]));
+        // Plain commands, not an explicit pipeline: the connection auto-pipelines
+        // them into one write all the same, and keeps them behind this instance's
+        // claims and withdrawals still queued (an explicit pipeline overtakes
+        // those, and read a user who had just gone offline as online).
+        const counts = await Promise.all(unknown.map((userId) => redis.zcount(userPrefix + userId, `(${now}`, '+inf')));
+        const remote = new Map(unknown.map((id, i) => [id, counts[i]! > 0]));
         return userIds.map((id, i) => here[i]! || remote.get(id) === true);
       } catch (error) {
         logger.warn('presence lookup failed; answering from this instance only', { error: error as Error });

@@ -1,8 +1,18 @@
 import type { Client } from 'graphql-ws';
 import { describe, expect, it } from 'vitest';
-import { closeCodeOf, closeSocket, connected, eventually, gqlOk, Subscription, trackedClients } from '../support/client.js';
+import WebSocket from 'ws';
+import {
+  closeCodeOf,
+  closeSocket,
+  connected,
+  eventually,
+  gqlOk,
+  Subscription,
+  trackedClients,
+  wsUrl,
+} from '../support/client.js';
 import { ROOM_EVENTS_PROBE_FIELDS, roomEventsProbe } from '../support/probes.js';
-import { badTokens, seeder, type TestRoom, type TestUser } from '../support/seed.js';
+import { badTokens, seeder, tokenExpiringIn, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -85,6 +95,36 @@ forEachBackend('Presence', (s) => {
       const [viewer, bob] = await s.seed.users('viewer', 'bob');
       const { expired } = await badTokens(bob.id);
       expect(await closeCodeOf(connect, s.a, { authorization: `Bearer ${expired}` })).toBe(4403);
+      expect(await onlineOf(viewer.token, bob.id)).toBe(false);
+    });
+    it('is not left set by sockets that close while their connection_init is being verified', async () => {
+      const [viewer, bob] = await s.seed.users('viewer', 'bob');
+      // A token of its own for each socket (distinct expiries), so none is
+      // answered from the server's cache of verified tokens: each waits for
+      // a real signature check.
+      const tokens = await Promise.all(Array.from({ length: 100 }, (_, i) => tokenExpiringIn(bob.id, 3600 + i)));
+      // Raw sockets, so the init and the close leave together: the server learns
+      // of the close while it is still checking the token. Half of them close
+      // politely, half drop the connection.
+      const racing = tokens.map(
+        (token, i) =>
+          new Promise<void>((resolve) => {
+            const socket = new WebSocket(wsUrl(s.a), 'graphql-transport-ws');
+            socket.on('open', () => {
+              socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+              if (i % 2 === 0) socket.close(1000);
+              else socket.terminate();
+            });
+            socket.on('error', () => {}); // a terminated socket may report its own end
+            socket.on('close', () => resolve());
+          }),
+      );
+      await Promise.all(racing);
+      // One socket opened after them, acknowledged, then closed: their tokens were checked before its was.
+      const { socket, sub } = await openSocket(s.a, bob);
+      expect(await onlineOf(viewer.token, bob.id)).toBe(true);
+      sub.dispose();
+      await closeSocket(socket);
       expect(await onlineOf(viewer.token, bob.id)).toBe(false);
     });
   });

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DEV_SECRET_FILE, loadConfig, parseDuration } from '../../src/config.js';
 
 const SECRET = 'x'.repeat(32);
+/** The database's deadlines and breaker settings when no variable sets them. */
+const DATABASE_LIMITS = { queryTimeoutMs: 5000, searchTimeoutMs: 2000, breakerThreshold: 3, breakerProbeMs: 1000 };
 const dirs: string[] = [];
 const tempDir = () => {
   const dir = mkdtempSync(join(tmpdir(), 'chat-config-'));
@@ -31,7 +33,7 @@ describe('loadConfig', () => {
     const { config, warnings } = loadConfig({}, cwd);
     expect(config.port).toBe(4000);
     expect(config.host).toBe('0.0.0.0');
-    expect(config.database).toEqual({ kind: 'pglite', dir: join(cwd, '.data/pglite') });
+    expect(config.database).toEqual({ kind: 'pglite', dir: join(cwd, '.data/pglite'), ...DATABASE_LIMITS });
     expect(config.redis).toBeNull();
     expect(config.redisPrefix).toBe('chat:');
     expect(config.jwt.ttlSeconds).toBe(3600);
@@ -50,7 +52,7 @@ describe('loadConfig', () => {
 
   it('takes memory:// as an in-memory embedded database that needs no secret', () => {
     const { config } = loadConfig({ DATABASE_URL: 'memory://' }, tempDir());
-    expect(config.database).toEqual({ kind: 'pglite', dir: null });
+    expect(config.database).toEqual({ kind: 'pglite', dir: null, ...DATABASE_LIMITS });
   });
 
   it('uses Postgres and Redis from DATABASE_URL and REDIS_URL, with the secret required', () => {
@@ -65,7 +67,7 @@ describe('loadConfig', () => {
       },
       tempDir(),
     );
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10 });
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10, ...DATABASE_LIMITS });
     expect(config.redis).toEqual({ url: 'redis://h:6379' });
     expect(config.redisPrefix).toBe('prod:');
     expect(config.jwt.ttlSeconds).toBe(900);
@@ -333,6 +335,25 @@ describe('loadConfig', () => {
     const problems = problemsOf({ CORS_ORIGINS: 'chat.example,https://chat.example/app,ftp://x.example' });
     expect(problems).toHaveLength(3);
     for (const problem of problems) expect(problem).toContain('CORS_ORIGINS');
+  });
+
+  it('reads the database deadlines and breaker settings, the search timeout shorter than the query deadline', () => {
+    const env = {
+      DATABASE_QUERY_TIMEOUT_MS: '3000',
+      SEARCH_TIMEOUT_MS: '1000',
+      DATABASE_BREAKER_THRESHOLD: '5',
+      DATABASE_BREAKER_PROBE_MS: '250',
+    };
+    expect(loadConfig(env, tempDir()).config.database).toMatchObject({
+      queryTimeoutMs: 3000,
+      searchTimeoutMs: 1000,
+      breakerThreshold: 5,
+      breakerProbeMs: 250,
+    });
+    expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: '2000', SEARCH_TIMEOUT_MS: '2000' })).toEqual([
+      expect.stringContaining('SEARCH_TIMEOUT_MS must be shorter'),
+    ]);
+    expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: 'soon', DATABASE_BREAKER_THRESHOLD: '0' })).toHaveLength(2);
   });
 
   it('returns a frozen config', () => {

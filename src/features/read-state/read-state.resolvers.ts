@@ -10,6 +10,8 @@ export const readStateResolvers: Resolvers = {
     lastReadSeq: async (room, _, { loaders }) => (await loaders.readState.load(room.id)).lastReadSeq,
   },
   RoomMember: {
-    lastReadSeq: (member) => member.lastReadSeq,
+    // Members see each other's read positions; from outside a PUBLIC room every one reads 0 ("none").
+    lastReadSeq: async (member, _, { viewer, loaders }) =>
+      viewer?.userId === member.userId || (await loaders.viewerIsMember.load(member.roomId)) ? member.lastReadSeq : 0,
   },
 };

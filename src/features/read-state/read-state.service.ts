@@ -21,6 +21,17 @@ export class ReadStateService {
     return room;
   }
 
+  /**
+   * Whether the viewer is a member of each room, in the order asked. Members'
+   * read positions (RoomMember.lastReadSeq) are for the room's members: a
+   * PUBLIC room seen from outside shows its members but not their activity.
+   */
+  async isMemberOf(viewer: Viewer | null, roomIds: readonly string[]): Promise<boolean[]> {
+    const mine = viewer ? await this.deps.rooms.existingMemberships([...new Set(roomIds)], [viewer.userId]) : [];
+    const member = new Set(mine.map((m) => m.roomId));
+    return roomIds.map((roomId) => member.has(roomId));
+  }
+
   /** The viewer's read state per room, in the order asked; zeros where the viewer is not a member. */
   async of(viewer: Viewer | null, roomIds: readonly string[]): Promise<ReadState[]> {
     const rows = viewer ? await this.deps.store.of(viewer.userId, [...new Set(roomIds)]) : [];

@@ -4,7 +4,7 @@ import type { MembershipRow, RoomRow, RoomVisibility } from '../../db/schema.js'
 import { badInput, forbidden, notFound } from '../../errors.js';
 import type { Hooks } from '../../realtime/hooks.js';
 import type { Publisher } from '../../realtime/publisher.js';
-import { codePoints, isId, requireCount, requireId, requireLength } from '../../validation.js';
+import { codePoints, isId, requireCount, requireId, requireLength, requireWellFormed } from '../../validation.js';
 import type { UsersService } from '../users/users.service.js';
 import type { RoomsStore } from './rooms.store.js';
 
@@ -134,6 +134,7 @@ export class RoomsService {
   async publicRooms(query: string | null | undefined, first: number | null | undefined): Promise<RoomRow[]> {
     const limit = first ?? 50;
     requireCount('first', limit, Number.MAX_SAFE_INTEGER);
+    if (query) requireWellFormed('query', query);
     // No name is longer than 100 characters or holds NUL: such a query matches nothing.
     if (query && (codePoints(query) > 100 || query.includes('\u0000'))) return [];
     // Large pages are cut rather than refused: the contract sets no limit here.

@@ -1,23 +1,31 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MessageRow } from '../../db/schema.js';
-import { requireCount } from '../../validation.js';
+import { requireCharacters, requireCount } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import type { SearchStore } from './search.store.js';
 
 const DEFAULT_RESULTS = 20;
+/** The contract's cap on a query, in code points. */
+const MAX_QUERY = 256;
 /** Larger requests are cut to this rather than refused: the contract sets no limit. */
 const MAX_RESULTS = 100;
 
 export class SearchService {
   constructor(private readonly deps: { store: SearchStore; rooms: RoomsService }) {}
 
-  /** With roomId: that room only (NOT_FOUND when unknown, FORBIDDEN for a non-member). A blank query finds nothing. */
+  /**
+   * With roomId: that room only (NOT_FOUND when unknown, FORBIDDEN for a
+   * non-member). The query is 1-256 characters of well-formed text, checked
+   * before anything else: its length is what bounds the search's cost. A
+   * blank one finds nothing.
+   */
   async search(
     viewer: Viewer,
     query: string,
     roomId: string | null | undefined,
     first: number | null | undefined,
   ): Promise<MessageRow[]> {
+    requireCharacters('query', query, 1, MAX_QUERY);
     const limit = first ?? DEFAULT_RESULTS;
     requireCount('first', limit, Number.MAX_SAFE_INTEGER); // negative: BAD_USER_INPUT; large ones are cut below
     const room = roomId != null ? (await this.deps.rooms.requireMembership(viewer, roomId)).room : null;

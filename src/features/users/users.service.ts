@@ -5,7 +5,7 @@ import type { UserRow } from '../../db/schema.js';
 import { badInput, forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import { enforce, type Limits } from '../../limits/index.js';
 import type { Presence } from '../../realtime/presence.js';
-import { codePoints, requireLength } from '../../validation.js';
+import { codePoints, requireLength, requireWellFormed } from '../../validation.js';
 import { USERNAME, usernameCandidates } from './usernames.js';
 import type { AuthResult } from './users.mappers.js';
 import type { UsersStore } from './users.store.js';
@@ -69,6 +69,7 @@ export class UsersService {
    */
   async login(username: string, password: string, clientIp: string): Promise<AuthResult> {
     this.requireLocalAuth();
+    requireWellFormed('password', password); // as register refuses it: no stored password has a lone surrogate
     await enforce(this.limits.loginIp, clientIp);
     // A name that long is no username; it counts per IP only.
     const nameKey = username.length <= 64 ? username.toLowerCase() : null;
