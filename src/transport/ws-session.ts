@@ -7,39 +7,16 @@ import { badInput } from '../errors.js';
 import type { WindowCounter } from '../limits/rate-limits.js';
 import type { SocketSlot } from '../limits/socket-caps.js';
 import type { LiveSource } from '../realtime/live.js';
-import type { Binding, EndReason } from '../realtime/members.js';
+import type { EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
 import { timerAt, type Timer } from './timer-at.js';
+import { LiveOperation, type WriteBatcher } from './ws-writes.js';
 import type { WsOptions } from './ws.js';
 
 /** The close code WebSocket reserves for "try again later" (RFC 6455 registry). */
 export const TRY_AGAIN_LATER = 1013;
 /** Too many messages on one socket, or too many sockets of one user (the contract's Limits). */
 export const TOO_MANY_REQUESTS = 4429;
-/**
- * Frames written to a socket in one turn of the event loop go out in one
- * write (the socket is corked until the turn ends): when a room is busy, a
- * socket gets several events per write instead of a syscall per event.
- */
-export class WriteBatcher {
-  private readonly held: SocketSession[] = [];
-  private scheduled = false;
-
-  hold(session: SocketSession): void {
-    session.hold();
-    this.held.push(session);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
-  }
-
-  private flush(): void {
-    this.scheduled = false;
-    for (const session of this.held.splice(0)) session.release();
-  }
-}
-
 /** One socket: its handshake, its viewer, its operations by id, and its frames. */
 export class SocketSession {
   private initReceived = false;
@@ -265,31 +242,4 @@ export class SocketSession {
 /** A frame's text, as graphql-ws's server reads it (binary frames are read as UTF-8 too). */
 function textOf(data: RawData): string {
   return Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-}
-
-/**
- * One live operation of a socket, as its source's binding: a class, so the
- * many idle subscriptions of a server share their methods instead of each
- * holding closures of its own.
- */
-class LiveOperation implements Binding<string> {
-  /** `{"id":…,"type":"next","payload":`: all a frame has of its own besides the shared rendering. */
-  private readonly prefix: string;
-
-  constructor(
-    private readonly session: SocketSession,
-    readonly id: string,
-    readonly source: LiveSource<unknown>,
-    readonly key: string,
-  ) {
-    this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-  }
-
-  write(out: string): void {
-    this.session.send(this.prefix + out + '}');
-  }
-
-  end(reason: EndReason): void {
-    this.session.ended(this, reason);
-  }
 }

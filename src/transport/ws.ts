@@ -7,7 +7,8 @@ import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import type { PrepareOperation } from './operations.js';
 import type { OriginPolicy } from './origins.js';
-import { SocketSession, WriteBatcher } from './ws-session.js';
+import { SocketSession } from './ws-session.js';
+import { WriteBatcher } from './ws-writes.js';
 import { GRAPHQL_PATH } from './yoga.js';
 
 export interface WsOptions {
