@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import { parseAuthConfig, type AuthConfig, type JwtConfig } from './auth/auth.config.js';
 import type { DatabaseConfig } from './db/client.js';
-import { parseRate, type Rate, type RateLimits } from './limits/rate.js';
+import { createEnvReader } from './env-reader.js';
+import { parseAbuseLimits } from './limits/limits.config.js';
+import type { RateLimits } from './limits/rate.js';
+import { parseTransportConfig, type Exposure, type RequestLimits } from './transport/transport.config.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
@@ -113,24 +116,7 @@ export interface Config {
    * always works) and "Did you mean …?" in validation errors (`FIELD_SUGGESTIONS`), each true or false.
    * @default each true; false when NODE_ENV=production
    */
-  readonly exposure: { readonly graphiql: boolean; readonly introspection: boolean; readonly fieldSuggestions: boolean };
-}
-
-export interface RequestLimits {
-  /** `MAX_QUERY_DEPTH` @default 12 */
-  readonly depth: number;
-  /** `MAX_ALIASES` @default 30 */
-  readonly aliases: number;
-  /** `MAX_TOKENS` @default 2000 */
-  readonly tokens: number;
-  /** `MAX_DIRECTIVES` @default 50 */
-  readonly directives: number;
-  /** graphql-armor's cost estimate (`first`/`last` literals multiply) (`MAX_QUERY_COST`) @default 50000 */
-  readonly cost: number;
-  /** HTTP request body, larger: 413 (`MAX_BODY_BYTES`) @default 262144 */
-  readonly bodyBytes: number;
-  /** WebSocket frame, larger: closed with 1009 (`WS_MAX_PAYLOAD_BYTES`) @default 65536 */
-  readonly wsPayloadBytes: number;
+  readonly exposure: Exposure;
 }
 
 export class ConfigError extends Error {
@@ -167,10 +153,8 @@ export interface LoadedConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const value = (name: string) => {
-    const v = env[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
+  const reader = createEnvReader(env, problems);
+  const { value, integerAtLeast } = reader;
 
   let port = 4000;
   const portText = value('PORT');
@@ -230,65 +214,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const feedPollMs = Number(pollText);
   if (!Number.isInteger(feedPollMs) || feedPollMs < 50) problems.push(`FEED_POLL_MS must be an integer >= 50, got "${pollText}"`);
 
-  const integerAtLeast = (name: string, fallback: number, min: number) => {
-    const text = value(name) ?? String(fallback);
-    const ms = Number(text);
-    if (!Number.isInteger(ms) || ms < min) problems.push(`${name} must be an integer >= ${min}, got "${text}"`);
-    return ms;
-  };
   const typingTimeoutMs = integerAtLeast('TYPING_TIMEOUT_MS', 5000, 100);
   const presenceTtlMs = integerAtLeast('PRESENCE_TTL_MS', 20_000, 500);
   const presenceHeartbeatMs = integerAtLeast('PRESENCE_HEARTBEAT_MS', 5000, 100);
   if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
   const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
-  const requestLimits: RequestLimits = Object.freeze({
-    depth: integerAtLeast('MAX_QUERY_DEPTH', 12, 1),
-    aliases: integerAtLeast('MAX_ALIASES', 30, 0),
-    tokens: integerAtLeast('MAX_TOKENS', 2000, 10),
-    directives: integerAtLeast('MAX_DIRECTIVES', 50, 0),
-    cost: integerAtLeast('MAX_QUERY_COST', 50_000, 1),
-    bodyBytes: integerAtLeast('MAX_BODY_BYTES', 256 * 1024, 1024),
-    wsPayloadBytes: integerAtLeast('WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),
-  });
-  const corsOrigins = (value('CORS_ORIGINS') ?? '').split(',').flatMap((entry) => {
-    const text = entry.trim();
-    if (text === '' || text === '*') return text === '' ? [] : ['*'];
-    const url = URL.canParse(text) ? new URL(text) : null;
-    if (url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !url.search && !url.hash && !url.username) {
-      return [url.origin];
-    }
-    problems.push(`CORS_ORIGINS entries must be * or origins such as https://chat.example.com, got "${text}"`);
-    return [];
-  });
-  // Conveniences for a developer; in production an operator turns them on knowingly.
-  const development = value('NODE_ENV') !== 'production';
-  const flag = (name: string) => {
-    const text = value(name) ?? String(development);
-    if (text !== 'true' && text !== 'false') problems.push(`${name} must be true or false, got "${text}"`);
-    return text === 'true';
-  };
-  const exposure = Object.freeze({
-    graphiql: flag('GRAPHIQL'),
-    introspection: flag('INTROSPECTION'),
-    fieldSuggestions: flag('FIELD_SUGGESTIONS'),
-  });
-
-  const rate = (name: string, fallback: string): Rate => {
-    const text = value(name) ?? fallback;
-    const parsed = parseRate(text);
-    if (!parsed) problems.push(`${name} must be N/window such as 100/10s, 10/15m or 20/1h, got "${text}"`);
-    return parsed ?? { points: 1, seconds: 1 };
-  };
-  const rateLimits: RateLimits = Object.freeze({
-    send: rate('RATE_LIMIT_SEND', '100/10s'),
-    loginUser: rate('RATE_LIMIT_LOGIN_USER', '10/15m'),
-    loginIp: rate('RATE_LIMIT_LOGIN_IP', '100/15m'),
-    registerIp: rate('RATE_LIMIT_REGISTER_IP', '20/1h'),
-    wsMessages: rate('RATE_LIMIT_WS_MESSAGES', '300/10s'),
-  });
-  const maxSubscriptionsPerSocket = integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1);
-  const maxSocketsPerUser = integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1);
-  const trustProxy = integerAtLeast('TRUST_PROXY', 0, 0);
+  const transport = parseTransportConfig(reader);
+  const abuse = parseAbuseLimits(reader);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -316,13 +248,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       presenceTtlMs,
       presenceHeartbeatMs,
       wsMaxBufferedBytes,
-      rateLimits,
-      maxSubscriptionsPerSocket,
-      maxSocketsPerUser,
-      trustProxy,
-      requestLimits,
-      corsOrigins: Object.freeze(corsOrigins),
-      exposure,
+      ...abuse,
+      ...transport,
     }),
     warnings,
   };

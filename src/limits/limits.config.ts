@@ -1,0 +1,25 @@
+import type { EnvReader } from '../env-reader.js';
+import { parseRate, type Rate, type RateLimits } from './rate.js';
+
+/** The abuse limits' variables: rates in `N/window` form, caps, and how far to trust X-Forwarded-For. */
+export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader) {
+  const rate = (name: string, fallback: string): Rate => {
+    const text = value(name) ?? fallback;
+    const parsed = parseRate(text);
+    if (!parsed) problems.push(`${name} must be N/window such as 100/10s, 10/15m or 20/1h, got "${text}"`);
+    return parsed ?? { points: 1, seconds: 1 };
+  };
+  const rateLimits: RateLimits = Object.freeze({
+    send: rate('RATE_LIMIT_SEND', '100/10s'),
+    loginUser: rate('RATE_LIMIT_LOGIN_USER', '10/15m'),
+    loginIp: rate('RATE_LIMIT_LOGIN_IP', '100/15m'),
+    registerIp: rate('RATE_LIMIT_REGISTER_IP', '20/1h'),
+    wsMessages: rate('RATE_LIMIT_WS_MESSAGES', '300/10s'),
+  });
+  return {
+    rateLimits,
+    maxSubscriptionsPerSocket: integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
+    maxSocketsPerUser: integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1),
+    trustProxy: integerAtLeast('TRUST_PROXY', 0, 0),
+  };
+}

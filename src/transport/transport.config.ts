@@ -1,0 +1,61 @@
+import type { EnvReader } from '../env-reader.js';
+
+/** What one request or frame may hold; each is refused before any resolver runs. */
+export interface RequestLimits {
+  /** `MAX_QUERY_DEPTH` @default 12 */
+  readonly depth: number;
+  /** `MAX_ALIASES` @default 30 */
+  readonly aliases: number;
+  /** `MAX_TOKENS` @default 2000 */
+  readonly tokens: number;
+  /** `MAX_DIRECTIVES` @default 50 */
+  readonly directives: number;
+  /** graphql-armor's cost estimate (`first`/`last` literals multiply) (`MAX_QUERY_COST`) @default 50000 */
+  readonly cost: number;
+  /** HTTP request body, larger: 413 (`MAX_BODY_BYTES`) @default 262144 */
+  readonly bodyBytes: number;
+  /** WebSocket frame, larger: closed with 1009 (`WS_MAX_PAYLOAD_BYTES`) @default 65536 */
+  readonly wsPayloadBytes: number;
+}
+
+export interface Exposure {
+  readonly graphiql: boolean;
+  readonly introspection: boolean;
+  readonly fieldSuggestions: boolean;
+}
+
+/** The transports' variables: request limits, allowed origins, developer conveniences. */
+export function parseTransportConfig({ value, integerAtLeast, problems }: EnvReader) {
+  const requestLimits: RequestLimits = Object.freeze({
+    depth: integerAtLeast('MAX_QUERY_DEPTH', 12, 1),
+    aliases: integerAtLeast('MAX_ALIASES', 30, 0),
+    tokens: integerAtLeast('MAX_TOKENS', 2000, 10),
+    directives: integerAtLeast('MAX_DIRECTIVES', 50, 0),
+    cost: integerAtLeast('MAX_QUERY_COST', 50_000, 1),
+    bodyBytes: integerAtLeast('MAX_BODY_BYTES', 256 * 1024, 1024),
+    wsPayloadBytes: integerAtLeast('WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),
+  });
+  const corsOrigins = (value('CORS_ORIGINS') ?? '').split(',').flatMap((entry) => {
+    const text = entry.trim();
+    if (text === '' || text === '*') return text === '' ? [] : ['*'];
+    const url = URL.canParse(text) ? new URL(text) : null;
+    if (url && /^https?:$/.test(url.protocol) && url.pathname === '/' && !url.search && !url.hash && !url.username) {
+      return [url.origin];
+    }
+    problems.push(`CORS_ORIGINS entries must be * or origins such as https://chat.example.com, got "${text}"`);
+    return [];
+  });
+  // Conveniences for a developer; in production an operator turns them on knowingly.
+  const development = value('NODE_ENV') !== 'production';
+  const flag = (name: string) => {
+    const text = value(name) ?? String(development);
+    if (text !== 'true' && text !== 'false') problems.push(`${name} must be true or false, got "${text}"`);
+    return text === 'true';
+  };
+  const exposure: Exposure = Object.freeze({
+    graphiql: flag('GRAPHIQL'),
+    introspection: flag('INTROSPECTION'),
+    fieldSuggestions: flag('FIELD_SUGGESTIONS'),
+  });
+  return { requestLimits, corsOrigins: Object.freeze(corsOrigins), exposure };
+}
