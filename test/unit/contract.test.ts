@@ -12,9 +12,6 @@ const contractPath =
  * descriptions, e.g. 'Mutation.markRead was removed.'). Nothing else may
  * differ, and each entry must go when its feature lands (the test fails while
  * a served item is still listed).
- *
- * Pending with the limits and identity work (its issue lands them):
- * the search length rule in searchMessages' description.
  */
 const PENDING: string[] = [];
 /** Served fields whose contract description states a rule not built yet ("Type.field"). */
