@@ -48,15 +48,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const { services, realtime } = createServices(config, { db: database.db, broker, logger, instanceId });
       parts.realtime = realtime;
       const health = { database: database.ping, redis: broker.ping };
-      const { connections } = realtime;
-      parts.transports = createTransports({
-        services,
-        connections,
-        health,
-        logger,
-        maxBufferedBytes: config.wsMaxBufferedBytes,
-        limits: config,
-      });
+      parts.transports = createTransports({ services, connections: realtime.connections, health, logger, config });
       realtime.start();
       await parts.transports.listen(config.port, config.host);
     } catch (error) {

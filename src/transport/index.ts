@@ -18,10 +18,11 @@ export interface TransportOptions {
   /** What /healthz asks, by the name it reports. */
   health: Record<string, HealthCheck>;
   logger: Logger;
-  /** A WebSocket whose unsent bytes pass this is closed with 1013 (Config.wsMaxBufferedBytes). */
-  maxBufferedBytes: number;
-  /** What a document, a body and a frame may hold, which browser origins may call, and GraphiQL and introspection. */
-  limits: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins'>;
+  /**
+   * What a document, a body and a frame may hold, how much may wait for a slow
+   * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
+   */
+  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes'>;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -42,7 +43,7 @@ export interface Transports {
 }
 
 export function createTransports(options: TransportOptions): Transports {
-  const { services, connections, health, logger, maxBufferedBytes, limits, drainMs = 3000 } = options;
+  const { services, connections, health, logger, config: limits, drainMs = 3000 } = options;
   const origins = createOriginPolicy(limits.corsOrigins);
   const graphql = createGraphQLServer(services, logger, { ...limits, origins });
   const server: Server = createHttpServer({ graphql, health });
@@ -54,7 +55,7 @@ export function createTransports(options: TransportOptions): Transports {
     connections,
     limits: services.limits,
     logger,
-    maxBufferedBytes,
+    maxBufferedBytes: limits.wsMaxBufferedBytes,
     maxPayloadBytes: limits.requestLimits.wsPayloadBytes,
     origins,
   });
