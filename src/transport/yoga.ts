@@ -4,6 +4,7 @@ import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
+import { useMalformedParamsRefused } from './request-params.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -23,7 +24,7 @@ export function createGraphQLServer(services: Services, logger: Logger) {
     logging: yogaLogger(logger),
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
     maxRequestBodySize: false,
-    plugins: [useRequestBodyLimit(MAX_REQUEST_BODY_BYTES)],
+    plugins: [useRequestBodyLimit(MAX_REQUEST_BODY_BYTES), useMalformedParamsRefused()],
   });
 }
 
