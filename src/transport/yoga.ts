@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
 import { useMalformedParamsRefused } from './request-params.js';
+import { useValidationErrorsReported } from './validation-errors.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -24,7 +25,7 @@ export function createGraphQLServer(services: Services, logger: Logger) {
     logging: yogaLogger(logger),
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
     maxRequestBodySize: false,
-    plugins: [useRequestBodyLimit(MAX_REQUEST_BODY_BYTES), useMalformedParamsRefused()],
+    plugins: [useRequestBodyLimit(MAX_REQUEST_BODY_BYTES), useMalformedParamsRefused(), useValidationErrorsReported()],
   });
 }
 
