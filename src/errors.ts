@@ -34,13 +34,16 @@ export const serviceUnavailable = (message = 'A backing service cannot be reache
 
 /**
  * The masking rule, for yoga's maskedErrors on both transports: ChatErrors
- * (and GraphQL's own parse and validation errors) pass; an unreachable
+ * (and GraphQL's own parse and validation errors) pass; a variable value
+ * that does not fit its type is BAD_USER_INPUT (variableError); an unreachable
  * database or Redis becomes SERVICE_UNAVAILABLE; anything else is masked as
  * INTERNAL_SERVER_ERROR and logged, without internals in the response.
  */
 export function createErrorMasker(logger: Logger) {
   return (error: unknown, message: string): Error => {
     if (isUnavailableError(error)) return serviceUnavailable();
+    const refusedVariable = variableError(error);
+    if (refusedVariable) return refusedVariable;
     const masked = yogaMaskError(error, message, false);
     if (masked !== error) logger.error('unexpected error in an operation', { error: originalOf(error) });
     return masked;
@@ -73,4 +76,33 @@ export function publicError(error: GraphQLError): GraphQLFormattedError {
   if (!all) return json;
   const { originalError: _original, unexpected: _unexpected, http: _http, ...extensions } = all;
   return Object.keys(extensions).length > 0 ? { ...json, extensions } : json;
+}
+
+const VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" /;
+
+/**
+ * graphql-js refuses a variable value that does not fit its type (not
+ * provided, null, of the wrong shape) with no code, and its message quotes
+ * the value it refused: for an input object, the whole object (a login's
+ * password with it). This is that error as BAD_USER_INPUT, naming the
+ * variable, the path in it and graphql-js's reason, but not the value.
+ */
+function variableError(error: unknown): GraphQLError | null {
+  if (!(error instanceof GraphQLError) || error.path !== undefined || error.extensions.code !== undefined) return null;
+  const variable = VARIABLE.exec(error.message);
+  if (!variable) return null;
+  let message = error.message;
+  const reason = error.originalError instanceof GraphQLError ? error.originalError.message : null;
+  // `Variable "$v" got invalid value <the value>[ at "v.path"]; <reason>`: names in the path cannot hold a quote.
+  if (reason !== null && message.startsWith(`${variable[0]}got invalid value `) && message.endsWith(`; ${reason}`)) {
+    const head = message.slice(0, -(reason.length + 2));
+    const at = new RegExp(` at "(${variable[1]}(?:\\.[_A-Za-z][_0-9A-Za-z]*|\\[\\d+\\])+)"$`).exec(head);
+    message = `${variable[0]}got an invalid value${at ? ` at "${at[1]}"` : ''}; ${reason}`;
+  }
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    extensions: { ...error.extensions, code: 'BAD_USER_INPUT' },
+  });
 }

@@ -69,7 +69,11 @@ export function createOperations({ graphql, services, mask, logger }: Operations
     if (invalid.length > 0)
       return { kind: 'errors', payload: errorsPayload(invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'))) };
     const operation = getOperationAST(document, payload.operationName);
-    if (!operation) return { kind: 'errors', payload: errorsPayload([new GraphQLError('Unable to identify operation')]) };
+    if (!operation) {
+      // An operationName that names none, or several operations and no name: what yoga answers over HTTP.
+      const unresolved = new GraphQLError('Could not determine what operation to execute.');
+      return { kind: 'errors', payload: errorsPayload([withCode(unresolved, 'OPERATION_RESOLUTION_FAILURE')]) };
+    }
 
     const contextValue = await enveloped.contextFactory();
     const args = {

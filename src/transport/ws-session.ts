@@ -97,8 +97,9 @@ export class SocketSession {
         case MessageType.Complete:
           return this.complete(message.id);
         default:
-          // A server's message sent by the client: graphql-ws's server fails those the same way.
-          return this.close(CloseCode.InternalServerError, 'Internal server error');
+          // A message only a server sends (connection_ack, next, error): invalid from a client, which the
+          // protocol answers with 4400 (graphql-ws's own server says 4500, as if the fault were its own).
+          return this.close(CloseCode.BadRequest, 'Invalid message received');
       }
     } catch (error) {
       this.options.logger.error('a WebSocket message could not be handled', { type: message.type, error: error as Error });

@@ -79,8 +79,12 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     sockets.get(this)?.onClose();
     sockets.delete(this);
   }
+  // `ws` refuses a frame (one over maxPayload: 1009; text that is not UTF-8: 1007) by sending that close
+  // frame, then emitting 'error'. Terminating at once dropped the close frame (the client saw 1006 and no
+  // reason): let the closing handshake end it, and cut the socket only if the client never answers.
   function onError(this: WebSocket) {
-    this.terminate();
+    if (this.readyState !== this.CLOSING) return this.terminate();
+    setTimeout(() => this.terminate(), 5000).unref();
   }
   wss.on('connection', (socket, request) => {
     const clientIp = options.limits.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']);

@@ -7,6 +7,8 @@ import { renderChatGraphiQL } from './graphiql.js';
 import { useJsonBody, useNoOriginalErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
+import { useMalformedParamsRefused } from './request-params.js';
+import { useValidationErrorsReported } from './validation-errors.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -37,8 +39,10 @@ export function createGraphQLServer(services: Services, logger: Logger, options:
       origins.sse(),
       useJsonBody(),
       useRequestBodyLimit(requestLimits.bodyBytes),
+      useMalformedParamsRefused(),
       useNoOriginalErrors(),
       ...documentRules(options),
+      useValidationErrorsReported(),
     ],
   });
 }
