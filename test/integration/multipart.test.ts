@@ -33,13 +33,13 @@ class ApolloStream {
   private readonly subscription: { unsubscribe(): void };
   private waiters: Array<() => void> = [];
 
-  constructor(app: App, token: string | null, variables: { roomId: string; after?: string }) {
+  constructor(app: App, token: string | null, variables: { roomId: string; after?: string }, query = MESSAGE_ADDED) {
     const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
     const client = new ApolloClient({
       link: new HttpLink({ uri: `${app.url}/graphql`, fetch: this.fetch, headers }),
       cache: new InMemoryCache(),
     });
-    this.subscription = client.subscribe<NonNullable<Event['data']>>({ query: MESSAGE_ADDED, variables }).subscribe({
+    this.subscription = client.subscribe<NonNullable<Event['data']>>({ query, variables }).subscribe({
       next: (event) => this.settle(() => this.events.push(event)),
       error: (error: unknown) => this.settle(() => (this.failure = error)),
       complete: () => this.settle(() => (this.completed = true)),
@@ -169,6 +169,20 @@ forEachBackend('Subscriptions over Apollo multipart HTTP', (s) => {
     expect(forbidden.seqs.concat(anonymous.seqs)).toEqual([]);
     // Answered in the protocol (a payload part with the errors), not as a plain JSON response.
     expect([forbidden.contentType, anonymous.contentType]).toEqual([MULTIPART_TYPE, MULTIPART_TYPE]);
+  });
+
+  it('refuses a document that does not validate with GRAPHQL_VALIDATION_FAILED, as a GraphQL error', async () => {
+    const { bob, room } = await s.seed.roomWithTwoMembers();
+    const invalid = gql`
+      subscription ($roomId: ID!) {
+        messageAdded(roomId: $roomId) {
+          noSuchField
+        }
+      }
+    `;
+    const stream = new ApolloStream(s.b, bob.token, { roomId: room.id }, invalid);
+    await stream.until(() => stream.errorCodes().length > 0 || stream.completed, 'the refusal');
+    expect(stream.errorCodes()).toEqual(['GRAPHQL_VALIDATION_FAILED']);
   });
 
   it('speaks the protocol: its content type, heartbeats while idle, events as payload parts', async () => {
