@@ -117,6 +117,11 @@ export interface Config {
    * @default each true; false when NODE_ENV=production
    */
   readonly exposure: Exposure;
+  /**
+   * How often an idle multipart (Apollo HTTP) subscription gets a heartbeat part, in ms (`MULTIPART_HEARTBEAT_MS`).
+   * @default 5000
+   */
+  readonly multipartHeartbeatMs: number;
 }
 
 export class ConfigError extends Error {

@@ -6,6 +6,7 @@ import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Connections } from '../realtime/connections.js';
 import { createHttpServer, type HealthCheck } from './http.js';
+import { createMultipartSubscriptions } from './multipart.js';
 import { createOperations } from './operations.js';
 import { createOriginPolicy } from './origins.js';
 import { attachGraphqlWs } from './ws.js';
@@ -22,7 +23,7 @@ export interface TransportOptions {
    * What a document, a body and a frame may hold, how much may wait for a slow
    * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
    */
-  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes'>;
+  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs'>;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -36,7 +37,10 @@ export interface Transports {
   /** http://host:port (a wildcard host shows as localhost). */
   url(host: string): string;
   readonly port: number;
-  /** Stops accepting connections and closes every WebSocket with 1001 (clients reconnect elsewhere). */
+  /**
+   * Stops accepting connections and closes every WebSocket with 1001 and ends every multipart
+   * subscription with SERVICE_UNAVAILABLE (clients reconnect elsewhere).
+   */
   close(): Promise<void>;
   /** Resolves when the HTTP requests in flight have ended, dropping them after drainMs. */
   drained(): Promise<void>;
@@ -45,7 +49,8 @@ export interface Transports {
 export function createTransports(options: TransportOptions): Transports {
   const { services, connections, health, logger, config: limits, drainMs = 3000 } = options;
   const origins = createOriginPolicy(limits.corsOrigins);
-  const graphql = createGraphQLServer(services, logger, { ...limits, origins });
+  const multipart = createMultipartSubscriptions({ heartbeatMs: limits.multipartHeartbeatMs, logger });
+  const graphql = createGraphQLServer(services, logger, { ...limits, origins, multipart: multipart.plugin });
   const server: Server = createHttpServer({ graphql, health });
   const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
   const ws = attachGraphqlWs({
@@ -79,6 +84,7 @@ export function createTransports(options: TransportOptions): Transports {
     async close() {
       closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
       server.closeIdleConnections();
+      multipart.goingAway();
       await ws.dispose();
     },
     async drained() {

@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CORSOptions, Plugin } from 'graphql-yoga';
+import { wantsMultipartSubscription } from './multipart.js';
 
 /**
  * Which browser origins may use the API (Config.corsOrigins), for every way
  * in: CORS on HTTP, the WebSocket upgrade and SSE. A browser always sends
  * Origin on a WebSocket upgrade and on cross-origin requests, and a page
  * cannot forge it, so it is what tells a page of another site (cross-site
- * WebSocket hijacking, a CSRF'd subscription) from our own. A request with
+ * WebSocket hijacking, a CSRF'd subscription) from our own. Streams (SSE,
+ * Apollo's multipart subscriptions) are checked before they subscribe. A request with
  * no Origin is not from a browser page (curl, a server, a mobile app), and a
  * same-origin one is the API's own page (GraphiQL): both are allowed.
  */
@@ -14,7 +16,7 @@ export interface OriginPolicy {
   allows(origin: string | null | undefined, host: string | null | undefined): boolean;
   /** Only allowed origins get CORS headers; an origin is reflected with credentials only when it is listed by name. */
   cors(request: Request): CORSOptions | false;
-  /** Refuses an SSE request (Accept: text/event-stream) of a disallowed origin with 403 before it subscribes. */
+  /** Refuses a streaming request (SSE, multipart subscription) of a disallowed origin with 403 before it subscribes. */
   sse(): Plugin;
   /** For ws's verifyClient: the upgrade of a disallowed origin is answered 403 and no WebSocket exists. */
   upgrade(info: { origin?: string; req: { headers: IncomingHttpHeaders } }): boolean;
@@ -40,7 +42,8 @@ export function createOriginPolicy(allowed: readonly string[]): OriginPolicy {
     sse: () => ({
       onRequest(payload) {
         const { request, fetchAPI } = payload;
-        if (!request.headers.get('accept')?.includes('text/event-stream') || allowsRequest(request)) return;
+        const streams = request.headers.get('accept')?.includes('text/event-stream') || wantsMultipartSubscription(request);
+        if (!streams || allowsRequest(request)) return;
         payload.endResponse(forbidden(fetchAPI));
       },
     }),

@@ -57,5 +57,6 @@ export function parseTransportConfig({ value, integerAtLeast, problems }: EnvRea
     introspection: flag('INTROSPECTION'),
     fieldSuggestions: flag('FIELD_SUGGESTIONS'),
   });
-  return { requestLimits, corsOrigins: Object.freeze(corsOrigins), exposure };
+  const multipartHeartbeatMs = integerAtLeast('MULTIPART_HEARTBEAT_MS', 5000, 50);
+  return { requestLimits, corsOrigins: Object.freeze(corsOrigins), exposure, multipartHeartbeatMs };
 }

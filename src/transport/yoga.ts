@@ -14,6 +14,8 @@ export const GRAPHQL_PATH = '/graphql';
 
 export interface GraphQLServerOptions extends DocumentRules {
   origins: OriginPolicy;
+  /** Subscriptions over Apollo's multipart HTTP protocol (multipart.ts). */
+  multipart: Plugin;
 }
 
 /**
@@ -43,6 +45,7 @@ export function createGraphQLServer(services: Services, logger: Logger, options:
       useNoOriginalErrors(),
       ...documentRules(options),
       useValidationErrorsReported(),
+      options.multipart,
     ],
   });
 }
