@@ -11,7 +11,9 @@ run('node --import tsx scripts/print-schema.ts');
 run('npx drizzle-kit generate');
 const status = execFileSync('git', ['status', '--porcelain', '--', ...paths], { encoding: 'utf8' });
 if (status.trim()) {
-  console.error(`Generated files are stale; run \`npm run codegen\`, \`npm run schema:print\` and \`npm run db:generate\`, then commit:\n${status}`);
+  console.error(
+    `Generated files are stale; run \`npm run codegen\`, \`npm run schema:print\` and \`npm run db:generate\`, then commit:\n${status}`,
+  );
   console.error(execFileSync('git', ['diff', '--stat', '--', ...paths], { encoding: 'utf8' }));
   process.exit(1);
 }
