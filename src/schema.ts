@@ -22,9 +22,15 @@ export function loadTypeDefs(): string[] {
   return ['base.graphql', ...files.filter((f) => f !== 'base.graphql')].map((f) => readFileSync(schemaDir + f, 'utf8'));
 }
 
-/** ISO-8601 in UTC with milliseconds, e.g. 2026-11-22T23:07:23.123Z. */
+/**
+ * ISO-8601 in UTC with milliseconds, e.g. 2026-11-22T23:07:23.123Z. The
+ * resolver's scalar replaces the SDL's, description and all, so it carries
+ * the contract's description and specifiedByURL itself.
+ */
 const DateTime = new GraphQLScalarType({
   name: 'DateTime',
+  description: 'An instant, as an ISO-8601 string in UTC with milliseconds: 2026-11-22T23:07:23.123Z.',
+  specifiedByURL: 'https://scalars.graphql.org/andimarek/date-time',
   serialize(value) {
     const date = value instanceof Date ? value : new Date(value as string);
     if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime cannot represent an invalid date');

@@ -110,6 +110,34 @@ describe.runIf(present)('GraphiQL in a real browser', () => {
     expect(offsite).toEqual([]);
     await page.close();
   });
+
+  it('opens with the example operations (register, a room, a subscription) when no query is given', async () => {
+    const app = await backend.startApp();
+    // A fresh context: no tab kept from the test above.
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${app.url}/graphql`, { waitUntil: 'load' });
+    // Monaco renders only the lines in view; the document itself is in GraphiQL's saved tab state.
+    const document = await page.waitForFunction(
+      () => {
+        const state = JSON.parse(localStorage.getItem('graphiql:tabState') ?? 'null');
+        return (state?.tabs?.[0]?.query as string | undefined) ?? localStorage.getItem('graphiql:query');
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    const text = (await document.jsonValue()) as string;
+    for (const operation of [
+      'mutation Register(',
+      'mutation CreateRoom(',
+      'mutation SendMessage(',
+      'subscription MessageAdded(',
+    ]) {
+      expect(text).toContain(operation);
+    }
+    await page.getByText('Welcome to the Chat API', { exact: false }).first().waitFor({ timeout: 10_000 });
+    await context.close();
+  });
 });
 
 if (!present) {

@@ -2,62 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connected, gqlOk, Subscription, wsClient } from '../support/client.js';
 import { messageProbe, PROBE_BODY } from '../support/probes.js';
 import { PASSWORD, seeder } from '../support/seed.js';
-import type { App } from '../support/server.js';
+import { sourceStart, startProcess } from '../support/spawned.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsxCli = join(root, 'node_modules/tsx/dist/cli.mjs');
-const main = join(root, 'src/main.ts');
+const startServer = (cwd: string) => startProcess(process.execPath, sourceStart, cwd);
 
-interface Started {
-  child: ChildProcess;
-  app: App;
-  exited: Promise<number | null>;
-  stderr: () => string;
-}
-
-/**
- * `npm start` as a fresh clone runs it: no DATABASE_URL, REDIS_URL or
- * JWT_SECRET, so PGlite on disk under .data/, in-process pub/sub and a
- * generated secret. Run in a temporary directory so .data/ is its own.
- */
-function startServer(cwd: string, env: Record<string, string> = {}): Promise<Started> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET', 'PGLITE_DIR', 'PORT'].includes(k)),
-  );
-  const child = spawn(process.execPath, [tsxCli, main], {
-    cwd,
-    env: { ...clean, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 60_000);
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const match = /ready at (http:\/\/\S+)\/graphql/.exec(stdout);
-      if (match) {
-        clearTimeout(timer);
-        const url = match[1]!;
-        const app = { url, port: Number(new URL(url).port) } as unknown as App;
-        resolve({ child, app, exited, stderr: () => stderr });
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before it was ready: ${stderr}`));
-    });
-  });
-}
-
-describe('npm start on embedded defaults (a spawned process)', () => {
+describe('npm start on embedded defaults (its command line, one spawned process)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chat-start-'));
   const children: ChildProcess[] = [];
   afterAll(() => {
@@ -142,7 +95,7 @@ describe('npm start on embedded defaults (a spawned process)', () => {
   });
 
   it('refuses to start with a list of every configuration problem', async () => {
-    const child = spawn(process.execPath, [tsxCli, main], {
+    const child = spawn(process.execPath, sourceStart, {
       cwd: dir,
       env: { ...process.env, DATABASE_URL: 'postgres://127.0.0.1:1/none', JWT_SECRET: '', JWT_TTL: 'soon', PORT: '99999' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -163,7 +116,7 @@ describe('npm start on embedded defaults (a spawned process)', () => {
       const env = Object.fromEntries(
         Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET'].includes(k)),
       );
-      const child = spawn(process.execPath, [tsxCli, main], {
+      const child = spawn(process.execPath, sourceStart, {
         cwd: fresh,
         env: { ...env, NODE_ENV: 'production', PORT: '99999' },
         stdio: ['ignore', 'pipe', 'pipe'],
