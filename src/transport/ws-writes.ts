@@ -40,15 +40,19 @@ export class LiveOperation implements Binding<string> {
     readonly id: string,
     readonly source: LiveSource<unknown>,
     readonly key: string,
+    private readonly field: string,
   ) {
     this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    session.metrics.subscriptionStarted(field, 'ws');
   }
 
   write(out: string): void {
     this.session.send(this.prefix + out + '}');
   }
 
+  /** Called once: a source ends its binding once (members.ts). */
   end(reason: EndReason): void {
+    this.session.metrics.subscriptionEnded(this.field, 'ws');
     this.session.ended(this, reason);
   }
 }

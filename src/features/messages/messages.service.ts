@@ -11,6 +11,7 @@ import { decodeCursor, encodeCursor } from './cursors.js';
 import type { MessagePage } from './messages.mappers.js';
 import type { MessagesStore } from './messages.store.js';
 import { SendQueue } from './send-queue.js';
+import type { Metrics } from '../../observability/metrics.js';
 
 export interface HistoryArgs {
   first?: number | null;
@@ -45,6 +46,7 @@ export class MessagesService {
       publish: Publisher;
       hub: RoomHub;
       limits: Pick<Limits, 'send'>;
+      metrics?: Pick<Metrics, 'messageSent'>;
     },
   ) {
     this.sends = new SendQueue(deps.store);
@@ -78,7 +80,10 @@ export class MessagesService {
       await this.deps.rooms.requireMembership(viewer, roomId); // NOT_FOUND or FORBIDDEN
       throw forbidden('You are not a member of this room');
     }
-    if (outcome.kind === 'inserted') this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+    if (outcome.kind === 'inserted') {
+      this.deps.metrics?.messageSent();
+      this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+    }
     return outcome.message;
   }
 
