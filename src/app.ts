@@ -47,7 +47,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const database = (parts.database = shared.database ?? (await openDatabase(config.database, { logger })));
       const broker = (parts.broker = await openBroker(config, { logger, sharedBus: shared.bus }));
       const health = { database: database.ping, redis: broker.ping };
-      const metrics = config.metrics.enabled ? createMetrics(health) : null;
+      // chat_redis_up only where there is a Redis to be up.
+      const metrics = config.metrics.enabled ? createMetrics(broker.redis ? health : { database: health.database }) : null;
       const counted = { db: database.db, broker, logger, instanceId, metrics: metrics ?? noMetrics };
       const { services, realtime } = createServices(config, counted);
       parts.realtime = realtime;

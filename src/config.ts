@@ -3,8 +3,8 @@ import { parseAuthConfig, type AuthConfig, type JwtConfig } from './auth/auth.co
 import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
-import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import type { RateLimits } from './limits/rate.js';
+import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import { parseTransportConfig, type Exposure, type RequestLimits } from './transport/transport.config.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';

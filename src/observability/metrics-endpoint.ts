@@ -9,7 +9,11 @@ export interface MetricsEndpoint {
 }
 
 /** GET /metrics: the registry in Prometheus text format; 401 without the token when one is set. */
-export async function serveMetrics(req: IncomingMessage, res: ServerResponse, { registry, token }: MetricsEndpoint): Promise<void> {
+export async function serveMetrics(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { registry, token }: MetricsEndpoint,
+): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;

@@ -67,7 +67,11 @@ export function createMetrics(health: Record<string, Check>): MetricsRegistry {
     labelNames: ['field', 'transport'],
     registers,
   });
-  const sent = new Counter({ name: 'chat_messages_sent_total', help: 'Messages stored by sendMessage on this instance', registers });
+  const sent = new Counter({
+    name: 'chat_messages_sent_total',
+    help: 'Messages stored by sendMessage on this instance',
+    registers,
+  });
   // Added to on the delivery path as a plain number; read into the counter when scraped.
   const counts = { delivered: 0, reported: 0 };
   new Counter({
@@ -96,18 +100,30 @@ export function createMetrics(health: Record<string, Check>): MetricsRegistry {
     labelNames: ['reason'],
     registers,
   });
-  const errors = new Counter({ name: 'chat_graphql_errors_total', help: 'GraphQL errors sent, by extensions.code', labelNames: ['code'], registers });
-  const limited = new Counter({ name: 'chat_rate_limited_total', help: 'Refusals by a rate or count limit', labelNames: ['limit'], registers });
+  const errors = new Counter({
+    name: 'chat_graphql_errors_total',
+    help: 'GraphQL errors sent, by extensions.code',
+    labelNames: ['code'],
+    registers,
+  });
+  const limited = new Counter({
+    name: 'chat_rate_limited_total',
+    help: 'Refusals by a rate or count limit',
+    labelNames: ['limit'],
+    registers,
+  });
   for (const [service, check] of Object.entries(health)) {
     new Gauge({
       name: `chat_${service}_up`,
       help: `1 when ${service} answers a health check within 1 s, else 0 (asked at each scrape)`,
       registers,
       async collect() {
-        this.set(await check(1000).then(
-          () => 1,
-          () => 0,
-        ));
+        this.set(
+          await check(1000).then(
+            () => 1,
+            () => 0,
+          ),
+        );
       },
     });
   }

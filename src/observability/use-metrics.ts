@@ -1,4 +1,4 @@
-import { getOperationAST, Kind, type ExecutionResult } from 'graphql';
+import { getOperationAST, Kind, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Metrics, SubscriptionTransport } from './metrics.js';
 
@@ -18,11 +18,13 @@ export function useMetrics(metrics: Metrics): Plugin {
       return {
         onSubscribeResult({ result }) {
           if (!(Symbol.asyncIterator in result)) return;
-          const operation = getOperationAST(args.document, args.operationName);
+          const operation = getOperationAST(args.document as DocumentNode, args.operationName as string | undefined);
           const first = operation?.selectionSet.selections[0];
           const field = first?.kind === Kind.FIELD ? first.name.value : 'unknown';
           const request = (args.contextValue as { request?: Request }).request;
-          const transport: SubscriptionTransport = request?.headers.get('accept')?.includes('multipart/mixed') ? 'multipart' : 'sse';
+          const transport: SubscriptionTransport = request?.headers.get('accept')?.includes('multipart/mixed')
+            ? 'multipart'
+            : 'sse';
           metrics.subscriptionStarted(field, transport);
           return { onEnd: () => metrics.subscriptionEnded(field, transport) };
         },

@@ -1,8 +1,8 @@
 import {
   createSourceEventStream,
   getOperationAST,
-  Kind,
   GraphQLError,
+  Kind,
   OperationTypeNode,
   type DocumentNode,
   type ExecutionArgs,

@@ -2,6 +2,7 @@ import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import { enforce, type Limits } from '../../limits/index.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { RoomHub } from '../../realtime/hub.js';
 import type { RoomMessages } from '../../realtime/live.js';
 import type { Publisher } from '../../realtime/publisher.js';
@@ -11,7 +12,6 @@ import { decodeCursor, encodeCursor } from './cursors.js';
 import type { MessagePage } from './messages.mappers.js';
 import type { MessagesStore } from './messages.store.js';
 import { SendQueue } from './send-queue.js';
-import type { Metrics } from '../../observability/metrics.js';
 
 export interface HistoryArgs {
   first?: number | null;
