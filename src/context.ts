@@ -16,7 +16,7 @@ import type { TypingService } from './features/typing/typing.service.js';
 import { createUsersLoaders, type UsersLoaders } from './features/users/users.loaders.js';
 import type { UsersService } from './features/users/users.service.js';
 import type { Limits } from './limits/index.js';
-import type { Logger } from './logger.js';
+import { LazyChild, type Logger } from './logger.js';
 
 /** What resolvers reach: one service per feature (see services.ts for the wiring). */
 export interface Services {
@@ -83,7 +83,7 @@ export function createContextFactory(services: Services, logger: Logger) {
       viewer,
       clientIp: clientIp ?? 'unknown',
       services,
-      logger: initial.extra?.logger ?? logger.child({ req: initial.req?.headers['x-request-id'] }),
+      logger: initial.extra?.logger ?? new LazyChild(logger, { req: initial.req?.headers['x-request-id'] }),
       loaders: lazyLoaders(() => createLoaders(services, () => viewer)),
     };
   };

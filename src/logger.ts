@@ -57,6 +57,39 @@ function wrap(logger: Pino, withStacks: boolean): Logger {
   };
 }
 
+/**
+ * `parent.child(bindings)`, made on the first line logged: a socket or a
+ * request that logs nothing (almost all of them) costs no pino child.
+ */
+export class LazyChild implements Logger {
+  private made: Logger | null = null;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  private get logger(): Logger {
+    return (this.made ??= this.parent.child(this.bindings));
+  }
+
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.logger.debug(message, fields);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.logger.info(message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.logger.warn(message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.logger.error(message, fields);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new LazyChild(this.parent, { ...this.bindings, ...bindings });
+  }
+}
+
 function describeError(error: Error, withStack: boolean) {
   const code = (error as { code?: unknown }).code;
   return { name: error.name, code, ...(withStack ? { message: error.message, stack: error.stack } : {}) };

@@ -6,7 +6,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { badInput } from '../errors.js';
 import type { WindowCounter } from '../limits/rate-limits.js';
 import type { SocketSlot } from '../limits/socket-caps.js';
-import type { Logger } from '../logger.js';
+import { LazyChild, type Logger } from '../logger.js';
 import type { LiveSource } from '../realtime/live.js';
 import type { EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
@@ -46,7 +46,7 @@ export class SocketSession {
     connectionId: string,
   ) {
     this.initTimer = null;
-    this.logger = options.logger.child({ conn: connectionId });
+    this.logger = new LazyChild(options.logger, { conn: connectionId });
     this.messages = options.limits.socketMessages();
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       this.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
@@ -80,10 +80,7 @@ export class SocketSession {
 
   async onMessage(data: RawData): Promise<void> {
     if (this.closed) return;
-    if (!this.messages.take()) {
-      this.options.metrics.rateLimited('ws-messages');
-      return this.close(TOO_MANY_REQUESTS, 'Too many messages');
-    }
+    if (!this.messages.take()) return this.tooMany('ws-messages', 'Too many messages');
     let message: Message;
     try {
       message = validateMessage(JSON.parse(textOf(data)));
@@ -127,10 +124,7 @@ export class SocketSession {
     if (!verified?.ok) return this.close(CloseCode.Forbidden, 'Forbidden');
     const slot = await this.options.limits.sockets.acquire(verified.userId);
     if (this.closed) return slot?.release();
-    if (!slot) {
-      this.options.metrics.rateLimited('sockets-per-user');
-      return this.close(TOO_MANY_REQUESTS, 'Too many open sockets');
-    }
+    if (!slot) return this.tooMany('sockets-per-user', 'Too many open sockets');
     this.slot = slot;
     this.viewer = { userId: verified.userId };
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
@@ -164,7 +158,7 @@ export class SocketSession {
       const message = `At most ${this.options.limits.maxSubscriptionsPerSocket} active subscriptions per socket`;
       return this.send(`{"id":${idJson},"type":"error","payload":${JSON.stringify([badInput(message).toJSON()])}}`);
     }
-    const operation = new LiveOperation(this, id, prepared.source, prepared.key, prepared.field);
+    const operation = new LiveOperation(this, id, prepared, this.options.metrics);
     this.operations.set(id, prepared.source);
     prepared.source.bind(operation, prepared.renderer);
   }
@@ -182,10 +176,8 @@ export class SocketSession {
     if (this.operations.get(id) !== source || this.closed) return;
     this.operations.delete(id);
     const idJson = JSON.stringify(id);
-    if (reason === 'overload') {
-      this.options.metrics.slowReaderClosed('backlog');
-      return this.close(TRY_AGAIN_LATER, 'Try again later');
-    }
+    if (reason === 'overload') this.options.metrics.slowReaderClosed('backlog');
+    if (reason === 'overload') return this.close(TRY_AGAIN_LATER, 'Try again later');
     if (reason === 'error') {
       const errors = [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
       return this.send(`{"id":${idJson},"type":"error","payload":${JSON.stringify(errors)}}`);
@@ -218,10 +210,6 @@ export class SocketSession {
     this.socket.send(frame);
   }
 
-  get metrics() {
-    return this.options.metrics;
-  }
-
   /** Lets this turn's frames out in one write (WriteBatcher). */
   release(): void {
     this.held = false;
@@ -234,6 +222,11 @@ export class SocketSession {
 
   private get raw(): Duplex {
     return (this.socket as unknown as { _socket: Duplex })._socket;
+  }
+
+  private tooMany(limit: string, reason: string): void {
+    this.options.metrics.rateLimited(limit);
+    this.close(TOO_MANY_REQUESTS, reason);
   }
 
   private tooSlow(): void {
