@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMetrics, noMetrics } from './observability/metrics.js';
 import { openBroker, type Broker } from './realtime/broker.js';
 import type { EventBus } from './realtime/bus.js';
 import type { Realtime } from './realtime/index.js';
@@ -45,10 +46,17 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     try {
       const database = (parts.database = shared.database ?? (await openDatabase(config.database, { logger })));
       const broker = (parts.broker = await openBroker(config, { logger, sharedBus: shared.bus }));
-      const { services, realtime } = createServices(config, { db: database.db, broker, logger, instanceId });
-      parts.realtime = realtime;
       const health = { database: database.ping, redis: broker.ping };
-      parts.transports = createTransports({ services, connections: realtime.connections, health, logger, config });
+      // chat_redis_up only where there is a Redis to be up.
+      const metrics = config.metrics.enabled ? createMetrics(broker.redis ? health : { database: health.database }) : null;
+      const counted = { db: database.db, broker, logger, instanceId, metrics: metrics ?? noMetrics };
+      const { services, realtime } = createServices(config, counted);
+      parts.realtime = realtime;
+      parts.transports = createTransports({
+        ...{ services, connections: realtime.connections, health, logger, config },
+        metrics: metrics ?? noMetrics,
+        metricsEndpoint: metrics && { registry: metrics.registry, token: config.metrics.token },
+      });
       realtime.start();
       await parts.transports.listen(config.port, config.host);
     } catch (error) {

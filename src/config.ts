@@ -4,6 +4,7 @@ import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
 import type { RateLimits } from './limits/rate.js';
+import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import { parseTransportConfig, type Exposure, type RequestLimits } from './transport/transport.config.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -122,6 +123,11 @@ export interface Config {
    * @default 5000
    */
   readonly multipartHeartbeatMs: number;
+  /**
+   * GET /metrics in Prometheus text (`METRICS`, true or false), behind `Authorization: Bearer` when `METRICS_TOKEN` is set.
+   * @default { enabled: true, token: null }
+   */
+  readonly metrics: MetricsConfig;
 }
 
 export class ConfigError extends Error {
@@ -226,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
   const transport = parseTransportConfig(reader);
   const abuse = parseAbuseLimits(reader);
+  const metrics = parseMetricsConfig(reader);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -255,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       wsMaxBufferedBytes,
       ...abuse,
       ...transport,
+      ...metrics,
     }),
     warnings,
   };

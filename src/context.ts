@@ -16,6 +16,7 @@ import type { TypingService } from './features/typing/typing.service.js';
 import { createUsersLoaders, type UsersLoaders } from './features/users/users.loaders.js';
 import type { UsersService } from './features/users/users.service.js';
 import type { Limits } from './limits/index.js';
+import { LazyChild, type Logger } from './logger.js';
 
 /** What resolvers reach: one service per feature (see services.ts for the wiring). */
 export interface Services {
@@ -40,6 +41,8 @@ export interface Context {
   clientIp: string;
   services: Services;
   loaders: Loaders;
+  /** Lines it logs carry the HTTP request's id (`req`, also the response's X-Request-Id) or the socket's (`conn`). */
+  logger: Logger;
 }
 
 /**
@@ -62,11 +65,11 @@ export interface InitialContext {
   request?: Request;
   /** The node request under `request` (yoga's server context on node:http). */
   req?: IncomingMessage;
-  extra?: { viewer?: Viewer | null; clientIp?: string };
+  extra?: { viewer?: Viewer | null; clientIp?: string; logger?: Logger };
 }
 
 /** One context for both transports: the viewer comes from the header or the socket's connection_init. */
-export function createContextFactory(services: Services) {
+export function createContextFactory(services: Services, logger: Logger) {
   return async (initial: InitialContext): Promise<Context> => {
     let viewer: Viewer | null = null;
     let clientIp = initial.extra?.clientIp;
@@ -80,6 +83,7 @@ export function createContextFactory(services: Services) {
       viewer,
       clientIp: clientIp ?? 'unknown',
       services,
+      logger: initial.extra?.logger ?? new LazyChild(logger, { req: initial.req?.headers['x-request-id'] }),
       loaders: lazyLoaders(() => createLoaders(services, () => viewer)),
     };
   };

@@ -1,3 +1,4 @@
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import type { LogLevel } from './config.js';
 
 export interface Logger {
@@ -5,30 +6,88 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** The same logger with these fields on every line (a request id, a connection id). */
+  child(bindings: Record<string, unknown>): Logger;
 }
 
-const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+/**
+ * Fields that never reach a log line at any level, at the top or one level
+ * down (`{ headers: { authorization } }`, `{ input: { password } }`):
+ * credentials, and message bodies (a chat message's text is its author's business).
+ */
+const SECRET_KEYS = ['authorization', 'password', 'token', 'accessToken', 'refreshToken', 'secret', 'body', 'variables'];
+export const REDACTED_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`]);
 
 /**
- * One JSON line per entry on stderr. Errors are logged by name and message
- * only; stacks appear at debug level, so info logs carry no internals.
+ * pino, one JSON line per entry (on stderr unless told otherwise):
+ * `{"level":"info","time":"…","instance":"…","msg":"…",…}`. Errors are logged
+ * by name and code only; their message and stack appear at debug level, so
+ * info logs carry no internals.
  */
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}): Logger {
-  const threshold = ORDER[level];
-  const write = (lvl: Exclude<LogLevel, 'silent'>, message: string, fields?: Record<string, unknown>) => {
-    if (ORDER[lvl] < threshold) return;
-    const entry: Record<string, unknown> = { time: new Date().toISOString(), level: lvl, msg: message, ...base };
-    for (const [key, value] of Object.entries(fields ?? {})) {
-      entry[key] = value instanceof Error ? describeError(value, threshold <= ORDER.debug) : value;
+export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, destination?: DestinationStream): Logger {
+  const logger = pino(
+    {
+      level,
+      base,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    },
+    destination ?? pino.destination({ dest: 2, sync: true }),
+  );
+  return wrap(logger, level === 'debug');
+}
+
+function wrap(logger: Pino, withStacks: boolean): Logger {
+  const fieldsOf = (fields: Record<string, unknown> | undefined) => {
+    if (!fields) return {};
+    let out: Record<string, unknown> | null = null;
+    for (const key in fields) {
+      const value = fields[key];
+      if (value instanceof Error) (out ??= { ...fields })[key] = describeError(value, withStacks);
     }
-    process.stderr.write(JSON.stringify(entry) + '\n');
+    return out ?? fields;
   };
   return {
-    debug: (m, f) => write('debug', m, f),
-    info: (m, f) => write('info', m, f),
-    warn: (m, f) => write('warn', m, f),
-    error: (m, f) => write('error', m, f),
+    debug: (m, f) => logger.isLevelEnabled('debug') && logger.debug(fieldsOf(f), m),
+    info: (m, f) => logger.isLevelEnabled('info') && logger.info(fieldsOf(f), m),
+    warn: (m, f) => logger.isLevelEnabled('warn') && logger.warn(fieldsOf(f), m),
+    error: (m, f) => logger.isLevelEnabled('error') && logger.error(fieldsOf(f), m),
+    child: (bindings) => wrap(logger.child(bindings), withStacks),
   };
+}
+
+/**
+ * `parent.child(bindings)`, made on the first line logged: a socket or a
+ * request that logs nothing (almost all of them) costs no pino child.
+ */
+export class LazyChild implements Logger {
+  private made: Logger | null = null;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  private get logger(): Logger {
+    return (this.made ??= this.parent.child(this.bindings));
+  }
+
+  debug(message: string, fields?: Record<string, unknown>): void {
+    this.logger.debug(message, fields);
+  }
+  info(message: string, fields?: Record<string, unknown>): void {
+    this.logger.info(message, fields);
+  }
+  warn(message: string, fields?: Record<string, unknown>): void {
+    this.logger.warn(message, fields);
+  }
+  error(message: string, fields?: Record<string, unknown>): void {
+    this.logger.error(message, fields);
+  }
+  child(bindings: Record<string, unknown>): Logger {
+    return new LazyChild(this.parent, { ...this.bindings, ...bindings });
+  }
 }
 
 function describeError(error: Error, withStack: boolean) {

@@ -20,6 +20,7 @@ import { UsersService } from './features/users/users.service.js';
 import { UsersStore } from './features/users/users.store.js';
 import { createLimits, type Limits } from './limits/index.js';
 import type { Logger } from './logger.js';
+import type { Metrics } from './observability/metrics.js';
 import type { Broker } from './realtime/broker.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 
@@ -28,18 +29,20 @@ export interface ServicesDeps {
   broker: Broker;
   logger: Logger;
   instanceId: string;
+  metrics: Metrics;
 }
 
 /** Stores over the database, the realtime module over the broker, and the services over both. */
 export function createServices(
   config: Config,
-  { db, broker, logger, instanceId }: ServicesDeps,
+  { db, broker, logger, instanceId, metrics }: ServicesDeps,
 ): { services: Services; realtime: Realtime } {
   const messagesStore = new MessagesStore(db);
   const roomsStore = new RoomsStore(db);
   const realtime = createRealtime({
     broker,
     logger,
+    metrics,
     instanceId,
     prefix: config.redisPrefix,
     feedPollMs: config.feedPollMs,
@@ -53,10 +56,10 @@ export function createServices(
   });
   const { hooks, publish, hub } = realtime;
 
-  const limits = createLimits(config, { redis: broker.redis?.commands ?? null, instanceId, logger });
+  const limits = createLimits(config, { redis: broker.redis?.commands ?? null, instanceId, logger, metrics });
   const { users, tokens } = createUsers(config, db, realtime, limits, logger);
   const rooms = new RoomsService({ store: roomsStore, users, publish, hooks });
-  const messages = new MessagesService({ store: messagesStore, rooms, publish, hub, limits });
+  const messages = new MessagesService({ store: messagesStore, rooms, publish, hub, limits, metrics });
   const reactions = new ReactionsService({ store: new ReactionsStore(db), messages, publish });
   const readState = new ReadStateService({ store: new ReadStateStore(db), rooms, publish });
   const typing = new TypingService({ rooms, publish, state: realtime.typing, logger, lapseMs: config.typingTimeoutMs });

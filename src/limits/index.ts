@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { rateLimited } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { clientIp } from './client-ip.js';
 import { createRateLimiter, WindowCounter, type RateLimiter } from './rate-limits.js';
 import { createSocketCaps, type SocketCaps } from './socket-caps.js';
@@ -31,11 +32,14 @@ export interface LimitsDeps {
   redis: Redis | null;
   instanceId: string;
   logger: Logger;
+  /** Counts each refusal by the limit's name. */
+  metrics?: Metrics;
 }
 
-export function createLimits(config: Config, { redis, instanceId, logger }: LimitsDeps): Limits {
+export function createLimits(config: Config, { redis, instanceId, logger, metrics }: LimitsDeps): Limits {
   const { rateLimits, redisPrefix: prefix } = config;
-  const limiter = (name: string, rate: Config['rateLimits']['send']) => createRateLimiter({ name, rate, redis, prefix, logger });
+  const limiter = (name: string, rate: Config['rateLimits']['send']) =>
+    counted(createRateLimiter({ name, rate, redis, prefix, logger }), name, metrics);
   const sockets = createSocketCaps({
     max: config.maxSocketsPerUser,
     redis,
@@ -55,6 +59,20 @@ export function createLimits(config: Config, { redis, instanceId, logger }: Limi
     sockets,
     clientIp: (remoteAddress, forwardedFor) => clientIp(remoteAddress, forwardedFor, config.trustProxy),
     stop: () => sockets.stop(),
+  };
+}
+
+/** The limiter, with each refusal counted under its name. */
+function counted(limiter: RateLimiter, name: string, metrics: Metrics | undefined): RateLimiter {
+  if (!metrics) return limiter;
+  return {
+    rate: limiter.rate,
+    async consume(key) {
+      const verdict = await limiter.consume(key);
+      if (!verdict.allowed) metrics.rateLimited(name);
+      return verdict;
+    },
+    refund: (key) => limiter.refund(key),
   };
 }
 

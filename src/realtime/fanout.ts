@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 /** Who a rendering is for. */
 export interface ViewerRef {
@@ -28,8 +29,8 @@ export const identityRenderer: Renderer<never, never> = {
 /** A group member: whose it is, and whether it takes this event now (its position, its state). */
 export interface GroupMember<E, Out> {
   readonly viewer: ViewerRef;
-  /** Called in event order with the event's rendering for this member's viewer; the member writes it or skips it. */
-  deliver(event: E, out: Out): void;
+  /** Called in event order with the event's rendering for this member's viewer; the member writes it (true) or skips it. */
+  deliver(event: E, out: Out): boolean;
   /** Ended by the group: its rendering failed or its backlog overflowed. */
   fail(reason: 'error' | 'overload'): void;
 }
@@ -39,6 +40,9 @@ export interface FanoutGroupOptions<E, Out> {
   /** The first member's renderer; members of one key render alike (same field, same selection). */
   renderer: Renderer<E, Out>;
   logger: Logger;
+  /** Frames written per rendering, and the send→deliver latency once per rendering (when `sentAt` tells the event's time). */
+  metrics?: Metrics;
+  sentAt?: ((event: E) => number) | null;
   /**
    * Events in flight (rendering, or waiting for an earlier one) before the group gives up
    * and ends its members, who resume from the database.
@@ -90,9 +94,10 @@ export class FanoutGroup<E, Out> {
   }
 
   private async deliver(event: E, renderedFor: ViewerRef, rendered: Rendered<Out>): Promise<void> {
+    let frames = 0;
     if (!rendered.viewerDependent) {
-      for (const member of this.members) member.deliver(event, rendered.out);
-      return;
+      for (const member of this.members) if (member.deliver(event, rendered.out)) frames++;
+      return this.counted(event, frames);
     }
     const byViewer = new Map<string, Out>([[renderedFor.userId, rendered.out]]);
     for (const member of [...this.members]) {
@@ -101,8 +106,14 @@ export class FanoutGroup<E, Out> {
         out = (await this.renderer.render(event, member.viewer)).out;
         byViewer.set(member.viewer.userId, out);
       }
-      if (this.members.has(member)) member.deliver(event, out);
+      if (this.members.has(member) && member.deliver(event, out)) frames++;
     }
+    this.counted(event, frames);
+  }
+
+  private counted(event: E, frames: number): void {
+    const { metrics, sentAt } = this.options;
+    if (metrics && frames > 0) metrics.delivered(frames, sentAt ? sentAt(event) : null);
   }
 
   private failAll(reason: 'error' | 'overload'): void {

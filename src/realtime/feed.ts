@@ -1,5 +1,6 @@
 import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EventBus } from './bus.js';
 import { FanoutGroup, type Renderer } from './fanout.js';
 import { ActivityMember, MessageMember, type Member, type MemberFeed, type MessageFeed } from './members.js';
@@ -23,6 +24,7 @@ export interface RoomFeedOptions {
   bus: EventBus;
   source: Pick<FeedSource, 'after' | 'heads'>;
   logger: Logger;
+  metrics?: Metrics;
   /** How long an out-of-order message waits for its predecessor over pub/sub before the database is asked (ms). */
   gapGraceMs: number;
   /** Rows per database read when filling a gap or catching a member up. */
@@ -66,7 +68,7 @@ export class RoomFeed {
   constructor(private readonly options: RoomFeedOptions) {
     this.roomId = options.roomId;
     this.messageSide = new MessageSide(this, options, () => this.memberLeft());
-    this.activitySide = new FeedSide<RoomActivity>(options.logger, () => this.memberLeft());
+    this.activitySide = new FeedSide<RoomActivity>(options, () => this.memberLeft(), null);
     this.ready = this.init();
     // A feed that failed to start is dropped; its subscribers see the error.
     this.ready.catch(() => options.release(this));
@@ -166,6 +168,9 @@ export class RoomFeed {
         let rows: MessageRow[];
         do {
           rows = await source.after(this.roomId, this.head, pageSize);
+          let filled = 0;
+          for (const row of rows) if (row.seq > this.head && !this.early.has(row.seq)) filled++;
+          this.options.metrics?.gapFilled(filled);
           for (const row of rows) this.accept(row);
           this.drain();
         } while (rows.length === pageSize && !this.disposed);
@@ -202,14 +207,17 @@ class FeedSide<E> implements MemberFeed<E> {
   readonly groups = new Map<string, FanoutGroup<E, unknown>>();
 
   constructor(
-    private readonly logger: Logger,
+    private readonly deps: Pick<RoomFeedOptions, 'logger' | 'metrics'>,
     private readonly onRemoved: () => void,
+    /** When the event was sent (ms), for the send→deliver latency; null: not timed. */
+    private readonly sentAt: ((event: E) => number) | null,
   ) {}
 
   group<Out>(key: string, renderer: Renderer<E, Out>): FanoutGroup<E, Out> {
     let group = this.groups.get(key) as FanoutGroup<E, Out> | undefined;
     if (!group) {
-      group = new FanoutGroup<E, Out>({ key, renderer, logger: this.logger });
+      const { logger, metrics } = this.deps;
+      group = new FanoutGroup<E, Out>({ key, renderer, logger, metrics, sentAt: this.sentAt });
       this.groups.set(key, group);
     }
     return group;
@@ -231,7 +239,7 @@ class MessageSide extends FeedSide<MessageRow> implements MessageFeed {
     private readonly options: RoomFeedOptions,
     onRemoved: () => void,
   ) {
-    super(options.logger, onRemoved);
+    super(options, onRemoved, (message) => message.createdAt.getTime());
     this.pageSize = options.pageSize;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { EventBus } from './bus.js';
 import { RoomFeed, type FeedSource } from './feed.js';
 import type { Hooks } from './hooks.js';
@@ -9,6 +10,8 @@ export interface RoomHubOptions {
   source: FeedSource;
   hooks: Hooks;
   logger: Logger;
+  /** Deliveries, their latency and gaps filled, counted by the feeds. */
+  metrics?: Metrics;
   /** How often every feed compares its position (and its viewers' memberships) with the database (ms). */
   pollMs: number;
   /**
@@ -103,6 +106,7 @@ export class RoomHub {
         bus: this.options.bus,
         source: this.options.source,
         logger: this.options.logger,
+        metrics: this.options.metrics,
         gapGraceMs: this.gapGraceMs,
         pageSize: this.pageSize,
         release: (released) => this.release(released),

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Broker } from './broker.js';
 import type { EventBus } from './bus.js';
 import { Connections } from './connections.js';
@@ -36,6 +37,7 @@ export interface RealtimeOptions {
   /** What feeds read from the database. */
   source: FeedSource;
   logger: Logger;
+  metrics?: Metrics;
   instanceId: string;
   /** Prefixes presence and typing keys in Redis. */
   prefix: string;
@@ -71,7 +73,7 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     if (!graceful) presence.abandon();
   });
   const publish = new Publisher(bus, logger);
-  const hub = new RoomHub({ bus, source, hooks, logger, pollMs: options.feedPollMs });
+  const hub = new RoomHub({ bus, source, hooks, logger, metrics: options.metrics, pollMs: options.feedPollMs });
 
   return {
     hooks,

@@ -52,7 +52,7 @@ export abstract class Member<E, Out> implements GroupMember<E, Out> {
     return this.ended;
   }
 
-  abstract deliver(event: E, out: Out): void;
+  abstract deliver(event: E, out: Out): boolean;
 
   /** Joins the group of its key; from now on renderings reach `binding.write`. */
   bind(binding: Binding<Out>, renderer: Renderer<E, Out>): void {
@@ -107,10 +107,11 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
     if (!this.ended) void this.catchUp();
   }
 
-  deliver(message: MessageRow, out: Out): void {
-    if (!this.live || this.ended || message.seq <= this.position) return;
+  deliver(message: MessageRow, out: Out): boolean {
+    if (!this.live || this.ended || message.seq <= this.position) return false;
     this.position = message.seq;
     this.binding!.write(out);
+    return true;
   }
 
   /** Reads and delivers what the feed emitted before this member went live, then goes live. */
@@ -140,7 +141,9 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
 
 /** One subscriber of a room's other events (edits, members, typing, receipts), from the moment it is bound. */
 export class ActivityMember<Out = unknown> extends Member<RoomActivity, Out> {
-  deliver(_event: RoomActivity, out: Out): void {
-    if (!this.ended) this.binding!.write(out);
+  deliver(_event: RoomActivity, out: Out): boolean {
+    if (this.ended) return false;
+    this.binding!.write(out);
+    return true;
   }
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
+import { serveMetrics, type MetricsEndpoint } from '../observability/metrics-endpoint.js';
 import type { GraphQLServer } from './yoga.js';
 
 /** A backing service that /healthz asks; it rejects when the service does not answer within the time given. */
@@ -8,16 +9,28 @@ export interface HttpOptions {
   graphql: GraphQLServer;
   /** By the name /healthz reports when it fails ("database", "redis"). */
   health: Record<string, HealthCheck>;
+  /** GET /metrics; null: 404 like any unknown path. */
+  metrics: MetricsEndpoint | null;
 }
 
+let requests = 0;
+const instanceTag = Math.random().toString(36).slice(2, 8);
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
 /**
- * The HTTP routes: /healthz, and everything else to yoga (GraphQL at
+ * The HTTP routes: /healthz, /metrics, and everything else to yoga (GraphQL at
  * /graphql, GraphiQL for a browser there). WebSocket upgrades on /graphql are
  * the ws adapter's (ws.ts).
  */
-export function createHttpServer({ graphql, health }: HttpOptions): Server {
+export function createHttpServer({ graphql, health, metrics }: HttpOptions): Server {
   return createServer((req, res) => {
     if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) return void healthz(res, health);
+    if (metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) return void serveMetrics(req, res, metrics);
+    // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instanceTag}-${(++requests).toString(36)}`;
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
     void graphql(req, res);
   });
 }

@@ -4,6 +4,8 @@ import type { Config } from '../config.js';
 import type { Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { MetricsEndpoint } from '../observability/metrics-endpoint.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Connections } from '../realtime/connections.js';
 import { createHttpServer, type HealthCheck } from './http.js';
 import { createMultipartSubscriptions } from './multipart.js';
@@ -19,6 +21,9 @@ export interface TransportOptions {
   /** What /healthz asks, by the name it reports. */
   health: Record<string, HealthCheck>;
   logger: Logger;
+  metrics: Metrics;
+  /** GET /metrics; null: not served. */
+  metricsEndpoint: MetricsEndpoint | null;
   /**
    * What a document, a body and a frame may hold, how much may wait for a slow
    * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
@@ -47,12 +52,18 @@ export interface Transports {
 }
 
 export function createTransports(options: TransportOptions): Transports {
-  const { services, connections, health, logger, config: limits, drainMs = 3000 } = options;
+  const { services, connections, health, logger, metrics, metricsEndpoint, config: limits, drainMs = 3000 } = options;
   const origins = createOriginPolicy(limits.corsOrigins);
   const multipart = createMultipartSubscriptions({ heartbeatMs: limits.multipartHeartbeatMs, logger });
-  const graphql = createGraphQLServer(services, logger, { ...limits, origins, multipart: multipart.plugin });
-  const server: Server = createHttpServer({ graphql, health });
-  const prepare = createOperations({ graphql, services, mask: createErrorMasker(logger), logger });
+  const graphql = createGraphQLServer(services, logger, { ...limits, origins, multipart: multipart.plugin, metrics });
+  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint });
+  const masker = createErrorMasker(logger);
+  const mask = (error: unknown, message: string) => {
+    const masked = masker(error, message);
+    metrics.errors([masked as { extensions?: Record<string, unknown> }]);
+    return masked;
+  };
+  const prepare = createOperations({ graphql, services, mask, logger, metrics });
   const ws = attachGraphqlWs({
     server,
     prepare,
@@ -60,6 +71,7 @@ export function createTransports(options: TransportOptions): Transports {
     connections,
     limits: services.limits,
     logger,
+    metrics,
     maxBufferedBytes: limits.wsMaxBufferedBytes,
     maxPayloadBytes: limits.requestLimits.wsPayloadBytes,
     origins,

@@ -2,17 +2,20 @@ import {
   createSourceEventStream,
   getOperationAST,
   GraphQLError,
+  Kind,
   OperationTypeNode,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
   type GraphQLSchema,
+  type OperationDefinitionNode,
 } from 'graphql';
 import type { SubscribePayload } from 'graphql-ws';
 import type { Viewer } from '../auth/viewer.js';
 import type { Services } from '../context.js';
 import { publicError, withCode } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { LiveSource } from '../realtime/live.js';
 import { createLiveRenderer, groupKey, serializeResult, type Masker } from './render.js';
 import type { GraphQLServer } from './yoga.js';
@@ -30,13 +33,22 @@ interface Enveloped {
 export type Prepared =
   | { kind: 'result'; payload: string }
   | { kind: 'errors'; payload: string }
-  | { kind: 'live'; source: LiveSource<unknown>; key: string; renderer: ReturnType<typeof createLiveRenderer> };
+  | {
+      kind: 'live';
+      source: LiveSource<unknown>;
+      key: string;
+      renderer: ReturnType<typeof createLiveRenderer>;
+      /** The root field, as metrics name the subscription. */
+      field: string;
+    };
 
 export interface OperationsOptions {
   graphql: GraphQLServer;
   services: Services;
+  /** Counts the errors it answers with (the mask given counts those it masks). */
   mask: Masker;
   logger: Logger;
+  metrics: Metrics;
 }
 
 /**
@@ -47,11 +59,20 @@ export interface OperationsOptions {
  * registration); its events are then rendered per group (render.ts), not per
  * subscriber, and nothing of this call's context is kept.
  */
-export function createOperations({ graphql, services, mask, logger }: OperationsOptions) {
-  const errorsPayload = (errors: readonly GraphQLError[]) => JSON.stringify(errors.map(publicError));
+export function createOperations({ graphql, services, mask, logger, metrics }: OperationsOptions) {
+  const errorsPayload = (errors: readonly GraphQLError[]) => {
+    metrics.errors(errors);
+    return JSON.stringify(errors.map(publicError));
+  };
 
-  return async function prepare(payload: SubscribePayload, viewer: Viewer, clientIp: string): Promise<Prepared> {
-    const enveloped = graphql.getEnveloped({ params: payload, extra: { viewer, clientIp } }) as Enveloped;
+  return async function prepare(
+    payload: SubscribePayload,
+    viewer: Viewer,
+    clientIp: string,
+    socketLogger: Logger = logger,
+  ): Promise<Prepared> {
+    const extra = { viewer, clientIp, logger: socketLogger };
+    const enveloped = graphql.getEnveloped({ params: payload, extra }) as Enveloped;
     let document: DocumentNode;
     try {
       document = enveloped.parse(payload.query);
@@ -102,9 +123,15 @@ export function createOperations({ graphql, services, mask, logger }: Operations
       kind: 'live',
       source: source as LiveSource<unknown>,
       key: groupKey(payload.query, operation, document, variableValues),
-      renderer: createLiveRenderer({ schema: enveloped.schema, document, operation, variableValues, services, mask }),
+      renderer: createLiveRenderer({ schema: enveloped.schema, document, operation, variableValues, services, mask, logger }),
+      field: rootField(operation),
     };
   };
 }
 
 export type PrepareOperation = ReturnType<typeof createOperations>;
+
+function rootField(operation: OperationDefinitionNode): string {
+  const first = operation.selectionSet.selections[0];
+  return first?.kind === Kind.FIELD ? first.name.value : 'unknown';
+}

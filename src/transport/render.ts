@@ -12,6 +12,7 @@ import {
 import type { Viewer } from '../auth/viewer.js';
 import { createLoaders, type Context, type Services } from '../context.js';
 import { publicError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Renderer } from '../realtime/fanout.js';
 
 /** The masking rule (errors.ts), as yoga applies it to the other results. */
@@ -24,6 +25,7 @@ export interface LiveOperation {
   variableValues: Record<string, unknown> | undefined;
   services: Services;
   mask: Masker;
+  logger: Logger;
 }
 
 /**
@@ -40,7 +42,7 @@ export interface LiveOperation {
  * source (see groupKey).
  */
 export function createLiveRenderer(op: LiveOperation): Renderer<unknown, string> {
-  const { schema, document, operation, variableValues, services, mask } = op;
+  const { schema, document, operation, variableValues, services, mask, logger } = op;
   return {
     async render(rootValue, viewer) {
       let viewerRead = false;
@@ -56,6 +58,7 @@ export function createLiveRenderer(op: LiveOperation): Renderer<unknown, string>
         },
         loaders: createLoaders(services, readViewer),
         clientIp: 'unknown', // an event's rendering runs no mutation: nothing counts per IP
+        logger,
       };
       const result = await execute({
         schema,

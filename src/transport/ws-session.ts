@@ -6,6 +6,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { badInput } from '../errors.js';
 import type { WindowCounter } from '../limits/rate-limits.js';
 import type { SocketSlot } from '../limits/socket-caps.js';
+import { LazyChild, type Logger } from '../logger.js';
 import type { LiveSource } from '../realtime/live.js';
 import type { EndReason } from '../realtime/members.js';
 import type { PrepareOperation } from './operations.js';
@@ -34,14 +35,18 @@ export class SocketSession {
   private readonly messages: WindowCounter;
   /** Its place among its user's open sockets, once authenticated. */
   private slot: SocketSlot | null = null;
+  /** Its lines carry the connection's id. */
+  readonly logger: Logger;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly options: WsOptions & { batcher: WriteBatcher },
     /** The client IP of the upgrade request, for what counts per IP (login, register). */
     private readonly clientIp: string,
+    connectionId: string,
   ) {
     this.initTimer = null;
+    this.logger = new LazyChild(options.logger, { conn: connectionId });
     this.messages = options.limits.socketMessages();
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
       this.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
@@ -75,7 +80,7 @@ export class SocketSession {
 
   async onMessage(data: RawData): Promise<void> {
     if (this.closed) return;
-    if (!this.messages.take()) return this.close(TOO_MANY_REQUESTS, 'Too many messages');
+    if (!this.messages.take()) return this.tooMany('ws-messages', 'Too many messages');
     let message: Message;
     try {
       message = validateMessage(JSON.parse(textOf(data)));
@@ -102,7 +107,7 @@ export class SocketSession {
           return this.close(CloseCode.BadRequest, 'Invalid message received');
       }
     } catch (error) {
-      this.options.logger.error('a WebSocket message could not be handled', { type: message.type, error: error as Error });
+      this.logger.error('a WebSocket message could not be handled', { type: message.type, error: error as Error });
       this.close(CloseCode.InternalServerError, 'Internal server error');
     }
   }
@@ -119,7 +124,7 @@ export class SocketSession {
     if (!verified?.ok) return this.close(CloseCode.Forbidden, 'Forbidden');
     const slot = await this.options.limits.sockets.acquire(verified.userId);
     if (this.closed) return slot?.release();
-    if (!slot) return this.close(TOO_MANY_REQUESTS, 'Too many open sockets');
+    if (!slot) return this.tooMany('sockets-per-user', 'Too many open sockets');
     this.slot = slot;
     this.viewer = { userId: verified.userId };
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
@@ -133,7 +138,7 @@ export class SocketSession {
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
     this.operations.set(id, null);
     const idJson = JSON.stringify(id);
-    const prepared = await this.options.prepare(payload, this.viewer, this.clientIp);
+    const prepared = await this.options.prepare(payload, this.viewer, this.clientIp, this.logger);
     if (!this.operations.has(id) || this.closed) {
       if (prepared.kind === 'live') prepared.source.end(); // completed by the client, or closed, meanwhile
       return;
@@ -153,7 +158,7 @@ export class SocketSession {
       const message = `At most ${this.options.limits.maxSubscriptionsPerSocket} active subscriptions per socket`;
       return this.send(`{"id":${idJson},"type":"error","payload":${JSON.stringify([badInput(message).toJSON()])}}`);
     }
-    const operation = new LiveOperation(this, id, prepared.source, prepared.key);
+    const operation = new LiveOperation(this, id, prepared, this.options.metrics);
     this.operations.set(id, prepared.source);
     prepared.source.bind(operation, prepared.renderer);
   }
@@ -171,6 +176,7 @@ export class SocketSession {
     if (this.operations.get(id) !== source || this.closed) return;
     this.operations.delete(id);
     const idJson = JSON.stringify(id);
+    if (reason === 'overload') this.options.metrics.slowReaderClosed('backlog');
     if (reason === 'overload') return this.close(TRY_AGAIN_LATER, 'Try again later');
     if (reason === 'error') {
       const errors = [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
@@ -218,7 +224,13 @@ export class SocketSession {
     return (this.socket as unknown as { _socket: Duplex })._socket;
   }
 
+  private tooMany(limit: string, reason: string): void {
+    this.options.metrics.rateLimited(limit);
+    this.close(TOO_MANY_REQUESTS, reason);
+  }
+
   private tooSlow(): void {
+    this.options.metrics.slowReaderClosed('buffer');
     this.close(TRY_AGAIN_LATER, 'Try again later');
     // It is not reading, so the closing handshake may never finish: do not hold its buffer for long.
     setTimeout(() => this.socket.terminate(), 5000).unref();

@@ -1,3 +1,4 @@
+import type { Metrics } from '../observability/metrics.js';
 import type { LiveSource } from '../realtime/live.js';
 import type { Binding, EndReason } from '../realtime/members.js';
 import type { SocketSession } from './ws-session.js';
@@ -35,20 +36,31 @@ export class LiveOperation implements Binding<string> {
   /** `{"id":…,"type":"next","payload":`: all a frame has of its own besides the shared rendering. */
   private readonly prefix: string;
 
+  readonly source: LiveSource<unknown>;
+  readonly key: string;
+  /** The root field, as the active-subscriptions gauge names it. */
+  private readonly field: string;
+
   constructor(
     private readonly session: SocketSession,
     readonly id: string,
-    readonly source: LiveSource<unknown>,
-    readonly key: string,
+    prepared: { source: LiveSource<unknown>; key: string; field: string },
+    private readonly metrics: Metrics,
   ) {
+    this.source = prepared.source;
+    this.key = prepared.key;
+    this.field = prepared.field;
     this.prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    metrics.subscriptionStarted(prepared.field, 'ws');
   }
 
   write(out: string): void {
     this.session.send(this.prefix + out + '}');
   }
 
+  /** Called once: a source ends its binding once (members.ts). */
   end(reason: EndReason): void {
+    this.metrics.subscriptionEnded(this.field, 'ws');
     this.session.ended(this, reason);
   }
 }

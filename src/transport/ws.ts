@@ -4,6 +4,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Connections } from '../realtime/connections.js';
 import type { PrepareOperation } from './operations.js';
 import type { OriginPolicy } from './origins.js';
@@ -20,6 +21,8 @@ export interface WsOptions {
   /** Messages per socket, subscriptions per socket, sockets per user, and the client IP of an upgrade. */
   limits: Limits;
   logger: Logger;
+  /** Open sockets, subscriptions, slow-reader closes and refusals are counted here. */
+  metrics: Metrics;
   /**
    * A socket whose unsent bytes pass this is closed with 1013 (try again later); its client resumes with `after`.
    * @default 1048576
@@ -67,6 +70,7 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const sockets = new Map<WebSocket, SocketSession>();
+  let connections = 0;
   const sessionOptions = { ...options, batcher: new WriteBatcher() };
   // Listeners shared by every socket (`this` is the socket), not four closures per socket.
   function onMessage(this: WebSocket, data: RawData) {
@@ -77,7 +81,7 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   }
   function onClose(this: WebSocket) {
     sockets.get(this)?.onClose();
-    sockets.delete(this);
+    if (sockets.delete(this)) options.metrics.socketClosed();
   }
   // `ws` refuses a frame (one over maxPayload: 1009; text that is not UTF-8: 1007) by sending that close
   // frame, then emitting 'error'. Terminating at once dropped the close frame (the client saw 1006 and no
@@ -88,7 +92,8 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   }
   wss.on('connection', (socket, request) => {
     const clientIp = options.limits.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']);
-    sockets.set(socket, new SocketSession(socket, sessionOptions, clientIp));
+    sockets.set(socket, new SocketSession(socket, sessionOptions, clientIp, (++connections).toString(36)));
+    options.metrics.socketOpened();
     socket.on('message', onMessage).on('pong', onPong).once('close', onClose).on('error', onError);
   });
   // One timer for every socket's keep-alive, not one per socket.

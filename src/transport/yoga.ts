@@ -2,6 +2,8 @@ import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { createContextFactory, type Context, type Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
 import { useJsonBody, useNoOriginalErrors } from './hygiene.js';
@@ -16,6 +18,7 @@ export interface GraphQLServerOptions extends DocumentRules {
   origins: OriginPolicy;
   /** Subscriptions over Apollo's multipart HTTP protocol (multipart.ts). */
   multipart: Plugin;
+  metrics: Metrics;
 }
 
 /**
@@ -27,7 +30,7 @@ export function createGraphQLServer(services: Services, logger: Logger, options:
   const { exposure, origins, requestLimits } = options;
   return createYoga<object, Context>({
     schema: buildSchema(),
-    context: createContextFactory(services),
+    context: createContextFactory(services, logger),
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },
     // Served whole from this process (no CDN), and signed in over WebSocket too.
@@ -46,6 +49,7 @@ export function createGraphQLServer(services: Services, logger: Logger, options:
       ...documentRules(options),
       useValidationErrorsReported(),
       options.multipart,
+      useMetrics(options.metrics),
     ],
   });
 }

@@ -55,6 +55,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     },
     corsOrigins: [],
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
+    metrics: { enabled: true, token: null },
     ...overrides,
   };
 }

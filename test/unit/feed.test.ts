@@ -9,7 +9,7 @@ import type { Binding, EndReason } from '../../src/realtime/members.js';
 import { topics } from '../../src/realtime/topics.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 
 const message = (seq: number): MessageRow => ({
   id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
@@ -276,7 +276,7 @@ describe('Shared rendering (fanout groups)', () => {
     const ends: string[] = [];
     const member = (name: string) => ({
       viewer: { userId: name },
-      deliver: () => {},
+      deliver: () => true,
       fail: (reason: string) => ends.push(`${name}:${reason}`),
     });
     failing.members.add(member('a'));

@@ -1,10 +1,10 @@
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { GraphQLError, type ExecutionResult } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import type { Logger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { multipartResponse } from '../../src/transport/multipart.js';
 
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet: Logger = createLogger('silent');
 const fetchAPI = { ReadableStream, TextEncoder, Response };
 const respond = (result: ExecutionResult | AsyncIterable<ExecutionResult>) =>
   multipartResponse(result, { heartbeatMs: 60_000, logger: quiet, fetchAPI });

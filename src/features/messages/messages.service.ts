@@ -2,6 +2,7 @@ import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import { enforce, type Limits } from '../../limits/index.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { RoomHub } from '../../realtime/hub.js';
 import type { RoomMessages } from '../../realtime/live.js';
 import type { Publisher } from '../../realtime/publisher.js';
@@ -45,6 +46,7 @@ export class MessagesService {
       publish: Publisher;
       hub: RoomHub;
       limits: Pick<Limits, 'send'>;
+      metrics?: Pick<Metrics, 'messageSent'>;
     },
   ) {
     this.sends = new SendQueue(deps.store);
@@ -78,7 +80,10 @@ export class MessagesService {
       await this.deps.rooms.requireMembership(viewer, roomId); // NOT_FOUND or FORBIDDEN
       throw forbidden('You are not a member of this room');
     }
-    if (outcome.kind === 'inserted') this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+    if (outcome.kind === 'inserted') {
+      this.deps.metrics?.messageSent();
+      this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+    }
     return outcome.message;
   }
 
