@@ -133,6 +133,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     webSocketImpl: options.webSocketImpl,
     retryAttempts: options.retryAttempts ?? Infinity,
     retryWait: options.retryWait ?? defaultRetryWait,
+    // graphql-ws retries only on close events by default, but a socket that
+    // fails before its upgrade (a server restarting, a proxy with no upstream)
+    // reports an error event first: retry on those too. Close codes that
+    // graphql-ws deems fatal (4400, 4401, 4500, ...) still end the subscriptions.
+    shouldRetry: options.clientOptions?.shouldRetry ?? (() => true),
     connectionParams: async () => {
       const token = await currentToken(options.token);
       return token ? { authorization: `Bearer ${token}` } : {};
