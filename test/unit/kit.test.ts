@@ -80,3 +80,21 @@ describe('client kit: tokens', () => {
     }
   });
 });
+
+describe('client kit: browser', () => {
+  it('bundles for the browser: no Node-only import in any entry point', async () => {
+    const { build } = await import('esbuild');
+    const entryPoints = ['client/index.ts', 'client/urql.ts', 'client/apollo.ts'];
+    const result = await build({
+      entryPoints,
+      bundle: true,
+      platform: 'browser',
+      format: 'esm',
+      write: false,
+      outdir: 'out',
+      logLevel: 'silent',
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.outputFiles.map((file) => file.text).join('\n')).not.toMatch(/from ["']node:/);
+  });
+});
