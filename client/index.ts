@@ -5,7 +5,7 @@
  * their own entry points (./urql.js, ./apollo.js), so an app loads only its own.
  */
 export { createChatClient, ChatRequestError, type ChatClient, type ChatClientOptions } from './chat-client.js';
-export { afterVariableOf, resumable, type Resumable } from './resume.js';
+export { messageAddedField, resumable, type Resumable } from './resume.js';
 export {
   refreshDelay,
   startTokenRefresher,

@@ -20,11 +20,16 @@ export interface Resumable {
   accept(result: FormattedExecutionResult<unknown, unknown>): boolean;
 }
 
-/** The variable that feeds `messageAdded(after:)`, or null when the document has none (or no messageAdded). */
-export function afterVariableOf(query: string): string | null {
-  const field = /\bmessageAdded\s*\(([^)]*)\)/.exec(query);
-  const argument = field && /\bafter\s*:\s*\$(\w+)/.exec(field[1] ?? '');
-  return argument?.[1] ?? null;
+/**
+ * Where a document's `messageAdded` field takes `after` from and answers
+ * under: the variable's name and the response key (the alias, if any). null
+ * when the document has no messageAdded field with `after: $variable`.
+ */
+export function messageAddedField(query: string): { variable: string; key: string } | null {
+  const field = /(?:\b(\w+)\s*:\s*)?\bmessageAdded\s*\(([^)]*)\)/.exec(query);
+  if (!field) return null;
+  const variable = /\bafter\s*:\s*\$(\w+)/.exec(field[2] ?? '')?.[1];
+  return variable ? { variable, key: field[1] ?? 'messageAdded' } : null;
 }
 
 interface MessageLike {
@@ -38,8 +43,9 @@ interface MessageLike {
  * must select `seq` and `cursor` for the filter and the rewrite to apply.
  */
 export function resumable(original: SubscribePayload): Resumable {
-  const variable = afterVariableOf(original.query);
-  if (!variable) return { payload: original, lastSeq: null, accept: () => true };
+  const field = messageAddedField(original.query);
+  if (!field) return { payload: original, lastSeq: null, accept: () => true };
+  const { variable, key } = field;
   const variables: Record<string, unknown> = { ...(original.variables ?? {}) };
   const payload: SubscribePayload = { ...original, variables };
   let lastSeq: number | null = null;
@@ -49,7 +55,7 @@ export function resumable(original: SubscribePayload): Resumable {
       return lastSeq;
     },
     accept(result) {
-      const message = (result.data as { messageAdded?: MessageLike } | null | undefined)?.messageAdded;
+      const message = (result.data as Record<string, MessageLike | undefined> | null | undefined)?.[key];
       if (!message || typeof message.seq !== 'number') return true; // errors and unexpected shapes go to the app as they are
       if (lastSeq !== null && message.seq <= lastSeq) return false;
       lastSeq = message.seq;

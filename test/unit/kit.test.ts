@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { afterVariableOf, refreshDelay, resumable, startTokenRefresher, tokenExpiry } from '../../client/index.js';
+import { messageAddedField, refreshDelay, resumable, startTokenRefresher, tokenExpiry } from '../../client/index.js';
 
 const MESSAGE_ADDED =
   'subscription M($roomId: ID!, $from: String) { messageAdded(roomId: $roomId, after: $from) { id seq cursor } }';
@@ -10,10 +10,21 @@ const jwt = (payload: Record<string, unknown>) =>
   ['{"alg":"HS256"}', JSON.stringify(payload), 'sig'].map((part) => Buffer.from(part).toString('base64url')).join('.');
 
 describe('client kit: messageAdded resume', () => {
-  it('finds the variable that feeds messageAdded(after:)', () => {
-    expect(afterVariableOf(MESSAGE_ADDED)).toBe('from');
-    expect(afterVariableOf('subscription { messageAdded(roomId: "r") { id } }')).toBeNull();
-    expect(afterVariableOf('subscription($r: ID!) { roomEvents(roomId: $r) { __typename } }')).toBeNull();
+  it('finds the variable that feeds messageAdded(after:) and the key it answers under', () => {
+    expect(messageAddedField(MESSAGE_ADDED)).toEqual({ variable: 'from', key: 'messageAdded' });
+    expect(messageAddedField('subscription($a: String) { m: messageAdded(roomId: "r", after: $a) { id } }')).toEqual({
+      variable: 'a',
+      key: 'm',
+    });
+    expect(messageAddedField('subscription { messageAdded(roomId: "r") { id } }')).toBeNull();
+    expect(messageAddedField('subscription($r: ID!) { roomEvents(roomId: $r) { __typename } }')).toBeNull();
+  });
+
+  it('follows an aliased messageAdded field', () => {
+    const stream = resumable({ query: 'subscription($a: String) { m: messageAdded(roomId: "r", after: $a) { seq cursor } }' });
+    expect(stream.accept({ data: { m: { seq: 7, cursor: 'c7' } } })).toBe(true);
+    expect(stream.accept({ data: { m: { seq: 7, cursor: 'c7' } } })).toBe(false);
+    expect(stream.payload.variables).toEqual({ a: 'c7' });
   });
 
   it('moves after to the cursor of each message passed on, in its own copy of the payload', () => {
