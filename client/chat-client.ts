@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print } from 'graphql';
+import { print, type GraphQLFormattedError } from 'graphql';
 import {
   createClient,
   type Client,
@@ -183,7 +183,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         { query: print(document), variables },
         {
           next: (value) => (result = value),
-          error: reject,
+          // An operation refused before it ran (validation) arrives as graphql-ws's error message: a list of errors.
+          error: (error) =>
+            reject(
+              Array.isArray(error)
+                ? new ChatRequestError(error as GraphQLFormattedError[])
+                : error instanceof Error
+                  ? error
+                  : new Error('The socket failed', { cause: error }), // a close event once retries are spent
+            ),
           complete: () => {
             if (result?.errors?.length) reject(new ChatRequestError(result.errors));
             else if (result?.data) resolve(result.data);

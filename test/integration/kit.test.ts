@@ -6,8 +6,10 @@ import { afterEach, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { chatTypePolicies, chatWsLink } from '../../client/apollo.js';
 import {
+  ChatRequestError,
   createChatClient,
   LoginDocument,
+  MeDocument,
   MessageAddedDocument,
   MessagesDocument,
   tokenExpiry,
@@ -194,6 +196,17 @@ forEachBackend('Client kit', (s) => {
     await client.query({ query: MessagesDocument, variables: { roomId: room.id, last: 2, before }, fetchPolicy: 'network-only' });
     const merged = client.readQuery({ query: MessagesDocument, variables: { roomId: room.id } });
     expect(merged?.messages.edges.map((e) => e.node.seq)).toEqual([2, 3, 4, 5]);
+  });
+
+  it('runs operations over the socket: typed results, and GraphQL errors as ChatRequestError with their code', async () => {
+    const [alice, bob] = await seeder(s.a).users('alice', 'bob');
+    const room = await seeder(s.a).room(alice, 'PRIVATE');
+    const chat = createChatClient({ url: wsUrl(s.a), token: () => bob.token, webSocketImpl: WebSocket });
+    cleanups.push(() => chat.dispose());
+    expect((await chat.request(MeDocument)).me.username).toBe(bob.username);
+    const refused = await chat.request(MessagesDocument, { roomId: room.id }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(ChatRequestError);
+    expect((refused as ChatRequestError).code).toBe('FORBIDDEN');
   });
 
   it('refreshes the token before exp and resumes when the server closes the socket at the old one’s exp', async () => {
