@@ -7,7 +7,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'drizzle/', '.data/', 'dist/', 'coverage/'] },
+  { ignores: ['node_modules/', 'src/generated/', 'client/generated/', 'drizzle/', '.data/', 'dist/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,9 +1,10 @@
-// Regenerates resolver types (GraphQL Code Generator), the printed schema
-// (schema.graphql) and migrations (drizzle-kit) and fails when that changed
-// anything: the committed files must match schema/*.graphql and src/db/schema.ts.
+// Regenerates resolver types and the client kit's documents (GraphQL Code
+// Generator), the printed schema (schema.graphql) and migrations (drizzle-kit)
+// and fails when that changed anything: the committed files must match
+// schema/*.graphql, client/operations/ and src/db/schema.ts.
 import { execFileSync, execSync } from 'node:child_process';
 
-const paths = ['src/generated', 'schema.graphql', 'drizzle'];
+const paths = ['src/generated', 'client/generated', 'schema.graphql', 'drizzle'];
 const run = (cmd) => execSync(cmd, { stdio: ['ignore', 'ignore', 'inherit'] });
 
 run('npx graphql-codegen --config codegen.ts');
