@@ -80,6 +80,13 @@ forEachBackend('Live delivery', (s) => {
     let next = 0;
     const total = 1500;
     let last = 0;
+    // The server gives a reader that never reads a few seconds to take its close frame before cutting
+    // it: the stalled one reads again as soon as the server counts it slow, sends still going on.
+    let sending = true;
+    const closedSlow = (async () => {
+      while (sending && (await slowReaderCloses(app.url)) === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      (stalled as unknown as { _socket: { resume(): void } })._socket.resume();
+    })();
     await Promise.all(
       Array.from({ length: 8 }, async () => {
         while (next < total) {
@@ -88,12 +95,13 @@ forEachBackend('Live delivery', (s) => {
         }
       }),
     );
+    sending = false;
+    await closedSlow;
     // The steady subscriber got all of it, in order.
     await steady.until(() => steady.values.at(-1)?.messageAdded.seq === last, 30_000, 'the last message');
     const seqs = steady.values.map((v) => v.messageAdded.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => seqs[0] + i));
 
-    (stalled as unknown as { _socket: { resume(): void } })._socket.resume();
     expect(await closed).toBe(1013);
     expect(frames.at(-1)!.seq).toBeLessThan(last); // closed long before everything reached it
 
@@ -149,3 +157,12 @@ forEachBackend('Live delivery over SSE', (s) => {
     controller.abort();
   });
 });
+
+/** The server's count of sockets closed for reading too slowly, from /metrics. */
+async function slowReaderCloses(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('chat_slow_reader_closes_total'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
