@@ -169,6 +169,43 @@ describe.runIf(present)(present ? 'nginx' : `nginx (skipped: no ${NGINX}; apt-ge
       expect(received).toEqual(Array.from({ length: last - from + 1 }, (_, i) => from + i));
       expect(errors).toEqual([]);
     });
+
+    it('serves messageAdded over SSE through nginx: each event arrives while the stream stays open', async () => {
+      const { alice, bob, room } = await seeder(s.a).roomWithTwoMembers();
+      const upstreams: [App, App] = [await s.backend.startApp({ trustProxy: 1 }), await s.backend.startApp({ trustProxy: 1 })];
+      cleanups.push(() => Promise.allSettled(upstreams.map((app) => app.stop())));
+      const nginx = await startNginx(upstreams);
+      cleanups.push(() => nginx.stop());
+      const controller = new AbortController();
+      cleanups.push(() => controller.abort());
+      const response = await fetch(`${nginx.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${bob.token}` },
+        body: JSON.stringify({ query: 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', variables: { r: room.id } }),
+        signal: controller.signal,
+      });
+      expect(response.headers.get('content-type')).toContain('text/event-stream');
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      /** Reads until the stream has carried the event of `seq`. */
+      const readSeq = async (seq: number) => {
+        while (!text.includes(`"seq":${seq}`)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`the stream ended: ${text}`);
+          text += decoder.decode(value, { stream: true });
+        }
+      };
+      // Each message is sent only once the one before came through the stream.
+      for (let i = 1; i <= 3; i++) {
+        const sent = await seeder(s.a).send(alice, room, `live ${i}`);
+        await Promise.race([
+          readSeq(sent.seq),
+          new Promise((_, reject) => setTimeout(() => reject(new Error(`seq ${sent.seq} held back: ${text}`)), 5000)),
+        ]);
+      }
+      controller.abort();
+    });
   }),
 );
 
