@@ -53,7 +53,11 @@ async function startNginx(upstreams: [App, App]) {
   const child: ChildProcess = spawn(NGINX, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
+  // If the test process goes away first, nginx goes with it.
+  const orphaned = () => child.kill('SIGTERM');
+  process.once('exit', orphaned);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => process.off('exit', orphaned));
   const url = `http://127.0.0.1:${port}`;
   const log = async () => `${stderr}\n${await readFile(`${dir}/error.log`, 'utf8').catch(() => '')}`;
   const stop = async () => {
@@ -93,7 +97,13 @@ describe.runIf(present)(present ? 'nginx' : `nginx (skipped: no ${NGINX}; apt-ge
   forEachBackend('Behind nginx', (s) => {
     const cleanups: Array<() => unknown> = [];
     afterEach(async () => {
-      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+      // Every cleanup runs (nginx is stopped) even when one before it throws.
+      const failures: unknown[] = [];
+      for (const cleanup of cleanups.splice(0).reverse())
+        await Promise.resolve()
+          .then(cleanup)
+          .catch((e: unknown) => failures.push(e));
+      if (failures.length > 0) throw failures[0];
     });
 
     it('the kit follows a room through nginx and, when its instance stops, resumes on the other: every seq once, in order', async () => {
