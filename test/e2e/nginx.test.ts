@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createChatClient, MessageAddedDocument } from '../../client/index.js';
 import { eventually, gqlOk } from '../support/client.js';
-import { PASSWORD, seeder, type TestRoom, type TestUser } from '../support/seed.js';
+import { keepSending, PASSWORD, seeder } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { root } from '../support/spawned.js';
 import { forEachBackend } from '../support/suite.js';
@@ -218,20 +218,3 @@ describe.runIf(present)(present ? 'nginx' : `nginx (skipped: no ${NGINX}; apt-ge
     });
   }),
 );
-
-/** Bob sends one message after another until stop(), which resolves with the last seq. */
-function keepSending(app: App, author: TestUser, room: TestRoom) {
-  const seed = seeder(app);
-  let running = true;
-  let last = 0;
-  const loop = (async () => {
-    for (let i = 1; running; i++) last = (await seed.send(author, room, `message ${i}`)).seq;
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return last;
-    },
-  };
-}

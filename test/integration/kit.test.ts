@@ -17,7 +17,7 @@ import {
 } from '../../client/index.js';
 import { chatSubscriptionExchange } from '../../client/urql.js';
 import { eventually, wsUrl } from '../support/client.js';
-import { PASSWORD, seeder, type TestRoom, type TestUser } from '../support/seed.js';
+import { keepSending, PASSWORD, seeder, type TestRoom } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -247,20 +247,3 @@ forEachBackend('Client kit', (s) => {
     expect(alices.errors).toEqual([]);
   });
 });
-
-/** Bob sends one message after another until stop(), which resolves with the last seq. */
-function keepSending(app: App, author: TestUser, room: TestRoom) {
-  const seed = seeder(app);
-  let running = true;
-  let last = 0;
-  const loop = (async () => {
-    for (let i = 1; running; i++) last = (await seed.send(author, room, `message ${i}`)).seq;
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return last;
-    },
-  };
-}

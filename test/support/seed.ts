@@ -152,3 +152,20 @@ export async function badTokens(userId: string): Promise<Record<string, string>>
       .sign(TEST_SECRET),
   };
 }
+
+/** The author sends one message after another until stop(), which resolves with the last seq. */
+export function keepSending(app: App, author: TestUser, room: TestRoom) {
+  const seed = seeder(app);
+  let running = true;
+  let last = 0;
+  const loop = (async () => {
+    for (let i = 1; running; i++) last = (await seed.send(author, room, `message ${i}`)).seq;
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return last;
+    },
+  };
+}
