@@ -124,6 +124,12 @@ export interface Config {
    */
   readonly multipartHeartbeatMs: number;
   /**
+   * The browser client's build, served at `/` (`WEB_DIR`; `off`: not served). A directory without
+   * an index.html makes `/` answer 503 with how to build it.
+   * @default web/dist of this checkout
+   */
+  readonly webDir: string | null;
+  /**
    * GET /metrics in Prometheus text (`METRICS`, true or false), behind `Authorization: Bearer` when `METRICS_TOKEN` is set.
    * @default { enabled: true, token: null }
    */
@@ -230,7 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const presenceHeartbeatMs = integerAtLeast('PRESENCE_HEARTBEAT_MS', 5000, 100);
   if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
   const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
-  const transport = parseTransportConfig(reader);
+  const transport = parseTransportConfig(reader, cwd);
   const abuse = parseAbuseLimits(reader);
   const metrics = parseMetricsConfig(reader);
   const databaseLimits = {

@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { serveMetrics, type MetricsEndpoint } from '../observability/metrics-endpoint.js';
+import type { WebClient } from './web.js';
 import type { GraphQLServer } from './yoga.js';
 
 /** A backing service that /healthz asks; it rejects when the service does not answer within the time given. */
@@ -11,6 +12,8 @@ export interface HttpOptions {
   health: Record<string, HealthCheck>;
   /** GET /metrics; null: 404 like any unknown path. */
   metrics: MetricsEndpoint | null;
+  /** The browser client at `/`; null: not served. */
+  web: WebClient | null;
 }
 
 let requests = 0;
@@ -18,14 +21,16 @@ const instanceTag = Math.random().toString(36).slice(2, 8);
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /**
- * The HTTP routes: /healthz, /metrics, and everything else to yoga (GraphQL at
- * /graphql, GraphiQL for a browser there). WebSocket upgrades on /graphql are
+ * The HTTP routes: /healthz, /metrics, the browser client's files (`/`,
+ * `/assets/…`), and everything else to yoga (GraphQL at /graphql, GraphiQL for
+ * a browser there). WebSocket upgrades on /graphql are
  * the ws adapter's (ws.ts).
  */
-export function createHttpServer({ graphql, health, metrics }: HttpOptions): Server {
+export function createHttpServer({ graphql, health, metrics, web }: HttpOptions): Server {
   return createServer((req, res) => {
     if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) return void healthz(res, health);
     if (metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) return void serveMetrics(req, res, metrics);
+    if (web?.serve(req, res)) return;
     // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
     const given = req.headers['x-request-id'];
     const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instanceTag}-${(++requests).toString(36)}`;

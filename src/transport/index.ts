@@ -11,6 +11,7 @@ import { createHttpServer, type HealthCheck } from './http.js';
 import { createMultipartSubscriptions } from './multipart.js';
 import { createOperations } from './operations.js';
 import { createOriginPolicy } from './origins.js';
+import { loadWebClient } from './web.js';
 import { attachGraphqlWs } from './ws.js';
 import { createGraphQLServer } from './yoga.js';
 
@@ -28,7 +29,7 @@ export interface TransportOptions {
    * What a document, a body and a frame may hold, how much may wait for a slow
    * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
    */
-  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs'>;
+  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs' | 'webDir'>;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -56,7 +57,8 @@ export function createTransports(options: TransportOptions): Transports {
   const origins = createOriginPolicy(limits.corsOrigins);
   const multipart = createMultipartSubscriptions({ heartbeatMs: limits.multipartHeartbeatMs, logger });
   const graphql = createGraphQLServer(services, logger, { ...limits, origins, multipart: multipart.plugin, metrics });
-  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint });
+  const web = loadWebClient(limits.webDir, logger);
+  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web });
   const masker = createErrorMasker(logger);
   const mask = (error: unknown, message: string) => {
     const masked = masker(error, message);

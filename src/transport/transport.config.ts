@@ -1,4 +1,9 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { EnvReader } from '../env-reader.js';
+
+/** web/dist of this checkout: the same path from src/transport/ and from dist/transport/. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 /** What one request or frame may hold; each is refused before any resolver runs. */
 export interface RequestLimits {
@@ -25,7 +30,7 @@ export interface Exposure {
 }
 
 /** The transports' variables: request limits, allowed origins, developer conveniences. */
-export function parseTransportConfig({ value, integerAtLeast, problems }: EnvReader) {
+export function parseTransportConfig({ value, integerAtLeast, problems }: EnvReader, cwd: string) {
   const requestLimits: RequestLimits = Object.freeze({
     depth: integerAtLeast('MAX_QUERY_DEPTH', 12, 1),
     aliases: integerAtLeast('MAX_ALIASES', 30, 0),
@@ -58,5 +63,7 @@ export function parseTransportConfig({ value, integerAtLeast, problems }: EnvRea
     fieldSuggestions: flag('FIELD_SUGGESTIONS'),
   });
   const multipartHeartbeatMs = integerAtLeast('MULTIPART_HEARTBEAT_MS', 5000, 50);
-  return { requestLimits, corsOrigins: Object.freeze(corsOrigins), exposure, multipartHeartbeatMs };
+  const webText = value('WEB_DIR');
+  const webDir = webText === 'off' ? null : webText === undefined ? DEFAULT_WEB_DIR : resolve(cwd, webText);
+  return { requestLimits, corsOrigins: Object.freeze(corsOrigins), exposure, multipartHeartbeatMs, webDir };
 }

@@ -34,6 +34,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     presenceHeartbeatMs: 5000,
     wsMaxBufferedBytes: 1024 * 1024,
     multipartHeartbeatMs: 5000,
+    webDir: null,
     rateLimits: {
       send: { points: 1_000_000, seconds: 1 },
       loginUser: { points: 10, seconds: 900 },

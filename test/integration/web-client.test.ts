@@ -1,0 +1,106 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { DEFAULT_WEB_DIR } from '../../src/transport/transport.config.js';
+import { forEachBackend } from '../support/suite.js';
+
+/** A build as Vite writes one: index.html and content-hashed assets. */
+function fakeBuild(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-web-dist-'));
+  mkdirSync(join(dir, 'assets'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><script type="module" src="/assets/index-abc123.js"></script>');
+  writeFileSync(join(dir, 'assets/index-abc123.js'), 'console.log("chat")');
+  writeFileSync(join(dir, 'assets/index-def456.css'), 'body{}');
+  return dir;
+}
+
+/** GET with the path exactly as given. */
+function rawStatus(url: string, path: string): Promise<number | undefined> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    get({ hostname, port, path }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject);
+  });
+}
+
+forEachBackend('Browser client files at /', (s) => {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('serves index.html at / with a same-origin content policy, revalidated on every load (304 by ETag)', async () => {
+    const dir = fakeBuild();
+    dirs.push(dir);
+    const app = await s.backend.startApp({ webDir: dir });
+    const page = await fetch(`${app.url}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    const policy = page.headers.get('content-security-policy')!;
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("connect-src 'self'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await page.text()).toContain('/assets/index-abc123.js');
+    const again = await fetch(`${app.url}/`, { headers: { 'if-none-match': page.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect((await fetch(`${app.url}/index.html?v=1`)).status).toBe(200);
+    const head = await fetch(`${app.url}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+  });
+
+  it('serves hashed assets as immutable with their types, and nothing outside the build', async () => {
+    const dir = fakeBuild();
+    dirs.push(dir);
+    const app = await s.backend.startApp({ webDir: dir });
+    const script = await fetch(`${app.url}/assets/index-abc123.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await script.text()).toBe('console.log("chat")');
+    expect((await fetch(`${app.url}/assets/index-def456.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    // Paths that are not a file of the build fall through to the API's 404, whatever they spell
+    // (sent as written: fetch would normalise the dots away).
+    for (const path of [
+      '/assets/missing.js',
+      '/assets/../../package.json',
+      '/assets/..%2f..%2fpackage.json',
+      '/../package.json',
+      '//etc/passwd',
+    ]) {
+      expect(await rawStatus(app.url, path), path).toBe(404);
+    }
+    // Only GET and HEAD; GraphQL stays where it is.
+    expect((await fetch(`${app.url}/`, { method: 'POST', body: '{}' })).status).toBe(404);
+    const graphql = await fetch(`${app.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    expect(await graphql.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('says how to build the client when the build is missing (503), and serves no / at all with WEB_DIR=off', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'chat-web-empty-'));
+    dirs.push(empty);
+    const unbuilt = await s.backend.startApp({ webDir: empty });
+    const page = await fetch(`${unbuilt.url}/`);
+    expect(page.status).toBe(503);
+    expect(await page.text()).toContain('npm run build:web');
+    const off = await s.backend.startApp({ webDir: null });
+    expect((await fetch(`${off.url}/`)).status).toBe(404);
+  });
+});
+
+it('WEB_DIR: web/dist of the checkout by default, a path relative to the working directory, or off', () => {
+  const base = { JWT_SECRET: 'x'.repeat(40) };
+  expect(loadConfig(base, '/srv/chat').config.webDir).toBe(DEFAULT_WEB_DIR);
+  expect(DEFAULT_WEB_DIR.endsWith(join('web', 'dist'))).toBe(true);
+  expect(loadConfig({ ...base, WEB_DIR: 'public' }, '/srv/chat').config.webDir).toBe('/srv/chat/public');
+  expect(loadConfig({ ...base, WEB_DIR: 'off' }, '/srv/chat').config.webDir).toBeNull();
+});
