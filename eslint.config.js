@@ -7,7 +7,19 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'src/generated/', 'client/generated/', 'drizzle/', '.data/', 'dist/', 'coverage/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'src/generated/',
+      'client/generated/',
+      'drizzle/',
+      '.data/',
+      'dist/',
+      'web/dist/',
+      'web/.dist-*/',
+      'coverage/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -22,6 +34,11 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    // The browser client runs in a page, not in Node.
+    files: ['web/**/*.ts'],
+    languageOptions: { globals: globals.browser },
   },
   {
     // GraphQL responses in tests are untyped JSON, read field by field.

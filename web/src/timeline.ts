@@ -1,0 +1,81 @@
+import type { MessageFieldsFragment } from '../../client/index.js';
+
+export type Message = MessageFieldsFragment;
+
+/** A page of history as `messages(last:, before:)` answers it. */
+export interface Page {
+  messages: Message[];
+  /** pageInfo.hasPreviousPage: there is history older than this page. */
+  hasPreviousPage: boolean;
+}
+
+/**
+ * One room's messages as the page shows them: every message once, in seq
+ * order, whether it came from a history page or live. Older pages are loaded
+ * by cursor until the room's start is reached.
+ */
+export class Timeline {
+  private readonly bySeq = new Map<number, Message>();
+  private sorted: Message[] | null = [];
+  /** A page said there is nothing older (or the oldest message is seq 1). */
+  private startReached = false;
+
+  /** The first page, the newest messages. An empty room's start is not taken as reached: a message may have landed before the subscription did. */
+  addNewest(page: Page): void {
+    this.addAll(page.messages);
+    if (page.messages.length > 0 && !page.hasPreviousPage) this.startReached = true;
+  }
+
+  /** A page older than what is held (`before` the oldest cursor). */
+  addOlder(page: Page): void {
+    this.addAll(page.messages);
+    if (!page.hasPreviousPage) this.startReached = true;
+  }
+
+  /** Live messages, and edits or deletions (the same seq replaces what is held). Returns whether it changed anything. */
+  add(message: Message): boolean {
+    const held = this.bySeq.get(message.seq);
+    if (held && held.editedAt === message.editedAt && held.deletedAt === message.deletedAt && held.body === message.body)
+      return false;
+    this.bySeq.set(message.seq, message);
+    this.sorted = null;
+    return true;
+  }
+
+  /** Replaces a message already held (MessageChanged); one not held yet is left for its page. */
+  update(message: Message): boolean {
+    return this.bySeq.has(message.seq) ? this.add(message) : false;
+  }
+
+  list(): readonly Message[] {
+    return (this.sorted ??= [...this.bySeq.values()].sort((a, b) => a.seq - b.seq));
+  }
+
+  get oldest(): Message | undefined {
+    return this.list()[0];
+  }
+
+  get newest(): Message | undefined {
+    return this.list().at(-1);
+  }
+
+  /** Whether scrolling back can load more: the start is not reached and the oldest held is not seq 1. */
+  get hasOlder(): boolean {
+    const oldest = this.oldest;
+    return !this.startReached && (oldest === undefined ? false : oldest.seq > 1);
+  }
+
+  /** Seqs missing between the oldest and the newest held (none when delivery is gapless). */
+  gaps(): number[] {
+    const missing: number[] = [];
+    const list = this.list();
+    for (let i = 1; i < list.length; i++) {
+      for (let seq = list[i - 1]!.seq + 1; seq < list[i]!.seq; seq++) missing.push(seq);
+    }
+    return missing;
+  }
+
+  private addAll(messages: Message[]): void {
+    for (const message of messages) this.add(message);
+  }
+}
