@@ -39,11 +39,23 @@ function descendants(pid: number): number[] {
   return children.flatMap((child) => [child, ...descendants(child)]);
 }
 
+/** `/` serves the built browser client: its page, and the script the page names. */
+async function expectBrowserClient(url: string) {
+  const page = await fetch(`${url}/`);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  const script = /<script type="module" crossorigin src="(\/assets\/[\w.-]+\.js)"/.exec(html)?.[1];
+  expect(script, html).toBeTruthy();
+  const asset = await fetch(`${url}${script}`);
+  expect(asset.status).toBe(200);
+  expect(asset.headers.get('cache-control')).toContain('immutable');
+}
+
 describe('the production build (npm run build, then node dist/main.js)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chat-build-'));
   const children: ChildProcess[] = [];
   beforeAll(async () => {
-    await run(npm, ['run', 'build'], { cwd: root });
+    await run(npm, ['run', 'build'], { cwd: root }); // dist/ and web/dist/
   }, 120_000);
   afterAll(() => {
     for (const child of children) child.kill('SIGKILL');
@@ -68,6 +80,7 @@ describe('the production build (npm run build, then node dist/main.js)', () => {
       alice.token,
     );
     expect(history.messages.edges).toEqual([{ node: { id: sent.id, body: 'hello from dist' } }]);
+    await expectBrowserClient(server.app.url);
 
     let closeCode = 0;
     const watcher = wsClient(server.app, alice.token, { onClose: (code) => (closeCode = code) });
@@ -103,6 +116,9 @@ describe('npm start (npm itself as the process a supervisor signals)', () => {
     const seed = seeder(server.app);
     const alice = await seed.user('alice');
     await seed.room(alice);
+    // Its prestart built the browser client (or found the build current): served at /.
+    expect(scripts.prestart).toBe('node scripts/build-web.mjs --if-stale');
+    await expectBrowserClient(server.app.url);
 
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
