@@ -1,26 +1,9 @@
-import { existsSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, type Backend } from '../support/backends.js';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumPresent as present } from '../support/chromium.js';
 import { PROBE_BODY } from '../support/probes.js';
 import { seeder } from '../support/seed.js';
-
-/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) throw new Error(`Chromium is missing at ${CHROMIUM}; .ci/run installs it`);
-
-// Flags that work on a closed network (no background or update traffic).
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe.runIf(present)('GraphiQL in a real browser', () => {
   let backend: Backend;
@@ -28,7 +11,7 @@ describe.runIf(present)('GraphiQL in a real browser', () => {
   beforeAll(async () => {
     backend = await createBackend('embedded');
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   });
   afterAll(async () => {
     await browser?.close();

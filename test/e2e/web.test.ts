@@ -1,33 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
+import { CHROMIUM, CHROMIUM_FLAGS, chromiumPresent as present } from '../support/chromium.js';
 import { TEST_SECRET } from '../support/config.js';
 import { PASSWORD, seeder, uniqueName } from '../support/seed.js';
 import { root, sourceStart, startProcess, type Started } from '../support/spawned.js';
 
-/** Debian's Chromium (`apt-get install chromium`); .ci/run installs it. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) throw new Error(`Chromium is missing at ${CHROMIUM}; .ci/run installs it`);
-
-/** Flags that work on a closed network (no background or update traffic). */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 /** Where the screenshots go (kept after the run, under the ignored .data/). */
-export const ARTIFACTS = join(root, '.data/artifacts');
+const ARTIFACTS = join(root, '.data/artifacts');
 
 /**
  * The server as `npm start` runs it, in its own process: PGlite on disk in a
@@ -118,8 +102,7 @@ for (const name of present ? backendNames() : []) {
       server = new ServerProcess(dir, env);
       await server.start();
       const { chromium } = await import('playwright-core');
-      // launch() gives Chromium a new, empty profile directory of its own.
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
       mkdirSync(ARTIFACTS, { recursive: true });
     });
     afterAll(async () => {
@@ -223,6 +206,10 @@ for (const name of present ? backendNames() : []) {
       await a.screenshot({ path: join(ARTIFACTS, `web-${name}-alice.png`) });
       await b.screenshot({ path: join(ARTIFACTS, `web-${name}-bob.png`) });
       for (const page of [a, b]) expect((page as Page & { errors: string[] }).errors).toEqual([]);
+
+      // Presence the other way: Bob closes his browser, and Alice sees him go offline.
+      await b.context().close();
+      await expect.poll(() => online(a, bob), { timeout: 10_000 }).toBe('false');
     });
 
     it('loads older history page by page as the reader scrolls back, to the room start, with no gap', async () => {
