@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createChatClient, MessageAddedDocument } from '../../client/index.js';
+import { DEFAULT_WEB_DIR } from '../../src/transport/transport.config.js';
 import { eventually, gqlOk } from '../support/client.js';
 import { keepSending, PASSWORD, seeder } from '../support/seed.js';
 import type { App } from '../support/server.js';
-import { root } from '../support/spawned.js';
+import { ensureWebBuild, root } from '../support/spawned.js';
 import { forEachBackend } from '../support/suite.js';
 
 /** Debian's nginx (`apt-get install nginx`); .ci/run installs it. */
@@ -109,10 +110,18 @@ describe.runIf(present)(present ? 'nginx' : `nginx (skipped: no ${NGINX}; apt-ge
     it('the kit follows a room through nginx and, when its instance stops, resumes on the other: every seq once, in order', async () => {
       const { alice, bob, room } = await seeder(s.a).roomWithTwoMembers();
       // Two instances behind nginx (s.a, a third of the same deployment, is where bob sends).
-      const upstreams: [App, App] = [await s.backend.startApp({ trustProxy: 1 }), await s.backend.startApp({ trustProxy: 1 })];
+      ensureWebBuild(); // the instances read the browser client's build at start
+      const web = { trustProxy: 1, webDir: DEFAULT_WEB_DIR };
+      const upstreams: [App, App] = [await s.backend.startApp(web), await s.backend.startApp(web)];
       cleanups.push(() => Promise.allSettled(upstreams.map((app) => app.stop())));
       const nginx = await startNginx(upstreams);
       cleanups.push(() => nginx.stop());
+
+      // The browser client's page comes through nginx with the server's headers.
+      const page = await fetch(`${nginx.url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("connect-src 'self'");
+      expect(await page.text()).toContain('<div id="app">');
 
       // Plain HTTP through nginx reaches an instance.
       const viaNginx = { url: nginx.url } as App;
@@ -180,41 +189,54 @@ describe.runIf(present)(present ? 'nginx' : `nginx (skipped: no ${NGINX}; apt-ge
       expect(errors).toEqual([]);
     });
 
-    it('serves messageAdded over SSE through nginx: each event arrives while the stream stays open', async () => {
-      const { alice, bob, room } = await seeder(s.a).roomWithTwoMembers();
-      const upstreams: [App, App] = [await s.backend.startApp({ trustProxy: 1 }), await s.backend.startApp({ trustProxy: 1 })];
-      cleanups.push(() => Promise.allSettled(upstreams.map((app) => app.stop())));
-      const nginx = await startNginx(upstreams);
-      cleanups.push(() => nginx.stop());
-      const controller = new AbortController();
-      cleanups.push(() => controller.abort());
-      const response = await fetch(`${nginx.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${bob.token}` },
-        body: JSON.stringify({ query: 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }', variables: { r: room.id } }),
-        signal: controller.signal,
-      });
-      expect(response.headers.get('content-type')).toContain('text/event-stream');
-      const reader = response.body!.getReader();
-      const decoder = new TextDecoder();
-      let text = '';
-      /** Reads until the stream has carried the event of `seq`. */
-      const readSeq = async (seq: number) => {
-        while (!text.includes(`"seq":${seq}`)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`the stream ended: ${text}`);
-          text += decoder.decode(value, { stream: true });
+    // Streams over HTTP: nginx must pass each event on as it comes (proxy_buffering off), not when a buffer fills.
+    const streams = [
+      ['SSE', 'text/event-stream', 'text/event-stream'],
+      [
+        "Apollo's multipart protocol",
+        'multipart/mixed;boundary="graphql";subscriptionSpec=1.0, application/json',
+        'multipart/mixed',
+      ],
+    ] as const;
+    for (const [protocol, accept, contentType] of streams)
+      it(`serves messageAdded over ${protocol} through nginx: each event arrives while the stream stays open`, async () => {
+        const { alice, bob, room } = await seeder(s.a).roomWithTwoMembers();
+        const upstreams: [App, App] = [await s.backend.startApp({ trustProxy: 1 }), await s.backend.startApp({ trustProxy: 1 })];
+        cleanups.push(() => Promise.allSettled(upstreams.map((app) => app.stop())));
+        const nginx = await startNginx(upstreams);
+        cleanups.push(() => nginx.stop());
+        const controller = new AbortController();
+        cleanups.push(() => controller.abort());
+        const response = await fetch(`${nginx.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept, authorization: `Bearer ${bob.token}` },
+          body: JSON.stringify({
+            query: 'subscription($r: ID!) { messageAdded(roomId: $r) { seq } }',
+            variables: { r: room.id },
+          }),
+          signal: controller.signal,
+        });
+        expect(response.headers.get('content-type')).toContain(contentType);
+        const reader = response.body!.getReader();
+        const decoder = new TextDecoder();
+        let text = '';
+        /** Reads until the stream has carried the event of `seq`. */
+        const readSeq = async (seq: number) => {
+          while (!text.includes(`"seq":${seq}`)) {
+            const { value, done } = await reader.read();
+            if (done) throw new Error(`the stream ended: ${text}`);
+            text += decoder.decode(value, { stream: true });
+          }
+        };
+        // Each message is sent only once the one before came through the stream.
+        for (let i = 1; i <= 3; i++) {
+          const sent = await seeder(s.a).send(alice, room, `live ${i}`);
+          await Promise.race([
+            readSeq(sent.seq),
+            new Promise((_, reject) => setTimeout(() => reject(new Error(`seq ${sent.seq} held back: ${text}`)), 5000)),
+          ]);
         }
-      };
-      // Each message is sent only once the one before came through the stream.
-      for (let i = 1; i <= 3; i++) {
-        const sent = await seeder(s.a).send(alice, room, `live ${i}`);
-        await Promise.race([
-          readSeq(sent.seq),
-          new Promise((_, reject) => setTimeout(() => reject(new Error(`seq ${sent.seq} held back: ${text}`)), 5000)),
-        ]);
-      }
-      controller.abort();
-    });
+        controller.abort();
+      });
   }),
 );

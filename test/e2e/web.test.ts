@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { backendNames, createBackend, type Backend } from '../support/backends.j
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumPresent as present } from '../support/chromium.js';
 import { TEST_SECRET } from '../support/config.js';
 import { PASSWORD, seeder, uniqueName } from '../support/seed.js';
-import { root, sourceStart, startProcess, type Started } from '../support/spawned.js';
+import { ensureWebBuild, root, sourceStart, startProcess, type Started } from '../support/spawned.js';
 
 /** Where the screenshots go (kept after the run, under the ignored .data/). */
 const ARTIFACTS = join(root, '.data/artifacts');
@@ -86,8 +85,7 @@ for (const name of present ? backendNames() : []) {
     const contexts: BrowserContext[] = [];
 
     beforeAll(async () => {
-      // What `npm start` runs first (its prestart): build web/ when the build is missing or stale.
-      execFileSync(process.execPath, [join(root, 'scripts/build-web.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
+      ensureWebBuild();
       let env: Record<string, string> = {};
       if (name === 'services') {
         backend = await createBackend('services');

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { App } from './server.js';
@@ -57,4 +57,9 @@ export function startProcess(command: string, args: string[], cwd: string, env: 
       reject(new Error(`server exited with ${code} before it was ready: ${stderr}`));
     });
   });
+}
+
+/** What `npm start` runs first (its prestart): builds web/ into web/dist when the build is missing or stale. */
+export function ensureWebBuild(): void {
+  execFileSync(process.execPath, [join(root, 'scripts/build-web.mjs'), '--if-stale'], { cwd: root, stdio: 'inherit' });
 }
