@@ -239,6 +239,26 @@ for (const name of present ? backendNames() : []) {
       expect(all.map(([, body]) => body)).toEqual(Array.from({ length: 75 }, (_, i) => `history ${i + 1}`));
     });
 
+    it('opens a room whose history could not be read once the server is back', async () => {
+      const seed = seeder(server.app);
+      const erin = await seed.user('erin');
+      const [first, second] = [await seed.room(erin), await seed.room(erin)];
+      await seed.send(erin, first, 'in the first room');
+      await seed.send(erin, second, 'in the second room');
+      const page = await newPage();
+      await page.getByTestId('username').fill(erin.username);
+      await page.getByTestId('password').fill(PASSWORD);
+      await page.getByTestId('sign-in').click();
+      await page.locator(`[data-testid=room-item][data-room-name="${first.name}"]`).click();
+      await seen(page, 'in the first room');
+      await server.stop();
+      await page.locator(`[data-testid=room-item][data-room-name="${second.name}"]`).click();
+      await expect.poll(() => page.getByTestId('room-notice').textContent(), { timeout: 10_000 }).toContain('cannot be reached');
+      await server.start();
+      await seen(page, 'in the second room');
+      await expect.poll(() => page.getByTestId('room-notice').textContent()).toBe('');
+    });
+
     it('keeps a refused message on the page as failed, and a wrong password gets the server’s answer', async () => {
       const page = await newPage();
       await page.getByTestId('username').fill(uniqueName('nobody'));

@@ -123,6 +123,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   const header = h('div');
   const myRoomsList = h('ul', { 'data-testid': 'my-rooms' });
   const publicList = h('ul', { 'data-testid': 'public-rooms' });
+  const sidebarNotice = h('p', { class: 'notice error', role: 'alert', 'data-testid': 'rooms-notice' });
   const roomTitle = h('h2', { 'data-testid': 'room-title' }, 'Pick or create a room');
   const members = h('div');
   const messages = h('ol', { class: 'messages', 'data-testid': 'messages' });
@@ -274,22 +275,24 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
 
   async function createRoom(name: string) {
     if (!name) return;
+    sidebarNotice.textContent = '';
     try {
       const { createRoom: room } = await request(CreateRoomDocument, { input: { name, visibility: 'PUBLIC' } });
       rooms.set(room.id, room);
       await openRoom(room.id);
     } catch (error) {
-      alert(describe(error));
+      sidebarNotice.textContent = describe(error);
     }
   }
 
   async function joinRoom(roomId: string) {
+    sidebarNotice.textContent = '';
     try {
       const { joinRoom: room } = await request(JoinRoomDocument, { roomId });
       rooms.set(room.id, room);
       await openRoom(room.id);
     } catch (error) {
-      alert(describe(error));
+      sidebarNotice.textContent = describe(error);
     }
   }
 
@@ -507,7 +510,12 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   /** What roomEvents and myEvents told while the socket was away: read again. Messages resume by themselves. */
   async function refetchAfterReconnect() {
     await loadRooms();
-    if (open) {
+    if (open && open.stop.length === 0) {
+      // The room failed to open (its history could not be read): open it again now.
+      const id = open.id;
+      closeRoom();
+      await openRoom(id);
+    } else if (open) {
       for (const t of open.typing.values()) clearTimeout(t.timer);
       open.typing.clear();
       open.error = null;
