@@ -17,7 +17,3 @@ export function h(tag: string, props: Props = {}, ...children: Child[]): HTMLEle
   element.append(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
   return element;
 }
-
-export function clear(element: Element): void {
-  element.replaceChildren();
-}

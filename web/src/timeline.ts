@@ -65,16 +65,6 @@ export class Timeline {
     return !this.startReached && (oldest === undefined ? false : oldest.seq > 1);
   }
 
-  /** Seqs missing between the oldest and the newest held (none when delivery is gapless). */
-  gaps(): number[] {
-    const missing: number[] = [];
-    const list = this.list();
-    for (let i = 1; i < list.length; i++) {
-      for (let seq = list[i - 1]!.seq + 1; seq < list[i]!.seq; seq++) missing.push(seq);
-    }
-    return missing;
-  }
-
   private addAll(messages: Message[]): void {
     for (const message of messages) this.add(message);
   }
