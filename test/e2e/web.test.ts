@@ -47,13 +47,22 @@ class ServerProcess {
   }
 }
 
-async function signUp(page: Page, username: string) {
+/** Fills the sign-in form and presses one of its buttons. */
+async function enter(page: Page, button: 'sign-in' | 'sign-up', username: string, password = PASSWORD) {
   await page.getByTestId('username').fill(username);
-  await page.getByTestId('password').fill(PASSWORD);
-  await page.getByTestId('sign-up').click();
+  await page.getByTestId('password').fill(password);
+  await page.getByTestId(button).click();
+}
+
+/** Signs up or in, and waits until the page is signed in and its socket live. */
+async function signedIn(page: Page, button: 'sign-in' | 'sign-up', username: string) {
+  await enter(page, button, username);
   await expect.poll(() => page.getByTestId('me').textContent(), { timeout: 10_000 }).toBe(username);
   await expect.poll(() => status(page), { timeout: 10_000 }).toBe('online');
 }
+
+/** A room's entry in the page's room list. */
+const roomItem = (page: Page, name: string) => page.locator(`[data-testid=room-item][data-room-name="${name}"]`);
 
 const status = (page: Page) => page.getByTestId('status').getAttribute('data-status');
 
@@ -125,8 +134,8 @@ for (const name of present ? backendNames() : []) {
       const [alice, bob] = [uniqueName('alice'), uniqueName('bob')];
       const a = await newPage();
       const b = await newPage();
-      await signUp(a, alice);
-      await signUp(b, bob);
+      await signedIn(a, 'sign-up', alice);
+      await signedIn(b, 'sign-up', bob);
 
       // Alice creates a room; Bob finds it among the public rooms and joins.
       const lobby = uniqueName('lobby');
@@ -159,9 +168,9 @@ for (const name of present ? backendNames() : []) {
       await expect.poll(() => a.getByTestId('room-title').textContent()).not.toBe(lobby);
       await typeAndSend(b, 'one');
       await typeAndSend(b, 'two');
-      const badge = () => a.locator(`[data-testid=room-item][data-room-name="${lobby}"] [data-testid=unread]`);
+      const badge = () => roomItem(a, lobby).getByTestId('unread');
       await expect.poll(async () => ((await badge().count()) ? badge().textContent() : null), { timeout: 10_000 }).toBe('2');
-      await a.locator(`[data-testid=room-item][data-room-name="${lobby}"]`).click();
+      await roomItem(a, lobby).click();
       await seen(a, 'two');
       await expect.poll(() => badge().count(), { timeout: 10_000 }).toBe(0);
 
@@ -216,10 +225,8 @@ for (const name of present ? backendNames() : []) {
       const room = await seed.room(carol);
       for (let i = 1; i <= 75; i++) await seed.send(carol, room, `history ${i}`);
       const page = await newPage();
-      await page.getByTestId('username').fill(carol.username);
-      await page.getByTestId('password').fill(PASSWORD);
-      await page.getByTestId('sign-in').click();
-      await page.locator(`[data-testid=room-item][data-room-name="${room.name}"]`).click();
+      await signedIn(page, 'sign-in', carol.username);
+      await roomItem(page, room.name).click();
       await seen(page, 'history 75');
       const first = await shown(page);
       expect(first.length).toBeLessThan(75); // one page, not the whole room
@@ -246,13 +253,11 @@ for (const name of present ? backendNames() : []) {
       await seed.send(erin, first, 'in the first room');
       await seed.send(erin, second, 'in the second room');
       const page = await newPage();
-      await page.getByTestId('username').fill(erin.username);
-      await page.getByTestId('password').fill(PASSWORD);
-      await page.getByTestId('sign-in').click();
-      await page.locator(`[data-testid=room-item][data-room-name="${first.name}"]`).click();
+      await signedIn(page, 'sign-in', erin.username);
+      await roomItem(page, first.name).click();
       await seen(page, 'in the first room');
       await server.stop();
-      await page.locator(`[data-testid=room-item][data-room-name="${second.name}"]`).click();
+      await roomItem(page, second.name).click();
       await expect.poll(() => page.getByTestId('room-notice').textContent(), { timeout: 10_000 }).toContain('cannot be reached');
       await server.start();
       await seen(page, 'in the second room');
@@ -261,13 +266,11 @@ for (const name of present ? backendNames() : []) {
 
     it('keeps a refused message on the page as failed, and a wrong password gets the server’s answer', async () => {
       const page = await newPage();
-      await page.getByTestId('username').fill(uniqueName('nobody'));
-      await page.getByTestId('password').fill('not the password');
-      await page.getByTestId('sign-in').click();
+      await enter(page, 'sign-in', uniqueName('nobody'), 'not the password');
       await expect
         .poll(() => page.getByTestId('auth-error').textContent(), { timeout: 10_000 })
         .toMatch(/invalid|incorrect|wrong/i);
-      await signUp(page, uniqueName('dave'));
+      await signedIn(page, 'sign-up', uniqueName('dave'));
       await page.getByTestId('create-room-input').fill(uniqueName('solo'));
       await page.getByTestId('create-room').click();
       await expect.poll(() => page.getByTestId('composer').isDisabled()).toBe(false);
