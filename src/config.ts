@@ -4,10 +4,9 @@ import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
 import type { RateLimits } from './limits/rate.js';
+import type { LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import { parseTransportConfig, type Exposure, type RequestLimits } from './transport/transport.config.js';
-
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 /** The parsed environment (the README's table lists each variable). */
 export interface Config {

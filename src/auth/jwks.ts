@@ -1,8 +1,9 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Logger } from '../logger.js';
 import type { JwksConfig } from './auth.config.js';
-import { INVALID, VerifiedTokenCache } from './token-cache.js';
+import { VerifiedTokenCache } from './token-cache.js';
 import { MAX_TOKEN_LENGTH, rejection, type TokenCheck, type TokenVerifier } from './tokens.js';
+import { INVALID } from './verification.js';
 
 export interface ProviderTokenOptions {
   jwks: JwksConfig;

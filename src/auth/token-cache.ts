@@ -1,4 +1,4 @@
-import type { TokenCheck } from './tokens.js';
+import { EXPIRED, type TokenCheck } from './verification.js';
 
 type Accepted = Extract<TokenCheck, { ok: true }>;
 
@@ -34,6 +34,3 @@ export class VerifiedTokenCache {
     this.entries.set(token, verified);
   }
 }
-
-export const EXPIRED: TokenCheck = Object.freeze({ ok: false, reason: 'TOKEN_EXPIRED' });
-export const INVALID: TokenCheck = Object.freeze({ ok: false, reason: 'TOKEN_INVALID' });

@@ -1,23 +1,8 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { EXPIRED, INVALID, VerifiedTokenCache } from './token-cache.js';
+import { VerifiedTokenCache } from './token-cache.js';
+import { EXPIRED, INVALID, type TokenCheck, type TokenVerifier } from './verification.js';
 
-/** Why a token was refused: UNAUTHENTICATED's extensions.reason over HTTP. */
-export type TokenRejection = 'TOKEN_INVALID' | 'TOKEN_EXPIRED';
-
-/** What verifying a token found: whose it is and until when, or why it is refused. */
-export type TokenCheck =
-  | {
-      readonly ok: true;
-      readonly userId: string;
-      /** When the token stops being valid, in ms since the epoch (its `exp`). */
-      readonly expiresAt: number;
-    }
-  | { readonly ok: false; readonly reason: TokenRejection };
-
-export interface TokenVerifier {
-  /** Never throws for a bad token (malformed, bad signature, expired, wrong alg, iss or aud): it answers why. */
-  verify(token: string): Promise<TokenCheck>;
-}
+export type { TokenCheck, TokenRejection, TokenVerifier } from './verification.js';
 
 export interface TokenIssuer extends TokenVerifier {
   sign(userId: string): Promise<string>;
