@@ -1,7 +1,9 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { features } from './src/features/index.js';
 
 // Resolver types from schema/, with GraphQL object types mapped to what the
-// features' resolvers receive (mappers), so resolvers are checked against both sides.
+// features' resolvers receive (mappers, declared by each feature in
+// src/features/<name>/index.ts), so resolvers are checked against both sides.
 // Second target: the client kit's operations (client/operations/*.graphql) as
 // TypedDocumentNodes, DateTime as the ISO string it travels as.
 // CI regenerates and fails when src/generated/ or client/generated/ is stale.
@@ -21,23 +23,15 @@ const config: CodegenConfig = {
         contextType: '../context.js#Context',
         useIndexSignature: false,
         scalars: { DateTime: { input: 'string', output: 'Date | string' } },
-        // Each feature's mappers: what its resolvers receive for its types.
-        mappers: {
-          User: '../features/users/users.mappers.js#UserModel',
-          AuthPayload: '../features/users/users.mappers.js#AuthResult',
-          Room: '../features/rooms/rooms.mappers.js#RoomModel',
-          RoomMember: '../features/rooms/rooms.mappers.js#RoomMemberModel',
-          Message: '../features/messages/messages.mappers.js#MessageModel',
-          MessageConnection: '../features/messages/messages.mappers.js#MessagePage',
-          Reaction: '../features/reactions/reactions.mappers.js#ReactionGroup',
-          MessageChanged: '../features/events/events.mappers.js#MessageChangedEvent',
-          MemberChanged: '../features/events/events.mappers.js#MemberChangedEvent',
-          TypingChanged: '../features/events/events.mappers.js#TypingChangedEvent',
-          ReadReceipt: '../features/events/events.mappers.js#ReadReceiptEvent',
-          NewMessage: '../features/events/events.mappers.js#NewMessageEvent',
-          RoomAdded: '../features/events/events.mappers.js#RoomAddedEvent',
-          RoomRemoved: '../features/events/events.mappers.js#RoomRemovedEvent',
-        },
+        // Each feature's mappers (its index.ts), as codegen names them: what its resolvers receive for its types.
+        mappers: Object.fromEntries(
+          features.flatMap((feature) =>
+            Object.entries(feature.mappers ?? {}).map(([type, model]) => [
+              type,
+              `../features/${feature.name}/${feature.name}.mappers.js#${model}`,
+            ]),
+          ),
+        ),
       },
     },
     'client/generated/': {

@@ -3,7 +3,7 @@ import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, noMetrics } from './observability/metrics.js';
-import { openBroker, type Broker } from './realtime/broker.js';
+import { openBackplane, type Backplane } from './realtime/backplane.js';
 import type { EventBus } from './realtime/bus.js';
 import type { Realtime } from './realtime/index.js';
 import { createServices } from './services.js';
@@ -31,7 +31,7 @@ export interface App {
 }
 
 /** What a running app holds, in the order start() opens it. */
-type Parts = { database: DatabaseHandle; broker: Broker; realtime: Realtime; transports: Transports };
+type Parts = { database: DatabaseHandle; backplane: Backplane; realtime: Realtime; transports: Transports };
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const instanceId = randomUUID();
@@ -45,15 +45,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     const parts: Partial<Parts> = {};
     try {
       const database = (parts.database = shared.database ?? (await openDatabase(config.database, { logger })));
-      const broker = (parts.broker = await openBroker(config, { logger, sharedBus: shared.bus }));
-      const health = { database: database.ping, redis: broker.ping };
+      const backplane = (parts.backplane = await openBackplane(config, { logger, sharedBus: shared.bus }));
+      const health = { database: database.ping, redis: backplane.ping };
       // chat_redis_up only where there is a Redis to be up.
-      const metrics = config.metrics.enabled ? createMetrics(broker.redis ? health : { database: health.database }) : null;
-      const counted = { db: database.db, broker, logger, instanceId, metrics: metrics ?? noMetrics };
-      const { services, realtime } = createServices(config, counted);
+      const metrics = config.metrics.enabled ? createMetrics(backplane.redis ? health : { database: health.database }) : null;
+      const counted = { db: database.db, backplane, logger, instanceId, metrics: metrics ?? noMetrics };
+      const { services, realtime, limits, tokens } = createServices(config, counted);
       parts.realtime = realtime;
       parts.transports = createTransports({
-        ...{ services, connections: realtime.connections, health, logger, config },
+        ...{ services, limits, tokens, connections: realtime.connections, health, logger, config },
         metrics: metrics ?? noMetrics,
         metricsEndpoint: metrics && { registry: metrics.registry, token: config.metrics.token },
       });
@@ -67,7 +67,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger.info('listening', {
       url: running.transports.url(config.host),
       database: parts.database.kind,
-      pubsub: parts.broker.kind,
+      pubsub: parts.backplane.kind,
     });
   }
 
@@ -82,7 +82,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     await parts.transports?.close();
     await parts.realtime?.stop();
     await parts.transports?.drained();
-    await parts.broker?.close();
+    await parts.backplane?.close();
     if (!shared.database) await parts.database?.close();
   }
 

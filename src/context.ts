@@ -2,38 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { bearerToken, type TokenVerifier } from './auth/tokens.js';
 import type { Viewer } from './auth/viewer.js';
 import { unauthenticated } from './errors.js';
-import type { EventsService } from './features/events/events.service.js';
-import { createMessagesLoaders, type MessagesLoaders } from './features/messages/messages.loaders.js';
-import type { MessagesService } from './features/messages/messages.service.js';
-import { createReactionsLoaders, type ReactionsLoaders } from './features/reactions/reactions.loaders.js';
-import type { ReactionsService } from './features/reactions/reactions.service.js';
-import { createReadStateLoaders, type ReadStateLoaders } from './features/read-state/read-state.loaders.js';
-import type { ReadStateService } from './features/read-state/read-state.service.js';
-import { createRoomsLoaders, type RoomsLoaders } from './features/rooms/rooms.loaders.js';
-import type { RoomsService } from './features/rooms/rooms.service.js';
-import type { SearchService } from './features/search/search.service.js';
-import type { TypingService } from './features/typing/typing.service.js';
-import { createUsersLoaders, type UsersLoaders } from './features/users/users.loaders.js';
-import type { UsersService } from './features/users/users.service.js';
+import { createLoaders, type Loaders, type Services } from './features/index.js';
 import type { Limits } from './limits/index.js';
 import { LazyChild, type Logger } from './logger.js';
 
-/** What resolvers reach: one service per feature (see services.ts for the wiring). */
-export interface Services {
-  users: UsersService;
-  rooms: RoomsService;
-  messages: MessagesService;
-  reactions: ReactionsService;
-  events: EventsService;
-  typing: TypingService;
-  readState: ReadStateService;
-  search: SearchService;
-  tokens: TokenVerifier;
-  limits: Limits;
-}
-
-/** Batching loaders; each feature brings its own. */
-export type Loaders = UsersLoaders & RoomsLoaders & MessagesLoaders & ReactionsLoaders & ReadStateLoaders;
+export { createLoaders, type Loaders, type Services };
 
 export interface Context {
   viewer: Viewer | null;
@@ -45,21 +18,6 @@ export interface Context {
   logger: Logger;
 }
 
-/**
- * One set per operation (for a live event: per rendering, so nothing is
- * cached across events). `viewer` is read lazily, only by loaders whose
- * answer depends on who asks.
- */
-export function createLoaders(services: Services, viewer: () => Viewer | null): Loaders {
-  return {
-    ...createUsersLoaders(services.users),
-    ...createRoomsLoaders(services.rooms),
-    ...createMessagesLoaders(services.messages, viewer),
-    ...createReactionsLoaders(services.reactions),
-    ...createReadStateLoaders(services.readState, viewer),
-  };
-}
-
 /** What yoga hands the context factory: an HTTP request, or (over WebSocket) what onConnect stored. */
 export interface InitialContext {
   request?: Request;
@@ -68,16 +26,22 @@ export interface InitialContext {
   extra?: { viewer?: Viewer | null; clientIp?: string; logger?: Logger };
 }
 
+/** Who a request is (its token) and where it comes from (its IP, as the per-IP limits count it). */
+export interface ContextAuth {
+  tokens: TokenVerifier;
+  limits: Pick<Limits, 'clientIp'>;
+}
+
 /** One context for both transports: the viewer comes from the header or the socket's connection_init. */
-export function createContextFactory(services: Services, logger: Logger) {
+export function createContextFactory(services: Services, auth: ContextAuth, logger: Logger) {
   return async (initial: InitialContext): Promise<Context> => {
     let viewer: Viewer | null = null;
     let clientIp = initial.extra?.clientIp;
     if (initial.extra && 'viewer' in initial.extra) {
       viewer = initial.extra.viewer ?? null;
     } else {
-      clientIp ??= services.limits.clientIp(initial.req?.socket.remoteAddress, initial.req?.headers['x-forwarded-for']);
-      viewer = await viewerOfRequest(services.tokens, initial.request?.headers.get('authorization'));
+      clientIp ??= auth.limits.clientIp(initial.req?.socket.remoteAddress, initial.req?.headers['x-forwarded-for']);
+      viewer = await viewerOfRequest(auth.tokens, initial.request?.headers.get('authorization'));
     }
     return {
       viewer,

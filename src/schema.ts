@@ -1,25 +1,15 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import type { Context } from './context.js';
-import { eventsResolvers } from './features/events/events.resolvers.js';
-import { messagesResolvers } from './features/messages/messages.resolvers.js';
-import { reactionsResolvers } from './features/reactions/reactions.resolvers.js';
-import { readStateResolvers } from './features/read-state/read-state.resolvers.js';
-import { roomsResolvers } from './features/rooms/rooms.resolvers.js';
-import { searchResolvers } from './features/search/search.resolvers.js';
-import { typingResolvers } from './features/typing/typing.resolvers.js';
-import { usersResolvers } from './features/users/users.resolvers.js';
+import { featureResolvers, featureSchemaFiles } from './features/index.js';
 
 const schemaDir = fileURLToPath(new URL('../schema/', import.meta.url));
 
-/** The SDL files, base first; the served schema is exactly these. */
+/** base.graphql (the roots and shared scalars), then each feature's file in list order: the served schema is exactly these. */
 export function loadTypeDefs(): string[] {
-  const files = readdirSync(schemaDir)
-    .filter((f) => f.endsWith('.graphql'))
-    .sort();
-  return ['base.graphql', ...files.filter((f) => f !== 'base.graphql')].map((f) => readFileSync(schemaDir + f, 'utf8'));
+  return ['base.graphql', ...featureSchemaFiles].map((file) => readFileSync(schemaDir + file, 'utf8'));
 }
 
 /**
@@ -51,16 +41,6 @@ const DateTime = new GraphQLScalarType({
 export function buildSchema() {
   return createSchema<Context>({
     typeDefs: loadTypeDefs(),
-    resolvers: [
-      { DateTime },
-      usersResolvers,
-      roomsResolvers,
-      messagesResolvers,
-      reactionsResolvers,
-      eventsResolvers,
-      typingResolvers,
-      readStateResolvers,
-      searchResolvers,
-    ] as never,
+    resolvers: [{ DateTime }, ...featureResolvers],
   });
 }

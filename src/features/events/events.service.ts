@@ -1,7 +1,7 @@
 import type { Viewer } from '../../auth/viewer.js';
-import type { RoomActivity } from '../../realtime/feed.js';
 import type { Realtime } from '../../realtime/index.js';
-import type { LiveSource } from '../../realtime/live.js';
+import type { LiveSource } from '../../realtime/live-source.js';
+import type { RoomActivity } from '../../realtime/topics.js';
 import type { UserStreamEvent } from '../../realtime/user-stream.js';
 import { requireId } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';

@@ -4,8 +4,8 @@ import { badInput, forbidden, notFound } from '../../errors.js';
 import { enforce, type Limits } from '../../limits/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { RoomHub } from '../../realtime/hub.js';
-import type { RoomMessages } from '../../realtime/live.js';
 import type { Publisher } from '../../realtime/publisher.js';
+import type { MessageSubscriber } from '../../realtime/subscriber.js';
 import { requireCount, requireId, requireLength } from '../../validation.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
@@ -46,10 +46,10 @@ export class MessagesService {
       publish: Publisher;
       hub: RoomHub;
       limits: Pick<Limits, 'send'>;
-      metrics?: Pick<Metrics, 'messageSent'>;
+      metrics?: Pick<Metrics, 'messageSent' | 'sendStatement'>;
     },
   ) {
-    this.sends = new SendQueue(deps.store);
+    this.sends = new SendQueue(deps.store, { metrics: deps.metrics });
   }
 
   /**
@@ -167,7 +167,7 @@ export class MessagesService {
    * registered before membership is checked, so a leave that lands in
    * between still ends it.
    */
-  async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<RoomMessages> {
+  async subscribe(viewer: Viewer, roomId: string, after: string | null | undefined): Promise<MessageSubscriber> {
     const id = requireId(roomId, 'Room');
     let afterSeq: number | null = null;
     try {
@@ -188,6 +188,11 @@ export class MessagesService {
 
   findByIds(ids: readonly string[]) {
     return this.deps.store.findByIds(ids);
+  }
+
+  /** Messages of a room with seq > afterSeq, oldest first: what live feeds read to fill gaps and catch up. */
+  after(roomId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
+    return this.deps.store.after(roomId, afterSeq, limit);
   }
 
   /**

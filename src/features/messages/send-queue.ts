@@ -1,4 +1,5 @@
 import { isUniqueViolation, pgError } from '../../db/errors.js';
+import { noMetrics, type Metrics } from '../../observability/metrics.js';
 import type { InsertOutcome, MessagesStore, NewMessage } from './messages.store.js';
 
 export interface SendQueueOptions {
@@ -7,19 +8,9 @@ export interface SendQueueOptions {
    * @default 256
    */
   maxBatch?: number;
+  /** Counts each statement by kind (chat_send_statements_total). */
+  metrics?: Pick<Metrics, 'sendStatement'>;
 }
-
-/** Counts of this process's send statements, for tests and diagnostics. */
-export const sendStatements = {
-  /** Statements of one message made (MessagesStore.insert). */
-  single: 0,
-  /** Statements of several messages to one room (MessagesStore.insertMany) that succeeded. */
-  batches: 0,
-  /** Messages answered by those. */
-  batched: 0,
-  /** Batches that failed as a whole and were sent again one message per statement. */
-  split: 0,
-};
 
 /** The store's part the queue uses. */
 export type SendStore = Pick<MessagesStore, 'insert' | 'insertMany'>;
@@ -55,11 +46,14 @@ export class SendQueue {
   private readonly rooms = new Map<string, Waiting[]>();
   private readonly maxBatch: number;
 
+  private readonly metrics: Pick<Metrics, 'sendStatement'>;
+
   constructor(
     private readonly store: SendStore,
     options: SendQueueOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 256;
+    this.metrics = options.metrics ?? noMetrics;
   }
 
   send(input: NewMessage): Promise<InsertOutcome> {
@@ -100,17 +94,16 @@ export class SendQueue {
         for (const w of batch) w.reject(error);
         return;
       }
-      sendStatements.split += 1;
+      this.metrics.sendStatement('split');
       for (const w of batch) await this.commitOne(w);
       return;
     }
-    sendStatements.batches += 1;
-    sendStatements.batched += batch.length;
+    this.metrics.sendStatement('batch');
     batch.forEach((w, i) => w.resolve(outcomes[i]!));
   }
 
   private async commitOne(w: Waiting): Promise<void> {
-    sendStatements.single += 1;
+    this.metrics.sendStatement('single');
     await this.store.insert(w.input).then(w.resolve, w.reject);
   }
 }

@@ -1,4 +1,5 @@
 import { requireViewer } from '../../auth/viewer.js';
+import type { UserRow } from '../../db/schema.js';
 import type { Resolvers } from '../../generated/graphql.js';
 
 export const reactionsResolvers: Resolvers = {
@@ -13,6 +14,6 @@ export const reactionsResolvers: Resolvers = {
   },
   Reaction: {
     users: async (group, _, { loaders }) =>
-      (await loaders.user.loadMany(group.userIds)).filter((u) => u !== null && !(u instanceof Error)) as never,
+      (await loaders.user.loadMany(group.userIds)).filter((u): u is UserRow => u !== null && !(u instanceof Error)),
   },
 };

@@ -127,6 +127,16 @@ export class RoomsService {
     return this.store.membersOf(roomIds);
   }
 
+  /** Each room's newest committed seq (live feeds compare theirs with it). */
+  heads(roomIds: readonly string[]) {
+    return this.store.heads(roomIds);
+  }
+
+  /** Which (room, user) pairs are not memberships now (live feeds end those subscribers). */
+  notMembers(pairs: ReadonlyArray<{ roomId: string; userId: string }>) {
+    return this.store.notMembers(pairs);
+  }
+
   myRooms(viewer: Viewer): Promise<RoomRow[]> {
     return this.store.roomsOfUser(viewer.userId);
   }

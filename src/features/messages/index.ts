@@ -1,0 +1,24 @@
+import { defineFeature } from '../feature.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
+import { createMessagesLoaders } from './messages.loaders.js';
+import { messagesResolvers } from './messages.resolvers.js';
+import { MessagesService } from './messages.service.js';
+import { MessagesStore } from './messages.store.js';
+
+/** Sending, editing, deleting and history; messageAdded. */
+export const messagesFeature = defineFeature({
+  name: 'messages',
+  resolvers: messagesResolvers,
+  mappers: { Message: 'MessageModel', MessageConnection: 'MessagePage' },
+  services: ({ db, realtime, limits, metrics }, { rooms }: { rooms: RoomsService }) => ({
+    messages: new MessagesService({
+      store: new MessagesStore(db),
+      rooms,
+      publish: realtime.publish,
+      hub: realtime.hub,
+      limits,
+      metrics,
+    }),
+  }),
+  loaders: ({ messages }, viewer) => createMessagesLoaders(messages, viewer),
+});

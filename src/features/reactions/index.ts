@@ -1,0 +1,17 @@
+import { defineFeature } from '../feature.js';
+import type { MessagesService } from '../messages/messages.service.js';
+import { createReactionsLoaders } from './reactions.loaders.js';
+import { reactionsResolvers } from './reactions.resolvers.js';
+import { ReactionsService } from './reactions.service.js';
+import { ReactionsStore } from './reactions.store.js';
+
+/** Emoji reactions on messages. */
+export const reactionsFeature = defineFeature({
+  name: 'reactions',
+  resolvers: reactionsResolvers,
+  mappers: { Reaction: 'ReactionGroup' },
+  services: ({ db, realtime }, { messages }: { messages: MessagesService }) => ({
+    reactions: new ReactionsService({ store: new ReactionsStore(db), messages, publish: realtime.publish }),
+  }),
+  loaders: ({ reactions }) => createReactionsLoaders(reactions),
+});

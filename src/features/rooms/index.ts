@@ -1,0 +1,24 @@
+import { defineFeature } from '../feature.js';
+import type { UsersService } from '../users/users.service.js';
+import { createRoomsLoaders } from './rooms.loaders.js';
+import { roomsResolvers } from './rooms.resolvers.js';
+import { RoomsService } from './rooms.service.js';
+import { RoomsStore } from './rooms.store.js';
+
+/** Rooms, memberships, direct rooms and invitations; presence announced to each room of a user. */
+export const roomsFeature = defineFeature({
+  name: 'rooms',
+  resolvers: roomsResolvers,
+  mappers: { Room: 'RoomModel', RoomMember: 'RoomMemberModel' },
+  services: ({ db, realtime }, { users }: { users: UsersService }) => ({
+    rooms: new RoomsService({ store: new RoomsStore(db), users, publish: realtime.publish, hooks: realtime.hooks }),
+  }),
+  loaders: ({ rooms }) => createRoomsLoaders(rooms),
+  listen: ({ rooms }, { realtime, logger }) => {
+    realtime.hooks.on('presenceChanged', ({ userId, online }) => {
+      realtime.publish.track(
+        rooms.announcePresence(userId, online).catch((error: Error) => logger.warn('could not announce presence', { error })),
+      );
+    });
+  },
+});

@@ -1,0 +1,14 @@
+import { defineFeature } from '../feature.js';
+import type { RoomsService } from '../rooms/rooms.service.js';
+import { searchResolvers } from './search.resolvers.js';
+import { SearchService } from './search.service.js';
+import { SearchStore } from './search.store.js';
+
+/** Full-text search over the messages of the viewer's rooms. */
+export const searchFeature = defineFeature({
+  name: 'search',
+  resolvers: searchResolvers,
+  services: ({ db, config }, { rooms }: { rooms: RoomsService }) => ({
+    search: new SearchService({ store: new SearchStore(db, config.database.searchTimeoutMs ?? 2000), rooms }),
+  }),
+});
