@@ -12,10 +12,6 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
 
   constructor(private readonly onEnd: () => void = () => {}) {}
 
-  get done(): boolean {
-    return this.ended;
-  }
-
   /** Values pushed and not pulled yet. */
   get size(): number {
     return this.items.length;

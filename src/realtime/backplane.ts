@@ -5,8 +5,12 @@ import { createMemoryBus } from './bus.memory.js';
 import { createRedisBus } from './bus.redis.js';
 import { openRedis, type RedisConnections } from './redis.js';
 
-/** What carries realtime state between instances: Redis when configured, this process otherwise. */
-export interface Broker {
+/**
+ * What connects this instance to the others: the bus, and the Redis
+ * connections that presence, typing and the limits share. Without Redis,
+ * an in-process bus and no connections (one instance).
+ */
+export interface Backplane {
   readonly kind: 'memory' | 'redis';
   readonly bus: EventBus;
   /** This instance's Redis connections; null without Redis (presence and typing stay in this process). */
@@ -15,7 +19,7 @@ export interface Broker {
   close(): Promise<void>;
 }
 
-export interface BrokerOptions {
+export interface BackplaneOptions {
   logger: Logger;
   /**
    * An in-memory bus owned by the caller and shared by several instances in
@@ -25,10 +29,10 @@ export interface BrokerOptions {
 }
 
 /** Redis when `config.redis` is set (channels under `config.redisPrefix`), an in-process bus otherwise. */
-export async function openBroker(
+export async function openBackplane(
   config: Pick<Config, 'redis' | 'redisPrefix'>,
-  { logger, sharedBus }: BrokerOptions,
-): Promise<Broker> {
+  { logger, sharedBus }: BackplaneOptions,
+): Promise<Backplane> {
   const prefix = config.redisPrefix;
   if (sharedBus || !config.redis) {
     return { kind: 'memory', bus: sharedBus ?? createMemoryBus(), redis: null, ping: async () => {}, close: async () => {} };

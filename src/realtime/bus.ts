@@ -8,7 +8,6 @@ import type { Topic } from './topics.js';
  * the hub when events may have been missed.
  */
 export interface EventBus {
-  readonly kind: 'memory' | 'redis';
   publish<T>(topic: Topic<T>, payload: T): Promise<void>;
   /** Resolves with an id for unsubscribe once the subscription is in place. */
   subscribe<T>(topic: Topic<T>, onEvent: (payload: T) => void): Promise<number>;

@@ -2,12 +2,15 @@ import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { EventBus } from './bus.js';
-import { FanoutGroup, type Renderer } from './fanout.js';
-import { ActivityMember, MessageMember, type Member, type MemberFeed, type MessageFeed } from './members.js';
-import { topics, type RoomEvent } from './topics.js';
-
-/** Every room event but new messages (those go through the seq-ordered path). */
-export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
+import { SubscriberGroup, type Renderer } from './group.js';
+import {
+  ActivitySubscriber,
+  MessageSubscriber,
+  type FeedOfSubscriber,
+  type MessageFeedOfSubscriber,
+  type Subscriber,
+} from './subscriber.js';
+import { topics, type RoomActivity, type RoomEvent } from './topics.js';
 
 /** What feeds read from the database: the record that pub/sub only speeds up. */
 export interface FeedSource {
@@ -27,14 +30,14 @@ export interface RoomFeedOptions {
   metrics?: Metrics;
   /** How long an out-of-order message waits for its predecessor over pub/sub before the database is asked (ms). */
   gapGraceMs: number;
-  /** Rows per database read when filling a gap or catching a member up. */
+  /** Rows per database read when filling a gap or catching a subscriber up. */
   pageSize: number;
   /** Called when the feed has no subscriber left, or could not start: whoever keeps it lets go of it. */
   release(feed: RoomFeed): void;
 }
 
 /**
- * One room's live events on this instance, from one pub/sub subscription.
+ * One room's live events on this instance, from one bus subscription.
  *
  * The per-room seq in the database drives delivery; pub/sub is the doorbell.
  * The feed emits seq head+1, head+2, ... and nothing else, in order. A
@@ -45,8 +48,8 @@ export interface RoomFeedOptions {
  * committed. `fill()` does the same read when the hub's poll finds the room
  * ahead of the feed.
  *
- * Members (members.ts) are grouped by what they render (fanout.ts): each
- * emitted event is rendered once per group, not once per member.
+ * Subscribers (subscriber.ts) are grouped by what they render (group.ts):
+ * each emitted event is rendered once per group, not once per subscriber.
  */
 export class RoomFeed {
   readonly roomId: string;
@@ -55,8 +58,8 @@ export class RoomFeed {
   isReady = false;
   /** Resolves once the feed is subscribed and knows its head; rejects when it could not start. */
   readonly ready: Promise<void>;
-  private readonly messageSide: MessageSide;
-  private readonly activitySide: FeedSide<RoomActivity>;
+  private readonly messages: FeedMessageSubscribers;
+  private readonly activity: FeedSubscribers<RoomActivity>;
   /** Arrived ahead of a missing predecessor. */
   private readonly early = new Map<number, MessageRow>();
   private busSubscription: Promise<number> | null = null;
@@ -67,8 +70,8 @@ export class RoomFeed {
 
   constructor(private readonly options: RoomFeedOptions) {
     this.roomId = options.roomId;
-    this.messageSide = new MessageSide(this, options, () => this.memberLeft());
-    this.activitySide = new FeedSide<RoomActivity>(options, () => this.memberLeft(), null);
+    this.messages = new FeedMessageSubscribers(this, options, () => this.subscriberLeft());
+    this.activity = new FeedSubscribers<RoomActivity>(options, () => this.subscriberLeft(), null);
     this.ready = this.init();
     // A feed that failed to start is dropped; its subscribers see the error.
     this.ready.catch(() => options.release(this));
@@ -85,35 +88,35 @@ export class RoomFeed {
     this.drain();
   }
 
-  /** A member of the room's messages, registered now; it is given its position once the feed is ready. */
-  addMessageMember(userId: string): MessageMember {
-    const member = new MessageMember({ userId }, this.messageSide);
-    this.messageSide.members.add(member);
-    return member;
+  /** A subscriber of the room's messages, registered now; it is given its position once the feed is ready. */
+  addMessageSubscriber(userId: string): MessageSubscriber {
+    const subscriber = new MessageSubscriber({ userId }, this.messages);
+    this.messages.subscribers.add(subscriber);
+    return subscriber;
   }
 
-  addActivityMember(userId: string): ActivityMember {
-    const member = new ActivityMember({ userId }, this.activitySide);
-    this.activitySide.members.add(member);
-    return member;
+  addActivitySubscriber(userId: string): ActivitySubscriber {
+    const subscriber = new ActivitySubscriber({ userId }, this.activity);
+    this.activity.subscribers.add(subscriber);
+    return subscriber;
   }
 
-  /** Released once neither kind of member is left. */
-  private memberLeft(): void {
-    if (this.messageSide.members.size === 0 && this.activitySide.members.size === 0) this.options.release(this);
+  /** Released once no subscriber of either kind is left. */
+  private subscriberLeft(): void {
+    if (this.messages.subscribers.size === 0 && this.activity.subscribers.size === 0) this.options.release(this);
   }
 
-  private members(): Array<Member<MessageRow, unknown> | Member<RoomActivity, unknown>> {
-    return [...this.messageSide.members, ...this.activitySide.members];
+  private subscribers(): Array<Subscriber<MessageRow> | Subscriber<RoomActivity>> {
+    return [...this.messages.subscribers, ...this.activity.subscribers];
   }
 
   userIds(): string[] {
-    return [...new Set(this.members().map((m) => m.userId))];
+    return [...new Set(this.subscribers().map((s) => s.userId))];
   }
 
-  /** Ends the user's streams of this room. */
+  /** Ends the user's subscriptions to this room. */
   endUser(userId: string): void {
-    for (const member of this.members()) if (member.userId === userId) member.end();
+    for (const subscriber of this.subscribers()) if (subscriber.userId === userId) subscriber.end();
   }
 
   private onEvent(event: RoomEvent): void {
@@ -122,9 +125,9 @@ export class RoomFeed {
       if (this.isReady) this.drain();
       return;
     }
-    // The leaver's streams end first: they get none of the room's events from here on.
+    // The leaver's subscriptions end first: they get none of the room's events from here on.
     if (event.type === 'member' && event.change === 'LEFT') this.endUser(event.userId);
-    for (const group of this.activitySide.groups.values()) group.offer(event);
+    for (const group of this.activity.groups.values()) group.offer(event);
   }
 
   private accept(message: MessageRow): void {
@@ -137,7 +140,7 @@ export class RoomFeed {
     while (next) {
       this.early.delete(next.seq);
       this.head = next.seq;
-      for (const group of this.messageSide.groups.values()) group.offer(next);
+      for (const group of this.messages.groups.values()) group.offer(next);
       next = this.early.get(this.head + 1);
     }
     if (this.early.size > 0 && !this.gapTimer && !this.disposed) {
@@ -183,12 +186,12 @@ export class RoomFeed {
     }
   }
 
-  /** Ends every member of the room and its pub/sub subscription. */
+  /** Ends every subscriber of the room and its bus subscription. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     if (this.gapTimer) clearTimeout(this.gapTimer);
-    for (const member of this.members()) member.end();
+    for (const subscriber of this.subscribers()) subscriber.end();
     // Not awaited: a SUBSCRIBE queued during a Redis outage may never answer,
     // and stopping must not wait for it (closing Redis fails it, and then
     // there is nothing to undo).
@@ -201,10 +204,10 @@ export class RoomFeed {
   }
 }
 
-/** One kind of a feed's members and their groups: what its members reach of it (one object per feed, not per member). */
-class FeedSide<E> implements MemberFeed<E> {
-  readonly members = new Set<Member<E, unknown>>();
-  readonly groups = new Map<string, FanoutGroup<E, unknown>>();
+/** A feed's subscribers of one kind of event, and their groups (one object per feed and kind, not per subscriber). */
+class FeedSubscribers<E> implements FeedOfSubscriber<E> {
+  readonly subscribers = new Set<Subscriber<E>>();
+  readonly groups = new Map<string, SubscriberGroup<E, unknown>>();
 
   constructor(
     private readonly deps: Pick<RoomFeedOptions, 'logger' | 'metrics'>,
@@ -213,34 +216,31 @@ class FeedSide<E> implements MemberFeed<E> {
     private readonly sentAt: ((event: E) => number) | null,
   ) {}
 
-  group<Out>(key: string, renderer: Renderer<E, Out>): FanoutGroup<E, Out> {
-    let group = this.groups.get(key) as FanoutGroup<E, Out> | undefined;
+  group<Out>(key: string, renderer: Renderer<E, Out>): SubscriberGroup<E, Out> {
+    let group = this.groups.get(key) as SubscriberGroup<E, Out> | undefined;
     if (!group) {
       const { logger, metrics } = this.deps;
-      group = new FanoutGroup<E, Out>({ key, renderer, logger, metrics, sentAt: this.sentAt });
+      group = new SubscriberGroup<E, Out>({ key, renderer, logger, metrics, sentAt: this.sentAt });
       this.groups.set(key, group);
     }
     return group;
   }
 
-  remove(member: Member<E, unknown>): void {
-    this.members.delete(member);
-    for (const [key, group] of this.groups) if (group.members.size === 0) this.groups.delete(key);
+  remove(subscriber: Subscriber<E>): void {
+    this.subscribers.delete(subscriber);
+    for (const [key, group] of this.groups) if (group.subscribers.size === 0) this.groups.delete(key);
     this.onRemoved();
   }
 }
 
-/** The message side also tells its members the feed's head and reads what they missed. */
-class MessageSide extends FeedSide<MessageRow> implements MessageFeed {
-  readonly pageSize: number;
-
+/** The message subscribers also learn the feed's head and read what they missed. */
+class FeedMessageSubscribers extends FeedSubscribers<MessageRow> implements MessageFeedOfSubscriber {
   constructor(
     private readonly feed: RoomFeed,
     private readonly options: RoomFeedOptions,
     onRemoved: () => void,
   ) {
     super(options, onRemoved, (message) => message.createdAt.getTime());
-    this.pageSize = options.pageSize;
   }
 
   get head(): number {
@@ -248,6 +248,6 @@ class MessageSide extends FeedSide<MessageRow> implements MessageFeed {
   }
 
   replay(afterSeq: number): Promise<MessageRow[]> {
-    return this.options.source.after(this.feed.roomId, afterSeq, this.pageSize);
+    return this.options.source.after(this.feed.roomId, afterSeq, this.options.pageSize);
   }
 }

@@ -6,38 +6,38 @@ export interface ViewerRef {
   readonly userId: string;
 }
 
-/** One event as a group's members receive it, and whether producing it depended on who looks. */
+/** One event as a group's subscribers receive it, and whether producing it depended on who looks. */
 export interface Rendered<Out> {
   out: Out;
   viewerDependent: boolean;
 }
 
 /**
- * Turns a source value into what members receive (a transport's bytes, or
- * the value itself for an iterator). A group renders each event once; when
- * the rendering reports that it read the viewer, once per distinct viewer.
+ * Turns an event into what a sink receives (a transport's bytes, or the
+ * value itself for an iterator). A group renders each event once; when the
+ * rendering reports that it read the viewer, once per distinct viewer.
  */
 export interface Renderer<T, Out> {
   render(value: T, viewer: ViewerRef): Promise<Rendered<Out>>;
 }
 
-/** The value itself: for consumers that execute per subscriber (graphql-js over SSE). */
+/** The value itself: for consumers that execute per subscriber (graphql-js iterating a live source). */
 export const identityRenderer: Renderer<never, never> = {
   render: async (value) => ({ out: value, viewerDependent: false }),
 };
 
-/** A group member: whose it is, and whether it takes this event now (its position, its state). */
-export interface GroupMember<E, Out> {
+/** A subscriber as its group sees it: whose it is, and whether it takes this event now (its position, its state). */
+export interface GroupSubscriber<E, Out> {
   readonly viewer: ViewerRef;
-  /** Called in event order with the event's rendering for this member's viewer; the member writes it (true) or skips it. */
+  /** Called in event order with the event's rendering for this subscriber's viewer; it writes it (true) or skips it. */
   deliver(event: E, out: Out): boolean;
   /** Ended by the group: its rendering failed or its backlog overflowed. */
   fail(reason: 'error' | 'overload'): void;
 }
 
-export interface FanoutGroupOptions<E, Out> {
+export interface SubscriberGroupOptions<E, Out> {
   key: string;
-  /** The first member's renderer; members of one key render alike (same field, same selection). */
+  /** The first subscriber's renderer; subscribers of one key render alike (same field, same selection). */
   renderer: Renderer<E, Out>;
   logger: Logger;
   /** Frames written per rendering, and the send→deliver latency once per rendering (when `sentAt` tells the event's time). */
@@ -45,28 +45,29 @@ export interface FanoutGroupOptions<E, Out> {
   sentAt?: ((event: E) => number) | null;
   /**
    * Events in flight (rendering, or waiting for an earlier one) before the group gives up
-   * and ends its members, who resume from the database.
+   * and ends its subscribers, who resume from the database.
    * @default 1000
    */
   maxBacklog?: number;
 }
 
 /**
- * Members that share renderings: the same selection (document, operation,
- * variables) of the same field in one room. Each event is rendered once, and the same rendering goes to every member, in event
+ * A feed's subscribers that share renderings: the same selection (document,
+ * operation, variables) of the same field in one room. Each event is
+ * rendered once, and the same rendering goes to every subscriber, in event
  * order; only when a rendering read the viewer is it redone per viewer, so
  * nothing that depends on who looks leaks between them.
  */
-export class FanoutGroup<E, Out> {
+export class SubscriberGroup<E, Out> {
   readonly key: string;
-  /** How its events are rendered; members catching up render with it too. */
+  /** How its events are rendered; subscribers catching up render with it too. */
   readonly renderer: Renderer<E, Out>;
-  readonly members = new Set<GroupMember<E, Out>>();
+  readonly subscribers = new Set<GroupSubscriber<E, Out>>();
   private tail: Promise<void> = Promise.resolve();
   private inFlight = 0;
   private readonly maxBacklog: number;
 
-  constructor(private readonly options: FanoutGroupOptions<E, Out>) {
+  constructor(private readonly options: SubscriberGroupOptions<E, Out>) {
     this.key = options.key;
     this.renderer = options.renderer;
     this.maxBacklog = options.maxBacklog ?? 1000;
@@ -74,7 +75,7 @@ export class FanoutGroup<E, Out> {
 
   /** Renders the event (rendering may start before earlier ones were delivered) and delivers it after them. */
   offer(event: E): void {
-    const first = this.members.values().next().value;
+    const first = this.subscribers.values().next().value;
     if (!first) return;
     if (this.inFlight >= this.maxBacklog) return this.failAll('overload');
     this.inFlight++;
@@ -96,17 +97,17 @@ export class FanoutGroup<E, Out> {
   private async deliver(event: E, renderedFor: ViewerRef, rendered: Rendered<Out>): Promise<void> {
     let frames = 0;
     if (!rendered.viewerDependent) {
-      for (const member of this.members) if (member.deliver(event, rendered.out)) frames++;
+      for (const subscriber of this.subscribers) if (subscriber.deliver(event, rendered.out)) frames++;
       return this.counted(event, frames);
     }
     const byViewer = new Map<string, Out>([[renderedFor.userId, rendered.out]]);
-    for (const member of [...this.members]) {
-      let out = byViewer.get(member.viewer.userId);
+    for (const subscriber of [...this.subscribers]) {
+      let out = byViewer.get(subscriber.viewer.userId);
       if (out === undefined) {
-        out = (await this.renderer.render(event, member.viewer)).out;
-        byViewer.set(member.viewer.userId, out);
+        out = (await this.renderer.render(event, subscriber.viewer)).out;
+        byViewer.set(subscriber.viewer.userId, out);
       }
-      if (this.members.has(member) && member.deliver(event, out)) frames++;
+      if (this.subscribers.has(subscriber) && subscriber.deliver(event, out)) frames++;
     }
     this.counted(event, frames);
   }
@@ -117,6 +118,6 @@ export class FanoutGroup<E, Out> {
   }
 
   private failAll(reason: 'error' | 'overload'): void {
-    for (const member of [...this.members]) member.fail(reason);
+    for (const subscriber of [...this.subscribers]) subscriber.fail(reason);
   }
 }

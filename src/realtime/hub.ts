@@ -3,7 +3,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { EventBus } from './bus.js';
 import { RoomFeed, type FeedSource } from './feed.js';
 import type { Hooks } from './hooks.js';
-import { RoomActivities, RoomMessages } from './live.js';
+import type { ActivitySubscriber, MessageSubscriber } from './subscriber.js';
 
 export interface RoomHubOptions {
   bus: EventBus;
@@ -33,19 +33,19 @@ export interface RoomHubOptions {
 }
 
 /**
- * This instance's live subscribers, by room: one feed per room with
- * subscribers here (so one pub/sub subscription per room, not per socket),
- * for `messageAdded`, `roomEvents` and the rooms of `myEvents`.
+ * This instance's room feeds, by room: one feed per room with subscribers
+ * here (so one bus subscription per room, not per socket), for
+ * `messageAdded`, `roomEvents` and the rooms of `myEvents`.
  *
  * Every pollMs, and whenever the Redis subscriber reconnects, feeds compare
  * their head with rooms.last_seq, so a message whose announcement was lost
  * (Redis down, a publish that failed) is still delivered.
  *
- * Membership is checked when a stream registers (by the service that opens
+ * Membership is checked when a subscriber registers (by the service that opens
  * it), on each member LEFT event (feed.ts), when a member leaves through this
- * instance (the `memberLeft` hook: the leaver's streams end before anything
- * else is delivered), and again on each poll, so a member who leaves stops
- * receiving at once.
+ * instance (the `memberLeft` hook: the leaver's subscriptions end before
+ * anything else is delivered), and again on each poll, so a member who
+ * leaves stops receiving at once.
  */
 export class RoomHub {
   private readonly feeds = new Map<string, RoomFeed>();
@@ -68,7 +68,7 @@ export class RoomHub {
     this.options.bus.onResubscribed(() => void this.poll());
   }
 
-  /** Ends every live subscription (their clients see `complete`) and drops the feeds. */
+  /** Ends every subscriber (their clients see `complete`) and drops the feeds. */
   async stop(): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
@@ -82,20 +82,20 @@ export class RoomHub {
    * messages after it come first, read from the database. Without, delivery
    * starts after the newest message committed now.
    */
-  async messages(roomId: string, userId: string, afterSeq: number | null): Promise<RoomMessages> {
+  async messages(roomId: string, userId: string, afterSeq: number | null): Promise<MessageSubscriber> {
     const feed = this.feedOf(roomId);
-    const member = feed.addMessageMember(userId);
-    await this.whenReady(feed, member);
-    member.start(afterSeq);
-    return new RoomMessages(member);
+    const subscriber = feed.addMessageSubscriber(userId);
+    await this.whenReady(feed, subscriber);
+    subscriber.start(afterSeq);
+    return subscriber;
   }
 
   /** The room's other events (edits, members, typing, receipts) for `userId`, registered now. */
-  async activity(roomId: string, userId: string): Promise<RoomActivities> {
+  async activity(roomId: string, userId: string): Promise<ActivitySubscriber> {
     const feed = this.feedOf(roomId);
-    const member = feed.addActivityMember(userId);
-    await this.whenReady(feed, member);
-    return new RoomActivities(member);
+    const subscriber = feed.addActivitySubscriber(userId);
+    await this.whenReady(feed, subscriber);
+    return subscriber;
   }
 
   private feedOf(roomId: string): RoomFeed {
@@ -116,11 +116,11 @@ export class RoomHub {
     return feed;
   }
 
-  private async whenReady(feed: RoomFeed, stream: { end(): void }): Promise<void> {
+  private async whenReady(feed: RoomFeed, subscriber: { end(): void }): Promise<void> {
     try {
       await feed.ready;
     } catch (error) {
-      stream.end();
+      subscriber.end();
       throw error;
     }
   }
@@ -131,7 +131,7 @@ export class RoomHub {
   }
 
   /**
-   * Catches up feeds that fell behind the database and ends the streams of
+   * Catches up feeds that fell behind the database and ends the subscribers of
    * viewers who are no longer members. Queries go in chunks of pollChunk
    * rooms or (room, user) pairs: each subscriber's own membership is checked,
    * not every room against every user, and no statement outgrows the

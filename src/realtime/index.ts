@@ -1,7 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { Broker } from './broker.js';
-import type { EventBus } from './bus.js';
+import type { Backplane } from './backplane.js';
 import { Connections } from './connections.js';
 import type { FeedSource } from './feed.js';
 import { Hooks } from './hooks.js';
@@ -15,14 +14,42 @@ import { createMemoryTypingState } from './typing-state.memory.js';
 import { createRedisTypingState } from './typing-state.redis.js';
 import { UserStream } from './user-stream.js';
 
-/** Everything live and cross-instance, as the features see it. */
+/**
+ * Everything live and cross-instance, one name per role:
+ *
+ * - backplane: what connects this instance to the others (backplane.ts): the
+ *   bus, and the Redis connections presence, typing and the limits share.
+ * - bus: pub/sub of topics between instances (bus.memory.ts, bus.redis.ts);
+ *   a fast path only, the database is the record.
+ * - topic: one channel (a room's, a user's) with the parser of its payloads (topics.ts).
+ * - publisher: how services announce what they committed (publisher.ts).
+ * - hub: this instance's room feeds, by room; it polls them against the database (hub.ts).
+ * - room feed: one room's events on this instance, from one bus subscription;
+ *   messages emitted in seq order, gaps read from the database (feed.ts).
+ * - subscriber: one subscription's place in a room feed, for messages (with
+ *   its seq position and catch-up) or for the room's other events
+ *   (subscriber.ts). A room member is a member; a subscriber is a subscription.
+ * - group: a feed's subscribers with the same selection; each event is
+ *   rendered once per group (group.ts).
+ * - renderer: turns an event into what a sink receives (group.ts; the
+ *   transports' in transport/render.ts).
+ * - sink: where a bound subscriber's renderings go, a transport's
+ *   subscription; it hears how the stream ended (live-source.ts).
+ * - live source: what a subscribe resolver returns, registered and not yet
+ *   bound: a subscriber, a user stream, or one of those mapped (live-source.ts).
+ * - user stream: one user's myEvents, a subscriber in each of their rooms'
+ *   feeds plus their user topic (user-stream.ts).
+ * - presence: who is online on any instance (presence*.ts); typing state:
+ *   who is typing where (typing-state*.ts).
+ * - hooks: this instance's lifecycle events (hooks.ts); connections: its
+ *   authenticated sockets per user, which emit `connected`/`disconnected`.
+ */
 export interface Realtime {
   readonly hooks: Hooks;
   /** Transports report authenticated sockets here. */
   readonly connections: Connections;
   readonly publish: Publisher;
   readonly hub: RoomHub;
-  readonly bus: EventBus;
   readonly presence: Presence;
   readonly typing: TypingState;
   /** A user's myEvents stream, started: listRooms is read after the user's topic is subscribed. */
@@ -33,7 +60,7 @@ export interface Realtime {
 }
 
 export interface RealtimeOptions {
-  broker: Broker;
+  backplane: Backplane;
   /** What feeds read from the database. */
   source: FeedSource;
   logger: Logger;
@@ -48,10 +75,10 @@ export interface RealtimeOptions {
 }
 
 export function createRealtime(options: RealtimeOptions): Realtime {
-  const { broker, source, logger, instanceId, prefix } = options;
+  const { backplane, source, logger, instanceId, prefix } = options;
   const hooks = new Hooks(logger);
-  const { bus } = broker;
-  const redis = broker.redis?.commands ?? null;
+  const { bus } = backplane;
+  const redis = backplane.redis?.commands ?? null;
   const presence = redis
     ? createRedisPresence({
         redis,
@@ -80,7 +107,6 @@ export function createRealtime(options: RealtimeOptions): Realtime {
     connections: new Connections(hooks),
     publish,
     hub,
-    bus,
     presence,
     typing: redis ? createRedisTypingState(redis, prefix) : createMemoryTypingState(),
     async openUserStream(userId, listRooms) {

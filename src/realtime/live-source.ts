@@ -1,19 +1,32 @@
-import type { MessageRow } from '../db/schema.js';
 import { AsyncQueue } from './async-queue.js';
-import { identityRenderer, type Renderer, type ViewerRef } from './fanout.js';
-import type { RoomActivity } from './feed.js';
-import type { ActivityMember, Binding, EndReason, MessageMember } from './members.js';
+import { identityRenderer, type Renderer, type ViewerRef } from './group.js';
+
+/** How a live stream ended: the client is told `complete`, an error, or its socket is told to come back later. */
+export type EndReason = 'complete' | 'error' | 'overload';
+
+/**
+ * Where a bound live source's renderings go (a transport's subscription), and
+ * how it hears of the end. The renderer is the group's once bound (the first
+ * subscriber's of its key), so a sink need not keep one.
+ */
+export interface Sink<Out> {
+  /** Subscribers with the same key in one room share renderings: the selection, and the field it is on. */
+  readonly key: string;
+  write(out: Out): void;
+  /** Called once, however the stream ended. */
+  end(reason: EndReason): void;
+}
 
 /**
  * What a subscription's `subscribe` resolver returns: its source, already
  * registered (so a leave during its checks still ends it), not yet bound.
- * A transport that renders per group binds it (the WebSocket adapter);
- * anything else iterates it (graphql-js, as yoga's SSE does), and then each
- * value is executed for that one subscriber.
+ * A transport that renders per group binds it to a sink (the WebSocket
+ * server); anything else iterates it (graphql-js, as yoga's SSE does), and
+ * then each value is executed for that one subscriber.
  */
 export abstract class LiveSource<T> implements AsyncIterable<T> {
-  abstract bind<Out>(binding: Binding<Out>, renderer: Renderer<T, Out>): void;
-  /** Ends it, bound or not; a binding hears `complete`. */
+  abstract bind<Out>(sink: Sink<Out>, renderer: Renderer<T, Out>): void;
+  /** Ends it, bound or not; a sink hears `complete`. */
   abstract end(): void;
 
   /** The same source with each value mapped (e.g. a message -> a NewMessage) before it is rendered. */
@@ -49,8 +62,8 @@ class MappedSource<T, U> extends LiveSource<U> {
     super();
   }
 
-  bind<Out>(binding: Binding<Out>, renderer: Renderer<U, Out>): void {
-    this.inner.bind(binding, new MappedRenderer(renderer, this.mapValue));
+  bind<Out>(sink: Sink<Out>, renderer: Renderer<U, Out>): void {
+    this.inner.bind(sink, new MappedRenderer(renderer, this.mapValue));
   }
 
   end(): void {
@@ -68,35 +81,3 @@ class MappedRenderer<T, U, Out> implements Renderer<T, Out> {
     return this.inner.render(this.mapValue(value), viewer);
   }
 }
-
-/** messageAdded: one room's messages for one viewer, after a position. */
-export class RoomMessages extends LiveSource<MessageRow> {
-  constructor(private readonly member: MessageMember) {
-    super();
-  }
-
-  bind<Out>(binding: Binding<Out>, renderer: Renderer<MessageRow, Out>): void {
-    (this.member as MessageMember<Out>).bind(binding, renderer);
-  }
-
-  end(): void {
-    this.member.end();
-  }
-}
-
-/** roomEvents: one room's other events for one viewer, from the moment it is bound. */
-export class RoomActivities extends LiveSource<RoomActivity> {
-  constructor(private readonly member: ActivityMember) {
-    super();
-  }
-
-  bind<Out>(binding: Binding<Out>, renderer: Renderer<RoomActivity, Out>): void {
-    (this.member as ActivityMember<Out>).bind(binding, renderer);
-  }
-
-  end(): void {
-    this.member.end();
-  }
-}
-
-export type { Binding, EndReason };

@@ -1,99 +1,86 @@
 import type { MessageRow } from '../db/schema.js';
-import type { FanoutGroup, GroupMember, Renderer, ViewerRef } from './fanout.js';
-import type { RoomActivity } from './feed.js';
+import type { Renderer, SubscriberGroup, ViewerRef } from './group.js';
+import { LiveSource, type EndReason, type Sink } from './live-source.js';
+import type { RoomActivity } from './topics.js';
 
-/** How a member's stream ended: the client is told `complete`, an error, or its socket is told to come back later. */
-export type EndReason = 'complete' | 'error' | 'overload';
-
-/**
- * What a transport gives a source when it binds it, with a renderer: where
- * renderings go, and how it hears of the end. The renderer is the group's
- * once bound (the first member's of its key), so a binding need not keep one.
- */
-export interface Binding<Out> {
-  /** Members with the same key in one room share renderings: the selection, and the field it is on. */
-  readonly key: string;
-  write(out: Out): void;
-  end(reason: EndReason): void;
-}
-
-/** What a member needs of its feed, handed over at construction (one per feed, shared by its members). */
-export interface MemberFeed<E> {
+/** What a subscriber needs of its room feed (one object per feed and kind of event, shared by its subscribers). */
+export interface FeedOfSubscriber<E> {
   /** The feed's group for this key, made on first use with this renderer. */
-  group<Out>(key: string, renderer: Renderer<E, Out>): FanoutGroup<E, Out>;
-  /** Lets go of the member (it ended). */
-  remove(member: Member<E, unknown>): void;
+  group<Out>(key: string, renderer: Renderer<E, Out>): SubscriberGroup<E, Out>;
+  /** Lets go of the subscriber (it ended). */
+  remove(subscriber: Subscriber<E>): void;
 }
 
-/** A message feed, as its members see it. */
-export interface MessageFeed extends MemberFeed<MessageRow> {
+/** A message feed, as its subscribers see it. */
+export interface MessageFeedOfSubscriber extends FeedOfSubscriber<MessageRow> {
   /** The newest seq the feed has emitted. */
   readonly head: number;
   /** Messages of the room after a seq, oldest first, a page at a time. */
   replay(afterSeq: number): Promise<MessageRow[]>;
-  readonly pageSize: number;
 }
 
-export abstract class Member<E, Out> implements GroupMember<E, Out> {
-  protected binding: Binding<Out> | null = null;
-  protected group: FanoutGroup<E, Out> | null = null;
+/**
+ * One subscription's place in a room feed: registered before its checks (so
+ * a leave at any moment ends it), then bound to a sink by a transport, or
+ * iterated. It is itself the live source its subscribe resolver returns.
+ */
+export abstract class Subscriber<E> extends LiveSource<E> {
+  protected sink: Sink<unknown> | null = null;
+  protected group: SubscriberGroup<E, unknown> | null = null;
   protected ended = false;
 
   constructor(
     readonly viewer: ViewerRef,
-    protected readonly feed: MemberFeed<E>,
-  ) {}
+    protected readonly feed: FeedOfSubscriber<E>,
+  ) {
+    super();
+  }
 
   get userId(): string {
     return this.viewer.userId;
   }
 
-  get isEnded(): boolean {
-    return this.ended;
-  }
+  abstract deliver(event: E, out: unknown): boolean;
 
-  abstract deliver(event: E, out: Out): boolean;
-
-  /** Joins the group of its key; from now on renderings reach `binding.write`. */
-  bind(binding: Binding<Out>, renderer: Renderer<E, Out>): void {
-    if (this.ended) return binding.end('complete');
-    this.binding = binding;
-    this.group = this.feed.group(binding.key, renderer);
-    this.group.members.add(this);
+  /** Joins the group of its key; from now on renderings reach `sink.write`. */
+  bind<Out>(sink: Sink<Out>, renderer: Renderer<E, Out>): void {
+    if (this.ended) return sink.end('complete');
+    this.sink = sink;
+    this.group = this.feed.group(sink.key, renderer);
+    this.group.subscribers.add(this);
   }
 
   fail(reason: 'error' | 'overload'): void {
     this.end(reason);
   }
 
-  /** Ends the stream once; the binding (if any) hears why. */
+  /** Ends the stream once; the sink (if bound) hears why. */
   end(reason: EndReason = 'complete'): void {
     if (this.ended) return;
     this.ended = true;
-    this.group?.members.delete(this);
+    this.group?.subscribers.delete(this);
     this.feed.remove(this);
-    this.binding?.end(reason);
-    this.binding = null;
+    this.sink?.end(reason);
+    this.sink = null;
   }
 }
 
 /**
- * One subscriber's place in a room's message feed. It is registered before
- * anything is read (so a leave at any moment ends it), given its start
- * position once the feed knows its head, and bound to a transport later.
- * Whatever it has not delivered by then (everything after `after`, or what
- * was emitted while it was being set up) it reads from the database, a page
- * at a time, rendered for itself; then it takes the group's shared
- * renderings, skipping by seq what it already has. It holds no backlog.
+ * A subscriber of a room's messages. It is given its start position once the
+ * feed knows its head, and bound later. Whatever it has not delivered by then
+ * (everything after `after`, or what was emitted while it was being set up)
+ * it reads from the database, a page at a time, rendered for itself; then it
+ * takes the group's shared renderings, skipping by seq what it already has.
+ * It holds no backlog.
  */
-export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
+export class MessageSubscriber extends Subscriber<MessageRow> {
   /** The seq of the newest message it delivered (or started after). */
   position = 0;
   private live = false;
 
   constructor(
     viewer: ViewerRef,
-    protected override readonly feed: MessageFeed,
+    protected override readonly feed: MessageFeedOfSubscriber,
   ) {
     super(viewer, feed);
   }
@@ -102,19 +89,19 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
     this.position = afterSeq ?? this.feed.head;
   }
 
-  override bind(binding: Binding<Out>, renderer: Renderer<MessageRow, Out>): void {
-    super.bind(binding, renderer);
+  override bind<Out>(sink: Sink<Out>, renderer: Renderer<MessageRow, Out>): void {
+    super.bind(sink, renderer);
     if (!this.ended) void this.catchUp();
   }
 
-  deliver(message: MessageRow, out: Out): boolean {
+  deliver(message: MessageRow, out: unknown): boolean {
     if (!this.live || this.ended || message.seq <= this.position) return false;
     this.position = message.seq;
-    this.binding!.write(out);
+    this.sink!.write(out);
     return true;
   }
 
-  /** Reads and delivers what the feed emitted before this member went live, then goes live. */
+  /** Reads and delivers what the feed emitted before this subscriber went live, then goes live. */
   private async catchUp(): Promise<void> {
     const { feed } = this;
     try {
@@ -126,7 +113,7 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
           const { out } = await this.group!.renderer.render(row, this.viewer);
           if (this.ended) return;
           this.position = row.seq;
-          this.binding!.write(out);
+          this.sink!.write(out);
         }
         // The feed emits committed seqs only, so the database has them; a few empty reads mean something else is wrong.
         if (rows.length === 0 && ++idle >= 3)
@@ -139,11 +126,11 @@ export class MessageMember<Out = unknown> extends Member<MessageRow, Out> {
   }
 }
 
-/** One subscriber of a room's other events (edits, members, typing, receipts), from the moment it is bound. */
-export class ActivityMember<Out = unknown> extends Member<RoomActivity, Out> {
-  deliver(_event: RoomActivity, out: Out): boolean {
+/** A subscriber of a room's other events (edits, members, typing, receipts), from the moment it is bound. */
+export class ActivitySubscriber extends Subscriber<RoomActivity> {
+  deliver(_event: RoomActivity, out: unknown): boolean {
     if (this.ended) return false;
-    this.binding!.write(out);
+    this.sink!.write(out);
     return true;
   }
 }

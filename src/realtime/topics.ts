@@ -21,6 +21,9 @@ export type RoomEvent =
   | { type: 'typing'; userId: string; typing: boolean }
   | { type: 'read'; userId: string; seq: number };
 
+/** Every room event but new messages (those go through the seq-ordered path). */
+export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
+
 /** What concerns one user across rooms (myEvents). */
 export type UserEvent =
   /** afterSeq: the room's newest seq when the user was added; their NewMessage stream starts after it. */

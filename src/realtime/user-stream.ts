@@ -1,10 +1,10 @@
 import type { MessageRow } from '../db/schema.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from './bus.js';
-import type { Renderer } from './fanout.js';
+import type { Renderer } from './group.js';
 import type { RoomHub } from './hub.js';
-import { LiveSource, type RoomMessages } from './live.js';
-import type { Binding, EndReason } from './members.js';
+import { LiveSource, type EndReason, type Sink } from './live-source.js';
+import type { MessageSubscriber } from './subscriber.js';
 import { topics, type UserEvent } from './topics.js';
 
 /** What one user's stream carries: messages of any of their rooms, rooms added and removed. */
@@ -20,7 +20,7 @@ export interface UserStreamOptions {
 
 /**
  * One user's events across rooms (myEvents): new messages from every room
- * they are a member of (a member of each room's feed, so messages are
+ * they are a member of (a subscriber in each room's feed, so messages are
  * rendered once per room for everyone with the same selection), and rooms
  * added or removed from their user topic. The user topic is subscribed
  * before the rooms are listed, so a room joined meanwhile is not missed; a
@@ -29,11 +29,11 @@ export interface UserStreamOptions {
  * before any message of that room.
  */
 export class UserStream extends LiveSource<UserStreamEvent> {
-  private readonly rooms = new Map<string, RoomMessages>();
+  private readonly rooms = new Map<string, MessageSubscriber>();
   private busSubscription: number | null = null;
   /** User events that came before the stream was bound (at most a few, during setup). */
   private pending: UserEvent[] = [];
-  private binding: Binding<unknown> | null = null;
+  private sink: Sink<unknown> | null = null;
   private renderer: Renderer<UserStreamEvent, unknown> | null = null;
   private ended = false;
   /** Keeps a room's announcement, its messages and later room events in order. */
@@ -55,9 +55,9 @@ export class UserStream extends LiveSource<UserStreamEvent> {
     }
   }
 
-  bind<Out>(binding: Binding<Out>, renderer: Renderer<UserStreamEvent, Out>): void {
-    if (this.ended) return binding.end('complete');
-    this.binding = binding;
+  bind<Out>(sink: Sink<Out>, renderer: Renderer<UserStreamEvent, Out>): void {
+    if (this.ended) return sink.end('complete');
+    this.sink = sink;
     this.renderer = renderer;
     for (const [roomId, room] of this.rooms) this.bindRoom(roomId, room);
     for (const event of this.pending.splice(0)) this.onUserEvent(event);
@@ -65,7 +65,7 @@ export class UserStream extends LiveSource<UserStreamEvent> {
 
   private onUserEvent(event: UserEvent): void {
     if (this.ended) return;
-    if (!this.binding) return void this.pending.push(event);
+    if (!this.sink) return void this.pending.push(event);
     const { logger } = this.options;
     this.chain = this.chain.then(async () => {
       if (this.ended) return;
@@ -84,10 +84,10 @@ export class UserStream extends LiveSource<UserStreamEvent> {
 
   /** Renders one of this user's own events for them alone and writes it. */
   private async emit(value: UserStreamEvent): Promise<void> {
-    const { binding, renderer } = this;
-    if (!binding || !renderer) return;
+    const { sink, renderer } = this;
+    if (!sink || !renderer) return;
     const { out } = await renderer.render(value, { userId: this.options.userId });
-    if (!this.ended) binding.write(out);
+    if (!this.ended) sink.write(out);
   }
 
   /** Follows a room's messages after afterSeq. */
@@ -95,52 +95,48 @@ export class UserStream extends LiveSource<UserStreamEvent> {
     const room = await this.options.hub.messages(roomId, this.options.userId, afterSeq);
     if (this.ended) return room.end();
     this.rooms.set(roomId, room);
-    if (this.binding) this.bindRoom(roomId, room);
+    if (this.sink) this.bindRoom(roomId, room);
   }
 
-  private bindRoom(roomId: string, room: RoomMessages): void {
-    room.bind(new RoomTap(this, this.binding!, roomId, room), new AsMessageEvent(this.renderer!));
+  private bindRoom(roomId: string, room: MessageSubscriber): void {
+    room.bind(new RoomTap(this, this.sink!, roomId, room), new AsMessageEvent(this.renderer!));
   }
 
   /** A room's part ended: leaving ends that room's part only; anything else ends the whole stream. */
-  roomEnded(roomId: string, room: RoomMessages, reason: EndReason): void {
+  roomEnded(roomId: string, room: MessageSubscriber, reason: EndReason): void {
     if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
-    if (reason !== 'complete') this.fail(reason);
-  }
-
-  private fail(reason: 'error' | 'overload'): void {
-    this.end(reason);
+    if (reason !== 'complete') this.end(reason);
   }
 
   end(reason: 'complete' | 'error' | 'overload' = 'complete'): void {
     if (this.ended) return;
     this.ended = true;
-    const binding = this.binding;
-    this.binding = null;
+    const sink = this.sink;
+    this.sink = null;
     const rooms = [...this.rooms.values()];
     this.rooms.clear();
     for (const room of rooms) room.end();
     if (this.busSubscription !== null) this.options.bus.unsubscribe(this.busSubscription);
     this.busSubscription = null;
-    binding?.end(reason);
+    sink?.end(reason);
   }
 }
 
-/** One room's messages inside a user's stream: rendered as NewMessage-to-be, written to the user's binding. */
-class RoomTap implements Binding<unknown> {
+/** One room's messages inside a user's stream: rendered as NewMessage-to-be, written to the user's sink. */
+class RoomTap implements Sink<unknown> {
   readonly key: string;
 
   constructor(
     private readonly stream: UserStream,
-    private readonly binding: Binding<unknown>,
+    private readonly sink: Sink<unknown>,
     private readonly roomId: string,
-    private readonly room: RoomMessages,
+    private readonly room: MessageSubscriber,
   ) {
-    this.key = binding.key;
+    this.key = sink.key;
   }
 
   write(out: unknown): void {
-    this.binding.write(out);
+    this.sink.write(out);
   }
 
   end(reason: EndReason): void {

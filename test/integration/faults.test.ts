@@ -152,8 +152,10 @@ describe.runIf(backendNames().includes('services'))("Redis lost by a subscriber'
     const bus = createRedisBus({ redis: connections, prefix: `${backend.config.redisPrefix}bus:`, logger });
     await redis.cut(); // the SUBSCRIBE below waits in ioredis's queue for a connection
     const subscribed = bus.subscribe(topics.room(randomUUID()), () => {});
+    // Awaited from now on: the SUBSCRIBE may fail while close() is still under way.
+    const failed = expect(subscribed).rejects.toThrow();
     await connections.close(); // shutdown drops the queue: the SUBSCRIBE fails
-    await expect(subscribed).rejects.toThrow();
+    await failed;
     // An unhandled rejection from the pub/sub library would fail this file's run.
     await new Promise((resolve) => setImmediate(resolve));
   });

@@ -3,10 +3,10 @@ import type { MessageRow } from '../../src/db/schema.js';
 import type { Logger } from '../../src/logger.js';
 import type { EventBus } from '../../src/realtime/bus.js';
 import { createMemoryBus } from '../../src/realtime/bus.memory.js';
-import { FanoutGroup, type Renderer } from '../../src/realtime/fanout.js';
-import { RoomFeed, type RoomActivity } from '../../src/realtime/feed.js';
-import type { Binding, EndReason } from '../../src/realtime/members.js';
-import { topics } from '../../src/realtime/topics.js';
+import { RoomFeed } from '../../src/realtime/feed.js';
+import { SubscriberGroup, type Renderer } from '../../src/realtime/group.js';
+import type { EndReason, Sink } from '../../src/realtime/live-source.js';
+import { topics, type RoomActivity } from '../../src/realtime/topics.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
@@ -43,7 +43,7 @@ class FakeSource {
   heads = async () => [{ id: ROOM, lastSeq: this.committed.length }];
 }
 
-/** A transport's binding, recording what reaches it; its renderer passes each value through and counts. */
+/** A transport's sink, recording what reaches it; its renderer passes each value through and counts. */
 class Recorder<E extends MessageRow | RoomActivity> {
   readonly values: E[] = [];
   ended: EndReason | null = null;
@@ -55,7 +55,7 @@ class Recorder<E extends MessageRow | RoomActivity> {
       return { out: value, viewerDependent: false };
     },
   };
-  binding(): Binding<E> {
+  sink(): Sink<E> {
     return {
       key: this.key,
       write: (value) => this.values.push(value),
@@ -83,16 +83,16 @@ async function startFeed(source: FakeSource, options: { gapGraceMs?: number; pag
     release,
   });
   const join = (userId: string, afterSeq: number | null = null, recorder = new Recorder<MessageRow>()) => {
-    const member = feed.addMessageMember(userId);
+    const member = feed.addMessageSubscriber(userId);
     member.start(afterSeq);
-    member.bind(recorder.binding(), recorder.renderer);
+    member.bind(recorder.sink(), recorder.renderer);
     return { member, recorder };
   };
-  const first = feed.addMessageMember('user-1');
+  const first = feed.addMessageSubscriber('user-1');
   await feed.ready;
   first.start(null);
   const subscriber = new Recorder<MessageRow>();
-  first.bind(subscriber.binding(), subscriber.renderer);
+  first.bind(subscriber.sink(), subscriber.renderer);
   const announce = (m: MessageRow) => bus.publish(topics.room(ROOM), { type: 'message', message: m });
   return { feed, bus, subscriber, member: first, release, announce, join };
 }
@@ -170,8 +170,8 @@ describe('RoomFeed', () => {
     const { feed, bus, subscriber } = await startFeed(source);
     const leaver = new Recorder<RoomActivity>();
     const stayer = new Recorder<RoomActivity>();
-    feed.addActivityMember('user-2').bind(leaver.binding(), leaver.renderer);
-    feed.addActivityMember('user-3').bind(stayer.binding(), stayer.renderer);
+    feed.addActivitySubscriber('user-2').bind(leaver.sink(), leaver.renderer);
+    feed.addActivitySubscriber('user-3').bind(stayer.sink(), stayer.renderer);
     await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'user-3', typing: true });
     await bus.publish(topics.room(ROOM), { type: 'member', change: 'LEFT', userId: 'user-2' });
     await vi.waitFor(() => expect(stayer.values.map((e) => e.type)).toEqual(['typing', 'member']));
@@ -221,7 +221,7 @@ describe('Shared rendering (fanout groups)', () => {
       render: async (m, viewer) => ({ out: `${m.seq} for ${viewer.userId}`, viewerDependent: true }),
     };
     for (const userId of ['user-2', 'user-3', 'user-3']) {
-      const member = feed.addMessageMember(userId);
+      const member = feed.addMessageSubscriber(userId);
       member.start(null);
       const got: string[] = [];
       seen.set(`${userId}#${seen.size}`, got);
@@ -252,22 +252,22 @@ describe('Shared rendering (fanout groups)', () => {
   it('reads what was emitted between registering a member and binding it', async () => {
     const source = new FakeSource();
     const { feed, announce } = await startFeed(source);
-    const member = feed.addMessageMember('user-2');
+    const member = feed.addMessageSubscriber('user-2');
     member.start(null); // registered at head 0, its checks still running
     for (const m of source.commit(2)) await announce(m);
     const late = new Recorder<MessageRow>();
-    member.bind(late.binding(), late.renderer);
+    member.bind(late.sink(), late.renderer);
     await vi.waitFor(() => expect(late.seqs).toEqual([1, 2]));
   });
 
   it('ends its members when a rendering fails, and when its backlog overflows', async () => {
     const logger = silent;
-    const failing = new FanoutGroup<number, number>({
+    const failing = new SubscriberGroup<number, number>({
       key: 'k',
       logger,
       renderer: { render: () => Promise.reject(new Error('boom')) },
     });
-    const stuck = new FanoutGroup<number, number>({
+    const stuck = new SubscriberGroup<number, number>({
       key: 'k',
       logger,
       maxBacklog: 2,
@@ -279,8 +279,8 @@ describe('Shared rendering (fanout groups)', () => {
       deliver: () => true,
       fail: (reason: string) => ends.push(`${name}:${reason}`),
     });
-    failing.members.add(member('a'));
-    stuck.members.add(member('b'));
+    failing.subscribers.add(member('a'));
+    stuck.subscribers.add(member('b'));
     failing.offer(1);
     for (let i = 0; i < 3; i++) stuck.offer(i); // the third finds two still in flight
     await vi.waitFor(() => expect(ends.sort()).toEqual(['a:error', 'b:overload']));

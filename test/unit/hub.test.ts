@@ -5,7 +5,7 @@ import { createMemoryBus } from '../../src/realtime/bus.memory.js';
 import type { FeedSource } from '../../src/realtime/feed.js';
 import { Hooks } from '../../src/realtime/hooks.js';
 import { RoomHub } from '../../src/realtime/hub.js';
-import type { EndReason } from '../../src/realtime/members.js';
+import type { EndReason } from '../../src/realtime/live-source.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
 const roomId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
