@@ -66,16 +66,29 @@ export function withCode(error: unknown, code: string): GraphQLError {
 }
 
 /**
- * An error in its JSON form as it leaves over WebSocket, without what is the
- * server's business only: yoga puts a failed body's text in `originalError`
- * (a login's password with it) and marks masked errors `unexpected` and HTTP
- * statuses `http`. (Over HTTP, yoga's serializer and hygiene.ts drop them.)
+ * Extensions that are the server's business only: yoga puts a failed body's
+ * text in `originalError` (a login's password with it), marks masked errors
+ * `unexpected`, and carries HTTP statuses in `http`.
  */
-export function publicError(error: GraphQLError): GraphQLFormattedError {
-  const { extensions: all, ...json } = error.toJSON();
+const PRIVATE_EXTENSIONS = ['originalError', 'unexpected', 'http'] as const;
+
+/**
+ * An error in its JSON form as it leaves the server, on every transport
+ * (WebSocket, multipart, SSE and plain HTTP): without the private extensions.
+ * `keepHttp` leaves `http` for yoga, which reads it for the response's status
+ * and drops it itself when it serialises.
+ */
+export function publicError(error: GraphQLError | GraphQLFormattedError, { keepHttp = false } = {}): GraphQLFormattedError {
+  const { extensions: all, ...json } = error instanceof GraphQLError ? error.toJSON() : error;
   if (!all) return json;
-  const { originalError: _original, unexpected: _unexpected, http: _http, ...extensions } = all;
+  const extensions: Record<string, unknown> = { ...all };
+  for (const key of PRIVATE_EXTENSIONS) if (key !== 'http' || !keepHttp) delete extensions[key];
   return Object.keys(extensions).length > 0 ? { ...json, extensions } : json;
+}
+
+/** Whether an error carries an extension that publicError would drop (other than `http`). */
+export function hasPrivateExtensions(error: { readonly extensions?: Record<string, unknown> }): boolean {
+  return PRIVATE_EXTENSIONS.some((key) => key !== 'http' && error.extensions !== undefined && key in error.extensions);
 }
 
 const VARIABLE = /^Variable "\$([_A-Za-z][_0-9A-Za-z]*)" /;

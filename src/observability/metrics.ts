@@ -1,5 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** What one statement of the send queue was (features/messages/send-queue.ts). */
+export type SendStatementKind = 'single' | 'batch' | 'split';
+
 /** How a subscription reaches its client. */
 export type SubscriptionTransport = 'ws' | 'sse' | 'multipart';
 
@@ -18,6 +21,11 @@ export interface Metrics {
   subscriptionStarted(field: string, transport: SubscriptionTransport): void;
   subscriptionEnded(field: string, transport: SubscriptionTransport): void;
   messageSent(): void;
+  /**
+   * A send statement committed (or failed): `single` of one message, `batch` of several messages
+   * to one room, `split` a batch that failed whole and went again one message per statement.
+   */
+  sendStatement(kind: SendStatementKind): void;
   /**
    * One group rendering of a live event went to `frames` subscribers; for a
    * message, `sentAt` (its createdAt, ms) times send→deliver once for the rendering.
@@ -40,6 +48,7 @@ export const noMetrics: Metrics = {
   subscriptionStarted() {},
   subscriptionEnded() {},
   messageSent() {},
+  sendStatement() {},
   delivered() {},
   gapFilled() {},
   slowReaderClosed() {},
@@ -70,6 +79,12 @@ export function createMetrics(health: Record<string, Check>): MetricsRegistry {
   const sent = new Counter({
     name: 'chat_messages_sent_total',
     help: 'Messages stored by sendMessage on this instance',
+    registers,
+  });
+  const statements = new Counter({
+    name: 'chat_send_statements_total',
+    help: 'Send statements: single (one message), batch (several messages to one room), split (a batch sent again one by one)',
+    labelNames: ['kind'],
     registers,
   });
   // Added to on the delivery path as a plain number; read into the counter when scraped.
@@ -135,6 +150,7 @@ export function createMetrics(health: Record<string, Check>): MetricsRegistry {
     subscriptionStarted: (field, transport) => subscriptions.labels(field, transport).inc(),
     subscriptionEnded: (field, transport) => subscriptions.labels(field, transport).dec(),
     messageSent: () => sent.inc(),
+    sendStatement: (kind) => statements.labels(kind).inc(),
     delivered(frames, sentAt) {
       if (frames === 0) return;
       counts.delivered += frames;

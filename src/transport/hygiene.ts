@@ -1,4 +1,6 @@
-import { createGraphQLError, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import type { ExecutionResult } from 'graphql';
+import { createGraphQLError, mapAsyncIterator, type GraphQLParams, type Plugin } from 'graphql-yoga';
+import { hasPrivateExtensions, publicError } from '../errors.js';
 
 /**
  * A JSON body read in place of yoga's own parser, which answers an
@@ -40,22 +42,29 @@ function badRequest(message: string) {
 }
 
 /**
- * The last look at every HTTP result: no `originalError` extension leaves,
- * whoever put it there. yoga's serializer drops `unexpected` and `http`
- * itself, after reading them for the status; errors over WebSocket are
- * formed by errors.ts's publicError.
+ * The last look at every HTTP result, a single one or each event of a
+ * stream (SSE): no private extension leaves (errors.ts's publicError),
+ * whoever put it there. `http` stays for yoga, which reads it for the status
+ * and drops it as it serialises.
  */
-export function useNoOriginalErrors(): Plugin {
+export function usePublicErrors(): Plugin {
   return {
-    onResultProcess({ result }) {
-      if (Symbol.asyncIterator in result) return;
-      for (const one of Array.isArray(result) ? result : [result]) {
-        for (const error of one.errors ?? []) {
-          if (!error.extensions || !('originalError' in error.extensions)) continue;
-          const { originalError: _dropped, ...kept } = error.extensions;
-          (error as { extensions: unknown }).extensions = kept;
-        }
+    onResultProcess(payload) {
+      const { result } = payload;
+      if (Symbol.asyncIterator in result) {
+        payload.setResult(mapAsyncIterator(result as AsyncIterable<ExecutionResult>, cleaned));
+        return;
       }
+      for (const single of Array.isArray(result) ? result : [result]) cleaned(single as ExecutionResult);
     },
   };
+}
+
+function cleaned<T extends ExecutionResult>(result: T): T {
+  for (const error of result.errors ?? []) {
+    if (!hasPrivateExtensions(error)) continue;
+    // In place: a GraphQLError still, whose `http` extension yoga reads for the status.
+    (error as { extensions: unknown }).extensions = publicError(error, { keepHttp: true }).extensions ?? {};
+  }
+  return result;
 }

@@ -1,8 +1,10 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
+import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { MetricsEndpoint } from '../observability/metrics-endpoint.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -12,11 +14,15 @@ import { createMultipartSubscriptions } from './multipart.js';
 import { createOperations } from './operations.js';
 import { createOriginPolicy } from './origins.js';
 import { loadWebClient } from './web.js';
-import { attachGraphqlWs } from './ws.js';
+import { attachGraphqlWs } from './ws/server.js';
 import { createGraphQLServer } from './yoga.js';
 
 export interface TransportOptions {
   services: Services;
+  /** Verifies the token of a request or a socket's connection_init. */
+  tokens: TokenVerifier;
+  /** The abuse limits of sockets (messages, subscriptions, sockets per user) and the client IP rule. */
+  limits: Limits;
   /** Where the ws adapter reports authenticated sockets. */
   connections: Connections;
   /** What /healthz asks, by the name it reports. */
@@ -53,11 +59,16 @@ export interface Transports {
 }
 
 export function createTransports(options: TransportOptions): Transports {
-  const { services, connections, health, logger, metrics, metricsEndpoint, config: limits, drainMs = 3000 } = options;
-  const origins = createOriginPolicy(limits.corsOrigins);
-  const multipart = createMultipartSubscriptions({ heartbeatMs: limits.multipartHeartbeatMs, logger });
-  const graphql = createGraphQLServer(services, logger, { ...limits, origins, multipart: multipart.plugin, metrics });
-  const web = loadWebClient(limits.webDir, logger);
+  const { services, tokens, limits, connections, health, logger, metrics, metricsEndpoint, config, drainMs = 3000 } = options;
+  const origins = createOriginPolicy(config.corsOrigins);
+  const multipart = createMultipartSubscriptions({ heartbeatMs: config.multipartHeartbeatMs, logger });
+  const graphql = createGraphQLServer(services, { tokens, limits }, logger, {
+    ...config,
+    origins,
+    multipart: multipart.plugin,
+    metrics,
+  });
+  const web = loadWebClient(config.webDir, logger);
   const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web });
   const masker = createErrorMasker(logger);
   const mask = (error: unknown, message: string) => {
@@ -69,13 +80,13 @@ export function createTransports(options: TransportOptions): Transports {
   const ws = attachGraphqlWs({
     server,
     prepare,
-    tokens: services.tokens,
+    tokens,
     connections,
-    limits: services.limits,
+    limits,
     logger,
     metrics,
-    maxBufferedBytes: limits.wsMaxBufferedBytes,
-    maxPayloadBytes: limits.requestLimits.wsPayloadBytes,
+    maxBufferedBytes: config.wsMaxBufferedBytes,
+    maxPayloadBytes: config.requestLimits.wsPayloadBytes,
     origins,
   });
   let closed: Promise<void> | null = null;

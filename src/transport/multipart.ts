@@ -1,5 +1,6 @@
-import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** The Accept that Apollo's clients (and Router) send for a subscription over HTTP. */
@@ -166,7 +167,7 @@ function multipartStream(result: MultipartResult, options: StreamOptions): Reada
         const coded = error instanceof GraphQLError && error.extensions.code ? error : null;
         logger.info('multipart subscription interrupted', { code: coded?.extensions.code ?? null });
         logger.debug('multipart subscription interrupted', { reason: (error as Error)?.message });
-        fail(controller, coded ? (formatError(coded) as TransportError) : interrupted);
+        fail(controller, coded ? (publicError(coded) as TransportError) : interrupted);
       }
     },
     async cancel() {
@@ -177,17 +178,10 @@ function multipartStream(result: MultipartResult, options: StreamOptions): Reada
   });
 }
 
-/** data and errors as a client may see them: no `http`, `originalError` or `unexpected` extension. */
+/** data and errors as a client may see them (errors.ts's publicError). */
 function publicResult(result: ExecutionResult): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if ('data' in result) out.data = result.data;
-  if (result.errors?.length) out.errors = result.errors.map(formatError);
+  if (result.errors?.length) out.errors = result.errors.map((error) => publicError(error));
   return out;
-}
-
-function formatError(error: GraphQLError): Record<string, unknown> {
-  const formatted: GraphQLFormattedError = typeof error.toJSON === 'function' ? error.toJSON() : { ...error };
-  const { http: _http, originalError: _original, unexpected: _unexpected, ...extensions } = formatted.extensions ?? {};
-  const { extensions: _all, ...rest } = formatted;
-  return Object.keys(extensions).length > 0 ? { ...rest, extensions } : rest;
 }

@@ -16,7 +16,7 @@ import type { Services } from '../context.js';
 import { publicError, withCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { LiveSource } from '../realtime/live.js';
+import { LiveSource } from '../realtime/live-source.js';
 import { createLiveRenderer, groupKey, serializeResult, type Masker } from './render.js';
 import type { GraphQLServer } from './yoga.js';
 
@@ -62,7 +62,7 @@ export interface OperationsOptions {
 export function createOperations({ graphql, services, mask, logger, metrics }: OperationsOptions) {
   const errorsPayload = (errors: readonly GraphQLError[]) => {
     metrics.errors(errors);
-    return JSON.stringify(errors.map(publicError));
+    return JSON.stringify(errors.map((error) => publicError(error)));
   };
 
   return async function prepare(
@@ -123,7 +123,16 @@ export function createOperations({ graphql, services, mask, logger, metrics }: O
       kind: 'live',
       source: source as LiveSource<unknown>,
       key: groupKey(payload.query, operation, document, variableValues),
-      renderer: createLiveRenderer({ schema: enveloped.schema, document, operation, variableValues, services, mask, logger }),
+      renderer: createLiveRenderer({
+        execute: (executionArgs) => enveloped.execute(executionArgs),
+        schema: enveloped.schema,
+        document,
+        operation,
+        variableValues,
+        services,
+        mask,
+        logger,
+      }),
       field: rootField(operation),
     };
   };

@@ -1,24 +1,52 @@
 import {
-  execute,
+  execute as executeQuery,
   GraphQLError,
   Kind,
   visit,
   type DocumentNode,
+  type ExecutionArgs,
   type ExecutionResult,
   type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/viewer.js';
 import { createLoaders, type Context, type Services } from '../context.js';
 import { publicError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Renderer } from '../realtime/fanout.js';
+import type { Renderer } from '../realtime/group.js';
+
+/** Marks the context of a live event's rendering, for useLiveEventExecution. */
+const LIVE_EVENT = Symbol('live event');
+
+/**
+ * yoga's executor runs a subscription document as a subscription (its
+ * source stream, then an execution per event); a live event here is one
+ * execution of the document's selection with the event as root value, which
+ * is graphql-js's execute. This plugin picks that executor for renderings
+ * only, through envelop's setExecuteFn, so every other plugin's onExecute
+ * and onExecuteDone still run around each rendering as around any HTTP
+ * execution.
+ */
+export function useLiveEventExecution(): Plugin {
+  return {
+    onExecute({ args, setExecuteFn }) {
+      if ((args.contextValue as { [LIVE_EVENT]?: true })[LIVE_EVENT]) setExecuteFn(executeQuery);
+    },
+  };
+}
 
 /** The masking rule (errors.ts), as yoga applies it to the other results. */
 export type Masker = (error: unknown, message: string) => Error;
 
-export interface LiveOperation {
+/** What a live operation's events are rendered with: its prepared document, and envelop's execute. */
+export interface LiveRendering {
+  /**
+   * yoga's envelop execute for this operation (getEnveloped), so every
+   * plugin's onExecute sees live events as it sees HTTP results.
+   */
+  execute: (args: ExecutionArgs) => Promise<ExecutionResult>;
   schema: GraphQLSchema;
   document: DocumentNode;
   operation: OperationDefinitionNode;
@@ -30,7 +58,8 @@ export interface LiveOperation {
 
 /**
  * A live event rendered as the `payload` of a graphql-transport-ws `next`
- * message: the operation executed with the event as its root value, in a
+ * message: the operation executed (through envelop, with the plugins of any
+ * other execution) with the event as its root value, in a
  * fresh context (fresh loaders: nothing cached from an earlier event),
  * errors masked, serialised once. Whether the execution read the viewer is
  * recorded: a rendering that did not is the same for every viewer and is
@@ -41,8 +70,8 @@ export interface LiveOperation {
  * must not make it depend on the field's arguments, which only choose the
  * source (see groupKey).
  */
-export function createLiveRenderer(op: LiveOperation): Renderer<unknown, string> {
-  const { schema, document, operation, variableValues, services, mask, logger } = op;
+export function createLiveRenderer(op: LiveRendering): Renderer<unknown, string> {
+  const { execute, schema, document, operation, variableValues, services, mask, logger } = op;
   return {
     async render(rootValue, viewer) {
       let viewerRead = false;
@@ -51,7 +80,8 @@ export function createLiveRenderer(op: LiveOperation): Renderer<unknown, string>
         viewerRead = true;
         return who;
       };
-      const contextValue: Context = {
+      const contextValue: Context & { [LIVE_EVENT]: true } = {
+        [LIVE_EVENT]: true,
         services,
         get viewer() {
           return readViewer();

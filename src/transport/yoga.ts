@@ -1,14 +1,15 @@
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
-import { createContextFactory, type Context, type Services } from '../context.js';
+import { createContextFactory, type Context, type ContextAuth, type Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
-import { useJsonBody, useNoOriginalErrors } from './hygiene.js';
+import { useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
+import { useLiveEventExecution } from './render.js';
 import { useMalformedParamsRefused } from './request-params.js';
 import { useValidationErrorsReported } from './validation-errors.js';
 
@@ -26,11 +27,11 @@ export interface GraphQLServerOptions extends DocumentRules {
  * one masking rule, the same document limits. Batching stays off (yoga's
  * default: a JSON array body is refused), and so do mutations over GET.
  */
-export function createGraphQLServer(services: Services, logger: Logger, options: GraphQLServerOptions) {
+export function createGraphQLServer(services: Services, auth: ContextAuth, logger: Logger, options: GraphQLServerOptions) {
   const { exposure, origins, requestLimits } = options;
   return createYoga<object, Context>({
     schema: buildSchema(),
-    context: createContextFactory(services, logger),
+    context: createContextFactory(services, auth, logger),
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },
     // Served whole from this process (no CDN), and signed in over WebSocket too.
@@ -45,11 +46,12 @@ export function createGraphQLServer(services: Services, logger: Logger, options:
       useJsonBody(),
       useRequestBodyLimit(requestLimits.bodyBytes),
       useMalformedParamsRefused(),
-      useNoOriginalErrors(),
+      usePublicErrors(),
       ...documentRules(options),
       useValidationErrorsReported(),
       options.multipart,
       useMetrics(options.metrics),
+      useLiveEventExecution(),
     ],
   });
 }

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { codes, gql, gqlOk, Subscription, trackedClients, type GqlResult } from '../support/client.js';
+import { scrape, value } from '../support/metrics.js';
 import { messageProbe } from '../support/probes.js';
 import { MISSING_ID, type TestUser } from '../support/seed.js';
-import { sendStatements, type App } from '../support/server.js';
+import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
 const SEND = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id seq clientId } }';
@@ -14,6 +15,18 @@ const READ_STATE = 'query($id: ID!) { room(id: $id) { lastReadSeq unreadCount } 
 const HISTORY = `query($roomId: ID!, $after: String) {
   messages(roomId: $roomId, first: 200, after: $after) { edges { node { seq } } pageInfo { hasNextPage endCursor } }
 }`;
+
+/** Both instances' send statements of several messages, and batches sent again one by one, from /metrics. */
+async function sendStatements(...apps: App[]): Promise<{ batches: number; split: number }> {
+  let batches = 0;
+  let split = 0;
+  for (const app of apps) {
+    const samples = await scrape(app);
+    batches += value(samples, 'chat_send_statements_total{kind="batch"}');
+    split += value(samples, 'chat_send_statements_total{kind="split"}');
+  }
+  return { batches, split };
+}
 
 forEachBackend('Concurrent senders on two instances', (s) => {
   const tracked = trackedClients();
@@ -110,7 +123,7 @@ forEachBackend('Concurrent sends into one room, committed together', (s) => {
       const live = new Subscription(tracked(s.b, carol.token), MESSAGE_ADDED, { roomId: room.id }, probe);
       const probes = await live.live(); // the probes took seqs 1..probes
       const question = probe.sent.at(-1)!;
-      const { batches: batchesBefore, split: splitBefore } = sendStatements;
+      const { batches: batchesBefore, split: splitBefore } = await sendStatements(s.a, s.b);
 
       // Burst 1: 60 new messages through both instances, every fourth without
       // a clientId, two of them replies; six repeats of their clientIds (three
@@ -150,8 +163,9 @@ forEachBackend('Concurrent sends into one room, committed together', (s) => {
       // PGlite statements never interleave, so none can meet a clientId
       // committed after its snapshot: a batch sent again one by one there
       // would hide a fault of the batch statement behind the fallback.
-      expect(sendStatements.batches).toBeGreaterThan(batchesBefore);
-      if (s.name === 'embedded') expect(sendStatements.split).toBe(splitBefore);
+      const statements = await sendStatements(s.a, s.b);
+      expect(statements.batches).toBeGreaterThan(batchesBefore);
+      if (s.name === 'embedded') expect(statements.split).toBe(splitBefore);
 
       expect(codes(stranger.result!)).toEqual(['FORBIDDEN']);
       expect(stranger.result!.data).toBeNull();

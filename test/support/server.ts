@@ -3,8 +3,7 @@
  * other test module reaches the server through its protocol (HTTP and
  * graphql-ws); only starting it, sharing one embedded database or bus
  * between two instances, the Redis bus's own fault test, the message
- * store's batch statement tested as SQL, the count of batched send
- * statements (to know a burst really was batched), the served schema (what
+ * store's batch statement tested as SQL, the served schema (what
  * the property tests generate operations from) and the environment parser
  * (what turns RATE_LIMIT_* settings into Config fields) need its modules.
  */
@@ -13,7 +12,6 @@ export { loadConfig, type Config } from '../../src/config.js';
 export { buildSchema } from '../../src/schema.js';
 export { openDatabase, type DatabaseHandle } from '../../src/db/client.js';
 export { MessagesStore } from '../../src/features/messages/messages.store.js';
-export { sendStatements } from '../../src/features/messages/send-queue.js';
 export type { EventBus } from '../../src/realtime/bus.js';
 export { createMemoryBus } from '../../src/realtime/bus.memory.js';
 export { createRedisBus } from '../../src/realtime/bus.redis.js';

@@ -1,16 +1,16 @@
 import type { Server } from 'node:http';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { TokenVerifier } from '../auth/tokens.js';
-import type { Limits } from '../limits/index.js';
-import type { Logger } from '../logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { Connections } from '../realtime/connections.js';
-import type { PrepareOperation } from './operations.js';
-import type { OriginPolicy } from './origins.js';
-import { SocketSession } from './ws-session.js';
-import { WriteBatcher } from './ws-writes.js';
-import { GRAPHQL_PATH } from './yoga.js';
+import type { TokenVerifier } from '../../auth/tokens.js';
+import type { Limits } from '../../limits/index.js';
+import type { Logger } from '../../logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Connections } from '../../realtime/connections.js';
+import type { PrepareOperation } from '../operations.js';
+import type { OriginPolicy } from '../origins.js';
+import { GRAPHQL_PATH } from '../yoga.js';
+import { SocketSession } from './session.js';
+import { WriteBatcher } from './write-batcher.js';
 
 export interface WsOptions {
   server: Server;
@@ -92,7 +92,8 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   }
   wss.on('connection', (socket, request) => {
     const clientIp = options.limits.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']);
-    sockets.set(socket, new SocketSession(socket, sessionOptions, clientIp, (++connections).toString(36)));
+    const session = new SocketSession(socket, request.socket, sessionOptions, clientIp, (++connections).toString(36));
+    sockets.set(socket, session);
     options.metrics.socketOpened();
     socket.on('message', onMessage).on('pong', onPong).once('close', onClose).on('error', onError);
   });

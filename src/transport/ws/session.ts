@@ -1,25 +1,36 @@
 import type { Duplex } from 'node:stream';
 import { CloseCode, GRAPHQL_TRANSPORT_WS_PROTOCOL, MessageType, validateMessage, type Message } from 'graphql-ws';
 import type { RawData, WebSocket } from 'ws';
-import { bearerToken } from '../auth/tokens.js';
-import type { Viewer } from '../auth/viewer.js';
-import { badInput } from '../errors.js';
-import type { WindowCounter } from '../limits/rate-limits.js';
-import type { SocketSlot } from '../limits/socket-caps.js';
-import { LazyChild, type Logger } from '../logger.js';
-import type { LiveSource } from '../realtime/live.js';
-import type { EndReason } from '../realtime/members.js';
-import type { PrepareOperation } from './operations.js';
-import { timerAt, type Timer } from './timer-at.js';
-import { LiveOperation, type WriteBatcher } from './ws-writes.js';
-import type { WsOptions } from './ws.js';
+import { bearerToken, type TokenVerifier } from '../../auth/tokens.js';
+import type { Viewer } from '../../auth/viewer.js';
+import { badInput, publicError } from '../../errors.js';
+import type { Limits } from '../../limits/index.js';
+import type { WindowCounter } from '../../limits/rate-limits.js';
+import type { SocketSlot } from '../../limits/socket-caps.js';
+import { LazyChild, type Logger } from '../../logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Connections } from '../../realtime/connections.js';
+import type { EndReason, LiveSource, Sink } from '../../realtime/live-source.js';
+import type { PrepareOperation } from '../operations.js';
+import { timerAt, type Timer } from '../timer-at.js';
+import { frames, TOO_MANY_REQUESTS, TRY_AGAIN_LATER } from './frames.js';
+import type { Corkable, WriteBatcher } from './write-batcher.js';
 
-/** The close code WebSocket reserves for "try again later" (RFC 6455 registry). */
-export const TRY_AGAIN_LATER = 1013;
-/** Too many messages on one socket, or too many sockets of one user (the contract's Limits). */
-export const TOO_MANY_REQUESTS = 4429;
+/** What a session needs of its server (server.ts documents each option). */
+export interface SessionOptions {
+  prepare: PrepareOperation;
+  tokens: TokenVerifier;
+  connections: Connections;
+  limits: Limits;
+  logger: Logger;
+  metrics: Metrics;
+  maxBufferedBytes?: number;
+  connectionInitWaitMs?: number;
+  batcher: WriteBatcher;
+}
+
 /** One socket: its handshake, its viewer, its operations by id, and its frames. */
-export class SocketSession {
+export class SocketSession implements Corkable {
   private initReceived = false;
   private viewer: Viewer | null = null;
   /** Operations by id; null while one is being prepared. */
@@ -40,7 +51,9 @@ export class SocketSession {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly options: WsOptions & { batcher: WriteBatcher },
+    /** The connection under the WebSocket (the upgrade request's socket), corked while a turn's frames collect. */
+    private readonly raw: Duplex,
+    private readonly options: SessionOptions,
     /** The client IP of the upgrade request, for what counts per IP (login, register). */
     private readonly clientIp: string,
     connectionId: string,
@@ -92,9 +105,7 @@ export class SocketSession {
         case MessageType.ConnectionInit:
           return await this.connectionInit(message.payload);
         case MessageType.Ping:
-          return this.send(
-            JSON.stringify(message.payload ? { type: MessageType.Pong, payload: message.payload } : { type: MessageType.Pong }),
-          );
+          return this.send(frames.pong(message.payload));
         case MessageType.Pong:
           return;
         case MessageType.Subscribe:
@@ -130,14 +141,13 @@ export class SocketSession {
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
     this.expiryTimer = timerAt(verified.expiresAt, () => this.close(CloseCode.Forbidden, 'Token expired'));
     this.options.connections.opened(verified.userId);
-    this.send('{"type":"connection_ack"}');
+    this.send(frames.connectionAck);
   }
 
   private async subscribe(id: string, payload: Parameters<PrepareOperation>[0]): Promise<void> {
     if (!this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
     this.operations.set(id, null);
-    const idJson = JSON.stringify(id);
     const prepared = await this.options.prepare(payload, this.viewer, this.clientIp, this.logger);
     if (!this.operations.has(id) || this.closed) {
       if (prepared.kind === 'live') prepared.source.end(); // completed by the client, or closed, meanwhile
@@ -145,22 +155,22 @@ export class SocketSession {
     }
     if (prepared.kind === 'errors') {
       this.operations.delete(id);
-      return this.send(`{"id":${idJson},"type":"error","payload":${prepared.payload}}`);
+      return this.send(frames.error(id, prepared.payload));
     }
     if (prepared.kind === 'result') {
       this.operations.delete(id);
-      this.send(`{"id":${idJson},"type":"next","payload":${prepared.payload}}`);
-      return this.send(`{"id":${idJson},"type":"complete"}`);
+      this.send(frames.next(id, prepared.payload));
+      return this.send(frames.complete(id));
     }
     if (this.subscriptionsFull()) {
       this.operations.delete(id);
       prepared.source.end();
       const message = `At most ${this.options.limits.maxSubscriptionsPerSocket} active subscriptions per socket`;
-      return this.send(`{"id":${idJson},"type":"error","payload":${JSON.stringify([badInput(message).toJSON()])}}`);
+      return this.send(frames.error(id, JSON.stringify([publicError(badInput(message))])));
     }
-    const operation = new LiveOperation(this, id, prepared, this.options.metrics);
+    const subscription = new SocketSubscription(this, id, prepared, this.options.metrics);
     this.operations.set(id, prepared.source);
-    prepared.source.bind(operation, prepared.renderer);
+    prepared.source.bind(subscription, prepared.renderer);
   }
 
   /** Only live subscriptions count (known once prepared), not queries and mutations under way. */
@@ -171,18 +181,14 @@ export class SocketSession {
   }
 
   /** The server ended an operation's stream: the client hears `complete`, an error, or (overload) the socket closes. */
-  ended(operation: LiveOperation, reason: EndReason): void {
-    const { id, source } = operation;
+  ended(subscription: SocketSubscription, reason: EndReason): void {
+    const { id, source } = subscription;
     if (this.operations.get(id) !== source || this.closed) return;
     this.operations.delete(id);
-    const idJson = JSON.stringify(id);
     if (reason === 'overload') this.options.metrics.slowReaderClosed('backlog');
     if (reason === 'overload') return this.close(TRY_AGAIN_LATER, 'Try again later');
-    if (reason === 'error') {
-      const errors = [{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }];
-      return this.send(`{"id":${idJson},"type":"error","payload":${JSON.stringify(errors)}}`);
-    }
-    this.send(`{"id":${idJson},"type":"complete"}`);
+    if (reason === 'error') return this.send(frames.error(id, UNEXPECTED));
+    this.send(frames.complete(id));
   }
 
   private complete(id: string): void {
@@ -220,10 +226,6 @@ export class SocketSession {
     this.raw.cork();
   }
 
-  private get raw(): Duplex {
-    return (this.socket as unknown as { _socket: Duplex })._socket;
-  }
-
   private tooMany(limit: string, reason: string): void {
     this.options.metrics.rateLimited(limit);
     this.close(TOO_MANY_REQUESTS, reason);
@@ -249,6 +251,46 @@ export class SocketSession {
     this.endOperations();
     this.slot?.release();
     if (this.viewer) this.options.connections.closed(this.viewer.userId);
+  }
+}
+
+/** What a subscriber whose stream failed is told: the masked error, as yoga masks any other. */
+const UNEXPECTED = JSON.stringify([{ message: 'Unexpected error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+
+/**
+ * One live subscription of a socket, as its source's sink: a class, so the
+ * many idle subscriptions of a server share their methods instead of each
+ * holding closures of its own.
+ */
+class SocketSubscription implements Sink<string> {
+  /** `{"id":…,"type":"next","payload":`: all a frame has of its own besides the shared rendering. */
+  private readonly prefix: string;
+  readonly source: LiveSource<unknown>;
+  readonly key: string;
+  /** The root field, as the active-subscriptions gauge names it. */
+  private readonly field: string;
+
+  constructor(
+    private readonly session: SocketSession,
+    readonly id: string,
+    prepared: { source: LiveSource<unknown>; key: string; field: string },
+    private readonly metrics: Metrics,
+  ) {
+    this.source = prepared.source;
+    this.key = prepared.key;
+    this.field = prepared.field;
+    this.prefix = frames.nextPrefix(id);
+    metrics.subscriptionStarted(prepared.field, 'ws');
+  }
+
+  write(out: string): void {
+    this.session.send(this.prefix + out + '}');
+  }
+
+  /** Called once: a source ends its sink once (live-source.ts). */
+  end(reason: EndReason): void {
+    this.metrics.subscriptionEnded(this.field, 'ws');
+    this.session.ended(this, reason);
   }
 }
 
