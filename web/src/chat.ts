@@ -1,28 +1,10 @@
-import {
-  createChatClient,
-  CreateRoomDocument,
-  JoinRoomDocument,
-  MarkReadDocument,
-  MessageAddedDocument,
-  MessagesDocument,
-  MyEventsDocument,
-  PublicRoomsDocument,
-  RoomDocument,
-  RoomEventsDocument,
-  SendMessageDocument,
-  SetTypingDocument,
-  tokenExpiry,
-  type ChatClient,
-  type MyEventsSubscription,
-  type RoomEventsSubscription,
-  type RoomFieldsFragment,
-  type TokenRefresher,
-} from '../../client/index.js';
-import { classify, describe, httpRequest } from './api.js';
+import type { RoomFieldsFragment } from '../../client/index.js';
+import { classify, describe } from './api.js';
 import { h } from './dom.js';
 import { Outbox } from './outbox.js';
 import type { Session } from './session.js';
 import { Timeline, type Message } from './timeline.js';
+import { ChatTransport, type RoomEvent, type UserEvent } from './transport.js';
 import {
   fieldForm,
   headerView,
@@ -32,14 +14,9 @@ import {
   publicRoomItems,
   roomItems,
   typingView,
-  type ConnectionStatus,
   type Member,
 } from './views.js';
 
-type RoomEvent = RoomEventsSubscription['roomEvents'];
-type UserEvent = MyEventsSubscription['myEvents'];
-
-const PAGE = 30;
 /** Repeat setTyping(true) this often while keys are pressed (the server lets it lapse after 5 s). */
 const TYPING_REPEAT_MS = 3000;
 /** Say typing stopped after this long without a key. */
@@ -74,46 +51,21 @@ interface OpenRoom {
  * meanwhile is fetched again on reconnect.
  */
 export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
-  const session = { ...options.session };
-  const me = session.user;
-  const token = () => session.token;
-  let status: ConnectionStatus = 'connecting';
+  const me = options.session.user;
   let rooms = new Map<string, RoomFieldsFragment>();
   let publicRooms: RoomFieldsFragment[] = [];
   let open: OpenRoom | null = null;
   let disposed = false;
 
-  const request = <R, V>(document: Parameters<typeof httpRequest<R, V>>[0], variables: V) =>
-    httpRequest(document, variables, token()).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'UNAUTHENTICATED') signOut('Your session has ended. Sign in again.');
-      throw error;
-    });
-
-  const client: ChatClient = createChatClient({
-    url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
-    token,
+  const transport = new ChatTransport(options.session.token, {
+    onToken: (token) => options.onToken(token),
+    onStatus: () => renderHeader(),
+    onSessionEnded: (reason) => signOut(reason),
     onReconnected: () => void refetchAfterReconnect(),
-  });
-  client.ws.on('connecting', () => setStatus(status === 'online' ? 'reconnecting' : status));
-  client.ws.on('connected', () => setStatus('online'));
-  client.ws.on('closed', (event) => {
-    const { code, reason } = event as { code?: number; reason?: string };
-    // 4403: the token is refused. At its expiry the retry signs in with the refreshed one; any
-    // other refusal (or an expired token with no fresh one) cannot be retried away.
-    const expired = (tokenExpiry(session.token) ?? Infinity) <= Date.now();
-    if (code === 4403 && (reason !== 'Token expired' || expired)) signOut('Your session has ended. Sign in again.');
-    else setStatus('reconnecting');
-  });
-  const refresher: TokenRefresher = client.keepTokenFresh({
-    getToken: token,
-    onToken: (fresh) => {
-      session.token = fresh;
-      options.onToken(fresh);
-    },
   });
 
   const outbox = new Outbox({
-    send: async (input) => (await request(SendMessageDocument, { input })).sendMessage,
+    send: (input) => transport.sendMessage(input),
     classify,
     onChange: () => renderMessages(),
     onSent: (message) => receive(message),
@@ -189,14 +141,8 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     ),
   );
 
-  function setStatus(next: ConnectionStatus) {
-    if (next === status) return;
-    status = next;
-    renderHeader();
-  }
-
   function renderHeader() {
-    header.replaceChildren(headerView(me, status, () => signOut(null)));
+    header.replaceChildren(headerView(me, transport.status, () => signOut(null)));
   }
 
   function renderRooms() {
@@ -259,7 +205,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   async function loadRooms() {
-    const list = await client.refreshMyRooms().catch(() => null);
+    const list = await transport.myRooms().catch(() => null);
     if (!list) return;
     rooms = new Map(list.map((room) => [room.id, room]));
     renderRooms();
@@ -267,9 +213,9 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   async function loadPublicRooms(query = '') {
-    const result = await request(PublicRoomsDocument, { query: query || null, first: 50 }).catch(() => null);
-    if (!result) return;
-    publicRooms = result.publicRooms;
+    const found = await transport.publicRooms(query).catch(() => null);
+    if (!found) return;
+    publicRooms = found;
     renderRooms();
   }
 
@@ -277,7 +223,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     if (!name) return;
     sidebarNotice.textContent = '';
     try {
-      const { createRoom: room } = await request(CreateRoomDocument, { input: { name, visibility: 'PUBLIC' } });
+      const room = await transport.createRoom(name);
       rooms.set(room.id, room);
       await openRoom(room.id);
     } catch (error) {
@@ -288,7 +234,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   async function joinRoom(roomId: string) {
     sidebarNotice.textContent = '';
     try {
-      const { joinRoom: room } = await request(JoinRoomDocument, { roomId });
+      const room = await transport.joinRoom(roomId);
       rooms.set(room.id, room);
       await openRoom(room.id);
     } catch (error) {
@@ -313,28 +259,17 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     renderRoomHead();
     renderTyping();
     try {
-      const page = (await request(MessagesDocument, { roomId, last: PAGE })).messages;
+      const page = await transport.newestMessages(roomId);
       if (open !== room) return;
-      room.timeline.addNewest({ messages: page.edges.map((e) => e.node), hasPreviousPage: page.pageInfo.hasPreviousPage });
+      room.timeline.addNewest(page);
       // Live from the newest message held: the server replays what came after it, so nothing falls between.
       const after = room.timeline.newest?.cursor ?? null;
       room.stop.push(
-        client.subscribe(
-          MessageAddedDocument,
-          { roomId, after },
-          {
-            next: (result) => {
-              if (result.data) receive(result.data.messageAdded);
-              if (result.errors?.length) showRoomError(room, result.errors[0]!.message);
-            },
-            error: (error) => showRoomError(room, describeSubscriptionError(error)),
-          },
-        ),
-        client.subscribe(
-          RoomEventsDocument,
-          { roomId },
-          { next: (result) => result.data && roomEvent(room, result.data.roomEvents) },
-        ),
+        transport.subscribeMessages(roomId, after, {
+          onMessage: (message) => receive(message),
+          onError: (text) => showRoomError(room, text),
+        }),
+        transport.subscribeRoomEvents(roomId, (event) => roomEvent(room, event)),
       );
       await loadMembers(room);
     } catch (error) {
@@ -354,10 +289,10 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   async function loadMembers(room: OpenRoom) {
-    const result = await request(RoomDocument, { id: room.id }).catch(() => null);
-    if (!result?.room || open !== room) return;
-    rooms.set(room.id, { ...rooms.get(room.id), ...result.room });
-    room.members = new Map(result.room.members.map((m) => [m.user.id, { user: m.user, role: m.role }]));
+    const details = await transport.room(room.id).catch(() => null);
+    if (!details || open !== room) return;
+    rooms.set(room.id, { ...rooms.get(room.id), ...details });
+    room.members = new Map(details.members.map((m) => [m.user.id, { user: m.user, role: m.role }]));
     renderRoomHead();
     renderRooms();
   }
@@ -368,8 +303,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     room.loadingOlder = true;
     try {
       const before = room.timeline.oldest?.cursor ?? null;
-      const page = (await request(MessagesDocument, { roomId: room.id, last: PAGE, before })).messages;
-      room.timeline.addOlder({ messages: page.edges.map((e) => e.node), hasPreviousPage: page.pageInfo.hasPreviousPage });
+      room.timeline.addOlder(await transport.olderMessages(room.id, before));
     } catch (error) {
       room.error = describe(error);
     } finally {
@@ -466,8 +400,9 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       if (room.unreadCount === 0 && (room.lastReadSeq ?? 0) >= newest.seq) return;
       rooms.set(room.id, { ...room, unreadCount: 0 });
       renderRooms();
-      void request(MarkReadDocument, { roomId: room.id, seq: newest.seq })
-        .then(({ markRead: read }) => {
+      void transport
+        .markRead(room.id, newest.seq)
+        .then((read) => {
           const current = rooms.get(read.id);
           if (current) rooms.set(read.id, { ...current, ...read });
           renderRooms();
@@ -483,7 +418,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     const roomId = open.id;
     if (Date.now() - typingSentAt > TYPING_REPEAT_MS) {
       typingSentAt = Date.now();
-      void request(SetTypingDocument, { roomId, typing: true }).catch(() => {});
+      void transport.setTyping(roomId, true).catch(() => {});
     }
     if (typingIdle) clearTimeout(typingIdle);
     typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
@@ -494,7 +429,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     typingIdle = null;
     if (!typingSentAt || !open) return;
     typingSentAt = 0;
-    void request(SetTypingDocument, { roomId: open.id, typing: false }).catch(() => {});
+    void transport.setTyping(open.id, false).catch(() => {});
   }
 
   function send() {
@@ -534,11 +469,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   const onVisible = () => markRead();
   document.addEventListener('visibilitychange', onVisible);
 
-  const stopMyEvents = client.subscribe(
-    MyEventsDocument,
-    {},
-    { next: (result) => result.data && userEvent(result.data.myEvents) },
-  );
+  const stopMyEvents = transport.subscribeMyEvents((event) => userEvent(event));
   renderHeader();
   renderRoomHead();
   renderMessages();
@@ -550,13 +481,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     document.removeEventListener('visibilitychange', onVisible);
     closeRoom();
     stopMyEvents();
-    refresher.stop();
-    void client.dispose();
+    transport.dispose();
   }
   return dispose;
-}
-
-function describeSubscriptionError(error: unknown): string {
-  if (Array.isArray(error)) return (error as Array<{ message: string }>).map((e) => e.message).join('; ');
-  return 'The live connection failed; reload the page.';
 }
