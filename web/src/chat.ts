@@ -1,9 +1,10 @@
-import type { RoomFieldsFragment } from '../../client/index.js';
 import { classify, describe } from './api.js';
 import { h } from './dom.js';
 import { Outbox } from './outbox.js';
+import { Members, TypingSignal, Typists } from './presence.js';
 import type { Session } from './session.js';
-import { Timeline, type Message } from './timeline.js';
+import { ChatState, newOpenRoom, unreadTotal, type OpenRoom } from './state.js';
+import type { Message } from './timeline.js';
 import { ChatTransport, type RoomEvent, type UserEvent } from './transport.js';
 import {
   fieldForm,
@@ -14,15 +15,7 @@ import {
   publicRoomItems,
   roomItems,
   typingView,
-  type Member,
 } from './views.js';
-
-/** Repeat setTyping(true) this often while keys are pressed (the server lets it lapse after 5 s). */
-const TYPING_REPEAT_MS = 3000;
-/** Say typing stopped after this long without a key. */
-const TYPING_IDLE_MS = 4000;
-/** Forget a typist whose stop never came (the server sends one at its lapse; this covers a lost socket). */
-const TYPING_FORGET_MS = 7000;
 
 export interface ChatOptions {
   session: Session;
@@ -30,17 +23,6 @@ export interface ChatOptions {
   onToken(token: string): void;
   /** The session ended (signed out, or the server no longer takes its token). */
   onSignedOut(reason: string | null): void;
-}
-
-/** The open room: its timeline, members, typists and subscriptions. */
-interface OpenRoom {
-  id: string;
-  timeline: Timeline;
-  members: Map<string, Member>;
-  typing: Map<string, { username: string; timer: ReturnType<typeof setTimeout> }>;
-  loadingOlder: boolean;
-  error: string | null;
-  stop: Array<() => void>;
 }
 
 /**
@@ -51,10 +33,8 @@ interface OpenRoom {
  * meanwhile is fetched again on reconnect.
  */
 export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
-  const me = options.session.user;
-  let rooms = new Map<string, RoomFieldsFragment>();
-  let publicRooms: RoomFieldsFragment[] = [];
-  let open: OpenRoom | null = null;
+  const state = new ChatState(options.session.user);
+  const me = state.me;
   let disposed = false;
 
   const transport = new ChatTransport(options.session.token, {
@@ -69,6 +49,10 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     classify,
     onChange: () => renderMessages(),
     onSent: (message) => receive(message),
+  });
+  const typingSignal = new TypingSignal({
+    roomId: () => state.open?.id ?? null,
+    setTyping: (roomId, typing) => transport.setTyping(roomId, typing),
   });
 
   // The page's parts, built once; each render fills one of them.
@@ -146,30 +130,28 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   function renderRooms() {
-    const sorted = [...rooms.values()].sort((a, b) =>
-      (b.lastMessage?.createdAt ?? b.createdAt).localeCompare(a.lastMessage?.createdAt ?? a.createdAt),
-    );
-    myRoomsList.replaceChildren(...roomItems(sorted, open?.id ?? null, (id) => void openRoom(id)));
-    publicList.replaceChildren(...publicRoomItems(publicRooms, new Set(rooms.keys()), (id) => void joinRoom(id)));
-    const unread = sorted.reduce((sum, room) => sum + room.unreadCount, 0);
+    const sorted = state.sortedRooms();
+    myRoomsList.replaceChildren(...roomItems(sorted, state.open?.id ?? null, (id) => void openRoom(id)));
+    publicList.replaceChildren(...publicRoomItems(state.publicRooms, state.roomIds(), (id) => void joinRoom(id)));
+    const unread = unreadTotal(sorted);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
   }
 
   function renderRoomHead() {
-    const room = open && rooms.get(open.id);
+    const room = state.openEntry();
     roomTitle.textContent = room ? (room.name ?? 'Direct') : 'Pick or create a room';
-    members.replaceChildren(open ? membersView([...open.members.values()]) : '');
-    composer.disabled = sendButton.disabled = !open;
+    members.replaceChildren(state.open ? membersView(state.open.members.list()) : '');
+    composer.disabled = sendButton.disabled = !state.open;
   }
 
   function renderTyping() {
-    typing.replaceChildren(typingView(open ? [...open.typing.values()].map((t) => t.username).sort() : []));
+    typing.replaceChildren(typingView(state.open ? state.open.typists.names() : []));
   }
 
   /** Redraws the list, keeping the reader where they were: at the bottom as messages arrive, on the same message as older ones load above. */
   function renderMessages() {
-    if (!open) return messages.replaceChildren();
-    const room = open;
+    if (!state.open) return messages.replaceChildren();
+    const room = state.open;
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
     const before = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
@@ -207,7 +189,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   async function loadRooms() {
     const list = await transport.myRooms().catch(() => null);
     if (!list) return;
-    rooms = new Map(list.map((room) => [room.id, room]));
+    state.replaceRooms(list);
     renderRooms();
     renderRoomHead();
   }
@@ -215,7 +197,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   async function loadPublicRooms(query = '') {
     const found = await transport.publicRooms(query).catch(() => null);
     if (!found) return;
-    publicRooms = found;
+    state.publicRooms = found;
     renderRooms();
   }
 
@@ -224,7 +206,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     sidebarNotice.textContent = '';
     try {
       const room = await transport.createRoom(name);
-      rooms.set(room.id, room);
+      state.setRoom(room);
       await openRoom(room.id);
     } catch (error) {
       sidebarNotice.textContent = describe(error);
@@ -235,7 +217,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     sidebarNotice.textContent = '';
     try {
       const room = await transport.joinRoom(roomId);
-      rooms.set(room.id, room);
+      state.setRoom(room);
       await openRoom(room.id);
     } catch (error) {
       sidebarNotice.textContent = describe(error);
@@ -243,24 +225,16 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   async function openRoom(roomId: string) {
-    if (open?.id === roomId) return;
+    if (state.open?.id === roomId) return;
     closeRoom();
-    const room: OpenRoom = {
-      id: roomId,
-      timeline: new Timeline(),
-      members: new Map(),
-      typing: new Map(),
-      loadingOlder: false,
-      error: null,
-      stop: [],
-    };
-    open = room;
+    const room = newOpenRoom(roomId, new Typists(() => renderTyping()));
+    state.open = room;
     renderRooms();
     renderRoomHead();
     renderTyping();
     try {
       const page = await transport.newestMessages(roomId);
-      if (open !== room) return;
+      if (state.open !== room) return;
       room.timeline.addNewest(page);
       // Live from the newest message held: the server replays what came after it, so nothing falls between.
       const after = room.timeline.newest?.cursor ?? null;
@@ -281,24 +255,25 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   function closeRoom() {
-    if (!open) return;
-    for (const stop of open.stop) stop();
-    for (const t of open.typing.values()) clearTimeout(t.timer);
-    stopTyping();
-    open = null;
+    if (!state.open) return;
+    for (const stop of state.open.stop) stop();
+    state.open.typists.clear();
+    // While the room is still open, so the stop goes to it.
+    typingSignal.stop();
+    state.open = null;
   }
 
   async function loadMembers(room: OpenRoom) {
     const details = await transport.room(room.id).catch(() => null);
-    if (!details || open !== room) return;
-    rooms.set(room.id, { ...rooms.get(room.id), ...details });
-    room.members = new Map(details.members.map((m) => [m.user.id, { user: m.user, role: m.role }]));
+    if (!details || state.open !== room) return;
+    state.setRoom({ ...state.room(room.id), ...details });
+    room.members = new Members(details.members);
     renderRoomHead();
     renderRooms();
   }
 
   async function maybeLoadOlder() {
-    const room = open;
+    const room = state.open;
     if (!room || room.loadingOlder || !room.timeline.hasOlder || scroller.scrollTop > 80) return;
     room.loadingOlder = true;
     try {
@@ -309,12 +284,13 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     } finally {
       room.loadingOlder = false;
     }
-    if (open === room) renderMessages();
+    if (state.open === room) renderMessages();
   }
 
   /** A message of the open room, live or as a send's answer. */
   function receive(message: Message) {
     outbox.confirm(message);
+    const open = state.open;
     if (open?.id !== message.roomId) return;
     if (open.timeline.add(message)) {
       renderMessages();
@@ -324,37 +300,24 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
 
   function showRoomError(room: OpenRoom, text: string) {
     room.error = text;
-    if (open === room) renderMessages();
+    if (state.open === room) renderMessages();
   }
 
   function roomEvent(room: OpenRoom, event: RoomEvent) {
-    if (open !== room) return;
+    if (state.open !== room) return;
     switch (event.__typename) {
       case 'MessageChanged':
         if (room.timeline.update(event.message)) renderMessages();
         break;
-      case 'MemberChanged': {
-        const change = event.memberChange;
-        if (change === 'LEFT') room.members.delete(event.user.id);
-        else room.members.set(event.user.id, { role: room.members.get(event.user.id)?.role ?? 'MEMBER', user: event.user });
+      case 'MemberChanged':
+        room.members.change(event.user, event.memberChange);
         renderRoomHead();
         break;
-      }
-      case 'TypingChanged': {
+      case 'TypingChanged':
         if (event.user.id === me.id) break;
-        const held = room.typing.get(event.user.id);
-        if (held) clearTimeout(held.timer);
-        room.typing.delete(event.user.id);
-        if (event.typing) {
-          const timer = setTimeout(() => {
-            room.typing.delete(event.user.id);
-            renderTyping();
-          }, TYPING_FORGET_MS);
-          room.typing.set(event.user.id, { username: event.user.username, timer });
-        }
+        room.typists.set(event.user, event.typing);
         renderTyping();
         break;
-      }
       case 'ReadReceipt':
         break;
     }
@@ -364,21 +327,20 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     switch (event.__typename) {
       case 'NewMessage': {
         const message = event.message;
-        const room = rooms.get(message.roomId);
+        const room = state.room(message.roomId);
         if (!room) return void loadRooms();
-        const reading = open?.id === message.roomId && document.visibilityState === 'visible';
-        const counts = !reading && message.author.id !== me.id && message.seq > (room.lastReadSeq ?? 0);
-        rooms.set(room.id, { ...room, lastMessage: message, unreadCount: room.unreadCount + Number(counts) });
+        const reading = state.open?.id === message.roomId && document.visibilityState === 'visible';
+        state.noteMessage(room, message, reading);
         renderRooms();
         break;
       }
       case 'RoomAdded':
-        rooms.set(event.room.id, event.room);
+        state.setRoom(event.room);
         renderRooms();
         break;
       case 'RoomRemoved':
-        rooms.delete(event.roomId);
-        if (open?.id === event.roomId) {
+        state.removeRoom(event.roomId);
+        if (state.open?.id === event.roomId) {
           closeRoom();
           renderMessages();
           renderRoomHead();
@@ -391,52 +353,34 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   let readTimer: ReturnType<typeof setTimeout> | null = null;
   /** Marks the open room read up to its newest message, once things settle, when the page is in view. */
   function markRead() {
-    if (readTimer || !open) return;
+    if (readTimer || !state.open) return;
     readTimer = setTimeout(() => {
       readTimer = null;
-      const room = open && rooms.get(open.id);
-      const newest = open?.timeline.newest;
+      const room = state.openEntry();
+      const newest = state.open?.timeline.newest;
       if (!room || !newest || document.visibilityState !== 'visible') return;
       if (room.unreadCount === 0 && (room.lastReadSeq ?? 0) >= newest.seq) return;
-      rooms.set(room.id, { ...room, unreadCount: 0 });
+      state.setRoom({ ...room, unreadCount: 0 });
       renderRooms();
       void transport
         .markRead(room.id, newest.seq)
         .then((read) => {
-          const current = rooms.get(read.id);
-          if (current) rooms.set(read.id, { ...current, ...read });
+          state.updateRoom(read);
           renderRooms();
         })
         .catch(() => {});
     }, 300);
   }
 
-  let typingSentAt = 0;
-  let typingIdle: ReturnType<typeof setTimeout> | null = null;
   function typed() {
-    if (!open) return;
-    const roomId = open.id;
-    if (Date.now() - typingSentAt > TYPING_REPEAT_MS) {
-      typingSentAt = Date.now();
-      void transport.setTyping(roomId, true).catch(() => {});
-    }
-    if (typingIdle) clearTimeout(typingIdle);
-    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
-  }
-
-  function stopTyping() {
-    if (typingIdle) clearTimeout(typingIdle);
-    typingIdle = null;
-    if (!typingSentAt || !open) return;
-    typingSentAt = 0;
-    void transport.setTyping(open.id, false).catch(() => {});
+    typingSignal.typed();
   }
 
   function send() {
     const body = composer.value;
-    if (!open || body.trim() === '') return;
-    stopTyping();
-    outbox.enqueue(open.id, body);
+    if (!state.open || body.trim() === '') return;
+    typingSignal.stop();
+    outbox.enqueue(state.open.id, body);
     composer.value = '';
     scroller.scrollTop = scroller.scrollHeight;
     renderMessages();
@@ -445,14 +389,14 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   /** What roomEvents and myEvents told while the socket was away: read again. Messages resume by themselves. */
   async function refetchAfterReconnect() {
     await loadRooms();
+    const open = state.open;
     if (open && open.stop.length === 0) {
       // The room failed to open (its history could not be read): open it again now.
       const id = open.id;
       closeRoom();
       await openRoom(id);
     } else if (open) {
-      for (const t of open.typing.values()) clearTimeout(t.timer);
-      open.typing.clear();
+      open.typists.clear();
       open.error = null;
       renderTyping();
       await loadMembers(open);
