@@ -1,21 +1,12 @@
 import { classify, describe } from './api.js';
-import { h } from './dom.js';
+import { ChatLayout } from './layout.js';
+import { MessageList } from './message-list.js';
 import { Outbox } from './outbox.js';
 import { Members, TypingSignal, Typists } from './presence.js';
 import type { Session } from './session.js';
-import { ChatState, newOpenRoom, unreadTotal, type OpenRoom } from './state.js';
+import { ChatState, newOpenRoom, type OpenRoom } from './state.js';
 import type { Message } from './timeline.js';
 import { ChatTransport, type RoomEvent, type UserEvent } from './transport.js';
-import {
-  fieldForm,
-  headerView,
-  membersView,
-  messageView,
-  outgoingView,
-  publicRoomItems,
-  roomItems,
-  typingView,
-} from './views.js';
 
 export interface ChatOptions {
   session: Session;
@@ -55,141 +46,47 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     setTyping: (roomId, typing) => transport.setTyping(roomId, typing),
   });
 
-  // The page's parts, built once; each render fills one of them.
-  const header = h('div');
-  const myRoomsList = h('ul', { 'data-testid': 'my-rooms' });
-  const publicList = h('ul', { 'data-testid': 'public-rooms' });
-  const sidebarNotice = h('p', { class: 'notice error', role: 'alert', 'data-testid': 'rooms-notice' });
-  const roomTitle = h('h2', { 'data-testid': 'room-title' }, 'Pick or create a room');
-  const members = h('div');
-  const messages = h('ol', { class: 'messages', 'data-testid': 'messages' });
-  const scroller = h('div', { class: 'scroller', 'data-testid': 'scroller', onscroll: () => void maybeLoadOlder() }, messages);
-  const notice = h('p', { class: 'notice', 'data-testid': 'room-notice' });
-  const typing = h('div');
-  const composer = h('textarea', {
-    rows: 2,
-    maxlength: 4000,
-    placeholder: 'Write a message',
-    'data-testid': 'composer',
-    disabled: true,
-    oninput: () => typed(),
-    onkeydown: (event: Event) => {
-      const key = event as KeyboardEvent;
-      if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
-        key.preventDefault();
-        send();
-      }
-    },
-  }) as HTMLTextAreaElement;
-  const sendButton = h(
-    'button',
-    { type: 'button', 'data-testid': 'send', disabled: true, onclick: () => send() },
-    'Send',
-  ) as HTMLButtonElement;
-
-  root.replaceChildren(
-    h(
-      'div',
-      { class: 'chat' },
-      header,
-      h(
-        'aside',
-        { class: 'rooms' },
-        h('h2', {}, 'Your rooms'),
-        myRoomsList,
-        fieldForm({
-          placeholder: 'New room name',
-          button: 'Create',
-          testid: 'create-room',
-          onSubmit: (name) => void createRoom(name),
-        }),
-        h('h2', {}, 'Public rooms'),
-        fieldForm({
-          placeholder: 'Find public rooms',
-          button: 'Find',
-          testid: 'find-rooms',
-          type: 'search',
-          onSubmit: (query) => void loadPublicRooms(query),
-        }),
-        publicList,
-      ),
-      h(
-        'main',
-        { class: 'room-pane' },
-        h('div', { class: 'room-head' }, roomTitle, members),
-        scroller,
-        notice,
-        typing,
-        h('div', { class: 'composer row' }, composer, sendButton),
-      ),
-    ),
-  );
+  const list = new MessageList({
+    me,
+    onWantOlder: () => void maybeLoadOlder(),
+    onRetry: (clientId) => outbox.retry(clientId),
+    onDiscard: (clientId) => outbox.discard(clientId),
+  });
+  const layout = new ChatLayout(me, list, {
+    onSignOut: () => signOut(null),
+    onOpenRoom: (roomId) => void openRoom(roomId),
+    onJoinRoom: (roomId) => void joinRoom(roomId),
+    onCreateRoom: (name) => void createRoom(name),
+    onFindRooms: (query) => void loadPublicRooms(query),
+    onTyped: () => typed(),
+    onSend: () => send(),
+  });
+  root.replaceChildren(layout.element);
 
   function renderHeader() {
-    header.replaceChildren(headerView(me, transport.status, () => signOut(null)));
+    layout.renderHeader(transport.status);
   }
 
   function renderRooms() {
-    const sorted = state.sortedRooms();
-    myRoomsList.replaceChildren(...roomItems(sorted, state.open?.id ?? null, (id) => void openRoom(id)));
-    publicList.replaceChildren(...publicRoomItems(state.publicRooms, state.roomIds(), (id) => void joinRoom(id)));
-    const unread = unreadTotal(sorted);
-    document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+    layout.renderRooms(state);
   }
 
   function renderRoomHead() {
-    const room = state.openEntry();
-    roomTitle.textContent = room ? (room.name ?? 'Direct') : 'Pick or create a room';
-    members.replaceChildren(state.open ? membersView(state.open.members.list()) : '');
-    composer.disabled = sendButton.disabled = !state.open;
+    layout.renderRoomHead(state);
   }
 
   function renderTyping() {
-    typing.replaceChildren(typingView(state.open ? state.open.typists.names() : []));
+    layout.renderTyping(state.open);
   }
 
-  /** Redraws the list, keeping the reader where they were: at the bottom as messages arrive, on the same message as older ones load above. */
   function renderMessages() {
-    if (!state.open) return messages.replaceChildren();
-    const room = state.open;
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
-    const before = scroller.scrollHeight;
-    const topBefore = scroller.scrollTop;
-    const stored = room.timeline.list();
-    const storedIds = new Set(stored.map((m) => m.clientId).filter(Boolean));
-    const head = room.timeline.hasOlder
-      ? h(
-          'li',
-          { class: 'older', 'data-testid': 'older' },
-          room.loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages',
-        )
-      : h('li', { class: 'older start', 'data-testid': 'room-start' }, 'The start of the room');
-    messages.replaceChildren(
-      head,
-      ...stored.map((m) => messageView(m, me)),
-      ...outbox
-        .pending(room.id)
-        .filter((m) => !storedIds.has(m.clientId))
-        .map((m) =>
-          outgoingView(
-            m,
-            me,
-            () => outbox.retry(m.clientId),
-            () => outbox.discard(m.clientId),
-          ),
-        ),
-    );
-    if (atBottom) scroller.scrollTop = scroller.scrollHeight;
-    else scroller.scrollTop = topBefore + (scroller.scrollHeight - before) * Number(topBefore < 80);
-    notice.textContent = room.error ?? '';
-    // A short history does not fill the pane, so no scroll would ever ask for more: ask now.
-    if (scroller.scrollHeight <= scroller.clientHeight + 1) void maybeLoadOlder();
+    list.render(state.open, state.open ? outbox.pending(state.open.id) : []);
   }
 
   async function loadRooms() {
-    const list = await transport.myRooms().catch(() => null);
-    if (!list) return;
-    state.replaceRooms(list);
+    const mine = await transport.myRooms().catch(() => null);
+    if (!mine) return;
+    state.replaceRooms(mine);
     renderRooms();
     renderRoomHead();
   }
@@ -203,24 +100,24 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
 
   async function createRoom(name: string) {
     if (!name) return;
-    sidebarNotice.textContent = '';
+    layout.setRoomsNotice('');
     try {
       const room = await transport.createRoom(name);
       state.setRoom(room);
       await openRoom(room.id);
     } catch (error) {
-      sidebarNotice.textContent = describe(error);
+      layout.setRoomsNotice(describe(error));
     }
   }
 
   async function joinRoom(roomId: string) {
-    sidebarNotice.textContent = '';
+    layout.setRoomsNotice('');
     try {
       const room = await transport.joinRoom(roomId);
       state.setRoom(room);
       await openRoom(room.id);
     } catch (error) {
-      sidebarNotice.textContent = describe(error);
+      layout.setRoomsNotice(describe(error));
     }
   }
 
@@ -251,7 +148,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     }
     renderMessages();
     markRead();
-    composer.focus();
+    layout.focusComposer();
   }
 
   function closeRoom() {
@@ -274,7 +171,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
 
   async function maybeLoadOlder() {
     const room = state.open;
-    if (!room || room.loadingOlder || !room.timeline.hasOlder || scroller.scrollTop > 80) return;
+    if (!room || room.loadingOlder || !room.timeline.hasOlder || list.awayFromTop) return;
     room.loadingOlder = true;
     try {
       const before = room.timeline.oldest?.cursor ?? null;
@@ -377,12 +274,12 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   }
 
   function send() {
-    const body = composer.value;
+    const body = layout.draft;
     if (!state.open || body.trim() === '') return;
     typingSignal.stop();
     outbox.enqueue(state.open.id, body);
-    composer.value = '';
-    scroller.scrollTop = scroller.scrollHeight;
+    layout.clearDraft();
+    list.scrollToBottom();
     renderMessages();
   }
 
