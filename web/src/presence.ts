@@ -1,4 +1,4 @@
-import type { UserFieldsFragment } from '../../client/index.js';
+import type { MemberChange, UserFieldsFragment } from '../../client/index.js';
 import type { Member } from './views.js';
 
 /** Repeat setTyping(true) this often while keys are pressed (the server lets it lapse after 5 s). */
@@ -16,8 +16,8 @@ export class Members {
     for (const m of members) this.byId.set(m.user.id, { user: m.user, role: m.role });
   }
 
-  /** A MemberChanged event: the user left, or joined or changed (online, name) keeping the role held. */
-  change(user: UserFieldsFragment, change: string): void {
+  /** A MemberChanged event. The event carries no role: one already held is kept, a newcomer is a MEMBER. */
+  change(user: UserFieldsFragment, change: MemberChange): void {
     if (change === 'LEFT') this.byId.delete(user.id);
     else this.byId.set(user.id, { role: this.byId.get(user.id)?.role ?? 'MEMBER', user });
   }
