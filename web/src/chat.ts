@@ -1,51 +1,11 @@
-import {
-  createChatClient,
-  CreateRoomDocument,
-  JoinRoomDocument,
-  MarkReadDocument,
-  MessageAddedDocument,
-  MessagesDocument,
-  MyEventsDocument,
-  PublicRoomsDocument,
-  RoomDocument,
-  RoomEventsDocument,
-  SendMessageDocument,
-  SetTypingDocument,
-  tokenExpiry,
-  type ChatClient,
-  type MyEventsSubscription,
-  type RoomEventsSubscription,
-  type RoomFieldsFragment,
-  type TokenRefresher,
-} from '../../client/index.js';
-import { classify, describe, httpRequest } from './api.js';
-import { h } from './dom.js';
-import { Outbox } from './outbox.js';
+import { ChatLayout } from './layout.js';
+import { MessageList } from './message-list.js';
+import { ReadMarker } from './read-marker.js';
+import { RoomController } from './room-controller.js';
 import type { Session } from './session.js';
-import { Timeline, type Message } from './timeline.js';
-import {
-  fieldForm,
-  headerView,
-  membersView,
-  messageView,
-  outgoingView,
-  publicRoomItems,
-  roomItems,
-  typingView,
-  type ConnectionStatus,
-  type Member,
-} from './views.js';
-
-type RoomEvent = RoomEventsSubscription['roomEvents'];
-type UserEvent = MyEventsSubscription['myEvents'];
-
-const PAGE = 30;
-/** Repeat setTyping(true) this often while keys are pressed (the server lets it lapse after 5 s). */
-const TYPING_REPEAT_MS = 3000;
-/** Say typing stopped after this long without a key. */
-const TYPING_IDLE_MS = 4000;
-/** Forget a typist whose stop never came (the server sends one at its lapse; this covers a lost socket). */
-const TYPING_FORGET_MS = 7000;
+import { Sidebar } from './sidebar.js';
+import { ChatState } from './state.js';
+import { ChatTransport } from './transport.js';
 
 export interface ChatOptions {
   session: Session;
@@ -55,474 +15,50 @@ export interface ChatOptions {
   onSignedOut(reason: string | null): void;
 }
 
-/** The open room: its timeline, members, typists and subscriptions. */
-interface OpenRoom {
-  id: string;
-  timeline: Timeline;
-  members: Map<string, Member>;
-  typing: Map<string, { username: string; timer: ReturnType<typeof setTimeout> }>;
-  loadingOlder: boolean;
-  error: string | null;
-  stop: Array<() => void>;
-}
-
 /**
  * The signed-in page: room list with unread counts, the open room's history
  * and live messages, sending through the outbox, typing and presence. Every
  * subscription goes through the kit, so a lost socket or a restarted server
  * resumes messageAdded where it stopped; what roomEvents and myEvents missed
- * meanwhile is fetched again on reconnect.
+ * meanwhile is fetched again on reconnect. Returns the function that takes it
+ * down again.
  */
 export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
-  const session = { ...options.session };
-  const me = session.user;
-  const token = () => session.token;
-  let status: ConnectionStatus = 'connecting';
-  let rooms = new Map<string, RoomFieldsFragment>();
-  let publicRooms: RoomFieldsFragment[] = [];
-  let open: OpenRoom | null = null;
+  const state = new ChatState(options.session.user);
   let disposed = false;
 
-  const request = <R, V>(document: Parameters<typeof httpRequest<R, V>>[0], variables: V) =>
-    httpRequest(document, variables, token()).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'UNAUTHENTICATED') signOut('Your session has ended. Sign in again.');
-      throw error;
-    });
-
-  const client: ChatClient = createChatClient({
-    url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
-    token,
+  // The parts call each other through these closures, so each may name one made after it:
+  // none of them runs before the last part is made.
+  const transport = new ChatTransport(options.session.token, {
+    onToken: (token) => options.onToken(token),
+    onStatus: (status) => layout.renderHeader(status),
+    onSessionEnded: (reason) => signOut(reason),
     onReconnected: () => void refetchAfterReconnect(),
   });
-  client.ws.on('connecting', () => setStatus(status === 'online' ? 'reconnecting' : status));
-  client.ws.on('connected', () => setStatus('online'));
-  client.ws.on('closed', (event) => {
-    const { code, reason } = event as { code?: number; reason?: string };
-    // 4403: the token is refused. At its expiry the retry signs in with the refreshed one; any
-    // other refusal (or an expired token with no fresh one) cannot be retried away.
-    const expired = (tokenExpiry(session.token) ?? Infinity) <= Date.now();
-    if (code === 4403 && (reason !== 'Token expired' || expired)) signOut('Your session has ended. Sign in again.');
-    else setStatus('reconnecting');
+  const list = new MessageList({
+    me: state.me,
+    onWantOlder: () => void room.loadOlder(),
+    onRetry: (clientId) => room.outbox.retry(clientId),
+    onDiscard: (clientId) => room.outbox.discard(clientId),
   });
-  const refresher: TokenRefresher = client.keepTokenFresh({
-    getToken: token,
-    onToken: (fresh) => {
-      session.token = fresh;
-      options.onToken(fresh);
-    },
+  const layout = new ChatLayout(state.me, list, {
+    onSignOut: () => signOut(null),
+    onOpenRoom: (roomId) => void room.open(roomId),
+    onJoinRoom: (roomId) => void sidebar.join(roomId),
+    onCreateRoom: (name) => void sidebar.create(name),
+    onFindRooms: (query) => void sidebar.loadPublicRooms(query),
+    onTyped: () => room.typed(),
+    onSend: () => room.send(),
   });
-
-  const outbox = new Outbox({
-    send: async (input) => (await request(SendMessageDocument, { input })).sendMessage,
-    classify,
-    onChange: () => renderMessages(),
-    onSent: (message) => receive(message),
-  });
-
-  // The page's parts, built once; each render fills one of them.
-  const header = h('div');
-  const myRoomsList = h('ul', { 'data-testid': 'my-rooms' });
-  const publicList = h('ul', { 'data-testid': 'public-rooms' });
-  const sidebarNotice = h('p', { class: 'notice error', role: 'alert', 'data-testid': 'rooms-notice' });
-  const roomTitle = h('h2', { 'data-testid': 'room-title' }, 'Pick or create a room');
-  const members = h('div');
-  const messages = h('ol', { class: 'messages', 'data-testid': 'messages' });
-  const scroller = h('div', { class: 'scroller', 'data-testid': 'scroller', onscroll: () => void maybeLoadOlder() }, messages);
-  const notice = h('p', { class: 'notice', 'data-testid': 'room-notice' });
-  const typing = h('div');
-  const composer = h('textarea', {
-    rows: 2,
-    maxlength: 4000,
-    placeholder: 'Write a message',
-    'data-testid': 'composer',
-    disabled: true,
-    oninput: () => typed(),
-    onkeydown: (event: Event) => {
-      const key = event as KeyboardEvent;
-      if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
-        key.preventDefault();
-        send();
-      }
-    },
-  }) as HTMLTextAreaElement;
-  const sendButton = h(
-    'button',
-    { type: 'button', 'data-testid': 'send', disabled: true, onclick: () => send() },
-    'Send',
-  ) as HTMLButtonElement;
-
-  root.replaceChildren(
-    h(
-      'div',
-      { class: 'chat' },
-      header,
-      h(
-        'aside',
-        { class: 'rooms' },
-        h('h2', {}, 'Your rooms'),
-        myRoomsList,
-        fieldForm({
-          placeholder: 'New room name',
-          button: 'Create',
-          testid: 'create-room',
-          onSubmit: (name) => void createRoom(name),
-        }),
-        h('h2', {}, 'Public rooms'),
-        fieldForm({
-          placeholder: 'Find public rooms',
-          button: 'Find',
-          testid: 'find-rooms',
-          type: 'search',
-          onSubmit: (query) => void loadPublicRooms(query),
-        }),
-        publicList,
-      ),
-      h(
-        'main',
-        { class: 'room-pane' },
-        h('div', { class: 'room-head' }, roomTitle, members),
-        scroller,
-        notice,
-        typing,
-        h('div', { class: 'composer row' }, composer, sendButton),
-      ),
-    ),
-  );
-
-  function setStatus(next: ConnectionStatus) {
-    if (next === status) return;
-    status = next;
-    renderHeader();
-  }
-
-  function renderHeader() {
-    header.replaceChildren(headerView(me, status, () => signOut(null)));
-  }
-
-  function renderRooms() {
-    const sorted = [...rooms.values()].sort((a, b) =>
-      (b.lastMessage?.createdAt ?? b.createdAt).localeCompare(a.lastMessage?.createdAt ?? a.createdAt),
-    );
-    myRoomsList.replaceChildren(...roomItems(sorted, open?.id ?? null, (id) => void openRoom(id)));
-    publicList.replaceChildren(...publicRoomItems(publicRooms, new Set(rooms.keys()), (id) => void joinRoom(id)));
-    const unread = sorted.reduce((sum, room) => sum + room.unreadCount, 0);
-    document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
-  }
-
-  function renderRoomHead() {
-    const room = open && rooms.get(open.id);
-    roomTitle.textContent = room ? (room.name ?? 'Direct') : 'Pick or create a room';
-    members.replaceChildren(open ? membersView([...open.members.values()]) : '');
-    composer.disabled = sendButton.disabled = !open;
-  }
-
-  function renderTyping() {
-    typing.replaceChildren(typingView(open ? [...open.typing.values()].map((t) => t.username).sort() : []));
-  }
-
-  /** Redraws the list, keeping the reader where they were: at the bottom as messages arrive, on the same message as older ones load above. */
-  function renderMessages() {
-    if (!open) return messages.replaceChildren();
-    const room = open;
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 40;
-    const before = scroller.scrollHeight;
-    const topBefore = scroller.scrollTop;
-    const stored = room.timeline.list();
-    const storedIds = new Set(stored.map((m) => m.clientId).filter(Boolean));
-    const head = room.timeline.hasOlder
-      ? h(
-          'li',
-          { class: 'older', 'data-testid': 'older' },
-          room.loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages',
-        )
-      : h('li', { class: 'older start', 'data-testid': 'room-start' }, 'The start of the room');
-    messages.replaceChildren(
-      head,
-      ...stored.map((m) => messageView(m, me)),
-      ...outbox
-        .pending(room.id)
-        .filter((m) => !storedIds.has(m.clientId))
-        .map((m) =>
-          outgoingView(
-            m,
-            me,
-            () => outbox.retry(m.clientId),
-            () => outbox.discard(m.clientId),
-          ),
-        ),
-    );
-    if (atBottom) scroller.scrollTop = scroller.scrollHeight;
-    else scroller.scrollTop = topBefore + (scroller.scrollHeight - before) * Number(topBefore < 80);
-    notice.textContent = room.error ?? '';
-    // A short history does not fill the pane, so no scroll would ever ask for more: ask now.
-    if (scroller.scrollHeight <= scroller.clientHeight + 1) void maybeLoadOlder();
-  }
-
-  async function loadRooms() {
-    const list = await client.refreshMyRooms().catch(() => null);
-    if (!list) return;
-    rooms = new Map(list.map((room) => [room.id, room]));
-    renderRooms();
-    renderRoomHead();
-  }
-
-  async function loadPublicRooms(query = '') {
-    const result = await request(PublicRoomsDocument, { query: query || null, first: 50 }).catch(() => null);
-    if (!result) return;
-    publicRooms = result.publicRooms;
-    renderRooms();
-  }
-
-  async function createRoom(name: string) {
-    if (!name) return;
-    sidebarNotice.textContent = '';
-    try {
-      const { createRoom: room } = await request(CreateRoomDocument, { input: { name, visibility: 'PUBLIC' } });
-      rooms.set(room.id, room);
-      await openRoom(room.id);
-    } catch (error) {
-      sidebarNotice.textContent = describe(error);
-    }
-  }
-
-  async function joinRoom(roomId: string) {
-    sidebarNotice.textContent = '';
-    try {
-      const { joinRoom: room } = await request(JoinRoomDocument, { roomId });
-      rooms.set(room.id, room);
-      await openRoom(room.id);
-    } catch (error) {
-      sidebarNotice.textContent = describe(error);
-    }
-  }
-
-  async function openRoom(roomId: string) {
-    if (open?.id === roomId) return;
-    closeRoom();
-    const room: OpenRoom = {
-      id: roomId,
-      timeline: new Timeline(),
-      members: new Map(),
-      typing: new Map(),
-      loadingOlder: false,
-      error: null,
-      stop: [],
-    };
-    open = room;
-    renderRooms();
-    renderRoomHead();
-    renderTyping();
-    try {
-      const page = (await request(MessagesDocument, { roomId, last: PAGE })).messages;
-      if (open !== room) return;
-      room.timeline.addNewest({ messages: page.edges.map((e) => e.node), hasPreviousPage: page.pageInfo.hasPreviousPage });
-      // Live from the newest message held: the server replays what came after it, so nothing falls between.
-      const after = room.timeline.newest?.cursor ?? null;
-      room.stop.push(
-        client.subscribe(
-          MessageAddedDocument,
-          { roomId, after },
-          {
-            next: (result) => {
-              if (result.data) receive(result.data.messageAdded);
-              if (result.errors?.length) showRoomError(room, result.errors[0]!.message);
-            },
-            error: (error) => showRoomError(room, describeSubscriptionError(error)),
-          },
-        ),
-        client.subscribe(
-          RoomEventsDocument,
-          { roomId },
-          { next: (result) => result.data && roomEvent(room, result.data.roomEvents) },
-        ),
-      );
-      await loadMembers(room);
-    } catch (error) {
-      showRoomError(room, describe(error));
-    }
-    renderMessages();
-    markRead();
-    composer.focus();
-  }
-
-  function closeRoom() {
-    if (!open) return;
-    for (const stop of open.stop) stop();
-    for (const t of open.typing.values()) clearTimeout(t.timer);
-    stopTyping();
-    open = null;
-  }
-
-  async function loadMembers(room: OpenRoom) {
-    const result = await request(RoomDocument, { id: room.id }).catch(() => null);
-    if (!result?.room || open !== room) return;
-    rooms.set(room.id, { ...rooms.get(room.id), ...result.room });
-    room.members = new Map(result.room.members.map((m) => [m.user.id, { user: m.user, role: m.role }]));
-    renderRoomHead();
-    renderRooms();
-  }
-
-  async function maybeLoadOlder() {
-    const room = open;
-    if (!room || room.loadingOlder || !room.timeline.hasOlder || scroller.scrollTop > 80) return;
-    room.loadingOlder = true;
-    try {
-      const before = room.timeline.oldest?.cursor ?? null;
-      const page = (await request(MessagesDocument, { roomId: room.id, last: PAGE, before })).messages;
-      room.timeline.addOlder({ messages: page.edges.map((e) => e.node), hasPreviousPage: page.pageInfo.hasPreviousPage });
-    } catch (error) {
-      room.error = describe(error);
-    } finally {
-      room.loadingOlder = false;
-    }
-    if (open === room) renderMessages();
-  }
-
-  /** A message of the open room, live or as a send's answer. */
-  function receive(message: Message) {
-    outbox.confirm(message);
-    if (open?.id !== message.roomId) return;
-    if (open.timeline.add(message)) {
-      renderMessages();
-      markRead();
-    }
-  }
-
-  function showRoomError(room: OpenRoom, text: string) {
-    room.error = text;
-    if (open === room) renderMessages();
-  }
-
-  function roomEvent(room: OpenRoom, event: RoomEvent) {
-    if (open !== room) return;
-    switch (event.__typename) {
-      case 'MessageChanged':
-        if (room.timeline.update(event.message)) renderMessages();
-        break;
-      case 'MemberChanged': {
-        const change = event.memberChange;
-        if (change === 'LEFT') room.members.delete(event.user.id);
-        else room.members.set(event.user.id, { role: room.members.get(event.user.id)?.role ?? 'MEMBER', user: event.user });
-        renderRoomHead();
-        break;
-      }
-      case 'TypingChanged': {
-        if (event.user.id === me.id) break;
-        const held = room.typing.get(event.user.id);
-        if (held) clearTimeout(held.timer);
-        room.typing.delete(event.user.id);
-        if (event.typing) {
-          const timer = setTimeout(() => {
-            room.typing.delete(event.user.id);
-            renderTyping();
-          }, TYPING_FORGET_MS);
-          room.typing.set(event.user.id, { username: event.user.username, timer });
-        }
-        renderTyping();
-        break;
-      }
-      case 'ReadReceipt':
-        break;
-    }
-  }
-
-  function userEvent(event: UserEvent) {
-    switch (event.__typename) {
-      case 'NewMessage': {
-        const message = event.message;
-        const room = rooms.get(message.roomId);
-        if (!room) return void loadRooms();
-        const reading = open?.id === message.roomId && document.visibilityState === 'visible';
-        const counts = !reading && message.author.id !== me.id && message.seq > (room.lastReadSeq ?? 0);
-        rooms.set(room.id, { ...room, lastMessage: message, unreadCount: room.unreadCount + Number(counts) });
-        renderRooms();
-        break;
-      }
-      case 'RoomAdded':
-        rooms.set(event.room.id, event.room);
-        renderRooms();
-        break;
-      case 'RoomRemoved':
-        rooms.delete(event.roomId);
-        if (open?.id === event.roomId) {
-          closeRoom();
-          renderMessages();
-          renderRoomHead();
-        }
-        renderRooms();
-        break;
-    }
-  }
-
-  let readTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Marks the open room read up to its newest message, once things settle, when the page is in view. */
-  function markRead() {
-    if (readTimer || !open) return;
-    readTimer = setTimeout(() => {
-      readTimer = null;
-      const room = open && rooms.get(open.id);
-      const newest = open?.timeline.newest;
-      if (!room || !newest || document.visibilityState !== 'visible') return;
-      if (room.unreadCount === 0 && (room.lastReadSeq ?? 0) >= newest.seq) return;
-      rooms.set(room.id, { ...room, unreadCount: 0 });
-      renderRooms();
-      void request(MarkReadDocument, { roomId: room.id, seq: newest.seq })
-        .then(({ markRead: read }) => {
-          const current = rooms.get(read.id);
-          if (current) rooms.set(read.id, { ...current, ...read });
-          renderRooms();
-        })
-        .catch(() => {});
-    }, 300);
-  }
-
-  let typingSentAt = 0;
-  let typingIdle: ReturnType<typeof setTimeout> | null = null;
-  function typed() {
-    if (!open) return;
-    const roomId = open.id;
-    if (Date.now() - typingSentAt > TYPING_REPEAT_MS) {
-      typingSentAt = Date.now();
-      void request(SetTypingDocument, { roomId, typing: true }).catch(() => {});
-    }
-    if (typingIdle) clearTimeout(typingIdle);
-    typingIdle = setTimeout(stopTyping, TYPING_IDLE_MS);
-  }
-
-  function stopTyping() {
-    if (typingIdle) clearTimeout(typingIdle);
-    typingIdle = null;
-    if (!typingSentAt || !open) return;
-    typingSentAt = 0;
-    void request(SetTypingDocument, { roomId: open.id, typing: false }).catch(() => {});
-  }
-
-  function send() {
-    const body = composer.value;
-    if (!open || body.trim() === '') return;
-    stopTyping();
-    outbox.enqueue(open.id, body);
-    composer.value = '';
-    scroller.scrollTop = scroller.scrollHeight;
-    renderMessages();
-  }
+  const reads = new ReadMarker({ state, transport, onChange: () => layout.renderRooms(state) });
+  const room = new RoomController({ state, transport, layout, list, markRead: () => reads.schedule() });
+  const sidebar = new Sidebar({ state, transport, layout, room });
+  root.replaceChildren(layout.element);
 
   /** What roomEvents and myEvents told while the socket was away: read again. Messages resume by themselves. */
   async function refetchAfterReconnect() {
-    await loadRooms();
-    if (open && open.stop.length === 0) {
-      // The room failed to open (its history could not be read): open it again now.
-      const id = open.id;
-      closeRoom();
-      await openRoom(id);
-    } else if (open) {
-      for (const t of open.typing.values()) clearTimeout(t.timer);
-      open.typing.clear();
-      open.error = null;
-      renderTyping();
-      await loadMembers(open);
-      renderMessages();
-    }
+    await sidebar.loadRooms();
+    await room.afterReconnect();
   }
 
   function signOut(reason: string | null) {
@@ -531,32 +67,22 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     options.onSignedOut(reason);
   }
 
-  const onVisible = () => markRead();
+  const onVisible = () => reads.schedule();
   document.addEventListener('visibilitychange', onVisible);
 
-  const stopMyEvents = client.subscribe(
-    MyEventsDocument,
-    {},
-    { next: (result) => result.data && userEvent(result.data.myEvents) },
-  );
-  renderHeader();
-  renderRoomHead();
-  renderMessages();
-  void loadRooms();
-  void loadPublicRooms();
+  const stopMyEvents = transport.subscribeMyEvents((event) => sidebar.userEvent(event));
+  layout.renderHeader(transport.status);
+  layout.renderRoomHead(state);
+  room.renderMessages();
+  void sidebar.loadRooms();
+  void sidebar.loadPublicRooms();
 
   function dispose() {
     disposed = true;
     document.removeEventListener('visibilitychange', onVisible);
-    closeRoom();
+    room.close();
     stopMyEvents();
-    refresher.stop();
-    void client.dispose();
+    transport.dispose();
   }
   return dispose;
-}
-
-function describeSubscriptionError(error: unknown): string {
-  if (Array.isArray(error)) return (error as Array<{ message: string }>).map((e) => e.message).join('; ');
-  return 'The live connection failed; reload the page.';
 }

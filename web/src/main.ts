@@ -1,8 +1,8 @@
 import { LoginDocument, RegisterDocument } from '../../client/index.js';
 import { describe, httpRequest } from './api.js';
+import { authView } from './auth-view.js';
 import { mountChat } from './chat.js';
 import { sessionStore } from './session.js';
-import { authView } from './views.js';
 
 const root = document.getElementById('app')!;
 

@@ -1,0 +1,188 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import {
+  createChatClient,
+  CreateRoomDocument,
+  JoinRoomDocument,
+  MarkReadDocument,
+  MessageAddedDocument,
+  MessagesDocument,
+  MyEventsDocument,
+  PublicRoomsDocument,
+  RoomDocument,
+  RoomEventsDocument,
+  SendMessageDocument,
+  SetTypingDocument,
+  tokenExpiry,
+  type ChatClient,
+  type MessagesQuery,
+  type MyEventsSubscription,
+  type RoomEventsSubscription,
+  type TokenRefresher,
+} from '../../client/index.js';
+import { httpRequest } from './api.js';
+import type { Message, Page } from './timeline.js';
+import type { ConnectionStatus } from './views.js';
+
+export type RoomEvent = RoomEventsSubscription['roomEvents'];
+export type UserEvent = MyEventsSubscription['myEvents'];
+
+const PAGE = 30;
+const SESSION_ENDED = 'Your session has ended. Sign in again.';
+
+export interface TransportEvents {
+  /** A refreshed token (kept by the caller for the next page load). */
+  onToken(token: string): void;
+  onStatus(status: ConnectionStatus): void;
+  /** The server no longer takes the session's token. */
+  onSessionEnded(reason: string): void;
+  /** A lost socket is back: what roomEvents and myEvents missed meanwhile is to be read again. */
+  onReconnected(): void;
+}
+
+/**
+ * The page's traffic: GraphQL over HTTP for queries and mutations, and every
+ * subscription through the kit, so a lost socket or a restarted server
+ * resumes messageAdded where it stopped. Holds the token, refreshed before it
+ * expires, and the socket's status.
+ */
+export class ChatTransport {
+  private token: string;
+  private currentStatus: ConnectionStatus = 'connecting';
+  private readonly client: ChatClient;
+  private readonly refresher: TokenRefresher;
+
+  constructor(
+    token: string,
+    private readonly events: TransportEvents,
+  ) {
+    this.token = token;
+    const currentToken = () => this.token;
+    this.client = createChatClient({
+      url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
+      token: currentToken,
+      onReconnected: () => events.onReconnected(),
+    });
+    const ws = this.client.ws;
+    ws.on('connecting', () => this.setStatus(this.currentStatus === 'online' ? 'reconnecting' : this.currentStatus));
+    ws.on('connected', () => this.setStatus('online'));
+    ws.on('closed', (event) => {
+      const { code, reason } = event as { code?: number; reason?: string };
+      // 4403: the token is refused. At its expiry the retry signs in with the refreshed one; any
+      // other refusal (or an expired token with no fresh one) cannot be retried away.
+      const expired = (tokenExpiry(this.token) ?? Infinity) <= Date.now();
+      if (code === 4403 && (reason !== 'Token expired' || expired)) events.onSessionEnded(SESSION_ENDED);
+      else this.setStatus('reconnecting');
+    });
+    this.refresher = this.client.keepTokenFresh({
+      getToken: currentToken,
+      onToken: (fresh) => {
+        this.token = fresh;
+        events.onToken(fresh);
+      },
+    });
+  }
+
+  get status(): ConnectionStatus {
+    return this.currentStatus;
+  }
+
+  myRooms() {
+    return this.client.refreshMyRooms();
+  }
+
+  publicRooms(query: string) {
+    return this.request(PublicRoomsDocument, { query: query || null, first: 50 }).then((r) => r.publicRooms);
+  }
+
+  createRoom(name: string) {
+    return this.request(CreateRoomDocument, { input: { name, visibility: 'PUBLIC' } }).then((r) => r.createRoom);
+  }
+
+  joinRoom(roomId: string) {
+    return this.request(JoinRoomDocument, { roomId }).then((r) => r.joinRoom);
+  }
+
+  /** The room with its members. */
+  room(id: string) {
+    return this.request(RoomDocument, { id }).then((r) => r.room);
+  }
+
+  newestMessages(roomId: string): Promise<Page> {
+    return this.request(MessagesDocument, { roomId, last: PAGE }).then((r) => toPage(r.messages));
+  }
+
+  olderMessages(roomId: string, before: string | null): Promise<Page> {
+    return this.request(MessagesDocument, { roomId, last: PAGE, before }).then((r) => toPage(r.messages));
+  }
+
+  sendMessage(input: { roomId: string; body: string; clientId: string }) {
+    return this.request(SendMessageDocument, { input }).then((r) => r.sendMessage);
+  }
+
+  markRead(roomId: string, seq: number) {
+    return this.request(MarkReadDocument, { roomId, seq }).then((r) => r.markRead);
+  }
+
+  setTyping(roomId: string, typing: boolean) {
+    return this.request(SetTypingDocument, { roomId, typing });
+  }
+
+  /** Live messages after the cursor `after` (the server replays what came after it); returns the unsubscribe. */
+  subscribeMessages(
+    roomId: string,
+    after: string | null,
+    handlers: { onMessage(message: Message): void; onError(text: string): void },
+  ): () => void {
+    return this.client.subscribe(
+      MessageAddedDocument,
+      { roomId, after },
+      {
+        next: (result) => {
+          if (result.data) handlers.onMessage(result.data.messageAdded);
+          if (result.errors?.length) handlers.onError(result.errors[0]!.message);
+        },
+        error: (error) => handlers.onError(describeSubscriptionError(error)),
+      },
+    );
+  }
+
+  subscribeRoomEvents(roomId: string, onEvent: (event: RoomEvent) => void): () => void {
+    return this.client.subscribe(
+      RoomEventsDocument,
+      { roomId },
+      { next: (result) => result.data && onEvent(result.data.roomEvents) },
+    );
+  }
+
+  subscribeMyEvents(onEvent: (event: UserEvent) => void): () => void {
+    return this.client.subscribe(MyEventsDocument, {}, { next: (result) => result.data && onEvent(result.data.myEvents) });
+  }
+
+  dispose(): void {
+    this.refresher.stop();
+    void this.client.dispose();
+  }
+
+  private setStatus(next: ConnectionStatus) {
+    if (next === this.currentStatus) return;
+    this.currentStatus = next;
+    this.events.onStatus(next);
+  }
+
+  /** An HTTP operation with the current token; one the server refuses as UNAUTHENTICATED ends the session. */
+  private request<R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> {
+    return httpRequest(document, variables, this.token).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.events.onSessionEnded(SESSION_ENDED);
+      throw error;
+    });
+  }
+}
+
+function toPage(messages: MessagesQuery['messages']): Page {
+  return { messages: messages.edges.map((e) => e.node), hasPreviousPage: messages.pageInfo.hasPreviousPage };
+}
+
+function describeSubscriptionError(error: unknown): string {
+  if (Array.isArray(error)) return (error as Array<{ message: string }>).map((e) => e.message).join('; ');
+  return 'The live connection failed; reload the page.';
+}
