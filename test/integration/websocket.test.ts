@@ -1,11 +1,19 @@
 import { Redis } from 'ioredis';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eventually, sleep, Subscription, trackedClients } from '../support/client.js';
+import { scrape, value } from '../support/metrics.js';
 import { messageProbe } from '../support/probes.js';
+import { RawSocket } from '../support/raw-socket.js';
 import { seeder } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
 const MESSAGE_ADDED = 'subscription($roomId: ID!) { messageAdded(roomId: $roomId) { id seq } }';
+const LIVE = 'chat_subscriptions_active{field="messageAdded",transport="ws"}';
+const subscribeTo = (id: string, roomId: string) => ({
+  id,
+  type: 'subscribe',
+  payload: { query: MESSAGE_ADDED, variables: { roomId } },
+});
 
 forEachBackend('WebSocket lifecycle', (s) => {
   const tracked = trackedClients();
@@ -67,4 +75,41 @@ forEachBackend('WebSocket lifecycle', (s) => {
       }
     });
   }
+
+  describe('protocol edges', () => {
+    it('subscribe, complete and subscribe again of each id back to back: one subscription per id, counted once against the cap and the gauge, none left after close', async () => {
+      const app = await s.backend.startApp({ maxSubscriptionsPerSocket: 10 });
+      const { alice, bob, room } = await s.seed.roomWithTwoMembers();
+      const baseline = value(await scrape(app), LIVE);
+      const socket = await RawSocket.acknowledged(app, bob.token);
+      const ids = Array.from({ length: 15 }, (_, i) => `op-${i}`);
+      for (const id of ids) {
+        socket.send(subscribeTo(id, room.id));
+        socket.send({ id, type: 'complete' });
+        socket.send(subscribeTo(id, room.id));
+      }
+      // The first subscribe of each id ends unseen; of the second ones, ten fit under the cap and five are refused.
+      const refused = new Set<string>();
+      while (refused.size < 5) {
+        const message = await socket.next();
+        expect(message).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+        refused.add(message.id);
+      }
+      const seed = seeder(app);
+      const sent = [await seed.send(alice, room, 'one'), await seed.send(alice, room, 'two')];
+      // Each live id gets both messages once; a subscription left over under an id would send them a second time.
+      const got = new Map<string, string[]>();
+      while ([...got.values()].filter((seen) => seen.includes(sent[1]!.id)).length < 10) {
+        const message = await socket.next();
+        expect(message.type).toBe('next');
+        got.set(message.id, [...(got.get(message.id) ?? []), message.payload.data.messageAdded.id]);
+      }
+      expect(new Set([...got.keys(), ...refused])).toEqual(new Set(ids));
+      for (const seen of got.values()) expect(seen).toEqual(sent.map((m) => m.id));
+      expect(value(await scrape(app), LIVE) - baseline).toBe(10);
+      socket.close();
+      await socket.closed;
+      await eventually(async () => value(await scrape(app), LIVE) === baseline, 'the live gauge back at its baseline');
+    });
+  });
 });

@@ -29,12 +29,23 @@ export interface SessionOptions {
   batcher: WriteBatcher;
 }
 
+/**
+ * One subscribe of an id, as the operation table holds it: an object of its
+ * own, so a subscribe that finishes preparing can tell whether it is still
+ * the id's current one. An id's entry is replaced when the client completes
+ * it and subscribes it again while the first is still being prepared; the
+ * first must then end, not take the second's place.
+ */
+interface Operation {
+  /** Its subscription once bound; null while being prepared, or for a query or mutation. */
+  subscription: SocketSubscription | null;
+}
+
 /** One socket: its handshake, its viewer, its operations by id, and its frames. */
 export class SocketSession implements Corkable {
   private initReceived = false;
   private viewer: Viewer | null = null;
-  /** Operations by id; null while one is being prepared. */
-  private readonly operations = new Map<string, LiveSource<unknown> | null>();
+  private readonly operations = new Map<string, Operation>();
   private initTimer: NodeJS.Timeout | null;
   private expiryTimer: Timer | null = null;
   private pingSentAt = 0;
@@ -147,10 +158,12 @@ export class SocketSession implements Corkable {
   private async subscribe(id: string, payload: Parameters<PrepareOperation>[0]): Promise<void> {
     if (!this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
-    this.operations.set(id, null);
+    const operation: Operation = { subscription: null };
+    this.operations.set(id, operation);
     const prepared = await this.options.prepare(payload, this.viewer, this.clientIp, this.logger);
-    if (!this.operations.has(id) || this.closed) {
-      if (prepared.kind === 'live') prepared.source.end(); // completed by the client, or closed, meanwhile
+    // Completed by the client meanwhile (and perhaps subscribed again: then the id is another's), or closed.
+    if (this.operations.get(id) !== operation || this.closed) {
+      if (prepared.kind === 'live') prepared.source.end();
       return;
     }
     if (prepared.kind === 'errors') {
@@ -168,22 +181,21 @@ export class SocketSession implements Corkable {
       const message = `At most ${this.options.limits.maxSubscriptionsPerSocket} active subscriptions per socket`;
       return this.send(frames.error(id, JSON.stringify([publicError(badInput(message))])));
     }
-    const subscription = new SocketSubscription(this, id, prepared, this.options.metrics);
-    this.operations.set(id, prepared.source);
-    prepared.source.bind(subscription, prepared.renderer);
+    operation.subscription = new SocketSubscription(this, id, prepared, this.options.metrics);
+    prepared.source.bind(operation.subscription, prepared.renderer);
   }
 
   /** Only live subscriptions count (known once prepared), not queries and mutations under way. */
   private subscriptionsFull(): boolean {
     let live = 0;
-    for (const source of this.operations.values()) if (source) live++;
+    for (const operation of this.operations.values()) if (operation.subscription) live++;
     return live >= this.options.limits.maxSubscriptionsPerSocket;
   }
 
   /** The server ended an operation's stream: the client hears `complete`, an error, or (overload) the socket closes. */
   ended(subscription: SocketSubscription, reason: EndReason): void {
-    const { id, source } = subscription;
-    if (this.operations.get(id) !== source || this.closed) return;
+    const { id } = subscription;
+    if (this.operations.get(id)?.subscription !== subscription || this.closed) return;
     this.operations.delete(id);
     if (reason === 'overload') this.options.metrics.slowReaderClosed('backlog');
     if (reason === 'overload') return this.close(TRY_AGAIN_LATER, 'Try again later');
@@ -191,10 +203,11 @@ export class SocketSession implements Corkable {
     this.send(frames.complete(id));
   }
 
+  /** One being prepared ends once prepared (subscribe sees its entry gone). */
   private complete(id: string): void {
-    const source = this.operations.get(id);
+    const operation = this.operations.get(id);
     this.operations.delete(id);
-    source?.end();
+    operation?.subscription?.source.end();
   }
 
   /**
@@ -238,10 +251,11 @@ export class SocketSession implements Corkable {
     setTimeout(() => this.socket.terminate(), 5000).unref();
   }
 
+  /** Those being prepared end once prepared (subscribe sees the socket closed). */
   private endOperations(): void {
-    const sources = [...this.operations.values()];
+    const operations = [...this.operations.values()];
     this.operations.clear();
-    for (const source of sources) source?.end();
+    for (const operation of operations) operation.subscription?.source.end();
   }
 
   onClose(): void {
