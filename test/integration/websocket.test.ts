@@ -111,5 +111,25 @@ forEachBackend('WebSocket lifecycle', (s) => {
       await socket.closed;
       await eventually(async () => value(await scrape(app), LIVE) === baseline, 'the live gauge back at its baseline');
     });
+
+    it('a duplicate id of 200 bytes closes the socket with 4409 and a reason within 123 bytes, and frees its slot', async () => {
+      const app = await s.backend.startApp({ maxSocketsPerUser: 1 });
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const socket = await RawSocket.acknowledged(app, alice.token);
+      const id = '🙂'.repeat(50); // 200 bytes of UTF-8, four to a character: a cut inside one would not decode
+      socket.send(subscribeTo(id, room.id));
+      socket.send(subscribeTo(id, room.id));
+      const { code, reason } = await socket.closed;
+      expect(code).toBe(4409);
+      expect(Buffer.byteLength(reason)).toBeLessThanOrEqual(123);
+      expect(reason).toMatch(/^Subscriber for (🙂)+… already exists$/u);
+      // The user's only slot is free again once the server has seen the close (no client event tells when).
+      const next = await eventually(
+        async () => RawSocket.acknowledged(app, alice.token).catch(() => null),
+        'a socket acknowledged in the freed slot',
+      );
+      next.close();
+    });
   });
 });

@@ -22,3 +22,39 @@ export const frames = {
 export const TRY_AGAIN_LATER = 1013;
 /** Too many messages on one socket, or too many sockets of one user (the contract's Limits). */
 export const TOO_MANY_REQUESTS = 4429;
+
+/** The most a close frame's reason may hold: 125 bytes of payload less the 2 of the code (RFC 6455 5.5). */
+export const MAX_CLOSE_REASON_BYTES = 123;
+
+/**
+ * A close reason cut to MAX_CLOSE_REASON_BYTES of UTF-8 at a character
+ * boundary (`ws` throws on a longer one instead of closing). A reason that
+ * names what the client sent (an operation id) can be any length.
+ */
+export function closeReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  return truncateUtf8(reason, MAX_CLOSE_REASON_BYTES - ELLIPSIS_BYTES) + ELLIPSIS;
+}
+
+/** 4409's reason, with the id shortened rather than the words that say what happened. */
+export function subscriberExists(id: string): string {
+  const reason = `Subscriber for ${id} already exists`;
+  if (Buffer.byteLength(reason) <= MAX_CLOSE_REASON_BYTES) return reason;
+  const words = Buffer.byteLength('Subscriber for  already exists');
+  return `Subscriber for ${truncateUtf8(id, MAX_CLOSE_REASON_BYTES - words - ELLIPSIS_BYTES)}${ELLIPSIS} already exists`;
+}
+
+const ELLIPSIS = '\u2026';
+const ELLIPSIS_BYTES = Buffer.byteLength(ELLIPSIS);
+
+/** The longest prefix of whole code points within `maxBytes` of UTF-8 (a lone surrogate counts as U+FFFD, as it is written). */
+function truncateUtf8(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > maxBytes) break;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}

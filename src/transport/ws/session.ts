@@ -13,7 +13,7 @@ import type { Connections } from '../../realtime/connections.js';
 import type { EndReason, LiveSource, Sink } from '../../realtime/live-source.js';
 import type { PrepareOperation } from '../operations.js';
 import { timerAt, type Timer } from '../timer-at.js';
-import { frames, TOO_MANY_REQUESTS, TRY_AGAIN_LATER } from './frames.js';
+import { closeReason, frames, subscriberExists, TOO_MANY_REQUESTS, TRY_AGAIN_LATER } from './frames.js';
 import type { Corkable, WriteBatcher } from './write-batcher.js';
 
 /** What a session needs of its server (server.ts documents each option). */
@@ -95,7 +95,13 @@ export class SocketSession implements Corkable {
     if (this.closed) return;
     this.closed = true;
     this.endOperations();
-    this.socket.close(code, reason);
+    try {
+      this.socket.close(code, closeReason(reason));
+    } catch (error) {
+      // A socket left open here would answer nothing and hold its slots: cut it (onClose releases them).
+      this.logger.error('a WebSocket could not be closed, so it was cut', { code, error: error as Error });
+      this.socket.terminate();
+    }
   }
 
   onPong(): void {
@@ -157,7 +163,7 @@ export class SocketSession implements Corkable {
 
   private async subscribe(id: string, payload: Parameters<PrepareOperation>[0]): Promise<void> {
     if (!this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
-    if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${id} already exists`);
+    if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, subscriberExists(id));
     const operation: Operation = { subscription: null };
     this.operations.set(id, operation);
     const prepared = await this.options.prepare(payload, this.viewer, this.clientIp, this.logger);
