@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { eventually, sleep, Subscription, trackedClients } from '../support/client.js';
+import { codes, eventually, gql, sleep, Subscription, trackedClients } from '../support/client.js';
 import { scrape, value } from '../support/metrics.js';
 import { messageProbe } from '../support/probes.js';
-import { RawSocket } from '../support/raw-socket.js';
-import { seeder } from '../support/seed.js';
+import { pipelined, RawSocket } from '../support/raw-socket.js';
+import { seeder, type TestUser } from '../support/seed.js';
 import { forEachBackend } from '../support/suite.js';
 
 const MESSAGE_ADDED = 'subscription($roomId: ID!) { messageAdded(roomId: $roomId) { id seq } }';
@@ -14,6 +14,7 @@ const subscribeTo = (id: string, roomId: string) => ({
   type: 'subscribe',
   payload: { query: MESSAGE_ADDED, variables: { roomId } },
 });
+const initWith = (user: TestUser) => ({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } });
 
 forEachBackend('WebSocket lifecycle', (s) => {
   const tracked = trackedClients();
@@ -130,6 +131,25 @@ forEachBackend('WebSocket lifecycle', (s) => {
         'a socket acknowledged in the freed slot',
       );
       next.close();
+    });
+
+    it('a subscribe sent before the ack is closed 4401', async () => {
+      const alice = await s.seed.user('alice');
+      // Checked once over HTTP: from now on the token's check is answered from cache, without waiting for anything.
+      expect(codes(await gql(s.a, '{ me { id } }', {}, alice.token))).toEqual([]);
+      const subscribe = (pad: string) => ({
+        id: '1',
+        type: 'subscribe',
+        payload: { query: '{ __typename }', variables: { pad } },
+      });
+      // Small, both frames are read at once. Padded to the 64 KiB limit, the subscribe is read in a second piece, after
+      // the token was checked and the ack queued (but not yet written): the case once served.
+      const padded = 'x'.repeat(64 * 1024 - JSON.stringify(subscribe('')).length);
+      for (const pad of ['', padded, '', padded, '', padded]) {
+        const { messages, closed } = await pipelined(s.a, [initWith(alice), subscribe(pad)]);
+        expect(closed?.code).toBe(4401);
+        expect(messages.filter((m) => m.type !== 'connection_ack')).toEqual([]);
+      }
     });
   });
 });

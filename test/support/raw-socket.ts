@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import WebSocket from 'ws';
 import { wsUrl } from './client.js';
@@ -87,4 +89,96 @@ export async function upgradeStatus(app: App, headers: Record<string, string>): 
     if (error instanceof UpgradeRefused) return error.status;
     throw error;
   }
+}
+
+/** What a pipelined socket received: every message, and the close frame's code and reason (null: none came). */
+export interface PipelinedExchange {
+  messages: Array<{ type?: string; id?: string; payload?: any }>;
+  closed: { code: number; reason: string } | null;
+}
+
+/**
+ * Opens a WebSocket over plain TCP and, once upgraded, writes every message
+ * as a client frame in ONE write, so they reach the server together, as a
+ * client that pipelines its handshake would send them (a WebSocket client
+ * writes each message on its own). Resolves with what came back once the
+ * server sent its close frame or ended the connection, or after `timeoutMs`.
+ */
+export function pipelined(app: App, messages: object[], timeoutMs = 5_000): Promise<PipelinedExchange> {
+  const { hostname, port } = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const tcp = connect({ host: hostname, port: Number(port) });
+    const exchange: PipelinedExchange = { messages: [], closed: null };
+    let buffer = Buffer.alloc(0);
+    let upgraded = false;
+    const finish = () => {
+      clearTimeout(timer);
+      tcp.destroy();
+      resolve(exchange);
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    tcp.on('error', (error) => (upgraded ? finish() : reject(error)));
+    tcp.on('close', finish);
+    tcp.on('connect', () => {
+      tcp.write(
+        `GET /graphql HTTP/1.1\r\nHost: ${hostname}:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+          `Sec-WebSocket-Protocol: ${GRAPHQL_TRANSPORT_WS_PROTOCOL}\r\n\r\n`,
+      );
+    });
+    tcp.on('data', (chunk: Buffer) => {
+      buffer = Buffer.concat([buffer, chunk]);
+      if (!upgraded) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buffer.subarray(0, end).toString('latin1');
+        if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`the upgrade was answered ${head.split('\r\n')[0]}`));
+        upgraded = true;
+        buffer = buffer.subarray(end + 4);
+        tcp.write(Buffer.concat(messages.map((message) => clientFrame(JSON.stringify(message)))));
+      }
+      for (let frame = serverFrame(buffer); frame; frame = serverFrame(buffer)) {
+        buffer = buffer.subarray(frame.size);
+        if (frame.opcode === 0x1) exchange.messages.push(JSON.parse(frame.payload.toString('utf8')));
+        if (frame.opcode === 0x8) {
+          exchange.closed = { code: frame.payload.readUInt16BE(0), reason: frame.payload.subarray(2).toString('utf8') };
+          return finish();
+        }
+      }
+    });
+  });
+}
+
+/** A masked text frame (every client frame is masked, RFC 6455 5.3). */
+function clientFrame(text: string): Buffer {
+  const payload = Buffer.from(text, 'utf8');
+  const mask = randomBytes(4);
+  let length: Buffer;
+  if (payload.length < 126) length = Buffer.from([0x80 | payload.length]);
+  else if (payload.length < 0x10000) length = Buffer.from([0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  else {
+    length = Buffer.alloc(9);
+    length[0] = 0x80 | 127;
+    length.writeBigUInt64BE(BigInt(payload.length), 1);
+  }
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([Buffer.from([0x81]), length, mask, masked]);
+}
+
+/** The first whole (unmasked, unfragmented) server frame in `buffer`, or null while it is incomplete. */
+function serverFrame(buffer: Buffer): { opcode: number; payload: Buffer; size: number } | null {
+  if (buffer.length < 2) return null;
+  let length = buffer[1]! & 0x7f;
+  let offset = 2;
+  if (length === 126) {
+    if (buffer.length < 4) return null;
+    length = buffer.readUInt16BE(2);
+    offset = 4;
+  } else if (length === 127) {
+    if (buffer.length < 10) return null;
+    length = Number(buffer.readBigUInt64BE(2));
+    offset = 10;
+  }
+  if (buffer.length < offset + length) return null;
+  return { opcode: buffer[0]! & 0x0f, payload: buffer.subarray(offset, offset + length), size: offset + length };
 }

@@ -45,6 +45,12 @@ interface Operation {
 export class SocketSession implements Corkable {
   private initReceived = false;
   private viewer: Viewer | null = null;
+  /**
+   * The ConnectionAck has been written out. Until then a subscribe closes the socket with 4401, however
+   * quickly the token was checked: the ack goes out at the end of a turn (WriteBatcher), and a frame read
+   * before that was sent before the client could have seen it.
+   */
+  private acknowledged = false;
   private readonly operations = new Map<string, Operation>();
   private initTimer: NodeJS.Timeout | null;
   private expiryTimer: Timer | null = null;
@@ -158,11 +164,13 @@ export class SocketSession implements Corkable {
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
     this.expiryTimer = timerAt(verified.expiresAt, () => this.close(CloseCode.Forbidden, 'Token expired'));
     this.options.connections.opened(verified.userId);
-    this.send(frames.connectionAck);
+    this.send(frames.connectionAck, (error) => {
+      if (!error) this.acknowledged = true;
+    });
   }
 
   private async subscribe(id: string, payload: Parameters<PrepareOperation>[0]): Promise<void> {
-    if (!this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
+    if (!this.acknowledged || !this.viewer) return this.close(CloseCode.Unauthorized, 'Unauthorized');
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, subscriberExists(id));
     const operation: Operation = { subscription: null };
     this.operations.set(id, operation);
@@ -221,7 +229,7 @@ export class SocketSession implements Corkable {
    * buffer without bound: past maxBufferedBytes it is closed with 1013, and
    * its client resumes from its last cursor.
    */
-  send(frame: string): void {
+  send(frame: string, onWritten?: (error?: Error) => void): void {
     if (this.closed) return;
     const limit = this.options.maxBufferedBytes ?? 1024 * 1024;
     if (!this.held) {
@@ -232,7 +240,7 @@ export class SocketSession implements Corkable {
     }
     // Within a turn the frames written are bounded by what one turn delivers (a
     // group's backlog, a page of catch-up); they count from the next turn on.
-    this.socket.send(frame);
+    this.socket.send(frame, onWritten);
   }
 
   /** Lets this turn's frames out in one write (WriteBatcher). */
