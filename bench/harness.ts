@@ -214,6 +214,7 @@ const UNLIMITED: Record<string, string> = {
   RATE_LIMIT_WS_MESSAGES: '1000000000/1s',
   MAX_SUBSCRIPTIONS_PER_SOCKET: '1000000',
   MAX_SOCKETS_PER_USER: '1000000',
+  MAX_PENDING_SOCKETS_PER_IP: '1000000',
 };
 
 /** Variables of the parent that would change what the server under test connects to. */

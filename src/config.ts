@@ -99,6 +99,11 @@ export interface Config {
    */
   readonly maxSocketsPerUser: number;
   /**
+   * Sockets of one client IP that have not authenticated yet, on one instance; one more upgrade is answered 429 (`MAX_PENDING_SOCKETS_PER_IP`).
+   * @default 50
+   */
+  readonly maxPendingSocketsPerIp: number;
+  /**
    * Proxy hops in front of the server whose X-Forwarded-For entries are believed; 0: the client IP is the socket's peer (`TRUST_PROXY`).
    * @default 0
    */

@@ -4,6 +4,7 @@ import { rateLimited } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { clientIp } from './client-ip.js';
+import { PendingSockets } from './pending-sockets.js';
 import { createRateLimiter, WindowCounter, type RateLimiter } from './rate-limits.js';
 import { createSocketCaps, type SocketCaps } from './socket-caps.js';
 
@@ -22,6 +23,8 @@ export interface Limits {
   readonly maxSubscriptionsPerSocket: number;
   /** Open sockets per user. */
   readonly sockets: SocketCaps;
+  /** Sockets not yet authenticated per client IP, on this instance. */
+  readonly pendingSockets: PendingSockets;
   /** The client IP of a request or WebSocket upgrade (Config.trustProxy). */
   clientIp(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined): string;
   stop(): void;
@@ -57,6 +60,7 @@ export function createLimits(config: Config, { redis, instanceId, logger, metric
     socketMessages: () => new WindowCounter(rateLimits.wsMessages),
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     sockets,
+    pendingSockets: new PendingSockets(config.maxPendingSocketsPerIp),
     clientIp: (remoteAddress, forwardedFor) => clientIp(remoteAddress, forwardedFor, config.trustProxy),
     stop: () => sockets.stop(),
   };

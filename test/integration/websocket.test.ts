@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { codes, eventually, gql, sleep, Subscription, trackedClients } from '../support/client.js';
 import { scrape, value } from '../support/metrics.js';
 import { messageProbe } from '../support/probes.js';
-import { pipelined, RawSocket } from '../support/raw-socket.js';
+import { pipelined, RawSocket, UpgradeRefused } from '../support/raw-socket.js';
 import { seeder, type TestUser } from '../support/seed.js';
+import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 
 const MESSAGE_ADDED = 'subscription($roomId: ID!) { messageAdded(roomId: $roomId) { id seq } }';
@@ -15,6 +16,17 @@ const subscribeTo = (id: string, roomId: string) => ({
   payload: { query: MESSAGE_ADDED, variables: { roomId } },
 });
 const initWith = (user: TestUser) => ({ type: 'connection_init', payload: { authorization: `Bearer ${user.token}` } });
+
+/** Whether an upgrade with these headers is admitted: the socket (kept open), or the refusal with its status and headers. */
+async function upgrade(app: App, headers: Record<string, string> = {}): Promise<RawSocket | UpgradeRefused> {
+  try {
+    return await RawSocket.open(app, headers);
+  } catch (error) {
+    if (error instanceof UpgradeRefused) return error;
+    throw error;
+  }
+}
+const statusOf = (outcome: RawSocket | UpgradeRefused) => (outcome instanceof UpgradeRefused ? outcome.status : 101);
 
 forEachBackend('WebSocket lifecycle', (s) => {
   const tracked = trackedClients();
@@ -150,6 +162,41 @@ forEachBackend('WebSocket lifecycle', (s) => {
         expect(closed?.code).toBe(4401);
         expect(messages.filter((m) => m.type !== 'connection_ack')).toEqual([]);
       }
+    });
+
+    it('sockets that never send connection_init are capped per IP', async () => {
+      const app = await s.backend.startApp({ maxPendingSocketsPerIp: 3, trustProxy: 1 });
+      const alice = await s.seed.user('alice');
+      const from = (ip: string) => ({ 'x-forwarded-for': ip });
+      const silent = [
+        await upgrade(app, from('10.0.0.1')),
+        await upgrade(app, from('10.0.0.1')),
+        await upgrade(app, from('10.0.0.1')),
+      ];
+      expect(silent.map(statusOf)).toEqual([101, 101, 101]);
+      const refused = await upgrade(app, from('10.0.0.1'));
+      expect(statusOf(refused)).toBe(429);
+      expect((refused as UpgradeRefused).headers['retry-after']).toBe('3');
+      // The client IP is the limits' (TRUST_PROXY): another address has places, an entry written in front changes nothing.
+      const other = await upgrade(app, from('10.0.0.2'));
+      expect(statusOf(other)).toBe(101);
+      expect(statusOf(await upgrade(app, from('192.0.2.7, 10.0.0.1')))).toBe(429);
+      expect(value(await scrape(app), 'chat_rate_limited_total{limit="pending-sockets-per-ip"}')).toBe(2);
+
+      // An acknowledged socket no longer counts.
+      const [first, second] = silent as RawSocket[];
+      first!.send(initWith(alice));
+      expect((await first!.next()).type).toBe('connection_ack');
+      const admitted = await upgrade(app, from('10.0.0.1'));
+      expect(statusOf(admitted)).toBe(101);
+      expect(statusOf(await upgrade(app, from('10.0.0.1')))).toBe(429);
+      // Nor does a closed one, once the server has seen it close.
+      second!.close();
+      const again = await eventually(async () => {
+        const outcome = await upgrade(app, from('10.0.0.1'));
+        return outcome instanceof RawSocket ? outcome : null;
+      }, 'a place freed by a closed socket');
+      for (const socket of [...silent, other, admitted, again]) if (socket instanceof RawSocket) socket.close();
     });
   });
 });

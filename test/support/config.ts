@@ -11,10 +11,12 @@ export const TEST_SCRYPT_N = 2 ** 12;
  * memory, in-process pub/sub, a free port on loopback, quiet logs
  * (TEST_LOG_LEVEL=debug to see them). Backends and single tests override
  * what they need: the database and Redis, a short typing lapse, a short token.
- * The abuse limits are the production defaults except two that the suite
- * itself would hit: every file registers its users from 127.0.0.1, and some
+ * The abuse limits are the production defaults except those that the suite
+ * itself would hit: every file registers its users from 127.0.0.1, some
  * tests send hundreds of messages as one user (rate-limits.test.ts tests
- * those limits with small ones of its own).
+ * those limits with small ones of its own), and some open a hundred sockets
+ * at once from 127.0.0.1 that never get acknowledged (websocket.test.ts
+ * tests that cap with a small one).
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -44,6 +46,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     },
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
+    maxPendingSocketsPerIp: 1000,
     trustProxy: 0,
     requestLimits: {
       depth: 12,

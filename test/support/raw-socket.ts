@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -34,7 +35,7 @@ export class RawSocket {
       const socket = new RawSocket(ws);
       ws.once('open', () => resolve(socket));
       ws.once('unexpected-response', (_request, response) => {
-        reject(new UpgradeRefused(response.statusCode ?? 0));
+        reject(new UpgradeRefused(response.statusCode ?? 0, response.headers));
         response.resume();
         ws.terminate();
       });
@@ -74,7 +75,10 @@ export class RawSocket {
 }
 
 export class UpgradeRefused extends Error {
-  constructor(readonly status: number) {
+  constructor(
+    readonly status: number,
+    readonly headers: IncomingHttpHeaders = {},
+  ) {
     super(`the upgrade was answered ${status}`);
   }
 }

@@ -264,6 +264,15 @@ describe('loadConfig', () => {
     for (const name of names) expect(problems.some((p) => p.includes(name))).toBe(true);
   });
 
+  it('caps sockets not yet acknowledged at 50 per client IP by default, MAX_PENDING_SOCKETS_PER_IP otherwise (at least 1)', () => {
+    expect(loadConfig({}, tempDir()).config.maxPendingSocketsPerIp).toBe(50);
+    expect(loadConfig({ MAX_PENDING_SOCKETS_PER_IP: '5' }, tempDir()).config.maxPendingSocketsPerIp).toBe(5);
+    for (const text of ['0', 'many', '2.5']) {
+      const problems = problemsOf({ MAX_PENDING_SOCKETS_PER_IP: text });
+      expect(problems).toEqual([`MAX_PENDING_SOCKETS_PER_IP must be an integer >= 1, got "${text}"`]);
+    }
+  });
+
   it('defaults the request limits to the contract and GraphiQL, introspection and suggestions on', () => {
     const { config } = loadConfig({}, tempDir());
     expect(config.requestLimits).toEqual({

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { GRAPHQL_TRANSPORT_WS_PROTOCOL } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { TokenVerifier } from '../../auth/tokens.js';
@@ -9,7 +9,7 @@ import type { Connections } from '../../realtime/connections.js';
 import type { PrepareOperation } from '../operations.js';
 import type { OriginPolicy } from '../origins.js';
 import { GRAPHQL_PATH } from '../yoga.js';
-import { SocketSession } from './session.js';
+import { DEFAULT_INIT_WAIT_MS, SocketSession } from './session.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface WsOptions {
@@ -64,12 +64,26 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     server,
     path: GRAPHQL_PATH,
     maxPayload: maxPayloadBytes,
-    // Cross-site WebSocket hijacking: a page of another site must not open a socket here from its visitor's browser.
-    verifyClient: origins && ((info, done) => (origins.upgrade(info) ? done(true) : done(false, 403, 'Forbidden'))),
+    verifyClient: (info, done) => {
+      // Cross-site WebSocket hijacking: a page of another site must not open a socket here from its visitor's browser.
+      if (origins && !origins.upgrade(info)) return done(false, 403, 'Forbidden');
+      // Refused before the upgrade rather than closed with 4429 after it: the point is to hold nothing for
+      // such a client (no WebSocket, no session, no init timer), and the status costs one write. Its
+      // pending sockets are gone within the init timeout at the latest, hence Retry-After.
+      if (!pending.admits(clientIpOf(info.req))) {
+        options.metrics.rateLimited('pending-sockets-per-ip');
+        return done(false, 429, 'Too Many Requests', { 'Retry-After': String(Math.ceil(initWaitMs / 1000)) });
+      }
+      done(true);
+    },
     // Agree on the protocol when the client offers it; a socket without it is closed below with 4406.
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const sockets = new Map<WebSocket, SocketSession>();
+  const pending = options.limits.pendingSockets;
+  const initWaitMs = options.connectionInitWaitMs ?? DEFAULT_INIT_WAIT_MS;
+  const clientIpOf = (request: IncomingMessage) =>
+    options.limits.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']);
   let connections = 0;
   const sessionOptions = { ...options, batcher: new WriteBatcher() };
   // Listeners shared by every socket (`this` is the socket), not four closures per socket.
@@ -91,8 +105,10 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     setTimeout(() => this.terminate(), 5000).unref();
   }
   wss.on('connection', (socket, request) => {
-    const clientIp = options.limits.clientIp(request.socket.remoteAddress, request.headers['x-forwarded-for']);
-    const session = new SocketSession(socket, request.socket, sessionOptions, clientIp, (++connections).toString(36));
+    const clientIp = clientIpOf(request);
+    // Taken in the same turn as verifyClient admitted it (ws upgrades synchronously once admitted), so the cap is exact.
+    const slot = pending.take(clientIp);
+    const session = new SocketSession(socket, request.socket, sessionOptions, clientIp, (++connections).toString(36), slot);
     sockets.set(socket, session);
     options.metrics.socketOpened();
     socket.on('message', onMessage).on('pong', onPong).once('close', onClose).on('error', onError);

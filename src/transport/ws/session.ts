@@ -5,6 +5,7 @@ import { bearerToken, type TokenVerifier } from '../../auth/tokens.js';
 import type { Viewer } from '../../auth/viewer.js';
 import { badInput, publicError } from '../../errors.js';
 import type { Limits } from '../../limits/index.js';
+import type { PendingSlot } from '../../limits/pending-sockets.js';
 import type { WindowCounter } from '../../limits/rate-limits.js';
 import type { SocketSlot } from '../../limits/socket-caps.js';
 import { LazyChild, type Logger } from '../../logger.js';
@@ -28,6 +29,9 @@ export interface SessionOptions {
   connectionInitWaitMs?: number;
   batcher: WriteBatcher;
 }
+
+/** How long a socket may take to send connection_init, unless told otherwise (ms). */
+export const DEFAULT_INIT_WAIT_MS = 3000;
 
 /**
  * One subscribe of an id, as the operation table holds it: an object of its
@@ -74,6 +78,8 @@ export class SocketSession implements Corkable {
     /** The client IP of the upgrade request, for what counts per IP (login, register). */
     private readonly clientIp: string,
     connectionId: string,
+    /** Its place among its IP's sockets not yet authenticated; released once acknowledged, or closed. */
+    private pending: PendingSlot | null = null,
   ) {
     this.initTimer = null;
     this.logger = new LazyChild(options.logger, { conn: connectionId });
@@ -84,7 +90,7 @@ export class SocketSession implements Corkable {
     }
     this.initTimer = setTimeout(() => {
       if (!this.initReceived) this.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
-    }, options.connectionInitWaitMs ?? 3000);
+    }, options.connectionInitWaitMs ?? DEFAULT_INIT_WAIT_MS);
     this.initTimer.unref();
   }
 
@@ -164,6 +170,8 @@ export class SocketSession implements Corkable {
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
     this.expiryTimer = timerAt(verified.expiresAt, () => this.close(CloseCode.Forbidden, 'Token expired'));
     this.options.connections.opened(verified.userId);
+    this.pending?.release();
+    this.pending = null;
     this.send(frames.connectionAck, (error) => {
       if (!error) this.acknowledged = true;
     });
@@ -277,6 +285,7 @@ export class SocketSession implements Corkable {
     if (this.initTimer) clearTimeout(this.initTimer);
     this.expiryTimer?.cancel();
     this.endOperations();
+    this.pending?.release();
     this.slot?.release();
     if (this.viewer) this.options.connections.closed(this.viewer.userId);
   }
