@@ -99,6 +99,12 @@ export interface Config {
    */
   readonly maxSocketsPerUser: number;
   /**
+   * Open SSE and multipart subscriptions per user, across instances with Redis; one more is refused with
+   * RATE_LIMITED before it subscribes (`MAX_STREAMS_PER_USER`).
+   * @default 20
+   */
+  readonly maxStreamsPerUser: number;
+  /**
    * Proxy hops in front of the server whose X-Forwarded-For entries are believed; 0: the client IP is the socket's peer (`TRUST_PROXY`).
    * @default 0
    */

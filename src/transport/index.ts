@@ -66,6 +66,7 @@ export function createTransports(options: TransportOptions): Transports {
     ...config,
     origins,
     multipart: multipart.plugin,
+    streams: limits.streams,
     metrics,
   });
   const web = loadWebClient(config.webDir, logger);

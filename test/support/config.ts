@@ -44,6 +44,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     },
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
+    maxStreamsPerUser: 20,
     trustProxy: 0,
     requestLimits: {
       depth: 12,
