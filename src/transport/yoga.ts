@@ -7,7 +7,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
-import { useJsonBody, usePublicErrors } from './hygiene.js';
+import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
 import { useLiveEventExecution } from './render.js';
@@ -50,6 +50,7 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
       useJsonBody(),
       useRequestBodyLimit(requestLimits.bodyBytes),
       useMalformedParamsRefused(),
+      useAbortedBodiesQuiet(),
       usePublicErrors(),
       ...documentRules(options),
       useValidationErrorsReported(),
