@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CORSOptions, Plugin } from 'graphql-yoga';
+import type { HostPolicy } from './hosts.js';
 
 /**
  * Which browser origins may use the API (Config.corsOrigins), for every way
@@ -9,7 +10,8 @@ import type { CORSOptions, Plugin } from 'graphql-yoga';
  * what tells a page of another site (cross-site WebSocket hijacking, a
  * CSRF'd subscription) from our own. A request with no Origin is not from a
  * browser page (curl, a server, a mobile app), and a same-origin one is the
- * API's own page (GraphiQL): both are allowed.
+ * API's own page (GraphiQL): both are allowed. Same-origin compares Origin
+ * with Host, so it only believes a Host that ALLOWED_HOSTS lists (hosts.ts).
  */
 export interface OriginPolicy {
   allows(origin: string | null | undefined, host: string | null | undefined): boolean;
@@ -26,11 +28,11 @@ export interface OriginPolicy {
   upgrade(info: { origin?: string; req: { headers: IncomingHttpHeaders } }): boolean;
 }
 
-export function createOriginPolicy(allowed: readonly string[]): OriginPolicy {
+export function createOriginPolicy(allowed: readonly string[], hosts: HostPolicy): OriginPolicy {
   const any = allowed.includes('*');
   const listed = new Set(allowed);
   const sameOrigin = (origin: string, host: string | null | undefined) =>
-    URL.canParse(origin) && host != null && new URL(origin).host === host.toLowerCase();
+    URL.canParse(origin) && host != null && hosts.allows(host) && new URL(origin).host === host.toLowerCase();
   const allows = (origin: string | null | undefined, host: string | null | undefined) =>
     origin == null || any || listed.has(origin) || sameOrigin(origin, host);
   const allowsRequest = (request: Request) => allows(request.headers.get('origin'), request.headers.get('host'));

@@ -56,6 +56,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       wsPayloadBytes: 64 * 1024,
     },
     corsOrigins: [],
+    allowedHosts: [],
+    httpServer: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 },
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     metrics: { enabled: true, token: null },
     ...overrides,
