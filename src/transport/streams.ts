@@ -1,7 +1,7 @@
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Viewer } from '../auth/viewer.js';
 import { badInput, forbidden, publicError, rateLimited, type ChatError } from '../errors.js';
-import type { SocketCaps } from '../limits/socket-caps.js';
+import type { SocketCaps, SocketSlot } from '../limits/socket-caps.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { wantsMultipartSubscription } from './multipart.js';
@@ -80,6 +80,8 @@ export function useHttpSubscriptions(options: HttpSubscriptionsOptions): Plugin 
   const { origins, streams, metrics } = options;
   /** Requests refused before they subscribed, with the status they are answered with. */
   const refused = new WeakMap<Request, { status: number; error: ChatError }>();
+  /** The place each admitted request holds under the per-user cap. */
+  const slots = new WeakMap<Request, SocketSlot>();
   return {
     async onSubscribe({ args, setResultAndStopExecution }) {
       const context = args.contextValue as { request?: Request; viewer?: Viewer | null };
@@ -99,6 +101,7 @@ export function useHttpSubscriptions(options: HttpSubscriptionsOptions): Plugin 
         const message = `At most ${streams.max} open SSE and multipart subscriptions per user; close one or use a WebSocket`;
         return void setResultAndStopExecution({ errors: [rateLimited(STREAM_RETRY_AFTER_SECONDS, message)] });
       }
+      slots.set(request, slot);
       return {
         onSubscribeResult({ result }) {
           // Refused by its resolver (FORBIDDEN, NOT_FOUND): no stream was opened.
@@ -121,7 +124,8 @@ export function useHttpSubscriptions(options: HttpSubscriptionsOptions): Plugin 
         );
         return;
       }
-      if (!isAsyncIterable(result)) return;
+      // No stream came of it (refused by its resolver, or its subscribe threw and yoga answered the error).
+      if (!isAsyncIterable(result)) return void slots.get(request)?.release();
       const end = () => void Promise.resolve(result[Symbol.asyncIterator]().return?.()).catch(() => {});
       // Last of the plugins that choose a processor: none chosen means yoga answers 406 and drops the result.
       if (!payload.resultProcessor) {
