@@ -6,7 +6,8 @@ import { parseAbuseLimits } from './limits/limits.config.js';
 import type { RateLimits } from './limits/rate.js';
 import type { LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
-import { parseTransportConfig, type Exposure, type RequestLimits } from './transport/transport.config.js';
+import type { AllowedHost } from './transport/hosts.js';
+import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
 
 /** The parsed environment (the README's table lists each variable). */
 export interface Config {
@@ -104,6 +105,12 @@ export interface Config {
    */
   readonly maxPendingSocketsPerIp: number;
   /**
+   * Open SSE and multipart subscriptions per user, across instances with Redis; one more is refused with
+   * RATE_LIMITED before it subscribes (`MAX_STREAMS_PER_USER`).
+   * @default 20
+   */
+  readonly maxStreamsPerUser: number;
+  /**
    * Proxy hops in front of the server whose X-Forwarded-For entries are believed; 0: the client IP is the socket's peer (`TRUST_PROXY`).
    * @default 0
    */
@@ -116,6 +123,19 @@ export interface Config {
    * @default []
    */
   readonly corsOrigins: readonly string[];
+  /**
+   * Host headers this server answers (`ALLOWED_HOSTS`, comma-separated host or host:port; a host without a
+   * port is taken on any port). Another Host is refused with 421 (except on /healthz), and so is its
+   * WebSocket upgrade. Empty: any Host.
+   * @default []
+   */
+  readonly allowedHosts: readonly AllowedHost[];
+  /**
+   * Timeouts for receiving a request and a cap on open connections (`HTTP_HEADERS_TIMEOUT_MS`,
+   * `HTTP_REQUEST_TIMEOUT_MS`, `MAX_CONNECTIONS`).
+   * @default { headersTimeoutMs: 10000, requestTimeoutMs: 30000, maxConnections: 10000 }
+   */
+  readonly httpServer: HttpServerLimits;
   /**
    * Developer conveniences: GraphiQL at /graphql (`GRAPHIQL`), introspection (`INTROSPECTION`; `__typename`
    * always works) and "Did you mean …?" in validation errors (`FIELD_SUGGESTIONS`), each true or false.

@@ -25,6 +25,8 @@ export interface Limits {
   readonly sockets: SocketCaps;
   /** Sockets not yet authenticated per client IP, on this instance. */
   readonly pendingSockets: PendingSockets;
+  /** Open HTTP streams (SSE, multipart subscriptions) per user. */
+  readonly streams: SocketCaps;
   /** The client IP of a request or WebSocket upgrade (Config.trustProxy). */
   clientIp(remoteAddress: string | undefined, forwardedFor: string | string[] | undefined): string;
   stop(): void;
@@ -43,15 +45,9 @@ export function createLimits(config: Config, { redis, instanceId, logger, metric
   const { rateLimits, redisPrefix: prefix } = config;
   const limiter = (name: string, rate: Config['rateLimits']['send']) =>
     counted(createRateLimiter({ name, rate, redis, prefix, logger }), name, metrics);
-  const sockets = createSocketCaps({
-    max: config.maxSocketsPerUser,
-    redis,
-    prefix,
-    instanceId,
-    logger,
-    ttlMs: config.presenceTtlMs,
-    renewMs: config.presenceHeartbeatMs,
-  });
+  const caps = { redis, prefix, instanceId, logger, ttlMs: config.presenceTtlMs, renewMs: config.presenceHeartbeatMs };
+  const sockets = createSocketCaps({ ...caps, max: config.maxSocketsPerUser });
+  const streams = createSocketCaps({ ...caps, max: config.maxStreamsPerUser, name: 'streams' });
   return {
     send: limiter('send', rateLimits.send),
     loginUser: limiter('login-user', rateLimits.loginUser),
@@ -61,8 +57,12 @@ export function createLimits(config: Config, { redis, instanceId, logger, metric
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     sockets,
     pendingSockets: new PendingSockets(config.maxPendingSocketsPerIp),
+    streams,
     clientIp: (remoteAddress, forwardedFor) => clientIp(remoteAddress, forwardedFor, config.trustProxy),
-    stop: () => sockets.stop(),
+    stop: () => {
+      sockets.stop();
+      streams.stop();
+    },
   };
 }
 

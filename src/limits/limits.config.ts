@@ -21,6 +21,7 @@ export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader)
     maxSubscriptionsPerSocket: integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
     maxSocketsPerUser: integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1),
     maxPendingSocketsPerIp: integerAtLeast('MAX_PENDING_SOCKETS_PER_IP', 50, 1),
+    maxStreamsPerUser: integerAtLeast('MAX_STREAMS_PER_USER', 20, 1),
     trustProxy: integerAtLeast('TRUST_PROXY', 0, 0),
   };
 }

@@ -2,13 +2,18 @@ import type { Redis } from 'ioredis';
 import { withDeadline } from '../deadline.js';
 import type { Logger } from '../logger.js';
 
-/** One open socket counted against its user's cap; released when the socket closes. */
+/** One open socket (or stream) counted against its user's cap; released when it closes. */
 export interface SocketSlot {
   release(): void;
 }
 
-/** At most `max` open sockets per user: across every instance with Redis, in this process otherwise. */
+/**
+ * At most `max` open sockets per user: across every instance with Redis, in
+ * this process otherwise. The same kind of cap counts WebSockets and HTTP
+ * streams (SSE, multipart), each under its own name.
+ */
 export interface SocketCaps {
+  readonly max: number;
   /** A slot for one more socket of the user; null when the user already has `max` open. */
   acquire(userId: string): Promise<SocketSlot | null>;
   /** Stops renewing this instance's slots in Redis (they lapse after ttlMs unless released). */
@@ -17,6 +22,11 @@ export interface SocketCaps {
 
 export interface SocketCapsOptions {
   max: number;
+  /**
+   * What is counted, as the Redis key says it (`<prefix><name>:<user id>`).
+   * @default 'sockets'
+   */
+  name?: string;
   /** The app's command connection; null: counted in this process only. */
   redis: Redis | null;
   prefix: string;
@@ -63,15 +73,15 @@ const RENEW_CHUNK = 500;
  * an outage), and the renewal puts those slots into Redis once it is back.
  */
 export function createSocketCaps(options: SocketCapsOptions): SocketCaps {
-  const { max, redis, prefix, instanceId, logger, ttlMs, renewMs, deadlineMs = 250 } = options;
+  const { max, redis, prefix, instanceId, logger, ttlMs, renewMs, deadlineMs = 250, name = 'sockets' } = options;
   /** This instance's open slots: member -> user id. */
   const slots = new Map<string, string>();
   const perUser = new Map<string, number>();
-  const keyOf = (userId: string) => `${prefix}sockets:${userId}`;
+  const keyOf = (userId: string) => `${prefix}${name}:${userId}`;
   let next = 0;
   let failing = false;
   const warn = (what: string) => (error: unknown) => {
-    if (!failing) logger.warn(what, { error: error as Error });
+    if (!failing) logger.warn(what, { cap: name, error: error as Error });
     failing = true;
   };
 
@@ -99,7 +109,7 @@ export function createSocketCaps(options: SocketCapsOptions): SocketCaps {
     const pairs = [...slots].flatMap(([member, userId]) => [userId, member]);
     for (let i = 0; i < pairs.length; i += RENEW_CHUNK * 2) {
       const chunk = pairs.slice(i, i + RENEW_CHUNK * 2);
-      redis.eval(RENEW, 0, expires, ttlMs, `${prefix}sockets:`, ...chunk).then(() => {
+      redis.eval(RENEW, 0, expires, ttlMs, `${prefix}${name}:`, ...chunk).then(() => {
         failing = false;
       }, warn('could not renew socket slots in Redis'));
     }
@@ -108,6 +118,7 @@ export function createSocketCaps(options: SocketCapsOptions): SocketCaps {
   timer?.unref();
 
   return {
+    max,
     async acquire(userId) {
       const member = `${instanceId}:${++next}`;
       if (!redis) return underLocalCap(userId) ? take(userId, member) : null;

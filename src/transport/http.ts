@@ -1,5 +1,7 @@
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { serveMetrics, type MetricsEndpoint } from '../observability/metrics-endpoint.js';
+import { MISDIRECTED, misdirectedBody, type HostPolicy } from './hosts.js';
+import type { HttpServerLimits } from './transport.config.js';
 import type { WebClient } from './web.js';
 import type { GraphQLServer } from './yoga.js';
 
@@ -14,6 +16,9 @@ export interface HttpOptions {
   metrics: MetricsEndpoint | null;
   /** The browser client at `/`; null: not served. */
   web: WebClient | null;
+  /** Which Host headers are answered (ALLOWED_HOSTS). */
+  hosts: HostPolicy;
+  limits: HttpServerLimits;
 }
 
 let requests = 0;
@@ -25,10 +30,36 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
  * `/assets/…`), and everything else to yoga (GraphQL at /graphql, GraphiQL for
  * a browser there). WebSocket upgrades on /graphql are
  * the ws adapter's (ws.ts).
+ *
+ * A request for a Host that is not listed is answered 421 before it is
+ * routed (hosts.ts), except /healthz: balancers and orchestrators probe an
+ * instance by its address, and the answer tells a rebinding page nothing.
+ *
+ * Node's defaults let a client hold a connection for 60 s by trickling its
+ * headers and for 300 s by trickling its body, with no cap on connections;
+ * here both timeouts are the configured ones, checked often enough to hold
+ * to within a quarter of the headers timeout (at most a second late). Both
+ * time only the receiving of a request: once it is whole, the response may
+ * stream for as long as it lasts (SSE, multipart), and an upgraded socket
+ * (WebSocket) leaves the HTTP parser and its timers behind.
  */
-export function createHttpServer({ graphql, health, metrics, web }: HttpOptions): Server {
-  return createServer((req, res) => {
-    if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) return void healthz(res, health);
+export function createHttpServer({ graphql, health, metrics, web, hosts, limits }: HttpOptions): Server {
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionsCheckingInterval: Math.max(25, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    (req, res) => {
+      if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) return void healthz(res, health);
+      if (!hosts.allows(req.headers.host)) return misdirected(res);
+      route(req, res);
+    },
+  );
+  server.maxConnections = limits.maxConnections;
+  return server;
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
     if (metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) return void serveMetrics(req, res, metrics);
     if (web?.serve(req, res)) return;
     // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
@@ -37,7 +68,12 @@ export function createHttpServer({ graphql, health, metrics, web }: HttpOptions)
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
     void graphql(req, res);
-  });
+  }
+}
+
+function misdirected(res: ServerResponse): void {
+  res.writeHead(MISDIRECTED, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+  res.end(misdirectedBody);
 }
 
 /** 200 {"status":"ok"} when every backing service answers; 503 naming the ones that do not. */

@@ -68,3 +68,37 @@ function cleaned<T extends ExecutionResult>(result: T): T {
   }
   return result;
 }
+
+/**
+ * A client that disconnects while its body is being read (a dropped
+ * connection, a cancelled upload) makes the read fail with ECONNRESET,
+ * which the masking rule took for an unreachable database: two empty error
+ * lines and a SERVICE_UNAVAILABLE counted for a request nobody is waiting
+ * for. It is the client's going away, so it becomes the AbortError yoga
+ * expects for that: logged once at debug ("Request aborted"), answered with
+ * nothing, counted as no error. Wraps whichever parser the plugins before
+ * it chose.
+ */
+export function useAbortedBodiesQuiet(): Plugin {
+  return {
+    onRequestParse({ requestParser, setRequestParser }) {
+      if (!requestParser) return;
+      setRequestParser(async (request) => {
+        try {
+          return await requestParser(request);
+        } catch (error) {
+          if (!request.signal.aborted && !isConnectionReset(error)) throw error;
+          throw new DOMException('The client closed the connection before its request body arrived', 'AbortError');
+        }
+      });
+    },
+  };
+}
+
+function isConnectionReset(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth++) {
+    if ((current as { code?: unknown }).code === 'ECONNRESET') return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { MetricsEndpoint } from '../observability/metrics-endpoint.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Connections } from '../realtime/connections.js';
+import { createHostPolicy } from './hosts.js';
 import { createHttpServer, type HealthCheck } from './http.js';
 import { createMultipartSubscriptions } from './multipart.js';
 import { createOperations } from './operations.js';
@@ -35,7 +36,17 @@ export interface TransportOptions {
    * What a document, a body and a frame may hold, how much may wait for a slow
    * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
    */
-  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs' | 'webDir'>;
+  config: Pick<
+    Config,
+    | 'requestLimits'
+    | 'exposure'
+    | 'corsOrigins'
+    | 'allowedHosts'
+    | 'httpServer'
+    | 'wsMaxBufferedBytes'
+    | 'multipartHeartbeatMs'
+    | 'webDir'
+  >;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000
@@ -60,16 +71,18 @@ export interface Transports {
 
 export function createTransports(options: TransportOptions): Transports {
   const { services, tokens, limits, connections, health, logger, metrics, metricsEndpoint, config, drainMs = 3000 } = options;
-  const origins = createOriginPolicy(config.corsOrigins);
+  const hosts = createHostPolicy(config.allowedHosts);
+  const origins = createOriginPolicy(config.corsOrigins, hosts);
   const multipart = createMultipartSubscriptions({ heartbeatMs: config.multipartHeartbeatMs, logger });
   const graphql = createGraphQLServer(services, { tokens, limits }, logger, {
     ...config,
     origins,
     multipart: multipart.plugin,
+    streams: limits.streams,
     metrics,
   });
   const web = loadWebClient(config.webDir, logger);
-  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web });
+  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web, hosts, limits: config.httpServer });
   const masker = createErrorMasker(logger);
   const mask = (error: unknown, message: string) => {
     const masked = masker(error, message);
@@ -88,6 +101,7 @@ export function createTransports(options: TransportOptions): Transports {
     maxBufferedBytes: config.wsMaxBufferedBytes,
     maxPayloadBytes: config.requestLimits.wsPayloadBytes,
     origins,
+    hosts,
   });
   let closed: Promise<void> | null = null;
   return {

@@ -113,16 +113,25 @@ export function createOperations({ graphql, services, mask, logger, metrics }: O
         logger.error('a subscription field returned a source the live engine cannot render', {
           operation: operation.name?.value,
         });
+        // Nothing will read it: ended here, or whatever it registered stays.
+        void Promise.resolve(source[Symbol.asyncIterator]().return?.()).catch(() => {});
         return { kind: 'result', payload: serializeResult({ errors: [new GraphQLError('Unexpected error.')] }, mask) };
       }
       // Its checks refused it (FORBIDDEN, NOT_FOUND, bad variables): one result, then complete.
       return { kind: 'result', payload: serializeResult(source, mask) };
     }
     const variableValues = payload.variables ?? undefined;
+    let key: string;
+    try {
+      key = groupKey(payload.query, operation, document, variableValues);
+    } catch (error) {
+      source.end(); // the socket closes (session.ts) with no subscription to end it
+      throw error;
+    }
     return {
       kind: 'live',
       source: source as LiveSource<unknown>,
-      key: groupKey(payload.query, operation, document, variableValues),
+      key,
       renderer: createLiveRenderer({
         execute: (executionArgs) => enveloped.execute(executionArgs),
         schema: enveloped.schema,

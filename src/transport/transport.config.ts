@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { EnvReader } from '../env-reader.js';
+import { parseAllowedHost } from './hosts.js';
 
 /** web/dist of this checkout: the same path from src/transport/ and from dist/transport/. */
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -21,6 +22,19 @@ export interface RequestLimits {
   readonly bodyBytes: number;
   /** WebSocket frame, larger: closed with 1009 (`WS_MAX_PAYLOAD_BYTES`) @default 65536 */
   readonly wsPayloadBytes: number;
+}
+
+/** What the Node HTTP server allows a connection before a request is whole, and how many it holds. */
+export interface HttpServerLimits {
+  /** A request whose headers have not all arrived by then is answered 408 and closed (`HTTP_HEADERS_TIMEOUT_MS`) @default 10000 */
+  readonly headersTimeoutMs: number;
+  /**
+   * A request not received whole (headers and body) by then is answered 408 and closed; a response
+   * that streams afterwards (SSE, multipart) and a WebSocket are not timed (`HTTP_REQUEST_TIMEOUT_MS`) @default 30000
+   */
+  readonly requestTimeoutMs: number;
+  /** Open TCP connections (WebSockets and streams included); more are dropped as they arrive (`MAX_CONNECTIONS`) @default 10000 */
+  readonly maxConnections: number;
 }
 
 export interface Exposure {
@@ -63,7 +77,30 @@ export function parseTransportConfig({ value, integerAtLeast, problems }: EnvRea
     fieldSuggestions: flag('FIELD_SUGGESTIONS'),
   });
   const multipartHeartbeatMs = integerAtLeast('MULTIPART_HEARTBEAT_MS', 5000, 50);
+  const allowedHosts = (value('ALLOWED_HOSTS') ?? '').split(',').flatMap((entry) => {
+    if (entry.trim() === '') return [];
+    const host = parseAllowedHost(entry);
+    if (!host) problems.push(`ALLOWED_HOSTS entries must be host or host:port such as chat.example.com, got "${entry.trim()}"`);
+    return host ? [host] : [];
+  });
+  const httpServer: HttpServerLimits = Object.freeze({
+    headersTimeoutMs: integerAtLeast('HTTP_HEADERS_TIMEOUT_MS', 10_000, 100),
+    requestTimeoutMs: integerAtLeast('HTTP_REQUEST_TIMEOUT_MS', 30_000, 100),
+    maxConnections: integerAtLeast('MAX_CONNECTIONS', 10_000, 1),
+  });
+  // Node refuses a headers timeout longer than the request timeout (the headers are part of the request).
+  if (httpServer.headersTimeoutMs > httpServer.requestTimeoutMs) {
+    problems.push('HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS');
+  }
   const webText = value('WEB_DIR');
   const webDir = webText === 'off' ? null : webText === undefined ? DEFAULT_WEB_DIR : resolve(cwd, webText);
-  return { requestLimits, corsOrigins: Object.freeze(corsOrigins), exposure, multipartHeartbeatMs, webDir };
+  return {
+    requestLimits,
+    corsOrigins: Object.freeze(corsOrigins),
+    allowedHosts: Object.freeze(allowedHosts),
+    httpServer,
+    exposure,
+    multipartHeartbeatMs,
+    webDir,
+  };
 }

@@ -1,16 +1,18 @@
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { createContextFactory, type Context, type ContextAuth, type Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
+import type { SocketCaps } from '../limits/socket-caps.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
 import { renderChatGraphiQL } from './graphiql.js';
-import { useJsonBody, usePublicErrors } from './hygiene.js';
+import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
 import { useLiveEventExecution } from './render.js';
 import { useMalformedParamsRefused } from './request-params.js';
+import { useHttpSubscriptions } from './streams.js';
 import { useValidationErrorsReported } from './validation-errors.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -19,6 +21,8 @@ export interface GraphQLServerOptions extends DocumentRules {
   origins: OriginPolicy;
   /** Subscriptions over Apollo's multipart HTTP protocol (multipart.ts). */
   multipart: Plugin;
+  /** Open SSE and multipart subscriptions per user. */
+  streams: SocketCaps;
   metrics: Metrics;
 }
 
@@ -42,14 +46,17 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
     cors: (request) => origins.cors(request),
     maxRequestBodySize: false,
     plugins: [
-      origins.sse(),
+      origins.streams(),
       useJsonBody(),
       useRequestBodyLimit(requestLimits.bodyBytes),
       useMalformedParamsRefused(),
+      useAbortedBodiesQuiet(),
       usePublicErrors(),
       ...documentRules(options),
       useValidationErrorsReported(),
       options.multipart,
+      // After multipart: it has the last word on a subscription's result processor.
+      useHttpSubscriptions({ origins, streams: options.streams, metrics: options.metrics, logger }),
       useMetrics(options.metrics),
       useLiveEventExecution(),
     ],

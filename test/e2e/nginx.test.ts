@@ -238,5 +238,26 @@ describe.runIf(present)(present ? 'nginx' : `nginx (skipped: no ${NGINX}; apt-ge
         }
         controller.abort();
       });
+
+    it('refuses a body over MAX_BODY_BYTES at nginx with 413, and answers one within it', async () => {
+      const upstreams: [App, App] = [await s.backend.startApp({ trustProxy: 1 }), await s.backend.startApp({ trustProxy: 1 })];
+      cleanups.push(() => Promise.allSettled(upstreams.map((app) => app.stop())));
+      const nginx = await startNginx(upstreams);
+      cleanups.push(() => nginx.stop());
+      const post = (bytes: number) =>
+        fetch(`${nginx.url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ query: '{ __typename }', extensions: { pad: 'x'.repeat(bytes) } }),
+        });
+      const tooLarge = await post(s.backend.config.requestLimits.bodyBytes);
+      expect(tooLarge.status).toBe(413);
+      // nginx's own page, not the instance's JSON: the body never reached an instance.
+      expect(tooLarge.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(tooLarge.headers.get('x-request-id')).toBeNull();
+      const within = await post(1024);
+      expect(within.status).toBe(200);
+      expect(await within.json()).toEqual({ data: { __typename: 'Query' } });
+    });
   }),
 );

@@ -47,6 +47,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
     maxPendingSocketsPerIp: 1000,
+    maxStreamsPerUser: 20,
     trustProxy: 0,
     requestLimits: {
       depth: 12,
@@ -58,6 +59,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       wsPayloadBytes: 64 * 1024,
     },
     corsOrigins: [],
+    allowedHosts: [],
+    httpServer: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 },
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     metrics: { enabled: true, token: null },
     ...overrides,

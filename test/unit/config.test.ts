@@ -346,6 +346,46 @@ describe('loadConfig', () => {
     for (const problem of problems) expect(problem).toContain('CORS_ORIGINS');
   });
 
+  it('reads MAX_STREAMS_PER_USER, 20 by default', () => {
+    expect(loadConfig({}, tempDir()).config.maxStreamsPerUser).toBe(20);
+    expect(loadConfig({ MAX_STREAMS_PER_USER: '3' }, tempDir()).config.maxStreamsPerUser).toBe(3);
+    expect(problemsOf({ MAX_STREAMS_PER_USER: '0' })).toEqual([expect.stringContaining('MAX_STREAMS_PER_USER')]);
+  });
+
+  it('reads ALLOWED_HOSTS as comma-separated host or host:port entries, none by default', () => {
+    expect(loadConfig({}, tempDir()).config.allowedHosts).toEqual([]);
+    const { config } = loadConfig({ ALLOWED_HOSTS: 'Chat.Example.com, localhost:4000,[::1]:4000 ,10.0.0.5' }, tempDir());
+    expect(config.allowedHosts).toEqual([
+      { hostname: 'chat.example.com', port: null },
+      { hostname: 'localhost', port: '4000' },
+      { hostname: '[::1]', port: '4000' },
+      { hostname: '10.0.0.5', port: null },
+    ]);
+    const problems = problemsOf({ ALLOWED_HOSTS: 'https://chat.example.com,chat.example.com/app,a.example:99999,a b' });
+    expect(problems).toHaveLength(4);
+    for (const problem of problems) expect(problem).toContain('ALLOWED_HOSTS');
+  });
+
+  it('reads the HTTP server’s timeouts and connection cap, the headers timeout no longer than the request timeout', () => {
+    expect(loadConfig({}, tempDir()).config.httpServer).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      maxConnections: 10_000,
+    });
+    const env = { HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '5000', MAX_CONNECTIONS: '50' };
+    expect(loadConfig(env, tempDir()).config.httpServer).toEqual({
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 5000,
+      maxConnections: 50,
+    });
+    expect(problemsOf({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toEqual([
+      'HTTP_HEADERS_TIMEOUT_MS must not be longer than HTTP_REQUEST_TIMEOUT_MS',
+    ]);
+    const problems = problemsOf({ HTTP_HEADERS_TIMEOUT_MS: '10', HTTP_REQUEST_TIMEOUT_MS: 'soon', MAX_CONNECTIONS: '0' });
+    for (const name of ['HTTP_HEADERS_TIMEOUT_MS', 'HTTP_REQUEST_TIMEOUT_MS', 'MAX_CONNECTIONS'])
+      expect(problems.some((p) => p.startsWith(name))).toBe(true);
+  });
+
   it('reads the database deadlines and breaker settings, the search timeout shorter than the query deadline', () => {
     const env = {
       DATABASE_QUERY_TIMEOUT_MS: '3000',

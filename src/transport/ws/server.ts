@@ -6,6 +6,7 @@ import type { Limits } from '../../limits/index.js';
 import type { Logger } from '../../logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Connections } from '../../realtime/connections.js';
+import { MISDIRECTED, type HostPolicy } from '../hosts.js';
 import type { PrepareOperation } from '../operations.js';
 import type { OriginPolicy } from '../origins.js';
 import { GRAPHQL_PATH } from '../yoga.js';
@@ -36,6 +37,8 @@ export interface WsOptions {
   maxPayloadBytes?: number;
   /** Which Origins may open a socket; one that may not is answered 403 at the upgrade. Default: any. */
   origins?: OriginPolicy;
+  /** Which Host headers are answered; an upgrade for another is refused with 421 (hosts.ts). Default: any. */
+  hosts?: HostPolicy;
   /**
    * How long a socket may take to send connection_init (ms).
    * @default 3000
@@ -59,13 +62,15 @@ export interface WsOptions {
  * MessageType); what graphql-ws's server closes with, this closes with too.
  */
 export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> } {
-  const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000, maxPayloadBytes = 64 * 1024, origins } = options;
+  const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000, maxPayloadBytes = 64 * 1024, origins, hosts } = options;
   const wss = new WebSocketServer({
     server,
     path: GRAPHQL_PATH,
     maxPayload: maxPayloadBytes,
+    // Cross-site WebSocket hijacking: a page of another site must not open a socket here from its visitor's browser,
+    // nor one on a rebound name (whose Origin matches the Host it sends).
     verifyClient: (info, done) => {
-      // Cross-site WebSocket hijacking: a page of another site must not open a socket here from its visitor's browser.
+      if (hosts && !hosts.allows(info.req.headers.host)) return done(false, MISDIRECTED, 'Misdirected Request');
       if (origins && !origins.upgrade(info)) return done(false, 403, 'Forbidden');
       // Refused before the upgrade rather than closed with 4429 after it: the point is to hold nothing for
       // such a client (no WebSocket, no session, no init timer), and the status costs one write. Its
