@@ -3,7 +3,7 @@ import { parseAuthConfig, type AuthConfig, type JwtConfig } from './auth/auth.co
 import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
-import type { RateLimits } from './limits/rate.js';
+import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
 import type { LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import { parseTransportConfig, type Exposure, type RequestLimits } from './transport/transport.config.js';
@@ -88,6 +88,19 @@ export interface Config {
    * @default { send: 100/10s, loginUser: 10/15m, loginIp: 100/15m, registerIp: 20/1h, wsMessages: 300/10s }
    */
   readonly rateLimits: RateLimits;
+  /**
+   * Per-user limits of the other mutations, each `N/window` (`RATE_LIMIT_EDIT`, `RATE_LIMIT_REACT`,
+   * `RATE_LIMIT_TYPING`, `RATE_LIMIT_READ`, `RATE_LIMIT_ROOMS`, `RATE_LIMIT_REFRESH`; limits/mutation-limits.ts
+   * maps each Mutation field to one).
+   * @default { edit: 30/10s, react: 30/10s, typing: 30/10s, read: 60/10s, rooms: 30/1m, refresh: 30/1h }
+   */
+  readonly mutationRateLimits: MutationRateLimits;
+  /**
+   * Successful logins per username (`RATE_LIMIT_LOGIN_SUCCESS`): the right password cannot make the server run
+   * scrypt without bound.
+   * @default 30/15m
+   */
+  readonly loginSuccessRate: Rate;
   /**
    * Active subscriptions one socket may hold; one more is refused with BAD_USER_INPUT (`MAX_SUBSCRIPTIONS_PER_SOCKET`).
    * @default 100

@@ -67,6 +67,7 @@ export function createTransports(options: TransportOptions): Transports {
     origins,
     multipart: multipart.plugin,
     metrics,
+    mutationLimits: limits.mutations,
   });
   const web = loadWebClient(config.webDir, logger);
   const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web });

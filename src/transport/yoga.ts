@@ -1,6 +1,7 @@
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { createContextFactory, type Context, type ContextAuth, type Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
+import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
@@ -20,6 +21,8 @@ export interface GraphQLServerOptions extends DocumentRules {
   /** Subscriptions over Apollo's multipart HTTP protocol (multipart.ts). */
   multipart: Plugin;
   metrics: Metrics;
+  /** The per-user limits every Mutation field counts against. */
+  mutationLimits: Limits['mutations'];
 }
 
 /**
@@ -30,7 +33,7 @@ export interface GraphQLServerOptions extends DocumentRules {
 export function createGraphQLServer(services: Services, auth: ContextAuth, logger: Logger, options: GraphQLServerOptions) {
   const { exposure, origins, requestLimits } = options;
   return createYoga<object, Context>({
-    schema: buildSchema(),
+    schema: buildSchema(options.mutationLimits),
     context: createContextFactory(services, auth, logger),
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },

@@ -11,10 +11,11 @@ export const TEST_SCRYPT_N = 2 ** 12;
  * memory, in-process pub/sub, a free port on loopback, quiet logs
  * (TEST_LOG_LEVEL=debug to see them). Backends and single tests override
  * what they need: the database and Redis, a short typing lapse, a short token.
- * The abuse limits are the production defaults except two that the suite
+ * The abuse limits are the production defaults except those the suite
  * itself would hit: every file registers its users from 127.0.0.1, and some
- * tests send hundreds of messages as one user (rate-limits.test.ts tests
- * those limits with small ones of its own).
+ * tests send hundreds of messages, or make rooms, react and mark read many
+ * times, as one user (rate-limits.test.ts tests those limits with small ones
+ * of its own).
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -42,6 +43,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       registerIp: { points: 1_000_000, seconds: 1 },
       wsMessages: { points: 300, seconds: 10 },
     },
+    mutationRateLimits: {
+      edit: { points: 1_000_000, seconds: 1 },
+      react: { points: 1_000_000, seconds: 1 },
+      typing: { points: 1_000_000, seconds: 1 },
+      read: { points: 1_000_000, seconds: 1 },
+      rooms: { points: 1_000_000, seconds: 1 },
+      refresh: { points: 1_000_000, seconds: 1 },
+    },
+    loginSuccessRate: { points: 30, seconds: 900 },
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
     trustProxy: 0,

@@ -10,13 +10,12 @@ export const messagesFeature = defineFeature({
   name: 'messages',
   resolvers: messagesResolvers,
   mappers: { Message: 'MessageModel', MessageConnection: 'MessagePage' },
-  services: ({ db, realtime, limits, metrics }, { rooms }: { rooms: RoomsService }) => ({
+  services: ({ db, realtime, metrics }, { rooms }: { rooms: RoomsService }) => ({
     messages: new MessagesService({
       store: new MessagesStore(db),
       rooms,
       publish: realtime.publish,
       hub: realtime.hub,
-      limits,
       metrics,
     }),
   }),
