@@ -271,6 +271,18 @@ forEachBackend('Rate limits', (s) => {
       for (let i = 0; i < 5; i++) await gqlOk(app, LOGIN, credentials(alice.username));
     });
 
+    it('successful logins are limited per username: past the limit even the right password is RATE_LIMITED; failures do not count, other usernames sign in', async () => {
+      const app = await limitedApp(s, { loginSuccessRate: rate(3, HOUR) });
+      const [alice, bob] = await s.seed.users('alice', 'bob');
+      for (let i = 0; i < 2; i++)
+        expect(codes(await gql(app, LOGIN, credentials(alice.username, 'wrong password')))).toEqual(['UNAUTHENTICATED']);
+      for (let i = 0; i < 3; i++) await gqlOk(app, LOGIN, credentials(alice.username));
+      const refused = rateLimitedError(await gql(app, LOGIN, credentials(alice.username)), HOUR);
+      expect(refused.message).toMatch(/Too many logins for this username/);
+      rateLimitedError(await gql(app, LOGIN, credentials(alice.username.toUpperCase())), HOUR); // usernames are one regardless of case
+      await gqlOk(app, LOGIN, credentials(bob.username));
+    });
+
     it('refuses every login from an IP whose failed logins are spent, whatever the username', async () => {
       const app = await limitedApp(s, { rateLimits: { ...s.backend.config.rateLimits, loginIp: rate(3, HOUR) } });
       const alice = await s.seed.user('alice');

@@ -42,7 +42,7 @@ export class UsersService {
     private readonly store: UsersStore,
     private readonly auth: UsersAuth,
     private readonly presence: Presence,
-    private readonly limits: Pick<Limits, 'loginUser' | 'loginIp' | 'registerIp'>,
+    private readonly limits: Pick<Limits, 'loginUser' | 'loginSuccess' | 'loginIp' | 'registerIp'>,
   ) {}
 
   /** Every call counts against the client IP's registrations, a refused one too. */
@@ -64,8 +64,11 @@ export class UsersService {
    * username's failed logins before the password is checked (so concurrent
    * guesses cannot slip past the limit), and a right one gets them back: once
    * a username's failures are spent, even its right password is refused
-   * until the window ends. A hash made with weaker scrypt parameters than the
-   * current ones is replaced once the password proved right.
+   * until the window ends. Likewise each attempt spends a point of the
+   * username's successful logins, which a wrong one gets back: the right
+   * password cannot make this run scrypt without bound either. A hash made
+   * with weaker scrypt parameters than the current ones is replaced once the
+   * password proved right.
    */
   async login(username: string, password: string, clientIp: string): Promise<AuthResult> {
     this.requireLocalAuth();
@@ -78,13 +81,26 @@ export class UsersService {
       if (!verdict.allowed) throw rateLimited(verdict.retryAfter, 'Too many failed logins for this username; try again later');
     }
     if (codePoints(password) > 256 || nameKey === null) throw unauthenticated(WRONG_LOGIN);
-    const { hasher } = this.auth;
-    const user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
-    // A provisioned user has no password: the decoy, so nothing signs in as them.
-    const { ok, rehash } = await hasher.verify(password, user?.passwordHash ?? (await hasher.decoyHash()));
+    const notFailed = () => Promise.all([this.limits.loginIp.refund(clientIp), this.limits.loginUser.refund(nameKey)]);
+    const success = await this.limits.loginSuccess.consume(nameKey);
+    if (!success.allowed) {
+      await notFailed(); // refused before any password was checked: not a failed login
+      throw rateLimited(success.retryAfter, 'Too many logins for this username; try again later');
+    }
+    let user: UserRow | null = null;
+    let ok = false;
+    let rehash = false;
+    try {
+      const { hasher } = this.auth;
+      user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
+      // A provisioned user has no password: the decoy, so nothing signs in as them.
+      ({ ok, rehash } = await hasher.verify(password, user?.passwordHash ?? (await hasher.decoyHash())));
+    } finally {
+      if (!user || !ok) await this.limits.loginSuccess.refund(nameKey);
+    }
     if (!user || !ok) throw unauthenticated(WRONG_LOGIN);
-    await Promise.all([this.limits.loginIp.refund(clientIp), this.limits.loginUser.refund(nameKey)]);
-    if (rehash) await this.store.setPasswordHash(user.id, await hasher.hash(password));
+    await notFailed();
+    if (rehash) await this.store.setPasswordHash(user.id, await this.auth.hasher.hash(password));
     return this.signedIn(user);
   }
 
