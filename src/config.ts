@@ -119,6 +119,12 @@ export interface Config {
   /** What one request or frame may hold; each is refused before any resolver runs. */
   readonly requestLimits: RequestLimits;
   /**
+   * How many items the cost estimate takes a list without `first`/`last` (`myRooms`, `Room.members`) to hold
+   * (`MAX_LIST_SIZE_ASSUMED`).
+   * @default 50
+   */
+  readonly assumedListSize: number;
+  /**
    * Browser origins allowed to call the API and open WebSockets (`CORS_ORIGINS`, comma-separated; `*`: any).
    * Same-origin requests and requests without an Origin header are always allowed.
    * @default []

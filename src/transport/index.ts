@@ -35,7 +35,10 @@ export interface TransportOptions {
    * What a document, a body and a frame may hold, how much may wait for a slow
    * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
    */
-  config: Pick<Config, 'requestLimits' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs' | 'webDir'>;
+  config: Pick<
+    Config,
+    'requestLimits' | 'assumedListSize' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs' | 'webDir'
+  >;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
    * @default 3000

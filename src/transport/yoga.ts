@@ -44,6 +44,9 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
     cors: (request) => origins.cors(request),
     maxRequestBodySize: false,
+    // Documents are still parsed once; their validation is cached by documentRules' own cache, which the
+    // cost limit must come after (limits.ts).
+    parserAndValidationCache: { validationCache: false },
     plugins: [
       origins.sse(),
       useJsonBody(),

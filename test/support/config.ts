@@ -64,6 +64,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       bodyBytes: 256 * 1024,
       wsPayloadBytes: 64 * 1024,
     },
+    assumedListSize: 50,
     corsOrigins: [],
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     metrics: { enabled: true, token: null },
