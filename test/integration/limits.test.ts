@@ -214,6 +214,17 @@ forEachBackend('Operation limits', (s) => {
       // Lists without a size argument (myRooms, members) count the assumed 50 items each.
       expect(await verdicts(MEMBERS_OF_MY_ROOMS(2))).toEqual(both('refused'));
       expect(await verdicts(MEMBERS_OF_MY_ROOMS(1))).toEqual(both('accepted'));
+      // Answered over HTTP as any other validation error: 400 for application/graphql-response+json.
+      const response = await fetch(`${s.a.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          authorization: `Bearer ${alice.token}`,
+        },
+        body: JSON.stringify({ query: TWO_PAGES, variables: { r: room.id, n: 200 } }),
+      });
+      expect(response.status).toBe(400);
     });
   });
 
