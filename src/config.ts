@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseAuthConfig, type AuthConfig, type JwtConfig } from './auth/auth.config.js';
+import { parseAuthConfig, type AuthConfig, type JwtConfig, type SessionConfig } from './auth/auth.config.js';
 import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
@@ -42,6 +42,11 @@ export interface Config {
    * @default { secret: generated (embedded, not production), ttlSeconds: 3600, issuer: null, audience: null, jwks: null }
    */
   readonly jwt: JwtConfig;
+  /**
+   * How long sessions last and how soon a deleted user's tokens stop working (auth/auth.config.ts documents each).
+   * @default { maxAgeSeconds: 2592000 (30 days), userRecheckMs: 10000 }
+   */
+  readonly sessions: SessionConfig;
   /**
    * `LOCAL_AUTH`: register and login are served.
    * @default true without JWT_JWKS_URL, false with it
@@ -229,6 +234,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const ttlSeconds = parseDuration(ttlText);
   if (ttlSeconds === null) problems.push(`JWT_TTL must be a duration such as 3600, 15m, 1h or 7d, got "${ttlText}"`);
 
+  const maxAgeText = value('SESSION_MAX_AGE') ?? '30d';
+  const maxAgeSeconds = parseDuration(maxAgeText);
+  if (maxAgeSeconds === null) {
+    problems.push(`SESSION_MAX_AGE must be a duration such as 86400, 12h or 30d, got "${maxAgeText}"`);
+  }
+  const sessions: SessionConfig = Object.freeze({
+    maxAgeSeconds: maxAgeSeconds ?? 0,
+    userRecheckMs: integerAtLeast('USER_RECHECK_MS', 10_000, 100),
+  });
+
   const auth = parseAuthConfig(
     value,
     ttlSeconds ?? 0,
@@ -276,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       redis: redisUrl === undefined ? null : { url: redisUrl },
       redisPrefix,
       jwt: auth.jwt,
+      sessions,
       localAuth: auth.localAuth,
       passwords: auth.passwords,
       logLevel: logText as LogLevel,

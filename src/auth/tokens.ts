@@ -1,5 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { VerifiedTokenCache } from './token-cache.js';
+import { VerifiedTokenCache, type UserCheck } from './token-cache.js';
 import { EXPIRED, INVALID, type TokenCheck, type TokenVerifier } from './verification.js';
 
 export type { TokenCheck, TokenRejection, TokenVerifier } from './verification.js';
@@ -29,12 +29,14 @@ export interface LocalTokenOptions {
    * @default 10000
    */
   cacheSize?: number;
+  /** Whether a token's user still exists (token-cache.ts); without it, a well-signed token is enough. */
+  users?: UserCheck;
 }
 
 /** This server's own tokens: HS256 with its secret, `sub` the user id, `exp` always. */
 export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
   const { secret, ttlSeconds, issuer = null, audience = null } = options;
-  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
+  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000, options.users);
   // Imported once: given raw bytes, jose imports a WebCrypto key on every call.
   let imported: Promise<CryptoKey> | null = null;
   const key = () =>
@@ -55,8 +57,9 @@ export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
     },
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return INVALID;
-      const cached = cache.get(token);
+      const cached = await cache.get(token);
       if (cached !== undefined) return cached;
+      let verified: Extract<TokenCheck, { ok: true }>;
       try {
         // The allow-list matters: without it an HS512 token with the same secret passes.
         const { payload } = await jwtVerify(token, await key(), {
@@ -66,12 +69,11 @@ export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
           ...(audience !== null && { audience }),
         });
         if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return INVALID;
-        const verified = Object.freeze({ ok: true as const, userId: payload.sub, expiresAt: payload.exp * 1000 });
-        cache.set(token, verified);
-        return verified;
+        verified = Object.freeze({ ok: true as const, userId: payload.sub, expiresAt: payload.exp * 1000 });
       } catch (error) {
         return rejection(error);
       }
+      return cache.accept(token, verified);
     },
   };
 }

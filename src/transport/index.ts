@@ -37,7 +37,14 @@ export interface TransportOptions {
    */
   config: Pick<
     Config,
-    'requestLimits' | 'assumedListSize' | 'exposure' | 'corsOrigins' | 'wsMaxBufferedBytes' | 'multipartHeartbeatMs' | 'webDir'
+    | 'requestLimits'
+    | 'assumedListSize'
+    | 'exposure'
+    | 'corsOrigins'
+    | 'wsMaxBufferedBytes'
+    | 'multipartHeartbeatMs'
+    | 'webDir'
+    | 'sessions'
   >;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
@@ -92,6 +99,7 @@ export function createTransports(options: TransportOptions): Transports {
     maxBufferedBytes: config.wsMaxBufferedBytes,
     maxPayloadBytes: config.requestLimits.wsPayloadBytes,
     origins,
+    tokenCheckMs: config.sessions.userRecheckMs,
   });
   let closed: Promise<void> | null = null;
   return {

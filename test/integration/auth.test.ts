@@ -169,6 +169,58 @@ forEachBackend('Tokens', (s) => {
     });
   });
 
+  describe('a user deleted from the database', () => {
+    /** Deletes a user who has written nothing (memberships and reactions go with them). */
+    const deleteUser = async (id: string) => {
+      const { db } = await s.backend.database();
+      await db.delete(users).where(eq(users.id, id));
+    };
+
+    it('a deleted user’s token stops working: over HTTP, at connection_init, on an open socket, and as a user others look up', async () => {
+      const app = await s.backend.startApp({ sessions: { ...s.backend.config.sessions, userRecheckMs: 300 } });
+      const [alice, bob] = await s.seed.users('alice', 'bob');
+      // Everything that could remember alice does: her token verified, her socket open, her row cached.
+      expect((await gqlOk(app, ME, {}, alice.token)).me.id).toBe(alice.id);
+      let closed: { code: number; reason: string } | null = null;
+      const socket = client(app, alice.token, { onClose: (code, reason) => (closed = { code, reason }) });
+      const ack = connected(socket);
+      const events = new Subscription(socket, MY_EVENTS);
+      await ack;
+      const LOOK_UP = 'query($id: ID!) { user(id: $id) { id } }';
+      expect((await gqlOk(app, LOOK_UP, { id: alice.id }, bob.token)).user).toEqual({ id: alice.id });
+
+      await deleteUser(alice.id);
+      // Within the recheck bound (generously: the deadline is for a loaded machine).
+      await eventually(
+        async () => reasons(await gql(app, ME, {}, alice.token))[0] === 'UNAUTHENTICATED/TOKEN_INVALID',
+        'alice’s token to be refused over HTTP',
+        5_000,
+        50,
+      );
+      const seen = await eventually(async () => closed, 'alice’s open socket to close', 5_000, 50);
+      expect(seen).toEqual({ code: 4403, reason: 'Forbidden' });
+      expect(await closeCodeOf(client, app, { authorization: `Bearer ${alice.token}` })).toBe(4403);
+      await eventually(
+        async () => (await gqlOk(app, LOOK_UP, { id: alice.id }, bob.token)).user === null,
+        'alice to be unknown to bob',
+        5_000,
+        50,
+      );
+      // Another instance that never saw her token refuses it at once.
+      expect(reasons(await gql(s.b, ME, {}, alice.token))).toEqual(['UNAUTHENTICATED/TOKEN_INVALID']);
+      events.dispose();
+    });
+
+    it('refreshToken refuses a deleted user (TOKEN_INVALID), however recently the user and the token were seen', async () => {
+      // Nothing is re-checked by time here: the refusal comes from refreshToken itself.
+      const app = await s.backend.startApp({ sessions: { ...s.backend.config.sessions, userRecheckMs: 3_600_000 } });
+      const alice = await s.seed.user('alice');
+      expect((await gqlOk(app, ME, {}, alice.token)).me.id).toBe(alice.id);
+      await deleteUser(alice.id);
+      expect(reasons(await gql(app, REFRESH, {}, alice.token))).toEqual(['UNAUTHENTICATED/TOKEN_INVALID']);
+    });
+  });
+
   describe('password hashes of older scrypt parameters', () => {
     it('verifies a 2^14 hash at login and replaces it with one of the configured cost', async () => {
       const before = await s.backend.startApp({ passwords: { scryptN: 2 ** 14 } });

@@ -25,6 +25,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     redis: null,
     redisPrefix: 'chat:',
     jwt: { secret: TEST_SECRET, ttlSeconds: 3600, issuer: null, audience: null, jwks: null },
+    sessions: { maxAgeSeconds: 30 * 86_400, userRecheckMs: 10_000 },
     localAuth: true,
     // Cheap hashes keep registering fast; the production default (2^17) is tested in test/unit/passwords.test.ts.
     passwords: { scryptN: TEST_SCRYPT_N },

@@ -32,10 +32,12 @@ export interface ExternalIdentity {
 
 export class UsersService {
   /**
-   * Users are immutable once created (no rename), so rows are cached
-   * process-wide: subscription events resolve `author` without a query.
+   * Users are not renamed, so rows are cached process-wide: subscription
+   * events resolve `author` without a query. But a user can be deleted, so
+   * a row is kept only `cacheMs` (USER_RECHECK_MS): a deleted user stops
+   * being found (openDirectRoom, inviteToRoom) within that bound.
    */
-  private readonly cache = new Map<string, UserRow>();
+  private readonly cache = new Map<string, { row: UserRow; until: number }>();
   private static readonly CACHE_SIZE = 10_000;
 
   constructor(
@@ -43,6 +45,7 @@ export class UsersService {
     private readonly auth: UsersAuth,
     private readonly presence: Presence,
     private readonly limits: Pick<Limits, 'loginUser' | 'loginSuccess' | 'loginIp' | 'registerIp'>,
+    private readonly options: { cacheMs: number },
   ) {}
 
   /** Every call counts against the client IP's registrations, a refused one too. */
@@ -112,7 +115,8 @@ export class UsersService {
     if (this.auth.provider) {
       throw forbidden('Tokens come from the identity provider here: refresh them with the provider');
     }
-    const user = await this.findById(viewer.userId);
+    // From the database, not the cache: a deleted user gets no new token, however recently their row was read.
+    const [user] = await this.store.findByIds([viewer.userId]);
     if (!user) throw unauthenticated('The token names no user', 'TOKEN_INVALID');
     return this.signedIn(user);
   }
@@ -137,14 +141,23 @@ export class UsersService {
 
   /** Rows for ids, in the same order; null where there is none. */
   async findByIds(ids: readonly string[]): Promise<Array<UserRow | null>> {
-    const missing = [...new Set(ids.filter((id) => !this.cache.has(id)))];
-    if (missing.length > 0) {
-      for (const row of await this.store.findByIds(missing)) {
-        if (this.cache.size >= UsersService.CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-        this.cache.set(row.id, row);
-      }
+    const now = Date.now();
+    const fresh = (id: string) => {
+      const entry = this.cache.get(id);
+      return entry !== undefined && now < entry.until ? entry.row : null;
+    };
+    const missing = [...new Set(ids.filter((id) => fresh(id) === null))];
+    if (missing.length === 0) return ids.map(fresh);
+    const found = new Map((await this.store.findByIds(missing)).map((row) => [row.id, row]));
+    const until = Date.now() + this.options.cacheMs;
+    for (const id of missing) {
+      this.cache.delete(id); // re-inserted last (the newest), or gone with its user
+      const row = found.get(id);
+      if (!row) continue;
+      if (this.cache.size >= UsersService.CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(id, { row, until });
     }
-    return ids.map((id) => this.cache.get(id) ?? null);
+    return ids.map((id) => fresh(id) ?? found.get(id) ?? null);
   }
 
   /** User.online: connected to any instance right now. */
