@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import type { JwksConfig } from './auth.config.js';
 import { VerifiedTokenCache, type UserCheck } from './token-cache.js';
 import { MAX_TOKEN_LENGTH, rejection, type TokenCheck, type TokenVerifier } from './tokens.js';
-import { INVALID } from './verification.js';
+import { INVALID, signedInAt } from './verification.js';
 
 export interface ProviderTokenOptions {
   jwks: JwksConfig;
@@ -78,7 +78,10 @@ export function createProviderVerifier(options: ProviderTokenOptions): TokenVeri
       if (typeof sub !== 'string' || sub === '' || sub.length > MAX_SUBJECT_LENGTH || typeof exp !== 'number') return INVALID;
       // Provisioning errors (the database) are not the token's fault: they propagate.
       const userId = await options.provision({ issuer, subject: sub, username: payload[jwks.usernameClaim] });
-      return cache.accept(token, Object.freeze({ ok: true as const, userId, expiresAt: exp * 1000 }));
+      return cache.accept(
+        token,
+        Object.freeze({ ok: true as const, userId, expiresAt: exp * 1000, signedInAt: signedInAt(payload) }),
+      );
     },
   };
 }

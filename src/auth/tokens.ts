@@ -1,11 +1,17 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
 import { VerifiedTokenCache, type UserCheck } from './token-cache.js';
-import { EXPIRED, INVALID, type TokenCheck, type TokenVerifier } from './verification.js';
+import { EXPIRED, INVALID, signedInAt, type TokenCheck, type TokenVerifier } from './verification.js';
 
 export type { TokenCheck, TokenRejection, TokenVerifier } from './verification.js';
 
 export interface TokenIssuer extends TokenVerifier {
-  sign(userId: string): Promise<string>;
+  /**
+   * A token for the user, in the session that began at `signedInAt`
+   * (seconds since the epoch; a new session now when left out), which it
+   * carries as `auth_time`. Its exp is a TTL from now, but never past the
+   * session's end (`signedInAt` + sessionMaxAgeSeconds).
+   */
+  sign(userId: string, signedInAt?: number): Promise<string>;
 }
 
 /**
@@ -19,6 +25,8 @@ export interface LocalTokenOptions {
   /** At least 32 bytes (config.ts enforces it). */
   secret: Uint8Array;
   ttlSeconds: number;
+  /** How long a session lasts from its sign-in: no token's exp passes its end. */
+  sessionMaxAgeSeconds: number;
   /** Set on every token signed and required of every token verified. */
   issuer?: string | null;
   /** Likewise for `aud`. */
@@ -45,12 +53,14 @@ export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
       'verify',
     ]));
   return {
-    async sign(userId) {
-      const jwt = new SignJWT({})
+    async sign(userId, signedInAt) {
+      const now = Math.floor(Date.now() / 1000);
+      const authTime = signedInAt ?? now;
+      const jwt = new SignJWT({ auth_time: authTime })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`);
+        .setIssuedAt(now)
+        .setExpirationTime(Math.min(now + ttlSeconds, authTime + options.sessionMaxAgeSeconds));
       if (issuer !== null) jwt.setIssuer(issuer);
       if (audience !== null) jwt.setAudience(audience);
       return jwt.sign(await key());
@@ -69,7 +79,12 @@ export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
           ...(audience !== null && { audience }),
         });
         if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return INVALID;
-        verified = Object.freeze({ ok: true as const, userId: payload.sub, expiresAt: payload.exp * 1000 });
+        verified = Object.freeze({
+          ok: true as const,
+          userId: payload.sub,
+          expiresAt: payload.exp * 1000,
+          signedInAt: signedInAt(payload),
+        });
       } catch (error) {
         return rejection(error);
       }

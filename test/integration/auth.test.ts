@@ -37,6 +37,36 @@ forEachBackend('Tokens', (s) => {
       expect((await gqlOk(s.b, ME, {}, refreshToken.token)).me.id).toBe(user.id);
     });
 
+    it('refreshToken cannot extend a session past SESSION_MAX_AGE: refreshed tokens keep auth_time and never outlive it, and past it refreshing is TOKEN_EXPIRED', async () => {
+      const maxAge = 120;
+      const app = await s.backend.startApp({ sessions: { ...s.backend.config.sessions, maxAgeSeconds: maxAge } });
+      const user = await s.seed.user('session');
+      const before = nowSeconds();
+      const { login } = await gqlOk(app, LOGIN, { i: { username: user.username, password: PASSWORD } });
+      const signedIn = claimsOf(login.token);
+      expect(signedIn.auth_time).toBeGreaterThanOrEqual(before);
+      // JWT_TTL is an hour; the session's end comes first.
+      expect(signedIn.exp).toBe((signedIn.auth_time as number) + maxAge);
+      let token = login.token as string;
+      for (let i = 0; i < 3; i++) {
+        token = (await gqlOk(app, REFRESH, {}, token)).refreshToken.token;
+        const claims = claimsOf(token);
+        expect(claims.auth_time).toBe(signedIn.auth_time);
+        expect(claims.exp).toBeLessThanOrEqual((signedIn.auth_time as number) + maxAge);
+      }
+      // A session that began longer ago than that, with a token still unexpired (one issued under a longer
+      // JWT_TTL, say): it works, but refreshing it is refused, with or without auth_time (then iat counts).
+      const began = nowSeconds() - maxAge - 1;
+      const old = await signed({ sub: user.id, auth_time: began, iat: nowSeconds() - 10, exp: nowSeconds() + 3600 });
+      const legacy = await signed({ sub: user.id, iat: began, exp: nowSeconds() + 3600 });
+      for (const stale of [old, legacy]) {
+        expect((await gqlOk(app, ME, {}, stale)).me.id).toBe(user.id);
+        const refused = await gql(app, REFRESH, {}, stale);
+        expect(reasons(refused)).toEqual(['UNAUTHENTICATED/TOKEN_EXPIRED']);
+        expect(refused.errors![0]!.message).toMatch(/sign in again/);
+      }
+    });
+
     it('refreshes over the socket too, for the socket viewer', async () => {
       const user = await s.seed.user('refresh');
       const mutation = new Subscription(client(s.a, user.token), REFRESH);

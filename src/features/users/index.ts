@@ -24,19 +24,27 @@ export const usersFeature = defineFeature({
  */
 function createUsers({ config, db, realtime, limits, logger }: Platform): { users: UsersService; tokens: TokenVerifier } {
   const { secret, ttlSeconds, issuer, audience, jwks } = config.jwt;
+  const { maxAgeSeconds: sessionMaxAgeSeconds, userRecheckMs } = config.sessions;
   const store = new UsersStore(db);
   // Both kinds of token name a user here, who may be deleted while they live.
-  const userCheck = createUserCheck(store, config.sessions.userRecheckMs);
+  const userCheck = createUserCheck(store, userRecheckMs);
   const local = secret
-    ? createTokenIssuer({ secret, ttlSeconds, issuer: jwks ? null : issuer, audience: jwks ? null : audience, users: userCheck })
+    ? createTokenIssuer({
+        secret,
+        ttlSeconds,
+        sessionMaxAgeSeconds,
+        issuer: jwks ? null : issuer,
+        audience: jwks ? null : audience,
+        users: userCheck,
+      })
     : null;
   const hasher = new PasswordHasher({ N: config.passwords.scryptN, r: 8, p: 1 });
   const users = new UsersService(
     store,
-    { hasher, issuer: local, localAuth: config.localAuth, provider: jwks !== null },
+    { hasher, issuer: local, localAuth: config.localAuth, provider: jwks !== null, sessionMaxAgeSeconds },
     realtime.presence,
     limits,
-    { cacheMs: config.sessions.userRecheckMs },
+    { cacheMs: userRecheckMs },
   );
   let tokens: TokenVerifier | null = local;
   if (jwks) {

@@ -21,6 +21,8 @@ export interface UsersAuth {
   localAuth: boolean;
   /** Tokens come from an identity provider (JWT_JWKS_URL). */
   provider: boolean;
+  /** How long a session lasts from its sign-in, refreshes included (SESSION_MAX_AGE). */
+  sessionMaxAgeSeconds: number;
 }
 
 /** Who a provider's token names: its issuer, subject and the claim the username is made from. */
@@ -108,17 +110,26 @@ export class UsersService {
   }
 
   /**
-   * A new token for a viewer whose token is still valid. With an identity
-   * provider the provider issues and refreshes tokens, so this refuses.
+   * A new token for a viewer whose token is still valid, in the same
+   * session: it keeps the session's start (`auth_time`), and its exp never
+   * passes the session's end, so refreshing cannot keep a session alive past
+   * SESSION_MAX_AGE; past it, this answers TOKEN_EXPIRED. (A token without
+   * `auth_time` began its session at its `iat`; one with neither is past it.)
+   * With an identity provider the provider issues and refreshes tokens, so
+   * this refuses.
    */
   async refreshToken(viewer: Viewer): Promise<AuthResult> {
     if (this.auth.provider) {
       throw forbidden('Tokens come from the identity provider here: refresh them with the provider');
     }
+    const signedInAt = viewer.signedInAt ?? 0;
+    if (Math.floor(Date.now() / 1000) >= signedInAt + this.auth.sessionMaxAgeSeconds) {
+      throw unauthenticated('This session has reached its maximum age: sign in again', 'TOKEN_EXPIRED');
+    }
     // From the database, not the cache: a deleted user gets no new token, however recently their row was read.
     const [user] = await this.store.findByIds([viewer.userId]);
     if (!user) throw unauthenticated('The token names no user', 'TOKEN_INVALID');
-    return this.signedIn(user);
+    return this.signedIn(user, signedInAt);
   }
 
   /**
@@ -176,9 +187,10 @@ export class UsersService {
     }
   }
 
-  private async signedIn(user: UserRow): Promise<AuthResult> {
+  /** A token for the user, in a new session or (refreshToken) the one that began at `signedInAt`. */
+  private async signedIn(user: UserRow, signedInAt?: number): Promise<AuthResult> {
     // Config guarantees an issuer wherever register, login or refreshToken get this far.
     if (!this.auth.issuer) throw new Error('this server issues no tokens');
-    return { token: await this.auth.issuer.sign(user.id), user };
+    return { token: await this.auth.issuer.sign(user.id, signedInAt), user };
   }
 }

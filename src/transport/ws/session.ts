@@ -154,7 +154,7 @@ export class SocketSession implements Corkable {
     if (this.closed) return slot?.release();
     if (!slot) return this.tooMany('sockets-per-user', 'Too many open sockets');
     this.slot = slot;
-    this.viewer = { userId: verified.userId };
+    this.viewer = { userId: verified.userId, signedInAt: verified.signedInAt };
     this.token = token;
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
     this.expiryTimer = timerAt(verified.expiresAt, () => this.close(CloseCode.Forbidden, 'Token expired'));
