@@ -126,7 +126,7 @@ export interface Config {
   /**
    * How many items the cost estimate takes a list without `first`/`last` (`myRooms`, `Room.members`) to hold
    * (`MAX_LIST_SIZE_ASSUMED`).
-   * @default 50
+   * @default 30
    */
   readonly assumedListSize: number;
   /**

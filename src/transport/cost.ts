@@ -36,13 +36,18 @@ const DEPTH_FACTOR = 1.5;
 const SIZE_ARGUMENTS = new Set(['first', 'last']);
 
 /**
- * Lists without a size argument whose items are few by nature, by schema
- * coordinate: a message's reactions (one per emoji) and each reaction's
- * users come with a message, so they count once per message, as the page
- * they are in already multiplies. Every other unbounded list counts as the
- * configured assumed size.
+ * How many items a field returns when no argument says, where the API
+ * knows better than the configured assumed size, by schema coordinate:
+ * `messages` with neither first nor last is the newest 50 (its description);
+ * a message's reactions (one per emoji) and each reaction's users come with
+ * the message, so they count once per message, as the page they are in
+ * already multiplies. Every other list counts the assumed size.
  */
-const ASSUMED_SIZES: Readonly<Record<string, number>> = { 'Message.reactions': 1, 'Reaction.users': 1 };
+const KNOWN_SIZES: Readonly<Record<string, number>> = {
+  'Query.messages': 50,
+  'Message.reactions': 1,
+  'Reaction.users': 1,
+};
 
 export interface CostOptions {
   /** Over this, the operation is refused (`MAX_QUERY_COST`). */
@@ -234,10 +239,14 @@ class CostWalk {
           ),
         )
         .filter((n): n is number => n !== null);
-      return { size: given.length > 0 ? Math.max(1, ...given) : this.assumedListSize, sizes: true };
+      return { size: given.length > 0 ? Math.max(1, ...given) : this.knownSize(parent, definition), sizes: true };
     }
     if (!definition || !isListType(getNullableType(definition.type)) || sizedByParent) return { size: 1, sizes: false };
-    return { size: ASSUMED_SIZES[`${parent!.name}.${definition.name}`] ?? this.assumedListSize, sizes: false };
+    return { size: this.knownSize(parent, definition), sizes: false };
+  }
+
+  private knownSize(parent: GraphQLNamedType | undefined, definition: GraphQLField<unknown, unknown> | undefined): number {
+    return (parent && definition && KNOWN_SIZES[`${parent.name}.${definition.name}`]) || this.assumedListSize;
   }
 
   /**

@@ -67,6 +67,6 @@ export function parseTransportConfig({ value, integerAtLeast, problems }: EnvRea
   const webDir = webText === 'off' ? null : webText === undefined ? DEFAULT_WEB_DIR : resolve(cwd, webText);
   // The cost estimate's size of a list without first/last (myRooms, Room.members): kept out of requestLimits, a
   // set of limits, since it is an assumption the cost limit reads.
-  const assumedListSize = integerAtLeast('MAX_LIST_SIZE_ASSUMED', 50, 1);
+  const assumedListSize = integerAtLeast('MAX_LIST_SIZE_ASSUMED', 30, 1);
   return { requestLimits, assumedListSize, corsOrigins: Object.freeze(corsOrigins), exposure, multipartHeartbeatMs, webDir };
 }

@@ -157,7 +157,7 @@ forEachBackend('Operation limits', (s) => {
     const NODE =
       'id seq body clientId cursor createdAt editedAt deletedAt author { id username online } ' +
       'replyTo { id body author { id username } } reactions { emoji count users { id username } }';
-    /** A page of messages with every field: 30,512 at 200 (the README's figure), 152 at 1, 7,628 at the assumed 50. */
+    /** A page of messages with every field: 30,512 at 200 (the README's figure), 152 at 1, 7,628 at the newest 50 it gives when asked for neither. */
     const page = (alias: string, args = '') =>
       `${alias}: messages(roomId: $r${args}) { edges { cursor node { ${NODE} } } pageInfo { hasNextPage endCursor } }`;
     const aliased = (count: number, field: (alias: string) => string) =>
@@ -206,14 +206,15 @@ forEachBackend('Operation limits', (s) => {
       expect(await verdicts(THIRTY_SMALL, { n: 200 })).toEqual(both('refused'));
       expect(await verdicts(THIRTY_SMALL, { n: 5 })).toEqual(both('accepted'));
       // An argument left out costs its default (publicRooms' first: 50), and a page with neither first nor last
-      // the assumed 50 (MAX_LIST_SIZE_ASSUMED).
+      // the newest 50 it then gives.
       expect(await verdicts(PUBLIC_ROOMS(''))).toEqual(both('refused'));
       expect(await verdicts(PUBLIC_ROOMS('(first: 1)'))).toEqual(both('accepted'));
       expect(await verdicts(UNSIZED_PAGES(7))).toEqual(both('refused'));
       expect(await verdicts(UNSIZED_PAGES(6))).toEqual(both('accepted'));
-      // Lists without a size argument (myRooms, members) count the assumed 50 items each.
-      expect(await verdicts(MEMBERS_OF_MY_ROOMS(2))).toEqual(both('refused'));
-      expect(await verdicts(MEMBERS_OF_MY_ROOMS(1))).toEqual(both('accepted'));
+      // Lists without a size argument (myRooms, members) count the assumed 30 items each (MAX_LIST_SIZE_ASSUMED):
+      // about 15,900 for the members of one's rooms.
+      expect(await verdicts(MEMBERS_OF_MY_ROOMS(4))).toEqual(both('refused'));
+      expect(await verdicts(MEMBERS_OF_MY_ROOMS(3))).toEqual(both('accepted'));
       // Answered over HTTP as any other validation error: 400 for application/graphql-response+json.
       const response = await fetch(`${s.a.url}/graphql`, {
         method: 'POST',

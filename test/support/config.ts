@@ -65,7 +65,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       bodyBytes: 256 * 1024,
       wsPayloadBytes: 64 * 1024,
     },
-    assumedListSize: 50,
+    assumedListSize: 30,
     corsOrigins: [],
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     metrics: { enabled: true, token: null },
