@@ -19,6 +19,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import type { ListSize } from '../features/feature.js';
 
 /**
  * The weights graphql-armor's cost-limit used (and the README's figures are
@@ -35,25 +36,13 @@ const DEPTH_FACTOR = 1.5;
 /** The arguments that say how many items a field returns (Relay's, and this API's). */
 const SIZE_ARGUMENTS = new Set(['first', 'last']);
 
-/**
- * How many items a field returns when no argument says, where the API
- * knows better than the configured assumed size, by schema coordinate:
- * `messages` with neither first nor last is the newest 50 (its description);
- * a message's reactions (one per emoji) and each reaction's users come with
- * the message, so they count once per message, as the page they are in
- * already multiplies. Every other list counts the assumed size.
- */
-const KNOWN_SIZES: Readonly<Record<string, number>> = {
-  'Query.messages': 50,
-  'Message.reactions': 1,
-  'Reaction.users': 1,
-};
-
 export interface CostOptions {
   /** Over this, the operation is refused (`MAX_QUERY_COST`). */
   maxCost: number;
   /** How many items a list without a size argument is taken to hold (`MAX_LIST_SIZE_ASSUMED`). */
   assumedListSize: number;
+  /** What features say of their lists' sizes, by schema coordinate (Feature.listSizes); the rest are assumed. */
+  listSizes?: Readonly<Record<string, ListSize>>;
 }
 
 /** What a request carries besides its document: its variables and which operation it runs. */
@@ -75,7 +64,7 @@ interface RequestParams {
  * operations.ts passes to getEnveloped (WebSocket): both hold `params`.
  */
 export function useCostLimit(options: CostOptions): Plugin {
-  const estimator = new CostEstimator(options.assumedListSize);
+  const estimator = new CostEstimator(options.assumedListSize, options.listSizes);
   return {
     onValidate({ params, context }) {
       const schema = params.schema as GraphQLSchema;
@@ -129,7 +118,10 @@ export class CostEstimator {
   /** The costs of documents whose cost read no variable, by operation. */
   private readonly fixed = new WeakMap<DocumentNode, Map<string, number>>();
 
-  constructor(private readonly assumedListSize: number) {}
+  constructor(
+    private readonly assumedListSize: number,
+    private readonly listSizes: Readonly<Record<string, ListSize>> = {},
+  ) {}
 
   costs(schema: GraphQLSchema, document: DocumentNode, request: RequestParams = {}): number[] {
     const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
@@ -140,7 +132,7 @@ export class CostEstimator {
       const key = operation.name?.value ?? '';
       const known = this.fixed.get(document)?.get(key);
       if (known !== undefined) return known;
-      const walk = new CostWalk(schema, document, operation, variables, this.assumedListSize);
+      const walk = new CostWalk(schema, document, operation, variables, this.assumedListSize, this.listSizes);
       const cost = walk.operationCost();
       if (!walk.readVariables) {
         let byOperation = this.fixed.get(document);
@@ -166,6 +158,7 @@ class CostWalk {
     private readonly operation: OperationDefinitionNode,
     private readonly variables: Readonly<Record<string, unknown>>,
     private readonly assumedListSize: number,
+    private readonly listSizes: Readonly<Record<string, ListSize>>,
   ) {
     for (const definition of document.definitions) {
       if (definition.kind === Kind.FRAGMENT_DEFINITION) this.fragments.set(definition.name.value, definition);
@@ -219,13 +212,20 @@ class CostWalk {
     return size * (OBJECT_COST + this.children(isCompositeType(type) ? type : undefined, node.selectionSet, sizes, DEPTH_FACTOR));
   }
 
-  /** How many items a field returns, and whether it sized its children's lists itself. */
+  /**
+   * How many items a field returns (what its first/last ask, else what its
+   * feature says it returns unasked, else the assumed size; never more than
+   * its feature says it returns at most), and whether it sized its
+   * children's lists itself.
+   */
   private size(
     parent: GraphQLNamedType | undefined,
     definition: GraphQLField<unknown, unknown> | undefined,
     node: FieldNode,
     sizedByParent: boolean,
   ): { size: number; sizes: boolean } {
+    const known = (parent && definition && this.listSizes[`${parent.name}.${definition.name}`]) || {};
+    const bounded = (size: number) => Math.min(size, known.atMost ?? Infinity);
     // A field the schema does not know (refused by validation anyway) is sized by the arguments it was given.
     const names = definition
       ? definition.args.filter((arg) => SIZE_ARGUMENTS.has(arg.name)).map((arg) => arg.name)
@@ -239,14 +239,11 @@ class CostWalk {
           ),
         )
         .filter((n): n is number => n !== null);
-      return { size: given.length > 0 ? Math.max(1, ...given) : this.knownSize(parent, definition), sizes: true };
+      const asked = given.length > 0 ? Math.max(1, ...given) : (known.unasked ?? this.assumedListSize);
+      return { size: bounded(asked), sizes: true };
     }
     if (!definition || !isListType(getNullableType(definition.type)) || sizedByParent) return { size: 1, sizes: false };
-    return { size: this.knownSize(parent, definition), sizes: false };
-  }
-
-  private knownSize(parent: GraphQLNamedType | undefined, definition: GraphQLField<unknown, unknown> | undefined): number {
-    return (parent && definition && KNOWN_SIZES[`${parent.name}.${definition.name}`]) || this.assumedListSize;
+    return { size: bounded(known.unasked ?? this.assumedListSize), sizes: false };
   }
 
   /**

@@ -6,6 +6,7 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { featureListSizes } from '../features/index.js';
 import { useCostLimit, useValidationCache } from './cost.js';
 
 export type DocumentRules = Pick<Config, 'requestLimits' | 'exposure' | 'assumedListSize'>;
@@ -37,7 +38,7 @@ export function documentRules({ requestLimits: limits, exposure, assumedListSize
   ];
   if (!exposure.introspection) plugins.push(rule(NoSchemaIntrospectionCustomRule));
   if (!exposure.fieldSuggestions) plugins.push(useHiddenSuggestions());
-  plugins.push(useValidationCache(), useCostLimit({ maxCost: limits.cost, assumedListSize }));
+  plugins.push(useValidationCache(), useCostLimit({ maxCost: limits.cost, assumedListSize, listSizes: featureListSizes }));
   return plugins;
 }
 

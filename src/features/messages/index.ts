@@ -2,7 +2,7 @@ import { defineFeature } from '../feature.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { createMessagesLoaders } from './messages.loaders.js';
 import { messagesResolvers } from './messages.resolvers.js';
-import { MessagesService } from './messages.service.js';
+import { DEFAULT_PAGE, MAX_PAGE, MessagesService } from './messages.service.js';
 import { MessagesStore } from './messages.store.js';
 
 /** Sending, editing, deleting and history; messageAdded. */
@@ -20,4 +20,6 @@ export const messagesFeature = defineFeature({
     }),
   }),
   loaders: ({ messages }, viewer) => createMessagesLoaders(messages, viewer),
+  // Neither first nor last: the newest page; more than MAX_PAGE is refused.
+  listSizes: { 'Query.messages': { unasked: DEFAULT_PAGE, atMost: MAX_PAGE } },
 });

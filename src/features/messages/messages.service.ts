@@ -31,8 +31,8 @@ export interface SendInput {
   replyToId?: string | null;
 }
 
-const MAX_PAGE = 200;
-const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
 
 export class MessagesService {
   /** A busy room's concurrent sends are committed together. */
