@@ -54,7 +54,9 @@ export function refreshDelay(expiresAt: number, now: number, leewayMs: number): 
 /**
  * Calls `refresh` before the current token's exp, stores what it returns, and
  * schedules the next refresh from the new token's exp. A token without exp is
- * left alone.
+ * left alone. A refresh that does not move exp later means the session has
+ * reached its end (the server's SESSION_MAX_AGE): no more are tried, and at
+ * that exp the server closes the socket with 4403, so the app signs in again.
  */
 export function startTokenRefresher(options: TokenRefresherOptions): TokenRefresher {
   const leewayMs = options.leewayMs ?? 60_000;
@@ -69,8 +71,11 @@ export function startTokenRefresher(options: TokenRefresherOptions): TokenRefres
   };
   const run = async () => {
     try {
+      const previous = options.getToken();
       const token = await options.refresh();
       if (!stopped) options.onToken(token);
+      const [before, after] = [previous && tokenExpiry(previous), tokenExpiry(token)];
+      if (before && after && after <= before) return;
       schedule();
     } catch (error) {
       options.onError?.(error);

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { parseAuthConfig, type AuthConfig, type JwtConfig } from './auth/auth.config.js';
+import { parseAuthConfig, type AuthConfig, type JwtConfig, type SessionConfig } from './auth/auth.config.js';
 import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
-import type { RateLimits } from './limits/rate.js';
+import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
 import type { LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import type { AllowedHost } from './transport/hosts.js';
@@ -43,6 +43,11 @@ export interface Config {
    * @default { secret: generated (embedded, not production), ttlSeconds: 3600, issuer: null, audience: null, jwks: null }
    */
   readonly jwt: JwtConfig;
+  /**
+   * How long sessions last and how soon a deleted user's tokens stop working (auth/auth.config.ts documents each).
+   * @default { maxAgeSeconds: 2592000 (30 days), userRecheckMs: 10000 }
+   */
+  readonly sessions: SessionConfig;
   /**
    * `LOCAL_AUTH`: register and login are served.
    * @default true without JWT_JWKS_URL, false with it
@@ -90,6 +95,19 @@ export interface Config {
    */
   readonly rateLimits: RateLimits;
   /**
+   * Per-user limits of the other mutations, each `N/window` (`RATE_LIMIT_EDIT`, `RATE_LIMIT_REACT`,
+   * `RATE_LIMIT_TYPING`, `RATE_LIMIT_READ`, `RATE_LIMIT_ROOMS`, `RATE_LIMIT_REFRESH`; limits/mutation-limits.ts
+   * maps each Mutation field to one).
+   * @default { edit: 30/10s, react: 30/10s, typing: 30/10s, read: 60/10s, rooms: 30/1m, refresh: 30/1h }
+   */
+  readonly mutationRateLimits: MutationRateLimits;
+  /**
+   * Successful logins per username (`RATE_LIMIT_LOGIN_SUCCESS`): the right password cannot make the server run
+   * scrypt without bound.
+   * @default 30/15m
+   */
+  readonly loginSuccessRate: Rate;
+  /**
    * Active subscriptions one socket may hold; one more is refused with BAD_USER_INPUT (`MAX_SUBSCRIPTIONS_PER_SOCKET`).
    * @default 100
    */
@@ -117,6 +135,12 @@ export interface Config {
   readonly trustProxy: number;
   /** What one request or frame may hold; each is refused before any resolver runs. */
   readonly requestLimits: RequestLimits;
+  /**
+   * How many items the cost estimate takes a list without `first`/`last` (`myRooms`, `Room.members`) to hold
+   * (`MAX_LIST_SIZE_ASSUMED`).
+   * @default 30
+   */
+  readonly assumedListSize: number;
   /**
    * Browser origins allowed to call the API and open WebSockets (`CORS_ORIGINS`, comma-separated; `*`: any).
    * Same-origin requests and requests without an Origin header are always allowed.
@@ -235,6 +259,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const ttlSeconds = parseDuration(ttlText);
   if (ttlSeconds === null) problems.push(`JWT_TTL must be a duration such as 3600, 15m, 1h or 7d, got "${ttlText}"`);
 
+  const maxAgeText = value('SESSION_MAX_AGE') ?? '30d';
+  const maxAgeSeconds = parseDuration(maxAgeText);
+  if (maxAgeSeconds === null) {
+    problems.push(`SESSION_MAX_AGE must be a duration such as 86400, 12h or 30d, got "${maxAgeText}"`);
+  }
+  const sessions: SessionConfig = Object.freeze({
+    maxAgeSeconds: maxAgeSeconds ?? 0,
+    userRecheckMs: integerAtLeast('USER_RECHECK_MS', 10_000, 100),
+  });
+
   const auth = parseAuthConfig(
     value,
     ttlSeconds ?? 0,
@@ -282,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       redis: redisUrl === undefined ? null : { url: redisUrl },
       redisPrefix,
       jwt: auth.jwt,
+      sessions,
       localAuth: auth.localAuth,
       passwords: auth.passwords,
       logLevel: logText as LogLevel,

@@ -64,7 +64,7 @@ async function viewerOfRequest(tokens: TokenVerifier, header: string | null | un
   if (header == null || !/^\s*bearer(\s|$)/i.test(header)) return null;
   const token = bearerToken(header);
   const check = token ? await tokens.verify(token) : null;
-  if (check?.ok) return { userId: check.userId };
+  if (check?.ok) return { userId: check.userId, signedInAt: check.signedInAt };
   if (check?.reason === 'TOKEN_EXPIRED') {
     throw unauthenticated('The token has expired: sign in again (refresh a token before it expires)', 'TOKEN_EXPIRED');
   }

@@ -4,6 +4,8 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 import { createSchema } from 'graphql-yoga';
 import type { Context } from './context.js';
 import { featureResolvers, featureSchemaFiles } from './features/index.js';
+import type { Limits } from './limits/index.js';
+import { limitMutations } from './limits/mutation-limits.js';
 
 const schemaDir = fileURLToPath(new URL('../schema/', import.meta.url));
 
@@ -38,9 +40,12 @@ const DateTime = new GraphQLScalarType({
   },
 });
 
-export function buildSchema() {
-  return createSchema<Context>({
+/** The served schema; with `limiters`, every Mutation field behind its per-user limit (limits/mutation-limits.ts). */
+export function buildSchema(limiters?: Limits['mutations']) {
+  const schema = createSchema<Context>({
     typeDefs: loadTypeDefs(),
     resolvers: [{ DateTime }, ...featureResolvers],
   });
+  limitMutations(schema, limiters);
+  return schema;
 }

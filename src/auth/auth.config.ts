@@ -35,6 +35,22 @@ export interface JwtConfig {
   readonly jwks: JwksConfig | null;
 }
 
+/** How long a signed-in session lasts, and how soon its user's removal is noticed. */
+export interface SessionConfig {
+  /**
+   * The longest a session lasts from its sign-in (`SESSION_MAX_AGE`): refreshToken answers TOKEN_EXPIRED
+   * past it, and no token's exp passes it.
+   * @default 2592000 (30 days)
+   */
+  readonly maxAgeSeconds: number;
+  /**
+   * How long a verified token's user (and a cached user) is trusted before the database is asked again, in ms
+   * (`USER_RECHECK_MS`): the bound on how long a deleted user's tokens keep working on an instance.
+   * @default 10000
+   */
+  readonly userRecheckMs: number;
+}
+
 export interface JwksConfig {
   readonly url: string;
   /**

@@ -1,9 +1,9 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import type { Logger } from '../logger.js';
 import type { JwksConfig } from './auth.config.js';
-import { VerifiedTokenCache } from './token-cache.js';
+import { VerifiedTokenCache, type UserCheck } from './token-cache.js';
 import { MAX_TOKEN_LENGTH, rejection, type TokenCheck, type TokenVerifier } from './tokens.js';
-import { INVALID } from './verification.js';
+import { INVALID, signedInAt } from './verification.js';
 
 export interface ProviderTokenOptions {
   jwks: JwksConfig;
@@ -20,6 +20,8 @@ export interface ProviderTokenOptions {
   logger: Logger;
   /** @default 10000 */
   cacheSize?: number;
+  /** Whether a provisioned user still exists, re-asked while a token is cached (token-cache.ts). */
+  users?: UserCheck;
 }
 
 /** OpenID Connect's bound on `sub` (at most 255 ASCII characters). */
@@ -43,7 +45,7 @@ export function createProviderVerifier(options: ProviderTokenOptions): TokenVeri
     cooldownDuration: jwks.cooldownMs,
     timeoutDuration: jwks.timeoutMs,
   });
-  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
+  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000, options.users);
   const verifyOptions = { algorithms: [...jwks.algorithms], issuer, audience, requiredClaims: ['sub', 'exp'] };
 
   async function verifyAgainstKeys(token: string): Promise<{ payload: JWTPayload } | { refused: TokenCheck }> {
@@ -60,7 +62,7 @@ export function createProviderVerifier(options: ProviderTokenOptions): TokenVeri
   return {
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return INVALID;
-      const cached = cache.get(token);
+      const cached = await cache.get(token);
       if (cached !== undefined) return cached;
       let alg: unknown;
       try {
@@ -76,9 +78,10 @@ export function createProviderVerifier(options: ProviderTokenOptions): TokenVeri
       if (typeof sub !== 'string' || sub === '' || sub.length > MAX_SUBJECT_LENGTH || typeof exp !== 'number') return INVALID;
       // Provisioning errors (the database) are not the token's fault: they propagate.
       const userId = await options.provision({ issuer, subject: sub, username: payload[jwks.usernameClaim] });
-      const verified = Object.freeze({ ok: true as const, userId, expiresAt: exp * 1000 });
-      cache.set(token, verified);
-      return verified;
+      return cache.accept(
+        token,
+        Object.freeze({ ok: true as const, userId, expiresAt: exp * 1000, signedInAt: signedInAt(payload) }),
+      );
     },
   };
 }

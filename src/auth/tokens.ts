@@ -1,11 +1,17 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
-import { VerifiedTokenCache } from './token-cache.js';
-import { EXPIRED, INVALID, type TokenCheck, type TokenVerifier } from './verification.js';
+import { VerifiedTokenCache, type UserCheck } from './token-cache.js';
+import { EXPIRED, INVALID, signedInAt, type TokenCheck, type TokenVerifier } from './verification.js';
 
 export type { TokenCheck, TokenRejection, TokenVerifier } from './verification.js';
 
 export interface TokenIssuer extends TokenVerifier {
-  sign(userId: string): Promise<string>;
+  /**
+   * A token for the user, in the session that began at `signedInAt`
+   * (seconds since the epoch; a new session now when left out), which it
+   * carries as `auth_time`. Its exp is a TTL from now, but never past the
+   * session's end (`signedInAt` + sessionMaxAgeSeconds).
+   */
+  sign(userId: string, signedInAt?: number): Promise<string>;
 }
 
 /**
@@ -19,6 +25,8 @@ export interface LocalTokenOptions {
   /** At least 32 bytes (config.ts enforces it). */
   secret: Uint8Array;
   ttlSeconds: number;
+  /** How long a session lasts from its sign-in: no token's exp passes its end. */
+  sessionMaxAgeSeconds: number;
   /** Set on every token signed and required of every token verified. */
   issuer?: string | null;
   /** Likewise for `aud`. */
@@ -29,12 +37,14 @@ export interface LocalTokenOptions {
    * @default 10000
    */
   cacheSize?: number;
+  /** Whether a token's user still exists (token-cache.ts); without it, a well-signed token is enough. */
+  users?: UserCheck;
 }
 
 /** This server's own tokens: HS256 with its secret, `sub` the user id, `exp` always. */
 export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
   const { secret, ttlSeconds, issuer = null, audience = null } = options;
-  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000);
+  const cache = new VerifiedTokenCache(options.cacheSize ?? 10_000, options.users);
   // Imported once: given raw bytes, jose imports a WebCrypto key on every call.
   let imported: Promise<CryptoKey> | null = null;
   const key = () =>
@@ -43,20 +53,23 @@ export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
       'verify',
     ]));
   return {
-    async sign(userId) {
-      const jwt = new SignJWT({})
+    async sign(userId, signedInAt) {
+      const now = Math.floor(Date.now() / 1000);
+      const authTime = signedInAt ?? now;
+      const jwt = new SignJWT({ auth_time: authTime })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
-        .setIssuedAt()
-        .setExpirationTime(`${ttlSeconds}s`);
+        .setIssuedAt(now)
+        .setExpirationTime(Math.min(now + ttlSeconds, authTime + options.sessionMaxAgeSeconds));
       if (issuer !== null) jwt.setIssuer(issuer);
       if (audience !== null) jwt.setAudience(audience);
       return jwt.sign(await key());
     },
     async verify(token) {
       if (token.length > MAX_TOKEN_LENGTH) return INVALID;
-      const cached = cache.get(token);
+      const cached = await cache.get(token);
       if (cached !== undefined) return cached;
+      let verified: Extract<TokenCheck, { ok: true }>;
       try {
         // The allow-list matters: without it an HS512 token with the same secret passes.
         const { payload } = await jwtVerify(token, await key(), {
@@ -66,12 +79,16 @@ export function createTokenIssuer(options: LocalTokenOptions): TokenIssuer {
           ...(audience !== null && { audience }),
         });
         if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return INVALID;
-        const verified = Object.freeze({ ok: true as const, userId: payload.sub, expiresAt: payload.exp * 1000 });
-        cache.set(token, verified);
-        return verified;
+        verified = Object.freeze({
+          ok: true as const,
+          userId: payload.sub,
+          expiresAt: payload.exp * 1000,
+          signedInAt: signedInAt(payload),
+        });
       } catch (error) {
         return rejection(error);
       }
+      return cache.accept(token, verified);
     },
   };
 }

@@ -13,6 +13,11 @@ export type TokenCheck =
       readonly userId: string;
       /** When the token stops being valid, in ms since the epoch (its `exp`). */
       readonly expiresAt: number;
+      /**
+       * When its session began, in seconds since the epoch: `auth_time`, kept
+       * across refreshes, else `iat`; null when it has neither.
+       */
+      readonly signedInAt: number | null;
     }
   | { readonly ok: false; readonly reason: TokenRejection };
 
@@ -23,3 +28,9 @@ export interface TokenVerifier {
 
 export const EXPIRED: TokenCheck = Object.freeze({ ok: false, reason: 'TOKEN_EXPIRED' });
 export const INVALID: TokenCheck = Object.freeze({ ok: false, reason: 'TOKEN_INVALID' });
+
+/** When a token's session began (TokenCheck.signedInAt) from its claims. */
+export function signedInAt(payload: { auth_time?: unknown; iat?: unknown }): number | null {
+  if (typeof payload.auth_time === 'number') return payload.auth_time;
+  return typeof payload.iat === 'number' ? payload.iat : null;
+}

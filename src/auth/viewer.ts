@@ -3,6 +3,8 @@ import { unauthenticated } from '../errors.js';
 /** Who is asking: established once per HTTP request or WebSocket connection. */
 export interface Viewer {
   readonly userId: string;
+  /** When the session began (seconds since the epoch; TokenCheck.signedInAt): refreshToken keeps it. */
+  readonly signedInAt?: number | null;
 }
 
 /**

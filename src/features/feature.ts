@@ -19,6 +19,17 @@ export interface Platform {
 }
 
 /**
+ * What the cost limit (transport/cost.ts) should know of a list field's
+ * size where the schema does not say: how many items it returns when no
+ * first/last asks (instead of MAX_LIST_SIZE_ASSUMED), and the most it ever
+ * returns, whatever it is asked.
+ */
+export interface ListSize {
+  readonly unasked?: number;
+  readonly atMost?: number;
+}
+
+/**
  * One feature of the API: the folder `src/features/<name>/` and the schema
  * file `schema/<name>.graphql`, declared by the folder's index.ts and listed
  * once in features/index.ts, from which the schema, the services, the
@@ -43,6 +54,8 @@ export interface Feature<Needs extends object, Provides extends object, Loaders 
   loaders?(services: Provides, viewer: () => Viewer | null): Loaders;
   /** Subscribes the feature's services to the lifecycle hooks (realtime/hooks.ts). */
   listen?(services: Provides, platform: Platform): void;
+  /** Sizes of its list fields, by schema coordinate (`Query.messages`), for the cost limit. */
+  readonly listSizes?: Readonly<Record<string, ListSize>>;
 }
 
 /** Declares a feature, its types inferred from what it builds. */

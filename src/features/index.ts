@@ -1,7 +1,7 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { eventsFeature } from './events/index.js';
-import type { Feature, Platform } from './feature.js';
+import type { Feature, ListSize, Platform } from './feature.js';
 import { messagesFeature } from './messages/index.js';
 import { reactionsFeature } from './reactions/index.js';
 import { readStateFeature } from './read-state/index.js';
@@ -41,6 +41,11 @@ const list: ReadonlyArray<Feature<Services, object, object>> = features;
 
 /** Every feature's resolvers, for the schema. */
 export const featureResolvers: Resolvers[] = list.map((feature) => feature.resolvers);
+
+/** What every feature says of its list fields' sizes, for the cost limit. */
+export const featureListSizes: Readonly<Record<string, ListSize>> = Object.fromEntries(
+  list.flatMap((feature) => Object.entries(feature.listSizes ?? {})),
+);
 
 /** Every feature's schema file under schema/, in list order. */
 export const featureSchemaFiles: string[] = list.map((feature) => `${feature.name}.graphql`);

@@ -6,14 +6,20 @@ import type { Metrics } from '../observability/metrics.js';
 import { clientIp } from './client-ip.js';
 import { PendingSockets } from './pending-sockets.js';
 import { createRateLimiter, WindowCounter, type RateLimiter } from './rate-limits.js';
+import type { MutationRateLimits } from './rate.js';
 import { createSocketCaps, type SocketCaps } from './socket-caps.js';
+
+/** The per-user limits that mutations count against (mutation-limits.ts maps each Mutation field to one). */
+export type MutationLimitName = 'send' | keyof MutationRateLimits;
 
 /** The abuse limits of one instance, as services and transports use them. */
 export interface Limits {
-  /** sendMessage per user id. */
-  readonly send: RateLimiter;
+  /** Mutation calls per user id, by limit: `send` is sendMessage's. */
+  readonly mutations: Readonly<Record<MutationLimitName, RateLimiter>>;
   /** Failed logins per lower-cased username. */
   readonly loginUser: RateLimiter;
+  /** Successful logins per lower-cased username. */
+  readonly loginSuccess: RateLimiter;
   /** Failed logins per client IP. */
   readonly loginIp: RateLimiter;
   /** register per client IP. */
@@ -42,15 +48,24 @@ export interface LimitsDeps {
 }
 
 export function createLimits(config: Config, { redis, instanceId, logger, metrics }: LimitsDeps): Limits {
-  const { rateLimits, redisPrefix: prefix } = config;
+  const { rateLimits, mutationRateLimits: more, redisPrefix: prefix } = config;
   const limiter = (name: string, rate: Config['rateLimits']['send']) =>
     counted(createRateLimiter({ name, rate, redis, prefix, logger }), name, metrics);
   const caps = { redis, prefix, instanceId, logger, ttlMs: config.presenceTtlMs, renewMs: config.presenceHeartbeatMs };
   const sockets = createSocketCaps({ ...caps, max: config.maxSocketsPerUser });
   const streams = createSocketCaps({ ...caps, max: config.maxStreamsPerUser, name: 'streams' });
   return {
-    send: limiter('send', rateLimits.send),
+    mutations: Object.freeze({
+      send: limiter('send', rateLimits.send),
+      edit: limiter('edit', more.edit),
+      react: limiter('react', more.react),
+      typing: limiter('typing', more.typing),
+      read: limiter('read', more.read),
+      rooms: limiter('rooms', more.rooms),
+      refresh: limiter('refresh', more.refresh),
+    }),
     loginUser: limiter('login-user', rateLimits.loginUser),
+    loginSuccess: limiter('login-success', config.loginSuccessRate),
     loginIp: limiter('login-ip', rateLimits.loginIp),
     registerIp: limiter('register-ip', rateLimits.registerIp),
     socketMessages: () => new WindowCounter(rateLimits.wsMessages),

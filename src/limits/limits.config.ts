@@ -1,5 +1,5 @@
 import type { EnvReader } from '../env-reader.js';
-import { parseRate, type Rate, type RateLimits } from './rate.js';
+import { parseRate, type MutationRateLimits, type Rate, type RateLimits } from './rate.js';
 
 /** The abuse limits' variables: rates in `N/window` form, caps, and how far to trust X-Forwarded-For. */
 export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader) {
@@ -16,8 +16,18 @@ export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader)
     registerIp: rate('RATE_LIMIT_REGISTER_IP', '20/1h'),
     wsMessages: rate('RATE_LIMIT_WS_MESSAGES', '300/10s'),
   });
+  const mutationRateLimits: MutationRateLimits = Object.freeze({
+    edit: rate('RATE_LIMIT_EDIT', '30/10s'),
+    react: rate('RATE_LIMIT_REACT', '30/10s'),
+    typing: rate('RATE_LIMIT_TYPING', '30/10s'),
+    read: rate('RATE_LIMIT_READ', '60/10s'),
+    rooms: rate('RATE_LIMIT_ROOMS', '30/1m'),
+    refresh: rate('RATE_LIMIT_REFRESH', '30/1h'),
+  });
   return {
     rateLimits,
+    mutationRateLimits,
+    loginSuccessRate: rate('RATE_LIMIT_LOGIN_SUCCESS', '30/15m'),
     maxSubscriptionsPerSocket: integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
     maxSocketsPerUser: integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1),
     maxPendingSocketsPerIp: integerAtLeast('MAX_PENDING_SOCKETS_PER_IP', 50, 1),

@@ -18,6 +18,25 @@ export interface RateLimits {
   readonly wsMessages: Rate;
 }
 
+/**
+ * The per-user limits of the mutations besides sendMessage (whose limit is
+ * RateLimits.send); mutation-limits.ts says which mutation counts against which.
+ */
+export interface MutationRateLimits {
+  /** editMessage and deleteMessage. */
+  readonly edit: Rate;
+  /** addReaction and removeReaction. */
+  readonly react: Rate;
+  /** setTyping. */
+  readonly typing: Rate;
+  /** markRead. */
+  readonly read: Rate;
+  /** createRoom, joinRoom, leaveRoom, inviteToRoom and openDirectRoom. */
+  readonly rooms: Rate;
+  /** refreshToken. */
+  readonly refresh: Rate;
+}
+
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
 /** "100/10s", "10/15m", "20/1h", "5/2s", "3/1d", "7/30" (seconds) -> a Rate; null for anything else. */

@@ -39,6 +39,7 @@ export interface TransportOptions {
   config: Pick<
     Config,
     | 'requestLimits'
+    | 'assumedListSize'
     | 'exposure'
     | 'corsOrigins'
     | 'allowedHosts'
@@ -46,6 +47,7 @@ export interface TransportOptions {
     | 'wsMaxBufferedBytes'
     | 'multipartHeartbeatMs'
     | 'webDir'
+    | 'sessions'
   >;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
@@ -80,6 +82,7 @@ export function createTransports(options: TransportOptions): Transports {
     multipart: multipart.plugin,
     streams: limits.streams,
     metrics,
+    mutationLimits: limits.mutations,
   });
   const web = loadWebClient(config.webDir, logger);
   const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web, hosts, limits: config.httpServer });
@@ -102,6 +105,7 @@ export function createTransports(options: TransportOptions): Transports {
     maxPayloadBytes: config.requestLimits.wsPayloadBytes,
     origins,
     hosts,
+    tokenCheckMs: config.sessions.userRecheckMs,
   });
   let closed: Promise<void> | null = null;
   return {

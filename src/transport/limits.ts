@@ -1,4 +1,3 @@
-import { costLimitPlugin } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
@@ -7,18 +6,24 @@ import type { GraphQLArmorRejectCallback } from '@escape.tech/graphql-armor-type
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config.js';
+import { featureListSizes } from '../features/index.js';
+import { useCostLimit, useValidationCache } from './cost.js';
 
-export type DocumentRules = Pick<Config, 'requestLimits' | 'exposure'>;
+export type DocumentRules = Pick<Config, 'requestLimits' | 'exposure' | 'assumedListSize'>;
 
 /**
  * What a document may ask for, as envelop plugins: they run in yoga's parse
  * and validate, which both transports go through (HTTP in yoga, WebSocket
  * through getEnveloped in operations.ts), so a document over a limit is
  * refused before any resolver runs, on either. Tokens are counted while
- * parsing (GRAPHQL_PARSE_FAILED); depth, aliases, directives, cost and
- * introspection are validation rules (GRAPHQL_VALIDATION_FAILED).
+ * parsing (GRAPHQL_PARSE_FAILED); depth, aliases, directives and
+ * introspection are validation rules, and the cost a validation step that
+ * reads the request's variables (cost.ts): all GRAPHQL_VALIDATION_FAILED.
+ * The validation cache comes last but one: what it keeps is the verdict of
+ * the rules, which is the same for every request of a document; the cost's
+ * verdict is added after it, for each request.
  */
-export function documentRules({ requestLimits: limits, exposure }: DocumentRules): Plugin[] {
+export function documentRules({ requestLimits: limits, exposure, assumedListSize }: DocumentRules): Plugin[] {
   // graphql-armor's rules throw out of validate(); reported instead, they are
   // validation errors like any other (yoga's code, status 400, the socket's
   // `error` message), and the message loses armor's misleading "Syntax Error: ".
@@ -30,10 +35,10 @@ export function documentRules({ requestLimits: limits, exposure }: DocumentRules
     maxDepthPlugin({ n: limits.depth, ...asValidation }),
     maxAliasesPlugin({ n: limits.aliases, ...asValidation }),
     maxDirectivesPlugin({ n: limits.directives, ...asValidation }),
-    costLimitPlugin({ maxCost: limits.cost, ...asValidation }),
   ];
   if (!exposure.introspection) plugins.push(rule(NoSchemaIntrospectionCustomRule));
   if (!exposure.fieldSuggestions) plugins.push(useHiddenSuggestions());
+  plugins.push(useValidationCache(), useCostLimit({ maxCost: limits.cost, assumedListSize, listSizes: featureListSizes }));
   return plugins;
 }
 

@@ -16,7 +16,7 @@ export interface RequestLimits {
   readonly tokens: number;
   /** `MAX_DIRECTIVES` @default 50 */
   readonly directives: number;
-  /** graphql-armor's cost estimate (`first`/`last` literals multiply) (`MAX_QUERY_COST`) @default 50000 */
+  /** The cost estimate of cost.ts (`first`/`last` multiply, given as literals, variables or defaults) (`MAX_QUERY_COST`) @default 50000 */
   readonly cost: number;
   /** HTTP request body, larger: 413 (`MAX_BODY_BYTES`) @default 262144 */
   readonly bodyBytes: number;
@@ -94,8 +94,12 @@ export function parseTransportConfig({ value, integerAtLeast, problems }: EnvRea
   }
   const webText = value('WEB_DIR');
   const webDir = webText === 'off' ? null : webText === undefined ? DEFAULT_WEB_DIR : resolve(cwd, webText);
+  // The cost estimate's size of a list without first/last (myRooms, Room.members): kept out of requestLimits, a
+  // set of limits, since it is an assumption the cost limit reads.
+  const assumedListSize = integerAtLeast('MAX_LIST_SIZE_ASSUMED', 30, 1);
   return {
     requestLimits,
+    assumedListSize,
     corsOrigins: Object.freeze(corsOrigins),
     allowedHosts: Object.freeze(allowedHosts),
     httpServer,

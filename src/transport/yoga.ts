@@ -1,6 +1,7 @@
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { createContextFactory, type Context, type ContextAuth, type Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
+import type { Limits } from '../limits/index.js';
 import type { SocketCaps } from '../limits/socket-caps.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -24,6 +25,8 @@ export interface GraphQLServerOptions extends DocumentRules {
   /** Open SSE and multipart subscriptions per user. */
   streams: SocketCaps;
   metrics: Metrics;
+  /** The per-user limits every Mutation field counts against. */
+  mutationLimits: Limits['mutations'];
 }
 
 /**
@@ -34,7 +37,7 @@ export interface GraphQLServerOptions extends DocumentRules {
 export function createGraphQLServer(services: Services, auth: ContextAuth, logger: Logger, options: GraphQLServerOptions) {
   const { exposure, origins, requestLimits } = options;
   return createYoga<object, Context>({
-    schema: buildSchema(),
+    schema: buildSchema(options.mutationLimits),
     context: createContextFactory(services, auth, logger),
     graphqlEndpoint: GRAPHQL_PATH,
     graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },
@@ -45,6 +48,9 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
     cors: (request) => origins.cors(request),
     maxRequestBodySize: false,
+    // Documents are still parsed once; their validation is cached by documentRules' own cache, which the
+    // cost limit must come after (limits.ts).
+    parserAndValidationCache: { validationCache: false },
     plugins: [
       origins.streams(),
       useJsonBody(),

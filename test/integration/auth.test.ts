@@ -37,6 +37,36 @@ forEachBackend('Tokens', (s) => {
       expect((await gqlOk(s.b, ME, {}, refreshToken.token)).me.id).toBe(user.id);
     });
 
+    it('refreshToken cannot extend a session past SESSION_MAX_AGE: refreshed tokens keep auth_time and never outlive it, and past it refreshing is TOKEN_EXPIRED', async () => {
+      const maxAge = 120;
+      const app = await s.backend.startApp({ sessions: { ...s.backend.config.sessions, maxAgeSeconds: maxAge } });
+      const user = await s.seed.user('session');
+      const before = nowSeconds();
+      const { login } = await gqlOk(app, LOGIN, { i: { username: user.username, password: PASSWORD } });
+      const signedIn = claimsOf(login.token);
+      expect(signedIn.auth_time).toBeGreaterThanOrEqual(before);
+      // JWT_TTL is an hour; the session's end comes first.
+      expect(signedIn.exp).toBe((signedIn.auth_time as number) + maxAge);
+      let token = login.token as string;
+      for (let i = 0; i < 3; i++) {
+        token = (await gqlOk(app, REFRESH, {}, token)).refreshToken.token;
+        const claims = claimsOf(token);
+        expect(claims.auth_time).toBe(signedIn.auth_time);
+        expect(claims.exp).toBeLessThanOrEqual((signedIn.auth_time as number) + maxAge);
+      }
+      // A session that began longer ago than that, with a token still unexpired (one issued under a longer
+      // JWT_TTL, say): it works, but refreshing it is refused, with or without auth_time (then iat counts).
+      const began = nowSeconds() - maxAge - 1;
+      const old = await signed({ sub: user.id, auth_time: began, iat: nowSeconds() - 10, exp: nowSeconds() + 3600 });
+      const legacy = await signed({ sub: user.id, iat: began, exp: nowSeconds() + 3600 });
+      for (const stale of [old, legacy]) {
+        expect((await gqlOk(app, ME, {}, stale)).me.id).toBe(user.id);
+        const refused = await gql(app, REFRESH, {}, stale);
+        expect(reasons(refused)).toEqual(['UNAUTHENTICATED/TOKEN_EXPIRED']);
+        expect(refused.errors![0]!.message).toMatch(/sign in again/);
+      }
+    });
+
     it('refreshes over the socket too, for the socket viewer', async () => {
       const user = await s.seed.user('refresh');
       const mutation = new Subscription(client(s.a, user.token), REFRESH);
@@ -166,6 +196,58 @@ forEachBackend('Tokens', (s) => {
       // Tokens of the servers without JWT_ISSUER are refused here too.
       expect(reasons(await gql(app, ME, {}, (await s.seed.user('plain')).token))).toEqual(['UNAUTHENTICATED/TOKEN_INVALID']);
       expect((await gqlOk(app, ME, {}, await signed({ sub: user.id, exp, iss: issuer, aud: audience }))).me.id).toBe(user.id);
+    });
+  });
+
+  describe('a user deleted from the database', () => {
+    /** Deletes a user who has written nothing (memberships and reactions go with them). */
+    const deleteUser = async (id: string) => {
+      const { db } = await s.backend.database();
+      await db.delete(users).where(eq(users.id, id));
+    };
+
+    it('a deleted user’s token stops working: over HTTP, at connection_init, on an open socket, and as a user others look up', async () => {
+      const app = await s.backend.startApp({ sessions: { ...s.backend.config.sessions, userRecheckMs: 300 } });
+      const [alice, bob] = await s.seed.users('alice', 'bob');
+      // Everything that could remember alice does: her token verified, her socket open, her row cached.
+      expect((await gqlOk(app, ME, {}, alice.token)).me.id).toBe(alice.id);
+      let closed: { code: number; reason: string } | null = null;
+      const socket = client(app, alice.token, { onClose: (code, reason) => (closed = { code, reason }) });
+      const ack = connected(socket);
+      const events = new Subscription(socket, MY_EVENTS);
+      await ack;
+      const LOOK_UP = 'query($id: ID!) { user(id: $id) { id } }';
+      expect((await gqlOk(app, LOOK_UP, { id: alice.id }, bob.token)).user).toEqual({ id: alice.id });
+
+      await deleteUser(alice.id);
+      // Within the recheck bound (generously: the deadline is for a loaded machine).
+      await eventually(
+        async () => reasons(await gql(app, ME, {}, alice.token))[0] === 'UNAUTHENTICATED/TOKEN_INVALID',
+        'alice’s token to be refused over HTTP',
+        5_000,
+        50,
+      );
+      const seen = await eventually(async () => closed, 'alice’s open socket to close', 5_000, 50);
+      expect(seen).toEqual({ code: 4403, reason: 'Forbidden' });
+      expect(await closeCodeOf(client, app, { authorization: `Bearer ${alice.token}` })).toBe(4403);
+      await eventually(
+        async () => (await gqlOk(app, LOOK_UP, { id: alice.id }, bob.token)).user === null,
+        'alice to be unknown to bob',
+        5_000,
+        50,
+      );
+      // Another instance that never saw her token refuses it at once.
+      expect(reasons(await gql(s.b, ME, {}, alice.token))).toEqual(['UNAUTHENTICATED/TOKEN_INVALID']);
+      events.dispose();
+    });
+
+    it('refreshToken refuses a deleted user (TOKEN_INVALID), however recently the user and the token were seen', async () => {
+      // Nothing is re-checked by time here: the refusal comes from refreshToken itself.
+      const app = await s.backend.startApp({ sessions: { ...s.backend.config.sessions, userRecheckMs: 3_600_000 } });
+      const alice = await s.seed.user('alice');
+      expect((await gqlOk(app, ME, {}, alice.token)).me.id).toBe(alice.id);
+      await deleteUser(alice.id);
+      expect(reasons(await gql(app, REFRESH, {}, alice.token))).toEqual(['UNAUTHENTICATED/TOKEN_INVALID']);
     });
   });
 

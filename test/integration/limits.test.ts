@@ -153,6 +153,82 @@ forEachBackend('Operation limits', (s) => {
     });
   });
 
+  describe('the cost limit counts first/last given as variables, their defaults and unbounded lists', () => {
+    const NODE =
+      'id seq body clientId cursor createdAt editedAt deletedAt author { id username online } ' +
+      'replyTo { id body author { id username } } reactions { emoji count users { id username } }';
+    /** A page of messages with every field: 30,512 at 200 (the README's figure), 152 at 1, 7,628 at the newest 50 it gives when asked for neither. */
+    const page = (alias: string, args = '') =>
+      `${alias}: messages(roomId: $r${args}) { edges { cursor node { ${NODE} } } pageInfo { hasNextPage endCursor } }`;
+    const aliased = (count: number, field: (alias: string) => string) =>
+      Array.from({ length: count }, (_, i) => field(`a${i + 1}`)).join(' ');
+    const ROOM =
+      'id name kind visibility createdAt unreadCount lastReadSeq ' +
+      'lastMessage { id seq body cursor createdAt author { id username online } replyTo { id seq body author { id username } } }';
+    const TWO_PAGES = `query($r: ID!, $n: Int) { ${page('a', ', last: $n')} ${page('b', ', last: $n')} }`;
+    const TWO_DEFAULT_PAGES = `query($r: ID!, $n: Int = 200) { ${page('a', ', last: $n')} ${page('b', ', last: $n')} }`;
+    const THIRTY_SMALL = `query($r: ID!, $n: Int) { ${aliased(30, (a) => `${a}: messages(roomId: $r, last: $n) { edges { node { id body } } }`)} }`;
+    const UNSIZED_PAGES = (count: number) => `query($r: ID!) { ${aliased(count, (a) => page(a))} }`;
+    const PUBLIC_ROOMS = (args: string) => `{ ${aliased(14, (a) => `${a}: publicRooms${args} { ${ROOM} }`)} }`;
+    const MEMBERS_OF_MY_ROOMS = (count: number) =>
+      `{ ${aliased(count, (a) => `${a}: myRooms { members { user { id username online } } }`)} }`;
+
+    it('refuses over HTTP and WebSocket what variables, defaults and unbounded lists make cost more than 50,000, and accepts the same documents when they cost less', async () => {
+      const alice = await s.seed.user('alice');
+      const room = await s.seed.room(alice);
+      const socket = tracked(s.a, alice.token);
+      /** What both transports answer: 'accepted', 'refused' (a clean cost refusal), or the codes of anything else. */
+      const verdicts = async (query: string, variables: Record<string, unknown> = {}) => {
+        const vars = { r: room.id, ...variables }; // a variable the document does not declare is ignored
+        const over = new Subscription(socket, query, vars);
+        const http = await gql(s.a, query, vars, alice.token);
+        await over.settled();
+        const ws = (over.error as GqlError[] | null) ?? (over.results.flatMap((r) => r.errors ?? []) as GqlError[]);
+        return [http.errors ?? [], ws].map((errors: readonly GqlError[]) => {
+          if (errors.length === 0) return 'accepted';
+          if (errors.length === 1 && /^Query Cost limit of 50000 exceeded, found \d/.test(errors[0]!.message)) {
+            expectCleanRefusal(errors, 'GRAPHQL_VALIDATION_FAILED', /^Query Cost limit/);
+            return 'refused';
+          }
+          return JSON.stringify(errors);
+        });
+      };
+      const both = (verdict: string) => [verdict, verdict];
+      // first/last as variables: the same document costs what its variables say, request by request
+      // (a verdict is never carried over from the document's last request).
+      expect(await verdicts(TWO_PAGES, { n: 1 })).toEqual(both('accepted'));
+      expect(await verdicts(TWO_PAGES, { n: 200 })).toEqual(both('refused'));
+      expect(await verdicts(TWO_PAGES, { n: 1 })).toEqual(both('accepted'));
+      // A variable left out costs its default.
+      expect(await verdicts(TWO_DEFAULT_PAGES)).toEqual(both('refused'));
+      expect(await verdicts(TWO_DEFAULT_PAGES, { n: 1 })).toEqual(both('accepted'));
+      // Aliases add up: 30 pages of two fields, at $n = 200 and at $n = 5.
+      expect(await verdicts(THIRTY_SMALL, { n: 200 })).toEqual(both('refused'));
+      expect(await verdicts(THIRTY_SMALL, { n: 5 })).toEqual(both('accepted'));
+      // An argument left out costs its default (publicRooms' first: 50), and a page with neither first nor last
+      // the newest 50 it then gives.
+      expect(await verdicts(PUBLIC_ROOMS(''))).toEqual(both('refused'));
+      expect(await verdicts(PUBLIC_ROOMS('(first: 1)'))).toEqual(both('accepted'));
+      expect(await verdicts(UNSIZED_PAGES(7))).toEqual(both('refused'));
+      expect(await verdicts(UNSIZED_PAGES(6))).toEqual(both('accepted'));
+      // Lists without a size argument (myRooms, members) count the assumed 30 items each (MAX_LIST_SIZE_ASSUMED):
+      // about 15,900 for the members of one's rooms.
+      expect(await verdicts(MEMBERS_OF_MY_ROOMS(4))).toEqual(both('refused'));
+      expect(await verdicts(MEMBERS_OF_MY_ROOMS(3))).toEqual(both('accepted'));
+      // Answered over HTTP as any other validation error: 400 for application/graphql-response+json.
+      const response = await fetch(`${s.a.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          authorization: `Bearer ${alice.token}`,
+        },
+        body: JSON.stringify({ query: TWO_PAGES, variables: { r: room.id, n: 200 } }),
+      });
+      expect(response.status).toBe(400);
+    });
+  });
+
   describe('sizes', () => {
     const post = (body: BodyInit, extra: RequestInit = {}) =>
       fetch(`${s.a.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, ...extra });

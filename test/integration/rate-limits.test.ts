@@ -19,8 +19,8 @@ import {
 import { testConfig } from '../support/config.js';
 import { messageProbe } from '../support/probes.js';
 import { hasRedisServer, PrivateRedis } from '../support/redis-server.js';
-import { PASSWORD, seeder, uniqueName, type TestRoom, type TestUser } from '../support/seed.js';
-import { createApp, type App, type Config } from '../support/server.js';
+import { PASSWORD, seeder, uniqueName, type Seed, type TestRoom, type TestUser } from '../support/seed.js';
+import { createApp, MUTATION_LIMITS, type App, type Config } from '../support/server.js';
 import { forEachBackend, type Suite } from '../support/suite.js';
 
 const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq } }';
@@ -87,6 +87,94 @@ function limitedApp(s: Suite, overrides: Partial<Config>, tag = randomBytes(4).t
 }
 const rate = (points: number, seconds: number) => ({ points, seconds });
 
+/**
+ * How to call one mutation several times over, each call a real one (a
+ * fresh room to join, another user to invite): who calls, and the field of
+ * call `i` (1-based), ready to go under an alias. Fixtures come from the
+ * suite's instance, which has no such limits.
+ */
+type LimitedCall = (seed: Seed) => Promise<{ caller: TestUser; call: (i: number) => string }>;
+
+const EMOJI = ['👍', '🎉', '❤️', '😂'];
+
+/** One case per limited Mutation field: the test over MUTATION_LIMITS fails for a field without one. */
+function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
+  const times = <T>(make: () => Promise<T>) => Promise.all(Array.from({ length: count }, make));
+  const ownRoom = async (seed: Seed) => {
+    const caller = await seed.user('limited');
+    return { caller, room: await seed.room(caller) };
+  };
+  return {
+    refreshToken: async (seed) => ({ caller: await seed.user('limited'), call: () => 'refreshToken { token }' }),
+    createRoom: async (seed) => ({
+      caller: await seed.user('limited'),
+      call: (i) => `createRoom(input: { name: "limited ${i}" }) { id }`,
+    }),
+    joinRoom: async (seed) => {
+      const owner = await seed.user('owner');
+      const rooms = await times(() => seed.room(owner));
+      return { caller: await seed.user('limited'), call: (i) => `joinRoom(roomId: "${rooms[i - 1]!.id}") { id }` };
+    },
+    leaveRoom: async (seed) => {
+      const caller = await seed.user('limited');
+      const rooms = await times(() => seed.room(caller));
+      return { caller, call: (i) => `leaveRoom(roomId: "${rooms[i - 1]!.id}")` };
+    },
+    inviteToRoom: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const invitees = await times(() => seed.user('invitee'));
+      return { caller, call: (i) => `inviteToRoom(roomId: "${room.id}", userId: "${invitees[i - 1]!.id}") { id }` };
+    },
+    openDirectRoom: async (seed) => {
+      const others = await times(() => seed.user('other'));
+      return { caller: await seed.user('limited'), call: (i) => `openDirectRoom(userId: "${others[i - 1]!.id}") { id }` };
+    },
+    sendMessage: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      return { caller, call: (i) => `sendMessage(input: { roomId: "${room.id}", body: "limited ${i}" }) { id }` };
+    },
+    editMessage: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const message = await seed.send(caller, room, 'to edit');
+      return { caller, call: (i) => `editMessage(input: { id: "${message.id}", body: "edit ${i}" }) { id }` };
+    },
+    deleteMessage: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const messages = await seed.sendMany(caller, room, count);
+      return { caller, call: (i) => `deleteMessage(id: "${messages[i - 1]!.id}") { id }` };
+    },
+    addReaction: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const message = await seed.send(caller, room, 'to react to');
+      return { caller, call: (i) => `addReaction(messageId: "${message.id}", emoji: "${EMOJI[i - 1]}") { id }` };
+    },
+    removeReaction: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const message = await seed.send(caller, room, 'to unreact to');
+      for (const emoji of EMOJI.slice(0, count)) {
+        await gqlOk(
+          app,
+          'mutation($m: ID!, $e: String!) { addReaction(messageId: $m, emoji: $e) { id } }',
+          { m: message.id, e: emoji },
+          caller.token,
+        );
+      }
+      return { caller, call: (i) => `removeReaction(messageId: "${message.id}", emoji: "${EMOJI[i - 1]}") { id }` };
+    },
+    markRead: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const author = await seed.user('author');
+      await seed.join(author, room);
+      await seed.sendMany(author, room, count);
+      return { caller, call: (i) => `markRead(roomId: "${room.id}", seq: ${i}) { id }` };
+    },
+    setTyping: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      return { caller, call: () => `setTyping(roomId: "${room.id}", typing: true)` };
+    },
+  };
+}
+
 forEachBackend('Rate limits', (s) => {
   const tracked = trackedClients();
 
@@ -139,6 +227,31 @@ forEachBackend('Rate limits', (s) => {
     }
   });
 
+  describe('every mutation that makes events or rows', () => {
+    it('is rate-limited per user, aliased calls counted: over a limit of 2, the third of three aliased calls is RATE_LIMITED', async () => {
+      const two = rate(2, HOUR);
+      const app = await limitedApp(s, {
+        rateLimits: { ...s.backend.config.rateLimits, send: two },
+        mutationRateLimits: { edit: two, react: two, typing: two, read: two, rooms: two, refresh: two },
+      });
+      const cases = limitedCalls(s.a, 3);
+      const limited = Object.entries(MUTATION_LIMITS).filter(([, limit]) => limit !== 'none');
+      expect(limited.length).toBeGreaterThan(0);
+      for (const [field] of limited) {
+        const limitedCall = cases[field];
+        expect(limitedCall, `a case for Mutation.${field}`).toBeDefined();
+        // A caller of its own per field: the fields that share a limit do not use up each other's points here.
+        const { caller, call } = await limitedCall!(s.seed);
+        const document = `mutation { ${[1, 2, 3].map((i) => `a${i}: ${call(i)}`).join(' ')} }`;
+        const result = await gql(app, document, {}, caller.token);
+        expect(codes(result), field).toEqual(['RATE_LIMITED']);
+        // Mutations run one after another and stop at the first error: a1 and a2 ran, a3 was refused.
+        expect(result.errors![0]!.path, field).toEqual(['a3']);
+        rateLimitedError(result, HOUR);
+      }
+    });
+  });
+
   describe('Mutation.login', () => {
     it('refuses a username with RATE_LIMITED, even with the right password, once its failed logins are spent; other usernames sign in', async () => {
       const app = await limitedApp(s, { rateLimits: { ...s.backend.config.rateLimits, loginUser: rate(3, HOUR) } });
@@ -156,6 +269,18 @@ forEachBackend('Rate limits', (s) => {
       });
       const alice = await s.seed.user('alice');
       for (let i = 0; i < 5; i++) await gqlOk(app, LOGIN, credentials(alice.username));
+    });
+
+    it('successful logins are limited per username: past the limit even the right password is RATE_LIMITED; failures do not count, other usernames sign in', async () => {
+      const app = await limitedApp(s, { loginSuccessRate: rate(3, HOUR) });
+      const [alice, bob] = await s.seed.users('alice', 'bob');
+      for (let i = 0; i < 2; i++)
+        expect(codes(await gql(app, LOGIN, credentials(alice.username, 'wrong password')))).toEqual(['UNAUTHENTICATED']);
+      for (let i = 0; i < 3; i++) await gqlOk(app, LOGIN, credentials(alice.username));
+      const refused = rateLimitedError(await gql(app, LOGIN, credentials(alice.username)), HOUR);
+      expect(refused.message).toMatch(/Too many logins for this username/);
+      rateLimitedError(await gql(app, LOGIN, credentials(alice.username.toUpperCase())), HOUR); // usernames are one regardless of case
+      await gqlOk(app, LOGIN, credentials(bob.username));
     });
 
     it('refuses every login from an IP whose failed logins are spent, whatever the username', async () => {

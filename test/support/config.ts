@@ -13,10 +13,10 @@ export const TEST_SCRYPT_N = 2 ** 12;
  * what they need: the database and Redis, a short typing lapse, a short token.
  * The abuse limits are the production defaults except those that the suite
  * itself would hit: every file registers its users from 127.0.0.1, some
- * tests send hundreds of messages as one user (rate-limits.test.ts tests
- * those limits with small ones of its own), and some open a hundred sockets
- * at once from 127.0.0.1 that never get acknowledged (websocket.test.ts
- * tests that cap with a small one).
+ * tests send hundreds of messages, or make rooms, react and mark read many
+ * times, as one user (rate-limits.test.ts tests those limits with small ones
+ * of its own), and some open a hundred sockets at once from 127.0.0.1 that
+ * never get acknowledged (websocket.test.ts tests that cap with a small one).
  */
 export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -26,6 +26,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     redis: null,
     redisPrefix: 'chat:',
     jwt: { secret: TEST_SECRET, ttlSeconds: 3600, issuer: null, audience: null, jwks: null },
+    sessions: { maxAgeSeconds: 30 * 86_400, userRecheckMs: 10_000 },
     localAuth: true,
     // Cheap hashes keep registering fast; the production default (2^17) is tested in test/unit/passwords.test.ts.
     passwords: { scryptN: TEST_SCRYPT_N },
@@ -44,6 +45,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       registerIp: { points: 1_000_000, seconds: 1 },
       wsMessages: { points: 300, seconds: 10 },
     },
+    mutationRateLimits: {
+      edit: { points: 1_000_000, seconds: 1 },
+      react: { points: 1_000_000, seconds: 1 },
+      typing: { points: 1_000_000, seconds: 1 },
+      read: { points: 1_000_000, seconds: 1 },
+      rooms: { points: 1_000_000, seconds: 1 },
+      refresh: { points: 1_000_000, seconds: 1 },
+    },
+    loginSuccessRate: { points: 30, seconds: 900 },
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
     maxPendingSocketsPerIp: 1000,
@@ -58,6 +68,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       bodyBytes: 256 * 1024,
       wsPayloadBytes: 64 * 1024,
     },
+    assumedListSize: 30,
     corsOrigins: [],
     allowedHosts: [],
     httpServer: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 },

@@ -4,8 +4,9 @@
  * graphql-ws); only starting it, sharing one embedded database or bus
  * between two instances, the Redis bus's own fault test, the message
  * store's batch statement tested as SQL, the served schema (what
- * the property tests generate operations from) and the environment parser
- * (what turns RATE_LIMIT_* settings into Config fields) need its modules.
+ * the property tests generate operations from), the environment parser
+ * (what turns RATE_LIMIT_* settings into Config fields) and the table of
+ * which limit each mutation counts against need its modules.
  */
 export { createApp, type App } from '../../src/app.js';
 export { loadConfig, type Config } from '../../src/config.js';
@@ -20,3 +21,4 @@ export { topics } from '../../src/realtime/topics.js';
 export { createLogger } from '../../src/logger.js';
 export { RoomsStore } from '../../src/features/rooms/rooms.store.js';
 export { memberships, rooms, users } from '../../src/db/schema.js';
+export { MUTATION_LIMITS } from '../../src/limits/mutation-limits.js';

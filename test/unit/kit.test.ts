@@ -92,6 +92,24 @@ describe('client kit: tokens', () => {
   });
 });
 
+describe('client kit: the end of a session', () => {
+  it('stops refreshing once a refresh no longer moves exp (the session reached SESSION_MAX_AGE)', async () => {
+    vi.useFakeTimers({ now: 0 });
+    try {
+      let token = jwt({ exp: 100 });
+      // The session ends at 150 s: the server's tokens never expire later.
+      const refresh = vi.fn(async () => jwt({ exp: 150 }));
+      startTokenRefresher({ getToken: () => token, refresh, onToken: (t) => (token = t), leewayMs: 10_000 });
+      await vi.advanceTimersByTimeAsync(150_000);
+      // Once at 90 s (exp 100 -> 150), once at 140 s (150 -> 150), then no more: not a refresh per turn as exp nears.
+      expect(refresh).toHaveBeenCalledTimes(2);
+      expect(tokenExpiry(token)).toBe(150_000);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 describe('client kit: browser', () => {
   it('bundles for the browser: no Node-only import in any entry point', async () => {
     const { build } = await import('esbuild');

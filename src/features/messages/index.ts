@@ -2,7 +2,7 @@ import { defineFeature } from '../feature.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { createMessagesLoaders } from './messages.loaders.js';
 import { messagesResolvers } from './messages.resolvers.js';
-import { MessagesService } from './messages.service.js';
+import { DEFAULT_PAGE, MAX_PAGE, MessagesService } from './messages.service.js';
 import { MessagesStore } from './messages.store.js';
 
 /** Sending, editing, deleting and history; messageAdded. */
@@ -10,15 +10,16 @@ export const messagesFeature = defineFeature({
   name: 'messages',
   resolvers: messagesResolvers,
   mappers: { Message: 'MessageModel', MessageConnection: 'MessagePage' },
-  services: ({ db, realtime, limits, metrics }, { rooms }: { rooms: RoomsService }) => ({
+  services: ({ db, realtime, metrics }, { rooms }: { rooms: RoomsService }) => ({
     messages: new MessagesService({
       store: new MessagesStore(db),
       rooms,
       publish: realtime.publish,
       hub: realtime.hub,
-      limits,
       metrics,
     }),
   }),
   loaders: ({ messages }, viewer) => createMessagesLoaders(messages, viewer),
+  // Neither first nor last: the newest page; more than MAX_PAGE is refused.
+  listSizes: { 'Query.messages': { unasked: DEFAULT_PAGE, atMost: MAX_PAGE } },
 });

@@ -1,7 +1,6 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
-import { enforce, type Limits } from '../../limits/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { RoomHub } from '../../realtime/hub.js';
 import type { Publisher } from '../../realtime/publisher.js';
@@ -32,8 +31,8 @@ export interface SendInput {
   replyToId?: string | null;
 }
 
-const MAX_PAGE = 200;
-const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+export const DEFAULT_PAGE = 50;
 
 export class MessagesService {
   /** A busy room's concurrent sends are committed together. */
@@ -45,7 +44,6 @@ export class MessagesService {
       rooms: RoomsService;
       publish: Publisher;
       hub: RoomHub;
-      limits: Pick<Limits, 'send'>;
       metrics?: Pick<Metrics, 'messageSent' | 'sendStatement'>;
     },
   ) {
@@ -53,14 +51,13 @@ export class MessagesService {
   }
 
   /**
-   * Counted against the author's send limit, stored, then announced after the
-   * commit. The announcement is not awaited: a committed message must never
-   * fail or wait because Redis is slow or down; live feeds fill what pub/sub
-   * misses from the database.
+   * Stored, then announced after the commit. (Each sendMessage call has spent
+   * a point of the author's send limit before this runs: limits/mutation-limits.ts.)
+   * The announcement is not awaited: a committed message must never fail or
+   * wait because Redis is slow or down; live feeds fill what pub/sub misses
+   * from the database.
    */
   async send(viewer: Viewer, input: SendInput): Promise<MessageRow> {
-    // Every call counts, an aliased one or a refused one too; a send over the limit stores nothing.
-    await enforce(this.deps.limits.send, viewer.userId);
     requireBody(input.body);
     const clientId = input.clientId ?? null;
     if (clientId !== null) requireLength('clientId', clientId, 1, 64);

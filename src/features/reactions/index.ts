@@ -14,4 +14,7 @@ export const reactionsFeature = defineFeature({
     reactions: new ReactionsService({ store: new ReactionsStore(db), messages, publish: realtime.publish }),
   }),
   loaders: ({ reactions }) => createReactionsLoaders(reactions),
+  // A message's reactions (one per emoji) and their users come with the message: counted once per message, as the
+  // page of messages they are in already multiplies.
+  listSizes: { 'Message.reactions': { unasked: 1 }, 'Reaction.users': { unasked: 1 } },
 });

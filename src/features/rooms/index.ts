@@ -2,7 +2,7 @@ import { defineFeature } from '../feature.js';
 import type { UsersService } from '../users/users.service.js';
 import { createRoomsLoaders } from './rooms.loaders.js';
 import { roomsResolvers } from './rooms.resolvers.js';
-import { RoomsService } from './rooms.service.js';
+import { MAX_PUBLIC_ROOMS, RoomsService } from './rooms.service.js';
 import { RoomsStore } from './rooms.store.js';
 
 /** Rooms, memberships, direct rooms and invitations; presence announced to each room of a user. */
@@ -14,6 +14,7 @@ export const roomsFeature = defineFeature({
     rooms: new RoomsService({ store: new RoomsStore(db), users, publish: realtime.publish, hooks: realtime.hooks }),
   }),
   loaders: ({ rooms }) => createRoomsLoaders(rooms),
+  listSizes: { 'Query.publicRooms': { atMost: MAX_PUBLIC_ROOMS } },
   listen: ({ rooms }, { realtime, logger }) => {
     realtime.hooks.on('presenceChanged', ({ userId, online }) => {
       realtime.publish.track(

@@ -16,6 +16,9 @@ export interface RoomsServiceDeps {
   hooks: Hooks;
 }
 
+/** publicRooms returns at most this many, whatever `first` asks. */
+export const MAX_PUBLIC_ROOMS = 200;
+
 export class RoomsService {
   constructor(private readonly deps: RoomsServiceDeps) {}
 
@@ -148,6 +151,6 @@ export class RoomsService {
     // No name is longer than 100 characters or holds NUL: such a query matches nothing.
     if (query && (codePoints(query) > 100 || query.includes('\u0000'))) return [];
     // Large pages are cut rather than refused: the contract sets no limit here.
-    return this.store.publicRooms(query || null, Math.min(limit, 200));
+    return this.store.publicRooms(query || null, Math.min(limit, MAX_PUBLIC_ROOMS));
   }
 }

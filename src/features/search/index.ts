@@ -1,7 +1,7 @@
 import { defineFeature } from '../feature.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { searchResolvers } from './search.resolvers.js';
-import { SearchService } from './search.service.js';
+import { MAX_RESULTS, SearchService } from './search.service.js';
 import { SearchStore } from './search.store.js';
 
 /** Full-text search over the messages of the viewer's rooms. */
@@ -11,4 +11,5 @@ export const searchFeature = defineFeature({
   services: ({ db, config }, { rooms }: { rooms: RoomsService }) => ({
     search: new SearchService({ store: new SearchStore(db, config.database.searchTimeoutMs ?? 2000), rooms }),
   }),
+  listSizes: { 'Query.searchMessages': { atMost: MAX_RESULTS } },
 });

@@ -8,7 +8,7 @@ const DEFAULT_RESULTS = 20;
 /** The contract's cap on a query, in code points. */
 const MAX_QUERY = 256;
 /** Larger requests are cut to this rather than refused: the contract sets no limit. */
-const MAX_RESULTS = 100;
+export const MAX_RESULTS = 100;
 
 export class SearchService {
   constructor(private readonly deps: { store: SearchStore; rooms: RoomsService }) {}

@@ -2,6 +2,7 @@ import { createProviderVerifier } from '../../auth/jwks.js';
 import { PasswordHasher } from '../../auth/passwords.js';
 import { createTokenIssuer, type TokenVerifier } from '../../auth/tokens.js';
 import { defineFeature, type Platform } from '../feature.js';
+import { createUserCheck } from './user-check.js';
 import { createUsersLoaders } from './users.loaders.js';
 import { usersResolvers } from './users.resolvers.js';
 import { UsersService } from './users.service.js';
@@ -23,15 +24,27 @@ export const usersFeature = defineFeature({
  */
 function createUsers({ config, db, realtime, limits, logger }: Platform): { users: UsersService; tokens: TokenVerifier } {
   const { secret, ttlSeconds, issuer, audience, jwks } = config.jwt;
+  const { maxAgeSeconds: sessionMaxAgeSeconds, userRecheckMs } = config.sessions;
+  const store = new UsersStore(db);
+  // Both kinds of token name a user here, who may be deleted while they live.
+  const userCheck = createUserCheck(store, userRecheckMs);
   const local = secret
-    ? createTokenIssuer({ secret, ttlSeconds, issuer: jwks ? null : issuer, audience: jwks ? null : audience })
+    ? createTokenIssuer({
+        secret,
+        ttlSeconds,
+        sessionMaxAgeSeconds,
+        issuer: jwks ? null : issuer,
+        audience: jwks ? null : audience,
+        users: userCheck,
+      })
     : null;
   const hasher = new PasswordHasher({ N: config.passwords.scryptN, r: 8, p: 1 });
   const users = new UsersService(
-    new UsersStore(db),
-    { hasher, issuer: local, localAuth: config.localAuth, provider: jwks !== null },
+    store,
+    { hasher, issuer: local, localAuth: config.localAuth, provider: jwks !== null, sessionMaxAgeSeconds },
     realtime.presence,
     limits,
+    { cacheMs: userRecheckMs },
   );
   let tokens: TokenVerifier | null = local;
   if (jwks) {
@@ -43,6 +56,7 @@ function createUsers({ config, db, realtime, limits, logger }: Platform): { user
       provision: async (identity) => (await users.provision(identity)).id,
       local: config.localAuth ? local : null,
       logger,
+      users: userCheck,
     });
   }
   if (!tokens) throw new Error('no way to verify tokens: set JWT_SECRET or JWT_JWKS_URL');

@@ -21,6 +21,8 @@ export interface UsersAuth {
   localAuth: boolean;
   /** Tokens come from an identity provider (JWT_JWKS_URL). */
   provider: boolean;
+  /** How long a session lasts from its sign-in, refreshes included (SESSION_MAX_AGE). */
+  sessionMaxAgeSeconds: number;
 }
 
 /** Who a provider's token names: its issuer, subject and the claim the username is made from. */
@@ -32,17 +34,20 @@ export interface ExternalIdentity {
 
 export class UsersService {
   /**
-   * Users are immutable once created (no rename), so rows are cached
-   * process-wide: subscription events resolve `author` without a query.
+   * Users are not renamed, so rows are cached process-wide: subscription
+   * events resolve `author` without a query. But a user can be deleted, so
+   * a row is kept only `cacheMs` (USER_RECHECK_MS): a deleted user stops
+   * being found (openDirectRoom, inviteToRoom) within that bound.
    */
-  private readonly cache = new Map<string, UserRow>();
+  private readonly cache = new Map<string, { row: UserRow; until: number }>();
   private static readonly CACHE_SIZE = 10_000;
 
   constructor(
     private readonly store: UsersStore,
     private readonly auth: UsersAuth,
     private readonly presence: Presence,
-    private readonly limits: Pick<Limits, 'loginUser' | 'loginIp' | 'registerIp'>,
+    private readonly limits: Pick<Limits, 'loginUser' | 'loginSuccess' | 'loginIp' | 'registerIp'>,
+    private readonly options: { cacheMs: number },
   ) {}
 
   /** Every call counts against the client IP's registrations, a refused one too. */
@@ -64,8 +69,11 @@ export class UsersService {
    * username's failed logins before the password is checked (so concurrent
    * guesses cannot slip past the limit), and a right one gets them back: once
    * a username's failures are spent, even its right password is refused
-   * until the window ends. A hash made with weaker scrypt parameters than the
-   * current ones is replaced once the password proved right.
+   * until the window ends. Likewise each attempt spends a point of the
+   * username's successful logins, which a wrong one gets back: the right
+   * password cannot make this run scrypt without bound either. A hash made
+   * with weaker scrypt parameters than the current ones is replaced once the
+   * password proved right.
    */
   async login(username: string, password: string, clientIp: string): Promise<AuthResult> {
     this.requireLocalAuth();
@@ -78,27 +86,50 @@ export class UsersService {
       if (!verdict.allowed) throw rateLimited(verdict.retryAfter, 'Too many failed logins for this username; try again later');
     }
     if (codePoints(password) > 256 || nameKey === null) throw unauthenticated(WRONG_LOGIN);
-    const { hasher } = this.auth;
-    const user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
-    // A provisioned user has no password: the decoy, so nothing signs in as them.
-    const { ok, rehash } = await hasher.verify(password, user?.passwordHash ?? (await hasher.decoyHash()));
+    const notFailed = () => Promise.all([this.limits.loginIp.refund(clientIp), this.limits.loginUser.refund(nameKey)]);
+    const success = await this.limits.loginSuccess.consume(nameKey);
+    if (!success.allowed) {
+      await notFailed(); // refused before any password was checked: not a failed login
+      throw rateLimited(success.retryAfter, 'Too many logins for this username; try again later');
+    }
+    let user: UserRow | null = null;
+    let ok = false;
+    let rehash = false;
+    try {
+      const { hasher } = this.auth;
+      user = USERNAME.test(username) ? await this.store.findByUsername(username) : null;
+      // A provisioned user has no password: the decoy, so nothing signs in as them.
+      ({ ok, rehash } = await hasher.verify(password, user?.passwordHash ?? (await hasher.decoyHash())));
+    } finally {
+      if (!user || !ok) await this.limits.loginSuccess.refund(nameKey);
+    }
     if (!user || !ok) throw unauthenticated(WRONG_LOGIN);
-    await Promise.all([this.limits.loginIp.refund(clientIp), this.limits.loginUser.refund(nameKey)]);
-    if (rehash) await this.store.setPasswordHash(user.id, await hasher.hash(password));
+    await notFailed();
+    if (rehash) await this.store.setPasswordHash(user.id, await this.auth.hasher.hash(password));
     return this.signedIn(user);
   }
 
   /**
-   * A new token for a viewer whose token is still valid. With an identity
-   * provider the provider issues and refreshes tokens, so this refuses.
+   * A new token for a viewer whose token is still valid, in the same
+   * session: it keeps the session's start (`auth_time`), and its exp never
+   * passes the session's end, so refreshing cannot keep a session alive past
+   * SESSION_MAX_AGE; past it, this answers TOKEN_EXPIRED. (A token without
+   * `auth_time` began its session at its `iat`; one with neither is past it.)
+   * With an identity provider the provider issues and refreshes tokens, so
+   * this refuses.
    */
   async refreshToken(viewer: Viewer): Promise<AuthResult> {
     if (this.auth.provider) {
       throw forbidden('Tokens come from the identity provider here: refresh them with the provider');
     }
-    const user = await this.findById(viewer.userId);
+    const signedInAt = viewer.signedInAt ?? 0;
+    if (Math.floor(Date.now() / 1000) >= signedInAt + this.auth.sessionMaxAgeSeconds) {
+      throw unauthenticated('This session has reached its maximum age: sign in again', 'TOKEN_EXPIRED');
+    }
+    // From the database, not the cache: a deleted user gets no new token, however recently their row was read.
+    const [user] = await this.store.findByIds([viewer.userId]);
     if (!user) throw unauthenticated('The token names no user', 'TOKEN_INVALID');
-    return this.signedIn(user);
+    return this.signedIn(user, signedInAt);
   }
 
   /**
@@ -121,14 +152,23 @@ export class UsersService {
 
   /** Rows for ids, in the same order; null where there is none. */
   async findByIds(ids: readonly string[]): Promise<Array<UserRow | null>> {
-    const missing = [...new Set(ids.filter((id) => !this.cache.has(id)))];
-    if (missing.length > 0) {
-      for (const row of await this.store.findByIds(missing)) {
-        if (this.cache.size >= UsersService.CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-        this.cache.set(row.id, row);
-      }
+    const now = Date.now();
+    const fresh = (id: string) => {
+      const entry = this.cache.get(id);
+      return entry !== undefined && now < entry.until ? entry.row : null;
+    };
+    const missing = [...new Set(ids.filter((id) => fresh(id) === null))];
+    if (missing.length === 0) return ids.map(fresh);
+    const found = new Map((await this.store.findByIds(missing)).map((row) => [row.id, row]));
+    const until = Date.now() + this.options.cacheMs;
+    for (const id of missing) {
+      this.cache.delete(id); // re-inserted last (the newest), or gone with its user
+      const row = found.get(id);
+      if (!row) continue;
+      if (this.cache.size >= UsersService.CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+      this.cache.set(id, { row, until });
     }
-    return ids.map((id) => this.cache.get(id) ?? null);
+    return ids.map((id) => fresh(id) ?? found.get(id) ?? null);
   }
 
   /** User.online: connected to any instance right now. */
@@ -147,9 +187,10 @@ export class UsersService {
     }
   }
 
-  private async signedIn(user: UserRow): Promise<AuthResult> {
+  /** A token for the user, in a new session or (refreshToken) the one that began at `signedInAt`. */
+  private async signedIn(user: UserRow, signedInAt?: number): Promise<AuthResult> {
     // Config guarantees an issuer wherever register, login or refreshToken get this far.
     if (!this.auth.issuer) throw new Error('this server issues no tokens');
-    return { token: await this.auth.issuer.sign(user.id), user };
+    return { token: await this.auth.issuer.sign(user.id, signedInAt), user };
   }
 }

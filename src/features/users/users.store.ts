@@ -58,6 +58,16 @@ export class UsersStore {
     return row ?? null;
   }
 
+  /** Which of these ids name a user. */
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db
+      .select({ id: users.id })
+      .from(users)
+      .where(inArray(users.id, [...ids]));
+    return new Set(rows.map((row) => row.id));
+  }
+
   async findByIds(ids: readonly string[]): Promise<UserRow[]> {
     if (ids.length === 0) return [];
     return this.db

@@ -51,6 +51,12 @@ export interface WsOptions {
   pingIntervalMs?: number;
   /** @default 30000 */
   pongTimeoutMs?: number;
+  /**
+   * How often every socket's token is checked again (ms): with the token cache's look-up of its user, the
+   * bound on how long a deleted user's socket stays open (USER_RECHECK_MS).
+   * @default 10000
+   */
+  tokenCheckMs?: number;
 }
 
 /**
@@ -63,6 +69,7 @@ export interface WsOptions {
  */
 export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> } {
   const { server, pingIntervalMs = 12_000, pongTimeoutMs = 30_000, maxPayloadBytes = 64 * 1024, origins, hosts } = options;
+  const { tokenCheckMs = 10_000 } = options;
   const wss = new WebSocketServer({
     server,
     path: GRAPHQL_PATH,
@@ -127,9 +134,14 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     Math.min(pingIntervalMs, pongTimeoutMs) / 2,
   );
   keepAlive.unref();
+  const tokenCheck = setInterval(() => {
+    for (const session of sockets.values()) session.checkToken();
+  }, tokenCheckMs);
+  tokenCheck.unref();
   return {
     async dispose() {
       clearInterval(keepAlive);
+      clearInterval(tokenCheck);
       for (const session of sockets.values()) session.close(1001, 'Going away');
       wss.removeAllListeners();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -55,6 +55,10 @@ export class SocketSession implements Corkable {
    * before that was sent before the client could have seen it.
    */
   private acknowledged = false;
+  /** The token the viewer signed in with, checked again while the socket lives (its user may be deleted). */
+  private token: string | null = null;
+  /** A check of the token under way (keepAlive starts at most one at a time). */
+  private checking = false;
   private readonly operations = new Map<string, Operation>();
   private initTimer: NodeJS.Timeout | null;
   private expiryTimer: Timer | null = null;
@@ -101,6 +105,19 @@ export class SocketSession implements Corkable {
       this.pingSentAt = now;
       this.socket.ping();
     }
+  }
+
+  /**
+   * Checks the socket's token again (a cache hit unless its user is due a
+   * look-up), so an idle socket with live subscriptions whose user was
+   * deleted is closed too. At most one check at a time.
+   */
+  checkToken(): void {
+    if (this.closed || this.token === null || this.checking) return;
+    this.checking = true;
+    void this.stillSignedIn()
+      .catch((error: unknown) => this.logger.error('a socket’s token could not be checked', { error: error as Error }))
+      .finally(() => (this.checking = false));
   }
 
   close(code: number, reason: string): void {
@@ -166,7 +183,8 @@ export class SocketSession implements Corkable {
     if (this.closed) return slot?.release();
     if (!slot) return this.tooMany('sockets-per-user', 'Too many open sockets');
     this.slot = slot;
-    this.viewer = { userId: verified.userId };
+    this.viewer = { userId: verified.userId, signedInAt: verified.signedInAt };
+    this.token = token;
     // At exp whatever the TTL: past setTimeout's 24.8 days the timer is chained.
     this.expiryTimer = timerAt(verified.expiresAt, () => this.close(CloseCode.Forbidden, 'Token expired'));
     this.options.connections.opened(verified.userId);
@@ -182,6 +200,8 @@ export class SocketSession implements Corkable {
     if (this.operations.has(id)) return this.close(CloseCode.SubscriberAlreadyExists, subscriberExists(id));
     const operation: Operation = { subscription: null };
     this.operations.set(id, operation);
+    // A cache hit while the token's user was checked lately (token-cache.ts); a deleted user's socket closes.
+    if (!(await this.stillSignedIn())) return;
     const prepared = await this.options.prepare(payload, this.viewer, this.clientIp, this.logger);
     // Completed by the client meanwhile (and perhaps subscribed again: then the id is another's), or closed.
     if (this.operations.get(id) !== operation || this.closed) {
@@ -205,6 +225,20 @@ export class SocketSession implements Corkable {
     }
     operation.subscription = new SocketSubscription(this, id, prepared, this.options.metrics);
     prepared.source.bind(operation.subscription, prepared.renderer);
+  }
+
+  /**
+   * Whether the socket's token still holds: its exp has its own timer, so
+   * what this catches is a user deleted since connection_init, whom the
+   * socket leaves with 4403 as at a refused connection_init.
+   */
+  private async stillSignedIn(): Promise<boolean> {
+    if (this.token === null) return false;
+    const check = await this.options.tokens.verify(this.token);
+    if (this.closed) return false;
+    if (check.ok) return true;
+    this.close(CloseCode.Forbidden, check.reason === 'TOKEN_EXPIRED' ? 'Token expired' : 'Forbidden');
+    return false;
   }
 
   /** Only live subscriptions count (known once prepared), not queries and mutations under way. */
