@@ -34,7 +34,8 @@ export interface TransportOptions {
   metricsEndpoint: MetricsEndpoint | null;
   /**
    * What a document, a body and a frame may hold, how much may wait for a slow
-   * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
+   * socket (1013 past it), which browser origins may call, GraphiQL and introspection,
+   * and each operation's database budget (the database's query timeout).
    */
   config: Pick<
     Config,
@@ -48,6 +49,7 @@ export interface TransportOptions {
     | 'multipartHeartbeatMs'
     | 'webDir'
     | 'sessions'
+    | 'database'
   >;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
@@ -83,6 +85,7 @@ export function createTransports(options: TransportOptions): Transports {
     streams: limits.streams,
     metrics,
     mutationLimits: limits.mutations,
+    databaseBudgetMs: config.database.queryTimeoutMs ?? 5000,
   });
   const web = loadWebClient(config.webDir, logger);
   const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web, hosts, limits: config.httpServer });
