@@ -227,12 +227,21 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     });
   }
 
+  async function dispose(): Promise<void> {
+    tracker.dispose();
+    // graphql-ws's dispose awaits a connection attempt in progress and rejects
+    // with its failure (a refused token's 4403, a refused connection): being
+    // disposed, the client has nothing left to report.
+    try {
+      await raw.dispose();
+    } catch {
+      // nothing to report
+    }
+  }
+
   const ws: Client = {
     on: raw.on.bind(raw),
-    dispose: () => {
-      tracker.dispose();
-      return raw.dispose();
-    },
+    dispose: () => dispose(),
     terminate: () => raw.terminate(),
     subscribe,
     iterate: <D = Record<string, unknown>, E = unknown>(request: SubscribePayload) =>
@@ -278,9 +287,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     refreshMyRooms: async () => (await request(MyRoomsDocument)).myRooms,
     refreshToken,
     keepTokenFresh: (refresherOptions) => startTokenRefresher({ ...refresherOptions, refresh: refreshToken }),
-    dispose: async () => {
-      tracker.dispose();
-      await raw.dispose();
-    },
+    dispose,
   };
 }
