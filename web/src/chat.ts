@@ -56,6 +56,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onCancelDelete: () => room.actions.onCancelDelete(),
       onTogglePicker: (m) => room.actions.onTogglePicker(m),
       onReact: (m, emoji) => room.actions.onReact(m, emoji),
+      onToggleMenu: (m) => room.actions.onToggleMenu(m),
       onJump: (seq) => room.actions.onJump(seq),
     },
   });

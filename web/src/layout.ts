@@ -97,17 +97,7 @@ export class ChatLayout {
 
     this.drawer = h(
       'nav',
-      {
-        id: 'rooms',
-        class: 'rooms',
-        'aria-label': 'Rooms and people',
-        onkeydown: (event: Event) => {
-          if ((event as KeyboardEvent).key === 'Escape' && this.drawerOpen) {
-            this.setDrawer(false);
-            this.menuButton.focus();
-          }
-        },
-      },
+      { id: 'rooms', class: 'rooms', 'aria-label': 'Rooms and people' },
       h(
         'form',
         {
@@ -184,7 +174,14 @@ export class ChatLayout {
 
     this.element = h(
       'div',
-      { class: 'chat' },
+      {
+        class: 'chat',
+        onkeydown: (event: Event) => {
+          if ((event as KeyboardEvent).key !== 'Escape' || !this.drawerOpen) return;
+          this.setDrawer(false);
+          this.menuButton.focus();
+        },
+      },
       h('a', { class: 'skip', href: '#composer' }, 'Skip to the message box'),
       h(
         'header',

@@ -182,6 +182,7 @@ export class MessageList {
         confirmingDelete: room.ui.confirmingDelete === message.id,
         pickerOpen: room.ui.picker === message.id,
         highlighted: room.ui.highlighted === message.seq,
+        menuOpen: room.ui.menu === message.id,
       };
       const shown = message;
       items.push({

@@ -18,6 +18,8 @@ export interface MessageLook {
   confirmingDelete: boolean;
   pickerOpen: boolean;
   highlighted: boolean;
+  /** Its actions are shown (touch screens show them for one message at a time, on a tap of its More button). */
+  menuOpen: boolean;
 }
 
 export interface MessageActions {
@@ -30,6 +32,7 @@ export interface MessageActions {
   onCancelDelete(): void;
   onTogglePicker(message: Message): void;
   onReact(message: Message, emoji: string): void;
+  onToggleMenu(message: Message): void;
   /** Scrolls to the message at seq, loading history back to it. */
   onJump(seq: number): void;
 }
@@ -49,7 +52,14 @@ export function messageSignature(message: Message, look: MessageLook): string {
  */
 export function messageView(message: Message, me: UserFieldsFragment, look: MessageLook, actions: MessageActions): HTMLElement {
   const deleted = message.deletedAt !== null;
-  const classes = ['message', look.mine && 'mine', look.grouped && 'grouped', look.highlighted && 'highlighted', deleted && 'deleted'];
+  const classes = [
+    'message',
+    look.mine && 'mine',
+    look.grouped && 'grouped',
+    look.highlighted && 'highlighted',
+    deleted && 'deleted',
+    look.menuOpen && 'menu-open',
+  ];
   const time = h('time', { datetime: message.createdAt, title: fullDate(message.createdAt) }, shortTime(message.createdAt));
   return h(
     'li',
@@ -70,6 +80,7 @@ export function messageView(message: Message, me: UserFieldsFragment, look: Mess
     look.editing ? editForm(message, actions) : bodyView(message),
     message.editedAt && !deleted && !look.editing ? h('span', { class: 'edited', title: fullDate(message.editedAt) }, '(edited)') : null,
     deleted || message.reactions.length === 0 ? null : reactionsView(message, me, actions),
+    deleted || look.editing ? null : moreButton(message, look, actions),
     deleted || look.editing ? null : actionsView(message, look, actions),
     look.pickerOpen && !deleted ? pickerView(message, actions) : null,
     look.confirmingDelete && !deleted ? confirmDeleteView(message, actions) : null,
@@ -135,6 +146,23 @@ function reactionsView(message: Message, me: UserFieldsFragment, actions: Messag
   );
 }
 
+/** On touch screens (no hover), the one button that shows a message's actions; hidden by CSS where a pointer hovers. */
+function moreButton(message: Message, look: MessageLook, actions: MessageActions): HTMLElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'more secondary',
+      'data-testid': 'more',
+      'data-focus-key': 'more',
+      'aria-expanded': String(look.menuOpen),
+      onclick: () => actions.onToggleMenu(message),
+    },
+    h('span', { 'aria-hidden': 'true' }, '⋯'),
+    h('span', { class: 'visually-hidden' }, `Actions on ${message.author.username}’s message`),
+  );
+}
+
 function actionsView(message: Message, look: MessageLook, actions: MessageActions): HTMLElement {
   const button = (label: string, testid: string, onclick: () => void, extra: Record<string, string> = {}) =>
     h('button', { type: 'button', class: 'action', 'data-testid': testid, 'data-focus-key': testid, onclick, ...extra }, label);
@@ -145,7 +173,7 @@ function actionsView(message: Message, look: MessageLook, actions: MessageAction
     button('React', 'react', () => actions.onTogglePicker(message), {
       'aria-expanded': String(look.pickerOpen),
       'aria-controls': `picker-${message.seq}`,
-      'aria-label': 'Add a reaction',
+      'aria-label': `React to ${author}’s message`,
     }),
     button('Reply', 'reply', () => actions.onReply(message), { 'aria-label': `Reply to ${author}` }),
     look.mine ? button('Edit', 'edit', () => actions.onEdit(message), { 'aria-label': 'Edit your message' }) : null,

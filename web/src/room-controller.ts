@@ -65,6 +65,12 @@ export class RoomController {
       this.setUi({ picker: closing ? null : message.id, confirmingDelete: null }, message, closing ? 'react' : 'picker-first');
     },
     onReact: (message, emoji) => void this.react(message, emoji),
+    onToggleMenu: (message) => {
+      const open = this.options.state.open;
+      if (!open) return;
+      const closing = open.ui.menu === message.id;
+      this.setUi({ menu: closing ? null : message.id, picker: null, confirmingDelete: null }, message, closing ? 'more' : 'react');
+    },
     onJump: (seq) => void this.jumpTo(seq),
   };
 
@@ -187,6 +193,10 @@ export class RoomController {
     const open = this.options.state.open;
     if (!open) return;
     open.replyTo = message;
+    if (open.ui.menu) {
+      open.ui.menu = null;
+      this.renderMessages();
+    }
     this.options.composer.setReplyTo(message);
     this.options.composer.focus();
   }

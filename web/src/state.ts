@@ -10,6 +10,8 @@ export interface MessageUi {
   confirmingDelete: string | null;
   /** The id of the message whose emoji picker is open. */
   picker: string | null;
+  /** The id of the message whose actions are shown (touch screens). */
+  menu: string | null;
   /** The seq just jumped to (a reply's original, a search result), marked until the next jump. */
   highlighted: number | null;
 }
@@ -41,7 +43,7 @@ export function newOpenRoom(id: string, typists: Typists, unreadFrom: number | n
     error: null,
     unreadFrom,
     replyTo: null,
-    ui: { editing: null, confirmingDelete: null, picker: null, highlighted: null },
+    ui: { editing: null, confirmingDelete: null, picker: null, highlighted: null, menu: null },
     stop: [],
   };
 }
