@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
 import { CHROMIUM, CHROMIUM_FLAGS, chromiumPresent as present } from '../support/chromium.js';
 import { gqlOk } from '../support/client.js';
-import { seeder, uniqueName, type Seed, type TestRoom, type TestUser } from '../support/seed.js';
+import { seeder, uniqueName, type Seed, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { ensureWebBuild, root } from '../support/spawned.js';
 
@@ -83,11 +83,22 @@ async function axeViolations(page: Page): Promise<string[]> {
   // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') does not apply.
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+            options: object,
+          ): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
   });
-  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
+  return violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
 }
 
 /** Interactive elements on screen smaller than 44×44 CSS pixels (a checkbox counts with its label; links inside text do not count). */
@@ -102,7 +113,11 @@ const smallTargets = (page: Page) =>
       .map((el) => {
         const target = el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.labels?.[0] ?? el) : el;
         const box = target.getBoundingClientRect();
-        return { what: `${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') ?? el.getAttribute('aria-label') ?? el.textContent?.trim() ?? ''}]`, width: box.width, height: box.height };
+        return {
+          what: `${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') ?? el.getAttribute('aria-label') ?? el.textContent?.trim() ?? ''}]`,
+          width: box.width,
+          height: box.height,
+        };
       })
       .filter((t) => t.width < 44 || t.height < 44)
       .map((t) => `${t.what} ${Math.round(t.width)}×${Math.round(t.height)}`),
@@ -142,6 +157,15 @@ for (const backendName of present ? backendNames() : []) {
       return context;
     }
 
+    /** A page of the context whose uncaught errors noErrors() checks. */
+    async function newPage(context: BrowserContext): Promise<Page> {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      (page as Page & { errors: string[] }).errors = errors;
+      return page;
+    }
+
     /** A page signed in as `user` (the session the sign-in page would store), its socket live. */
     async function pageOf(user: TestUser, viewport: Viewport, at: App = app): Promise<Page> {
       const context = await newContext(viewport);
@@ -149,10 +173,7 @@ for (const backendName of present ? backendNames() : []) {
         token: user.token,
         user: { id: user.id, username: user.username, online: false },
       });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      (page as Page & { errors: string[] }).errors = errors;
+      const page = await newPage(context);
       await page.goto(`${at.url}/`, { waitUntil: 'load' });
       await expect.poll(() => status(page), { timeout: 10_000 }).toBe('online');
       return page;
@@ -232,7 +253,8 @@ for (const backendName of present ? backendNames() : []) {
           await act(a, 'react to this', 'react');
           await expect.poll(() => a.getByTestId('picker').count()).toBe(1);
           await a.locator('[data-testid=pick][data-emoji="🎉"]').click();
-          const chip = (page: Page, emoji: string) => message(page, 'react to this').locator(`[data-testid=reaction][data-emoji="${emoji}"]`);
+          const chip = (page: Page, emoji: string) =>
+            message(page, 'react to this').locator(`[data-testid=reaction][data-emoji="${emoji}"]`);
           await expect.poll(() => chip(a, '🎉').getAttribute('aria-pressed')).toBe('true');
           await expect.poll(() => chip(b, '🎉').getAttribute('data-count'), { timeout: 10_000 }).toBe('1');
           expect(await chip(b, '🎉').getAttribute('aria-pressed')).toBe('false');
@@ -240,13 +262,15 @@ for (const backendName of present ? backendNames() : []) {
 
           // A reaction added through the API reaches both pages.
           await gqlOk(app, 'mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }', { m: sent.id }, bob.token);
-          for (const page of [a, b]) await expect.poll(() => chip(page, '👍').getAttribute('data-count'), { timeout: 10_000 }).toBe('1');
+          for (const page of [a, b])
+            await expect.poll(() => chip(page, '👍').getAttribute('data-count'), { timeout: 10_000 }).toBe('1');
           // Bob adds his 🎉 from the chip: 2; alice takes hers back: 1 on both pages.
           await chip(b, '🎉').click();
           await expect.poll(() => chip(a, '🎉').getAttribute('data-count'), { timeout: 10_000 }).toBe('2');
           await shot(a, viewport, 'reactions');
           await chip(a, '🎉').click();
-          for (const page of [a, b]) await expect.poll(() => chip(page, '🎉').getAttribute('data-count'), { timeout: 10_000 }).toBe('1');
+          for (const page of [a, b])
+            await expect.poll(() => chip(page, '🎉').getAttribute('data-count'), { timeout: 10_000 }).toBe('1');
           expect(await chip(a, '🎉').getAttribute('aria-pressed')).toBe('false');
           noErrors(a, b);
         });
@@ -270,7 +294,9 @@ for (const backendName of present ? backendNames() : []) {
           await typeAndSend(a, 'replying to filler seventy');
           await seen(b, 'replying to filler seventy');
           for (const page of [a, b]) {
-            await expect.poll(() => message(page, 'replying to filler seventy').getByTestId('reply-quote').textContent()).toContain('filler 70');
+            await expect
+              .poll(() => message(page, 'replying to filler seventy').getByTestId('reply-quote').textContent())
+              .toContain('filler 70');
           }
           expect(await a.getByTestId('replying').isVisible()).toBe(false);
 
@@ -397,7 +423,9 @@ for (const backendName of present ? backendNames() : []) {
           expect(await roomItem(b, room.name).count()).toBe(0);
           await expect.poll(() => bobInList.count(), { timeout: 10_000 }).toBe(0);
           // A public room: it is among the public rooms to join again.
-          await expect.poll(() => b.locator(`[data-testid=join-room][data-room-name="${room.name}"]`).count(), { timeout: 10_000 }).toBe(1);
+          await expect
+            .poll(() => b.locator(`[data-testid=join-room][data-room-name="${room.name}"]`).count(), { timeout: 10_000 })
+            .toBe(1);
           noErrors(a, b);
         });
 
@@ -408,7 +436,8 @@ for (const backendName of present ? backendNames() : []) {
           const a = await pageOf(alice, viewport);
           await openRoom(a, room.name);
           await a.getByTestId('members-toggle').click();
-          const presence = (who: TestUser) => a.locator(`[data-testid=member][data-username="${who.username}"] [data-testid=presence]`);
+          const presence = (who: TestUser) =>
+            a.locator(`[data-testid=member][data-username="${who.username}"] [data-testid=presence]`);
           await expect.poll(() => presence(carol).textContent()).toBe('offline');
           await expect.poll(() => presence(bob).textContent()).toBe('offline');
           expect(await presence(alice).textContent()).toBe('online');
@@ -428,7 +457,7 @@ for (const backendName of present ? backendNames() : []) {
           await seed.send(alice, room, 'a reply', { replyToId: first.id });
           await gqlOk(app, 'mutation($m: ID!) { addReaction(messageId: $m, emoji: "👍") { id } }', { m: first.id }, alice.token);
 
-          const signedOut = await (await newContext(viewport)).newPage();
+          const signedOut = await newPage(await newContext(viewport));
           await signedOut.goto(`${app.url}/`);
           await signedOut.getByTestId('auth-submit').click(); // with its error shown
           await expect.poll(() => signedOut.getByTestId('auth-error').textContent()).not.toBe('');
@@ -480,7 +509,9 @@ for (const backendName of present ? backendNames() : []) {
           await expect.poll(() => a.evaluate(() => document.activeElement?.getAttribute('data-emoji'))).toBe('👍');
           await a.keyboard.press('Tab');
           await a.keyboard.press('Enter'); // the second emoji, ❤️
-          await expect.poll(() => message(a, 'keyboard target').locator('[data-testid=reaction][data-emoji="❤️"]').count()).toBe(1);
+          await expect
+            .poll(() => message(a, 'keyboard target').locator('[data-testid=reaction][data-emoji="❤️"]').count())
+            .toBe(1);
           // Focus went back to the React button.
           expect(await a.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('react');
           await message(a, 'keyboard target').getByTestId('react').press('Enter');
@@ -555,7 +586,11 @@ for (const backendName of present ? backendNames() : []) {
 
         const links = message(a, 'see https').locator('a');
         expect(await links.count()).toBe(2);
-        expect(await links.evaluateAll((els) => els.map((el) => [el.getAttribute('href'), el.textContent, el.getAttribute('rel'), el.getAttribute('target')]))).toEqual([
+        expect(
+          await links.evaluateAll((els) =>
+            els.map((el) => [el.getAttribute('href'), el.textContent, el.getAttribute('rel'), el.getAttribute('target')]),
+          ),
+        ).toEqual([
           ['https://example.com/wiki/Foo_(bar)', 'https://example.com/wiki/Foo_(bar)', 'noopener noreferrer', '_blank'],
           ['http://x/', 'http://x', 'noopener noreferrer', '_blank'],
         ]);
@@ -567,7 +602,12 @@ for (const backendName of present ? backendNames() : []) {
       it('starts a room with many unread messages at a "New messages" divider above the first unread one', async () => {
         const { alice, bob, room } = await twoInARoom();
         const sent = await seed.sendMany(bob, room, 125);
-        await gqlOk(app, 'mutation($r: ID!, $s: Int!) { markRead(roomId: $r, seq: $s) { id } }', { r: room.id, s: 5 }, alice.token);
+        await gqlOk(
+          app,
+          'mutation($r: ID!, $s: Int!) { markRead(roomId: $r, seq: $s) { id } }',
+          { r: room.id, s: 5 },
+          alice.token,
+        );
         const a = await pageOf(alice, desktop);
         await showRooms(a);
         await expect.poll(() => roomItem(a, room.name).getByTestId('unread').textContent(), { timeout: 10_000 }).toContain('120');
@@ -609,7 +649,7 @@ for (const backendName of present ? backendNames() : []) {
       });
 
       it('signs in and signs up as distinct actions that keep what was typed and say plainly what is wrong', async () => {
-        const page = await (await newContext(desktop)).newPage();
+        const page = await newPage(await newContext(desktop));
         await page.goto(`${app.url}/`);
         const taken = await seed.user('taken');
         const username = uniqueName('newbie');
@@ -618,7 +658,9 @@ for (const backendName of present ? backendNames() : []) {
         await page.getByTestId('username').fill(username);
         await page.getByTestId('password').fill('a good password');
         await page.getByTestId('password').press('Enter');
-        await expect.poll(() => error.textContent()).toBe('Wrong username or password. New here? Choose “Create account” instead.');
+        await expect
+          .poll(() => error.textContent())
+          .toBe('Wrong username or password. New here? Choose “Create account” instead.');
         expect(await page.getByTestId('username').inputValue()).toBe(username);
         expect(await page.getByTestId('password').inputValue()).toBe('a good password');
 
@@ -661,18 +703,21 @@ for (const backendName of present ? backendNames() : []) {
         await typeAndSend(a, 'before the outage');
         await seen(a, 'before the outage');
 
-        // Offline: the socket is dropped and no attempt is made until the browser says it is online again.
+        // The browser goes offline and the instance it used stops: while offline the page makes no attempt
+        // at all, so only the browser's 'online' event can bring it back.
         await a.context().setOffline(true);
-        await a.evaluate(() => window.dispatchEvent(new Event('offline')));
+        const port = other.port;
+        await other.stop();
         await expect.poll(() => status(a), { timeout: 15_000 }).toBe('reconnecting');
         await seed.send(bob, room, 'while alice was away');
         await seed.send(bob, side, 'in the other room');
+        other = await backend.startApp({ webDir: join(root, 'web/dist'), port });
         await a.context().setOffline(false);
         await expect.poll(() => status(a), { timeout: 15_000 }).toBe('online');
         await seen(a, 'while alice was away');
         await showRooms(a);
         await expect.poll(() => roomItem(a, side.name).getByTestId('unread').count(), { timeout: 10_000 }).toBe(1);
-        // Read with the same list: the open room counts nothing unread, with no stale badge in between.
+        // From the same refetch: the open room, being read, counts nothing unread.
         expect(await roomItem(a, room.name).getByTestId('unread').count()).toBe(0);
         await shot(a, desktop, 'after-reconnect');
         noErrors(a);

@@ -56,7 +56,13 @@ export class AuthView {
     const modeButton = (mode: AuthMode, label: string, testid: string) =>
       h(
         'button',
-        { type: 'button', class: 'mode', 'data-testid': testid, 'aria-pressed': String(mode === 'login'), onclick: () => this.setMode(mode) },
+        {
+          type: 'button',
+          class: 'mode',
+          'data-testid': testid,
+          'aria-pressed': String(mode === 'login'),
+          onclick: () => this.setMode(mode),
+        },
         label,
       ) as HTMLButtonElement;
     this.modeButtons = {
@@ -77,13 +83,18 @@ export class AuthView {
         },
       },
       h('h1', { id: 'auth-title' }, 'Chat'),
-      h('div', { class: 'modes', role: 'group', 'aria-label': 'Sign in or create an account' }, this.modeButtons.login, this.modeButtons.register),
+      h(
+        'div',
+        { class: 'modes', role: 'group', 'aria-label': 'Sign in or create an account' },
+        this.modeButtons.login,
+        this.modeButtons.register,
+      ),
       h('label', { for: 'auth-username' }, 'Username'),
       this.username,
-      this.hints[0]!,
+      this.hints[0],
       h('label', { for: 'auth-password' }, 'Password'),
       this.password,
-      this.hints[1]!,
+      this.hints[1],
       this.submit,
       this.error,
     );

@@ -83,21 +83,27 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     exclude: () => new Set(state.open?.members.list().map((m) => m.user.id) ?? []),
     onPick: (user): Promise<void> => sidebar.invite(user),
   });
-  const layout = new ChatLayout(state.me, list, composer, { people, invite }, {
-    onSignOut: () => signOut(null),
-    onOpenRoom: (roomId) => void sidebar.open(roomId),
-    onJoinRoom: (roomId) => void sidebar.join(roomId),
-    onCreateRoom: (name, visibility) => void sidebar.create(name, visibility),
-    onFindRooms: (query) => void sidebar.loadPublicRooms(query),
-    onSearch: (query) => void search(query),
-    onOpenResult: (message) => void sidebar.open(message.roomId, message.seq),
-    onLeave: () => void sidebar.leave(),
-    onMessageMember: (user) => void sidebar.openDirect(user),
-    onShowMembers: () => void room.refreshMembers(),
-  });
+  const layout = new ChatLayout(
+    state.me,
+    list,
+    composer,
+    { people, invite },
+    {
+      onSignOut: () => signOut(null),
+      onOpenRoom: (roomId) => void sidebar.open(roomId),
+      onJoinRoom: (roomId) => void sidebar.join(roomId),
+      onCreateRoom: (name, visibility) => void sidebar.create(name, visibility),
+      onFindRooms: (query) => void sidebar.loadPublicRooms(query),
+      onSearch: (query) => void search(query),
+      onOpenResult: (message) => void sidebar.open(message.roomId, message.seq),
+      onLeave: () => void sidebar.leave(),
+      onMessageMember: (user) => void sidebar.openDirect(user),
+      onShowMembers: () => void room.refreshMembers(),
+    },
+  );
   const reads = new ReadMarker({ state, transport, onChange: () => layout.renderRooms(state) });
   const room = new RoomController({ state, transport, layout, list, composer, markRead: () => reads.schedule() });
-  const sidebar = new Sidebar({ state, transport, layout, room });
+  const sidebar = new Sidebar({ state, transport, layout, room, markRead: () => reads.schedule() });
   root.replaceChildren(layout.element);
 
   async function search(query: string) {
@@ -115,20 +121,9 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     }
   }
 
-  /**
-   * What roomEvents and myEvents told while the socket was away: read again.
-   * Messages resume by themselves. The open room is being read, so its count
-   * shows 0 at once (and is marked read) rather than what the server counted
-   * while the page could not tell it.
-   */
+  /** What roomEvents and myEvents told while the socket was away: read again. Messages resume by themselves. */
   async function refetchAfterReconnect() {
     await sidebar.loadRooms();
-    const entry = state.openEntry();
-    if (entry && document.visibilityState === 'visible' && entry.unreadCount > 0) {
-      state.setRoom({ ...entry, unreadCount: 0 });
-      layout.renderRooms(state);
-    }
-    reads.schedule();
     await room.afterReconnect();
     void sidebar.loadPublicRooms();
   }

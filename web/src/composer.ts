@@ -45,7 +45,11 @@ export class Composer {
         if (key.key === 'Escape' && !this.replying.hidden) handlers.onCancelReply();
       },
     }) as HTMLTextAreaElement;
-    this.sendButton = h('button', { type: 'submit', class: 'send', 'data-testid': 'send', disabled: true }, 'Send') as HTMLButtonElement;
+    this.sendButton = h(
+      'button',
+      { type: 'submit', class: 'send', 'data-testid': 'send', disabled: true },
+      'Send',
+    ) as HTMLButtonElement;
     this.counter = h('p', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter' });
     this.replying = h('div', { class: 'replying', 'data-testid': 'replying', hidden: true });
     this.label = h('label', { for: 'composer', class: 'visually-hidden' }, 'Message');
@@ -90,7 +94,13 @@ export class Composer {
       ),
       h(
         'button',
-        { type: 'button', class: 'secondary', 'data-testid': 'cancel-reply', 'aria-label': 'Cancel the reply', onclick: this.cancelReply },
+        {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': 'cancel-reply',
+          'aria-label': 'Cancel the reply',
+          onclick: this.cancelReply,
+        },
         'Cancel',
       ),
     );
@@ -125,7 +135,7 @@ export class Composer {
       over > 0
         ? `${over.toLocaleString()} character${over === 1 ? '' : 's'} over the limit of ${MAX_BODY.toLocaleString()}: shorten it to send.`
         : length >= COUNTER_FROM
-          ? `${(-over).toLocaleString()} character${over === -1 ? '' : 's'} left.`
+          ? `${Math.max(0, -over).toLocaleString()} character${over === -1 ? '' : 's'} left.`
           : '';
     this.box.setAttribute('aria-invalid', String(over > 0));
     this.sendButton.disabled = !this.enabled || over > 0;

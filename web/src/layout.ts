@@ -54,7 +54,12 @@ export class ChatLayout {
   private readonly roomKind = h('span', { class: 'room-kind', 'data-testid': 'room-kind' });
   private readonly roomActions = h('div', { class: 'room-actions' });
   private readonly membersPanel = h('section', { id: 'members-panel', class: 'panel', 'aria-label': 'Members', hidden: true });
-  private readonly invitePanel = h('section', { id: 'invite-panel', class: 'panel', 'aria-label': 'Invite people', hidden: true });
+  private readonly invitePanel = h('section', {
+    id: 'invite-panel',
+    class: 'panel',
+    'aria-label': 'Invite people',
+    hidden: true,
+  });
   private readonly leavePanel = h('section', { id: 'leave-panel', class: 'panel', 'aria-label': 'Leave the room', hidden: true });
   private readonly searchPanel: HTMLElement;
   private readonly searchBody = h('div', { class: 'search-body' });
@@ -91,9 +96,23 @@ export class ChatLayout {
       maxlength: 256,
       'data-testid': 'search-input',
     }) as HTMLInputElement;
-    const privateBox = h('input', { id: 'create-private', type: 'checkbox', 'data-testid': 'create-private' }) as HTMLInputElement;
-    const roomName = h('input', { id: 'create-room-name', maxlength: 100, required: true, 'data-testid': 'create-room-input' }) as HTMLInputElement;
-    const findRooms = h('input', { id: 'find-rooms', type: 'search', maxlength: 100, 'data-testid': 'find-rooms-input' }) as HTMLInputElement;
+    const privateBox = h('input', {
+      id: 'create-private',
+      type: 'checkbox',
+      'data-testid': 'create-private',
+    }) as HTMLInputElement;
+    const roomName = h('input', {
+      id: 'create-room-name',
+      maxlength: 100,
+      required: true,
+      'data-testid': 'create-room-input',
+    }) as HTMLInputElement;
+    const findRooms = h('input', {
+      id: 'find-rooms',
+      type: 'search',
+      maxlength: 100,
+      'data-testid': 'find-rooms-input',
+    }) as HTMLInputElement;
 
     this.drawer = h(
       'nav',
@@ -110,7 +129,12 @@ export class ChatLayout {
           },
         },
         h('label', { for: 'search-messages' }, 'Search messages'),
-        h('div', { class: 'row' }, this.searchInput, h('button', { type: 'submit', class: 'secondary', 'data-testid': 'search' }, 'Search')),
+        h(
+          'div',
+          { class: 'row' },
+          this.searchInput,
+          h('button', { type: 'submit', class: 'secondary', 'data-testid': 'search' }, 'Search'),
+        ),
       ),
       h('h2', {}, 'Your rooms'),
       this.myRoomsList,
@@ -130,7 +154,12 @@ export class ChatLayout {
         },
         h('h2', {}, 'New room'),
         h('label', { for: 'create-room-name' }, 'Room name'),
-        h('div', { class: 'row' }, roomName, h('button', { type: 'submit', class: 'secondary', 'data-testid': 'create-room' }, 'Create')),
+        h(
+          'div',
+          { class: 'row' },
+          roomName,
+          h('button', { type: 'submit', class: 'secondary', 'data-testid': 'create-room' }, 'Create'),
+        ),
         h('div', { class: 'check' }, privateBox, h('label', { for: 'create-private' }, 'Private: only people I invite')),
       ),
       h('h2', {}, 'People'),
@@ -147,7 +176,12 @@ export class ChatLayout {
           },
         },
         h('label', { for: 'find-rooms' }, 'Filter public rooms'),
-        h('div', { class: 'row' }, findRooms, h('button', { type: 'submit', class: 'secondary', 'data-testid': 'find-rooms' }, 'Find')),
+        h(
+          'div',
+          { class: 'row' },
+          findRooms,
+          h('button', { type: 'submit', class: 'secondary', 'data-testid': 'find-rooms' }, 'Find'),
+        ),
       ),
       this.publicList,
     );
@@ -167,7 +201,11 @@ export class ChatLayout {
         'div',
         { class: 'panel-head' },
         this.searchHeading,
-        h('button', { type: 'button', class: 'secondary', 'data-testid': 'close-search', onclick: () => this.closeSearch() }, 'Close'),
+        h(
+          'button',
+          { type: 'button', class: 'secondary', 'data-testid': 'close-search', onclick: () => this.closeSearch() },
+          'Close',
+        ),
       ),
       this.searchBody,
     );
@@ -189,8 +227,17 @@ export class ChatLayout {
         this.menuButton,
         h('strong', { class: 'brand' }, 'Chat'),
         this.status,
-        h('span', { class: 'me' }, h('span', { class: 'visually-hidden' }, 'Signed in as '), h('span', { 'data-testid': 'me' }, me.username)),
-        h('button', { type: 'button', class: 'secondary', onclick: () => handlers.onSignOut(), 'data-testid': 'sign-out' }, 'Sign out'),
+        h(
+          'span',
+          { class: 'me' },
+          h('span', { class: 'visually-hidden' }, 'Signed in as '),
+          h('span', { 'data-testid': 'me' }, me.username),
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'secondary', onclick: () => handlers.onSignOut(), 'data-testid': 'sign-out' },
+          'Sign out',
+        ),
       ),
       this.drawer,
       h('div', { class: 'scrim', 'aria-hidden': 'true', onclick: () => this.setDrawer(false) }),
@@ -230,7 +277,9 @@ export class ChatLayout {
       ),
     );
     keepingFocus(this.publicList, ['aria-label'], () =>
-      this.publicList.replaceChildren(...publicRoomItems(state.publicRooms, state.roomIds(), (id) => this.handlers.onJoinRoom(id))),
+      this.publicList.replaceChildren(
+        ...publicRoomItems(state.publicRooms, state.roomIds(), (id) => this.handlers.onJoinRoom(id)),
+      ),
     );
     const unread = unreadTotal(sorted);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';

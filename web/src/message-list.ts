@@ -192,7 +192,12 @@ export class MessageList {
       });
       previous = message;
     }
-    const storedIds = new Set(room.timeline.list().map((m) => m.clientId).filter(Boolean));
+    const storedIds = new Set(
+      room.timeline
+        .list()
+        .map((m) => m.clientId)
+        .filter(Boolean),
+    );
     for (const message of pending) {
       if (storedIds.has(message.clientId)) continue;
       items.push({
@@ -249,7 +254,7 @@ export class MessageList {
       if (element) refocus = { element, key: request.key };
     }
     if (refocus) {
-      const { element, key } = refocus as { element: HTMLElement; key: string | null };
+      const { element, key } = refocus;
       const target = key ? element.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) : null;
       (target ?? element).focus({ preventScroll: true });
     }

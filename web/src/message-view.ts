@@ -78,7 +78,9 @@ export function messageView(message: Message, me: UserFieldsFragment, look: Mess
       : h('span', { class: 'meta' }, h('span', { class: 'author', 'data-testid': 'author' }, message.author.username), ' ', time),
     message.replyTo ? quoteView(message.replyTo, actions) : null,
     look.editing ? editForm(message, actions) : bodyView(message),
-    message.editedAt && !deleted && !look.editing ? h('span', { class: 'edited', title: fullDate(message.editedAt) }, '(edited)') : null,
+    message.editedAt && !deleted && !look.editing
+      ? h('span', { class: 'edited', title: fullDate(message.editedAt) }, '(edited)')
+      : null,
     deleted || message.reactions.length === 0 ? null : reactionsView(message, me, actions),
     deleted || look.editing ? null : moreButton(message, look, actions),
     deleted || look.editing ? null : actionsView(message, look, actions),
@@ -219,10 +221,20 @@ function confirmDeleteView(message: Message, actions: MessageActions): HTMLEleme
     h('span', {}, 'Delete this message for everyone?'),
     h(
       'button',
-      { type: 'button', class: 'danger', 'data-testid': 'confirm-delete', 'data-focus-key': 'confirm-delete', onclick: () => actions.onConfirmDelete(message) },
+      {
+        type: 'button',
+        class: 'danger',
+        'data-testid': 'confirm-delete',
+        'data-focus-key': 'confirm-delete',
+        onclick: () => actions.onConfirmDelete(message),
+      },
       'Delete',
     ),
-    h('button', { type: 'button', class: 'secondary', 'data-focus-key': 'cancel-delete', onclick: () => actions.onCancelDelete() }, 'Keep it'),
+    h(
+      'button',
+      { type: 'button', class: 'secondary', 'data-focus-key': 'cancel-delete', onclick: () => actions.onCancelDelete() },
+      'Keep it',
+    ),
   );
 }
 
@@ -256,12 +268,22 @@ function editForm(message: Message, actions: MessageActions): HTMLElement {
     },
     h('label', { for: id, class: 'visually-hidden' }, 'Edit your message'),
     input,
-    h('div', { class: 'row' }, h('button', { type: 'submit', 'data-testid': 'save-edit' }, 'Save'), h('button', { type: 'button', class: 'secondary', onclick: () => actions.onCancelEdit() }, 'Cancel')),
+    h(
+      'div',
+      { class: 'row' },
+      h('button', { type: 'submit', 'data-testid': 'save-edit' }, 'Save'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => actions.onCancelEdit() }, 'Cancel'),
+    ),
   );
 }
 
 /** A message typed here and not stored yet: greyed while it goes out, marked with why when refused. */
-export function outgoingView(message: OutgoingMessage, me: UserFieldsFragment, onRetry: () => void, onDiscard: () => void): HTMLElement {
+export function outgoingView(
+  message: OutgoingMessage,
+  me: UserFieldsFragment,
+  onRetry: () => void,
+  onDiscard: () => void,
+): HTMLElement {
   const note =
     message.state === 'sending' ? 'sending…' : message.state === 'retrying' ? `${message.error ?? 'retrying'}…` : message.error;
   return h(

@@ -45,8 +45,17 @@ export class PeopleFinder {
       'aria-describedby': `${options.id}-status`,
       oninput: () => this.schedule(),
     }) as HTMLInputElement;
-    this.results = h('ul', { class: 'people', 'data-testid': `${options.testid}-results`, 'aria-label': `${options.label}: results` });
-    this.status = h('p', { id: `${options.id}-status`, class: 'hint', 'aria-live': 'polite', 'data-testid': `${options.testid}-status` });
+    this.results = h('ul', {
+      class: 'people',
+      'data-testid': `${options.testid}-results`,
+      'aria-label': `${options.label}: results`,
+    });
+    this.status = h('p', {
+      id: `${options.id}-status`,
+      class: 'hint',
+      'aria-live': 'polite',
+      'data-testid': `${options.testid}-status`,
+    });
     this.element = h(
       'form',
       {
@@ -113,13 +122,10 @@ export class PeopleFinder {
         'data-testid': `${this.options.testid}-pick`,
         'data-username': user.username,
         'aria-label': `${this.options.action} ${user.username}`,
-        onclick: async () => {
+        onclick: () => {
+          // One pick at a time: a second tap while the first is on its way does nothing.
           button.setAttribute('disabled', '');
-          try {
-            await this.options.onPick(user);
-          } finally {
-            button.removeAttribute('disabled');
-          }
+          void Promise.resolve(this.options.onPick(user)).finally(() => button.removeAttribute('disabled'));
         },
       },
       this.options.action,

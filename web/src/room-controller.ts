@@ -69,7 +69,11 @@ export class RoomController {
       const open = this.options.state.open;
       if (!open) return;
       const closing = open.ui.menu === message.id;
-      this.setUi({ menu: closing ? null : message.id, picker: null, confirmingDelete: null }, message, closing ? 'more' : 'react');
+      this.setUi(
+        { menu: closing ? null : message.id, picker: null, confirmingDelete: null },
+        message,
+        closing ? 'more' : 'react',
+      );
     },
     onJump: (seq) => void this.jumpTo(seq),
   };
@@ -84,11 +88,7 @@ export class RoomController {
     this.close();
     const entry = state.room(roomId);
     const unreadFrom = entry && entry.unreadCount > 0 ? entry.lastReadSeq + 1 : null;
-    const room = newOpenRoom(
-      roomId,
-      new Typists(() => layout.renderTyping(state.open)),
-      unreadFrom,
-    );
+    const room = newOpenRoom(roomId, new Typists(() => layout.renderTyping(state.open)), unreadFrom);
     state.open = room;
     this.options.composer.setReplyTo(null);
     layout.renderRooms(state);

@@ -27,6 +27,8 @@ export class Sidebar {
       transport: ChatTransport;
       layout: ChatLayout;
       room: RoomController;
+      /** Marks the open room read up to its newest message, once things settle. */
+      markRead(): void;
     },
   ) {}
 
@@ -35,6 +37,13 @@ export class Sidebar {
     const list = await transport.myRooms().catch(() => null);
     if (!list) return;
     state.replaceRooms(list);
+    // The open room is being read: it shows no unread count, even one the server counted while the page
+    // could not tell it (messages that arrived during a reconnect), and it is marked read.
+    const open = state.openEntry();
+    if (open && open.unreadCount > 0 && document.visibilityState === 'visible') {
+      state.setRoom({ ...open, unreadCount: 0 });
+      this.options.markRead();
+    }
     layout.renderRooms(state);
     layout.renderRoomHead(state);
     await this.loadPeers();

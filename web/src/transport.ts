@@ -22,11 +22,11 @@ import {
   SendMessageDocument,
   SetTypingDocument,
   tokenExpiry,
-  type RoomVisibility,
   type ChatClient,
   type MessagesQuery,
   type MyEventsSubscription,
   type RoomEventsSubscription,
+  type RoomVisibility,
   type TokenRefresher,
 } from '../../client/index.js';
 import { httpRequest } from './api.js';

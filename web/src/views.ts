@@ -50,7 +50,12 @@ export function roomItems(
         room.kind === 'GROUP' && room.visibility === 'PRIVATE' ? h('span', { class: 'tag' }, 'private') : null,
         room.kind === 'DIRECT' ? h('span', { class: 'visually-hidden' }, ', direct message') : null,
         unread > 0
-          ? h('span', { class: 'unread', 'data-testid': 'unread' }, h('span', { 'aria-hidden': 'true' }, String(unread)), h('span', { class: 'visually-hidden' }, `, ${unread} unread`))
+          ? h(
+              'span',
+              { class: 'unread', 'data-testid': 'unread' },
+              h('span', { 'aria-hidden': 'true' }, String(unread)),
+              h('span', { class: 'visually-hidden' }, `, ${unread} unread`),
+            )
           : null,
       ),
     );
@@ -87,7 +92,11 @@ export interface Member {
 }
 
 /** The room's members, online first, each with their presence and role in words, and a way to message them directly. */
-export function membersView(members: Member[], me: UserFieldsFragment, onMessage: ((user: UserFieldsFragment) => void) | null): HTMLElement {
+export function membersView(
+  members: Member[],
+  me: UserFieldsFragment,
+  onMessage: ((user: UserFieldsFragment) => void) | null,
+): HTMLElement {
   const sorted = [...members].sort(
     (a, b) => Number(b.user.online) - Number(a.user.online) || a.user.username.localeCompare(b.user.username),
   );
@@ -95,7 +104,11 @@ export function membersView(members: Member[], me: UserFieldsFragment, onMessage
   return h(
     'div',
     {},
-    h('p', { class: 'hint', 'data-testid': 'members-summary' }, `${members.length} member${members.length === 1 ? '' : 's'}, ${online} online`),
+    h(
+      'p',
+      { class: 'hint', 'data-testid': 'members-summary' },
+      `${members.length} member${members.length === 1 ? '' : 's'}, ${online} online`,
+    ),
     h(
       'ul',
       { class: 'members', 'data-testid': 'members' },
@@ -161,7 +174,11 @@ export function searchResultsView(
               ' · ',
               message.author.username,
               ' · ',
-              h('time', { datetime: message.createdAt, title: fullDate(message.createdAt) }, `${new Date(message.createdAt).toLocaleDateString()} ${shortTime(message.createdAt)}`),
+              h(
+                'time',
+                { datetime: message.createdAt, title: fullDate(message.createdAt) },
+                `${new Date(message.createdAt).toLocaleDateString()} ${shortTime(message.createdAt)}`,
+              ),
             ),
             h('span', { class: 'snippet', dir: 'auto' }, excerpt(message.body, 140)),
           ),
