@@ -358,7 +358,10 @@ export class RoomController {
     const details = await transport.room(room.id).catch(() => null);
     if (!details || state.open !== room) return;
     const { members, ...fields } = details;
-    state.setRoom({ ...state.room(room.id), ...fields });
+    const listed = state.room(room.id);
+    // The open room's read state is the read marker's (it is being read): the server's count, asked
+    // before a mark it has not seen yet, would bring back a stale unread badge.
+    state.setRoom(listed ? { ...listed, ...fields, unreadCount: listed.unreadCount, lastReadSeq: listed.lastReadSeq } : fields);
     if (details.kind === 'DIRECT') {
       const peer = members.find((m) => m.user.id !== state.me.id);
       if (peer) state.setPeer(room.id, peer.user);

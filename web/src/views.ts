@@ -49,14 +49,9 @@ export function roomItems(
         h('span', { class: 'name' }, room.kind === 'DIRECT' ? `@${name}` : name),
         room.kind === 'GROUP' && room.visibility === 'PRIVATE' ? h('span', { class: 'tag' }, 'private') : null,
         room.kind === 'DIRECT' ? h('span', { class: 'visually-hidden' }, ', direct message') : null,
-        unread > 0
-          ? h(
-              'span',
-              { class: 'unread', 'data-testid': 'unread' },
-              h('span', { 'aria-hidden': 'true' }, String(unread)),
-              h('span', { class: 'visually-hidden' }, `, ${unread} unread`),
-            )
-          : null,
+        // The badge shows the number; a screen reader hears it as words.
+        unread > 0 ? h('span', { class: 'unread', 'data-testid': 'unread', 'aria-hidden': 'true' }, String(unread)) : null,
+        unread > 0 ? h('span', { class: 'visually-hidden' }, `, ${unread} unread`) : null,
       ),
     );
   });
