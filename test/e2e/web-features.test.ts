@@ -152,6 +152,8 @@ for (const backendName of present ? backendNames() : []) {
         viewport: { width: viewport.width, height: viewport.height },
         isMobile: viewport.touch,
         hasTouch: viewport.touch,
+        // No sliding drawer: screenshots show it where it ends up.
+        reducedMotion: 'reduce',
       });
       contexts.push(context);
       return context;

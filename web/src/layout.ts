@@ -423,6 +423,12 @@ export class ChatLayout {
     // Closed on a narrow screen, the drawer is off screen: out of the tab order and of screen readers too.
     if (modal && !this.drawerOpen) this.drawer.setAttribute('inert', '');
     else this.drawer.removeAttribute('inert');
-    if (this.drawerOpen) this.drawer.querySelector<HTMLElement>('.room-link, input')?.focus();
+    // Focus goes to the open room's entry (or the first), not to a field: no on-screen keyboard pops up.
+    if (this.drawerOpen) {
+      const target =
+        this.drawer.querySelector<HTMLElement>('.room-link[aria-current]') ??
+        this.drawer.querySelector<HTMLElement>('.room-link, input');
+      target?.focus();
+    }
   }
 }

@@ -131,7 +131,9 @@ export class MessageList {
       ? room.loadingOlder
         ? 'Loading older messages…'
         : 'Scroll up for older messages'
-      : 'The start of the room';
+      : room.timeline.newest
+        ? 'The start of the room'
+        : 'No messages yet. Say hello!';
     items.push({
       key: 'head',
       signature: head,

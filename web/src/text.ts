@@ -22,17 +22,24 @@ const TRAILING = new Set(['.', ',', ';', ':', '!', '?', "'", '"', ')', ']', '}']
 export function linkify(text: string): Node[] {
   const nodes: Node[] = [];
   let last = 0;
-  for (const match of text.matchAll(URL_IN_TEXT)) {
-    const url = trimTrailing(match[0]);
-    const href = safeHref(url);
-    if (!href) continue;
-    const start = match.index;
-    if (start > last) nodes.push(document.createTextNode(text.slice(last, start)));
-    nodes.push(h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, url));
-    last = start + url.length;
+  for (const link of findLinks(text)) {
+    if (link.start > last) nodes.push(document.createTextNode(text.slice(last, link.start)));
+    nodes.push(h('a', { href: link.href, target: '_blank', rel: 'noopener noreferrer' }, link.text));
+    last = link.end;
   }
   if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
   return nodes;
+}
+
+/** The http(s) URLs of a text: where each is, as written and as the link's href. */
+export function findLinks(text: string): Array<{ start: number; end: number; text: string; href: string }> {
+  const links = [];
+  for (const match of text.matchAll(URL_IN_TEXT)) {
+    const url = trimTrailing(match[0]);
+    const href = safeHref(url);
+    if (href) links.push({ start: match.index, end: match.index + url.length, text: url, href });
+  }
+  return links;
 }
 
 /** Drops sentence punctuation from the end, but keeps a `)` that closes a `(` of the URL (Wikipedia's `Foo_(bar)`). */

@@ -144,7 +144,7 @@ export function searchResultsView(
   if (results === null) return [h('p', { class: 'hint' }, `Searching for “${query}”…`)];
   if (results.length === 0) return [h('p', { class: 'hint', 'data-testid': 'search-empty' }, `No message matches “${query}”.`)];
   return [
-    h('p', { class: 'hint' }, `${results.length} message${results.length === 1 ? '' : 's'} match “${query}”.`),
+    h('p', { class: 'hint' }, `${results.length} message${results.length === 1 ? ' matches' : 's match'} “${query}”.`),
     h(
       'ul',
       { class: 'search-results', 'data-testid': 'search-results' },
