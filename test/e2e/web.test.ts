@@ -218,7 +218,8 @@ for (const name of present ? backendNames() : []) {
       // Presence the other way: Bob closes his browser, and Alice sees him go offline.
       await b.context().close();
       await expect.poll(() => online(a, bob), { timeout: 10_000 }).toBe('false');
-    });
+      // Two browsers, a server restart and a dozen live checks: slow when other browser tests share the cores.
+    }, 90_000);
 
     it('loads older history page by page as the reader scrolls back, to the room start, with no gap', async () => {
       const seed = seeder(server.app);
