@@ -49,7 +49,10 @@ export class ReadMarker {
     void transport
       .markRead(room.id, newest.seq)
       .then((read) => {
-        state.updateRoom(read);
+        // The server counts what came after newest.seq, which the open room's live messages bring
+        // (and mark read) next: while it is being read its count stays 0, as it was just set.
+        const reading = state.open === open && document.visibilityState === 'visible';
+        state.updateRoom(reading ? { ...read, unreadCount: 0 } : read);
         this.options.onChange();
       })
       .catch(() => {});
