@@ -34,6 +34,8 @@ export interface RoomControllerOptions {
 export class RoomController {
   readonly outbox: Outbox;
   private readonly typing: TypingSignal;
+  /** The older page each room is reading now, if any. */
+  private readonly pageLoads = new WeakMap<OpenRoom, Promise<boolean>>();
 
   constructor(private readonly options: RoomControllerOptions) {
     const { state, transport } = options;
@@ -337,20 +339,30 @@ export class RoomController {
     }
   }
 
-  /** One page older than what is held; false when it could not be read. */
-  private async loadPage(room: OpenRoom, size?: number): Promise<boolean> {
-    if (room.loadingOlder) return false;
+  /**
+   * One page older than what is held; false when it could not be read. While
+   * a page is on its way (a scroll asked for it), this is that page: a jump
+   * waits for it and goes on from there, rather than stopping short.
+   */
+  private loadPage(room: OpenRoom, size?: number): Promise<boolean> {
+    const inFlight = this.pageLoads.get(room);
+    if (inFlight) return inFlight;
     room.loadingOlder = true;
-    try {
-      const before = room.timeline.oldest?.cursor ?? null;
-      room.timeline.addOlder(await this.options.transport.olderMessages(room.id, before, size));
-      return true;
-    } catch (error) {
-      room.error = describe(error);
-      return false;
-    } finally {
-      room.loadingOlder = false;
-    }
+    const load = (async () => {
+      try {
+        const before = room.timeline.oldest?.cursor ?? null;
+        room.timeline.addOlder(await this.options.transport.olderMessages(room.id, before, size));
+        return true;
+      } catch (error) {
+        room.error = describe(error);
+        return false;
+      } finally {
+        room.loadingOlder = false;
+        this.pageLoads.delete(room);
+      }
+    })();
+    this.pageLoads.set(room, load);
+    return load;
   }
 
   private async loadMembers(room: OpenRoom): Promise<void> {
