@@ -90,8 +90,9 @@ export interface Config {
   readonly wsMaxBufferedBytes: number;
   /**
    * Rate limits, each `N/window` (`RATE_LIMIT_SEND`, `RATE_LIMIT_LOGIN_USER`, `RATE_LIMIT_LOGIN_IP`,
-   * `RATE_LIMIT_REGISTER_IP`, `RATE_LIMIT_WS_MESSAGES`); shared by every instance through Redis when it is set.
-   * @default { send: 100/10s, loginUser: 10/15m, loginIp: 100/15m, registerIp: 20/1h, wsMessages: 300/10s }
+   * `RATE_LIMIT_REGISTER_IP`, `RATE_LIMIT_WS_MESSAGES`, `RATE_LIMIT_USER_SEARCH`); shared by every instance through
+   * Redis when it is set.
+   * @default { send: 100/10s, loginUser: 10/15m, loginIp: 100/15m, registerIp: 20/1h, wsMessages: 300/10s, userSearch: 30/10s }
    */
   readonly rateLimits: RateLimits;
   /**

@@ -44,6 +44,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       loginIp: { points: 100, seconds: 900 },
       registerIp: { points: 1_000_000, seconds: 1 },
       wsMessages: { points: 300, seconds: 10 },
+      userSearch: { points: 1_000_000, seconds: 1 },
     },
     mutationRateLimits: {
       edit: { points: 1_000_000, seconds: 1 },

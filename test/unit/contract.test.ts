@@ -23,8 +23,6 @@ describe('the in-repository contract (contract/chat.graphql)', () => {
  * a served item is still listed).
  */
 const PENDING: string[] = [
-  // users (issue 20: finding people)
-  'Query.users was removed.',
   // moderation and safety (issue 21)
   'ADMIN was removed from enum type RoomRole.',
   'MODERATOR was removed from enum type RoomRole.',
