@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
 import { serveMetrics, type MetricsEndpoint } from '../observability/metrics-endpoint.js';
+import { inRequestScope, logRequest } from './access-log.js';
 import { MISDIRECTED, misdirectedBody, type HostPolicy } from './hosts.js';
 import type { HttpServerLimits } from './transport.config.js';
 import type { WebClient } from './web.js';
@@ -19,6 +21,8 @@ export interface HttpOptions {
   /** Which Host headers are answered (ALLOWED_HOSTS). */
   hosts: HostPolicy;
   limits: HttpServerLimits;
+  /** One line per request (access-log.ts): at info, except /metrics scrapes (debug); /healthz is not logged. */
+  logger: Logger;
 }
 
 let requests = 0;
@@ -43,7 +47,7 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
  * stream for as long as it lasts (SSE, multipart), and an upgraded socket
  * (WebSocket) leaves the HTTP parser and its timers behind.
  */
-export function createHttpServer({ graphql, health, metrics, web, hosts, limits }: HttpOptions): Server {
+export function createHttpServer({ graphql, health, metrics, web, hosts, limits, logger }: HttpOptions): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -52,22 +56,25 @@ export function createHttpServer({ graphql, health, metrics, web, hosts, limits 
     },
     (req, res) => {
       if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) return void healthz(res, health);
+      // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
+      const given = req.headers['x-request-id'];
+      const requestId =
+        typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instanceTag}-${(++requests).toString(36)}`;
+      req.headers['x-request-id'] = requestId;
+      res.setHeader('x-request-id', requestId);
+      const scrape = metrics !== null && (req.url === '/metrics' || req.url?.startsWith('/metrics?') === true);
+      logRequest(req, res, requestId, logger, scrape ? 'debug' : 'info');
       if (!hosts.allows(req.headers.host)) return misdirected(res);
-      route(req, res);
+      route(req, res, requestId, scrape);
     },
   );
   server.maxConnections = limits.maxConnections;
   return server;
 
-  function route(req: IncomingMessage, res: ServerResponse): void {
-    if (metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) return void serveMetrics(req, res, metrics);
+  function route(req: IncomingMessage, res: ServerResponse, requestId: string, scrape: boolean): void {
+    if (scrape) return void serveMetrics(req, res, metrics!);
     if (web?.serve(req, res)) return;
-    // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instanceTag}-${(++requests).toString(36)}`;
-    req.headers['x-request-id'] = requestId;
-    res.setHeader('x-request-id', requestId);
-    void graphql(req, res);
+    inRequestScope(requestId, logger, () => void graphql(req, res));
   }
 }
 

@@ -85,7 +85,10 @@ export function createTransports(options: TransportOptions): Transports {
     mutationLimits: limits.mutations,
   });
   const web = loadWebClient(config.webDir, logger);
-  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web, hosts, limits: config.httpServer });
+  const server: Server = createHttpServer({
+    ...{ graphql, health, metrics: metricsEndpoint, web, hosts, logger },
+    limits: config.httpServer,
+  });
   const masker = createErrorMasker(logger);
   const mask = (error: unknown, message: string) => {
     const masked = masker(error, message);

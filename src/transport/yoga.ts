@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
+import { requestScope, useOperationNamed } from './access-log.js';
 import { renderChatGraphiQL } from './graphiql.js';
 import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
@@ -64,6 +65,7 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
       // After multipart: it has the last word on a subscription's result processor.
       useHttpSubscriptions({ origins, streams: options.streams, metrics: options.metrics, logger }),
       useMetrics(options.metrics),
+      useOperationNamed(),
       useLiveEventExecution(),
     ],
   });
@@ -71,14 +73,21 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 
-/** yoga's own log lines, at their level; objects it passes along are not printed. */
+/**
+ * yoga's own log lines, at their level, with the id of the request they are
+ * about (requestScope, entered at debug); objects it passes along are not printed.
+ */
 function yogaLogger(logger: Logger) {
   const text = (args: unknown[]) => args.filter((a) => typeof a === 'string').join(' ');
+  const fields = () => {
+    const req = requestScope.getStore();
+    return req === undefined ? undefined : { req };
+  };
   return {
-    debug: (...args: unknown[]) => logger.debug(text(args)),
-    info: (...args: unknown[]) => logger.info(text(args)),
-    warn: (...args: unknown[]) => logger.warn(text(args)),
-    error: (...args: unknown[]) => logger.error(text(args)),
+    debug: (...args: unknown[]) => logger.debug(text(args), fields()),
+    info: (...args: unknown[]) => logger.info(text(args), fields()),
+    warn: (...args: unknown[]) => logger.warn(text(args), fields()),
+    error: (...args: unknown[]) => logger.error(text(args), fields()),
   };
 }
 

@@ -108,8 +108,8 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   function onPong(this: WebSocket) {
     sockets.get(this)?.onPong();
   }
-  function onClose(this: WebSocket) {
-    sockets.get(this)?.onClose();
+  function onClose(this: WebSocket, code: number) {
+    sockets.get(this)?.onClose(code);
     if (sockets.delete(this)) options.metrics.socketClosed();
   }
   // `ws` refuses a frame (one over maxPayload: 1009; text that is not UTF-8: 1007) by sending that close
