@@ -53,7 +53,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const counted = { db: database.db, backplane, logger, instanceId, metrics: metrics ?? noMetrics };
       const { services, realtime, limits, tokens } = createServices(config, counted);
       parts.realtime = realtime;
-      parts.transports = createTransports({
+      parts.transports = await createTransports({
         ...{ services, limits, tokens, connections: realtime.connections, health, logger, config },
         metrics: metrics ?? noMetrics,
         metricsEndpoint: metrics && { registry: metrics.registry, token: config.metrics.token },

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../logger.js';
 import { serveMetrics, type MetricsEndpoint } from '../observability/metrics-endpoint.js';
 import { inRequestScope, logRequest } from './access-log.js';
+import type { GraphiQLSite } from './graphiql.js';
 import { MISDIRECTED, misdirectedBody, type HostPolicy } from './hosts.js';
 import type { HttpServerLimits } from './transport.config.js';
 import type { WebClient } from './web.js';
@@ -18,6 +19,8 @@ export interface HttpOptions {
   metrics: MetricsEndpoint | null;
   /** The browser client at `/`; null: not served. */
   web: WebClient | null;
+  /** GraphiQL's page (GET /graphql from a browser) and files; null: off. */
+  graphiql: GraphiQLSite | null;
   /** Which Host headers are answered (ALLOWED_HOSTS). */
   hosts: HostPolicy;
   limits: HttpServerLimits;
@@ -47,7 +50,7 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
  * stream for as long as it lasts (SSE, multipart), and an upgraded socket
  * (WebSocket) leaves the HTTP parser and its timers behind.
  */
-export function createHttpServer({ graphql, health, metrics, web, hosts, limits, logger }: HttpOptions): Server {
+export function createHttpServer({ graphql, health, metrics, web, graphiql, hosts, limits, logger }: HttpOptions): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -73,6 +76,7 @@ export function createHttpServer({ graphql, health, metrics, web, hosts, limits,
 
   function route(req: IncomingMessage, res: ServerResponse, requestId: string, scrape: boolean): void {
     if (scrape) return void serveMetrics(req, res, metrics!);
+    if (graphiql?.serve(req, res)) return;
     if (web?.serve(req, res)) return;
     inRequestScope(requestId, logger, () => void graphql(req, res));
   }

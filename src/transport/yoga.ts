@@ -8,7 +8,6 @@ import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
 import { requestScope, useOperationNamed } from './access-log.js';
-import { renderChatGraphiQL } from './graphiql.js';
 import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
@@ -36,14 +35,13 @@ export interface GraphQLServerOptions extends DocumentRules {
  * default: a JSON array body is refused), and so do mutations over GET.
  */
 export function createGraphQLServer(services: Services, auth: ContextAuth, logger: Logger, options: GraphQLServerOptions) {
-  const { exposure, origins, requestLimits } = options;
+  const { origins, requestLimits } = options;
   return createYoga<object, Context>({
     schema: buildSchema(options.mutationLimits),
     context: createContextFactory(services, auth, logger),
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },
-    // Served whole from this process (no CDN), and signed in over WebSocket too.
-    renderGraphiQL: renderChatGraphiQL,
+    // GraphiQL is served before yoga (graphiql.ts): its files compressed and cached, its socket signed in.
+    graphiql: false,
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
