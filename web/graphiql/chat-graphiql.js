@@ -30,7 +30,7 @@
   function storedAuthorization() {
     try {
       return localStorage.getItem(STORAGE_KEY);
-    } catch (error) {
+    } catch {
       return null;
     }
   }
@@ -39,7 +39,7 @@
     try {
       if (value === null) localStorage.removeItem(STORAGE_KEY);
       else localStorage.setItem(STORAGE_KEY, value);
-    } catch (error) {
+    } catch {
       // Storage off (a private window's settings): the token lasts as long as the page.
     }
     memory = value;
@@ -61,7 +61,7 @@
       var json = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
       var exp = JSON.parse(json).exp;
       return typeof exp === 'number' ? exp * 1000 : null;
-    } catch (error) {
+    } catch {
       return null;
     }
   }
