@@ -44,7 +44,7 @@ describe("GraphiQL's page and files over HTTP", () => {
     const settings = JSON.parse(/<script id="graphiql-settings" type="application\/json">(.*?)<\/script>/.exec(html)![1]!);
     const paths = [
       ...[...html.matchAll(/(?:src|href)="(\/graphiql\/[^"]+)"/g)].map((m) => m[1]!),
-      ...(Object.values(settings.workers) as string[]),
+      ...Object.values<string>(settings.workers),
     ];
     expect(paths.length).toBe(8); // script, style, favicon, graphql-ws, the page's script, three workers
     let identity = 0;

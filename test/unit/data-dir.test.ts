@@ -16,7 +16,7 @@ const dataDir = () => {
 };
 
 /** The pid of a process that has exited: nothing runs under it any more (as far as the test can tell). */
-const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid!;
+const deadPid = () => spawnSync(process.execPath, ['-e', '']).pid;
 
 describe('lockDataDir', () => {
   it('writes <dir>.lock with this pid, refuses a second lock on the same directory, and removes it when released', () => {
