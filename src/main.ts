@@ -36,9 +36,6 @@ async function main(): Promise<void> {
     else logger.error('could not start', { error: error as Error, reason: (error as Error).message });
     process.exit(1);
   }
-  // stdout: the first line is for scripts that start the server on PORT=0 (`ready at <url>/graphql`).
-  process.stdout.write(banner(app.url, config));
-
   let shuttingDown = false;
   const shutdown = (signal: string) => {
     if (shuttingDown) return;
@@ -54,6 +51,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // After the handlers: a script that signals as soon as it reads the banner must not meet the default action.
+  // stdout: the first line is for scripts that start the server on PORT=0 (`ready at <url>/graphql`).
+  process.stdout.write(banner(app.url, config));
 }
 
 /** Resolves when the port can be listened on (and is let go again); rejects with listen's error otherwise. */

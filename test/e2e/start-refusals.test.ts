@@ -88,7 +88,7 @@ describe('two servers on one embedded data directory (spawned processes)', () =>
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
     expect(existsSync(lockFile)).toBe(false);
-  });
+  }, 120_000); // three servers start on PGlite on disk, one after another
 
   it('logs JSON lines when stderr is not a terminal and LOG_FORMAT is unset', async () => {
     const server = await start(dir);
