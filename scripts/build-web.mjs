@@ -25,7 +25,7 @@ const gzipped = promisify(gzip);
 /** Brotli at its best (slow, but once per build) and gzip at its best; each kept only when it saves a tenth. */
 async function compress(path) {
   const body = readFileSync(path);
-  if (body.length < 1024) return;
+  if (body.length < 256) return;
   const [br, gz] = await Promise.all([
     brotli(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
     gzipped(body, { level: 9 }),
