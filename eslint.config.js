@@ -12,6 +12,7 @@ export default tseslint.config(
       'node_modules/',
       'src/generated/',
       'client/generated/',
+      'client/dist/',
       'drizzle/',
       '.data/',
       'dist/',

@@ -8,12 +8,18 @@ import {
   type Sink,
   type SubscribePayload,
 } from 'graphql-ws';
+import { ConnectionStateTracker, type ConnectionState, type ConnectionStateListener } from './connection-state.js';
+import { ChatNetworkError, ChatRequestError } from './errors.js';
 import { MyRoomsDocument, RefreshTokenDocument, type MyRoomsQuery } from './generated/graphql.js';
 import { resumable } from './resume.js';
 import { currentToken, startTokenRefresher, type TokenRefresher, type TokenRefresherOptions, type TokenSource } from './token.js';
 
 export interface ChatClientOptions {
-  /** ws(s)://host/graphql, or a function giving it (called on every connect, so it may change between retries). */
+  /**
+   * The server's `/graphql`: ws(s)://host/graphql, or http(s)://… (the same
+   * URL as for HTTP requests, turned into ws(s)://), or a function giving it
+   * (called on every connect, so it may change between retries).
+   */
   url: string | (() => string | Promise<string>);
   /** The JWT sent in connection_init; a function is called on every connect, so a refreshed token is used. */
   token?: TokenSource;
@@ -45,6 +51,10 @@ export interface ChatClient {
   readonly ws: Client;
   /** Runs one operation over the socket and resolves with its single result. */
   request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
+  /** Where the socket is now: idle, connecting, live, reconnecting (with the reason and attempt) or closed. */
+  readonly state: ConnectionState;
+  /** Calls `listener` with each new state (not the current one); returns the function that stops it. */
+  onStateChange(listener: ConnectionStateListener): () => void;
   /** Subscribes with a typed document; returns the unsubscribe function. */
   subscribe<R, V extends Record<string, unknown>>(
     document: TypedDocumentNode<R, V>,
@@ -63,19 +73,8 @@ export interface ChatClient {
    * new one and every subscription resumes.
    */
   keepTokenFresh(options: Omit<TokenRefresherOptions, 'refresh'>): TokenRefresher;
+  /** Closes the socket and ends every subscription; the state becomes closed with reason null. */
   dispose(): Promise<void>;
-}
-
-/** A request's GraphQL errors (each with `extensions.code`, as the contract lists them). */
-export class ChatRequestError extends Error {
-  constructor(readonly errors: NonNullable<FormattedExecutionResult['errors']>) {
-    super(errors.map((e) => e.message).join('; '));
-    this.name = 'ChatRequestError';
-  }
-  /** The first error's code, e.g. UNAUTHENTICATED. */
-  get code(): string | undefined {
-    return this.errors[0]?.extensions?.code as string | undefined;
-  }
 }
 
 /** graphql-ws's iterate, over the resuming subscribe. */
@@ -124,12 +123,26 @@ async function defaultRetryWait(retries: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+function describeFailure(error: unknown): string {
+  const { code, reason, message } = (error ?? {}) as { code?: unknown; reason?: unknown; message?: unknown };
+  if (typeof code === 'number') return `${code}${typeof reason === 'string' && reason ? ` ${reason}` : ''}`;
+  return typeof message === 'string' ? message : String(error);
+}
+
+/** http(s):// becomes ws(s)://, so one URL serves HTTP requests and the socket. */
+function socketUrl(url: string): string {
+  return url.replace(/^http(s?):\/\//i, 'ws$1://');
+}
+
 export function createChatClient(options: ChatClientOptions): ChatClient {
   let everConnected = false;
   const userOn = options.clientOptions?.on;
+  const tracker = new ConnectionStateTracker();
+  const userShouldRetry = options.clientOptions?.shouldRetry ?? (() => true);
+  const url = options.url;
   const raw = createClient({
     ...options.clientOptions,
-    url: options.url,
+    url: typeof url === 'function' ? async () => socketUrl(await url()) : socketUrl(url),
     webSocketImpl: options.webSocketImpl,
     retryAttempts: options.retryAttempts ?? Infinity,
     retryWait: options.retryWait ?? defaultRetryWait,
@@ -137,28 +150,75 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     // fails before its upgrade (a server restarting, a proxy with no upstream)
     // reports an error event first: retry on those too. Close codes that
     // graphql-ws deems fatal (4400, 4401, 4500, ...) still end the subscriptions.
-    shouldRetry: options.clientOptions?.shouldRetry ?? (() => true),
+    // graphql-ws asks this only once it would retry: the moment to say so.
+    shouldRetry: (errOrCloseEvent) => {
+      const retry = userShouldRetry(errOrCloseEvent);
+      if (retry) tracker.retrying();
+      return retry;
+    },
     connectionParams: async () => {
       const token = await currentToken(options.token);
       return token ? { authorization: `Bearer ${token}` } : {};
     },
     on: {
       ...userOn,
+      connecting: (isRetry) => {
+        tracker.connecting(isRetry);
+        userOn?.connecting?.(isRetry);
+      },
       connected: (...args) => {
+        tracker.connected();
         userOn?.connected?.(...args);
         const [, , wasRetry] = args;
         if (everConnected && wasRetry) options.onReconnected?.();
         everConnected = true;
       },
+      error: (error) => {
+        tracker.error(error);
+        userOn?.error?.(error);
+      },
+      closed: (event) => {
+        tracker.closed(event);
+        userOn?.closed?.(event);
+      },
     },
   });
+
+  /**
+   * graphql-ws's subscribe, counted for the connection state: an error that
+   * is not a list of GraphQL errors means graphql-ws gave up on the socket.
+   */
+  function tracked<D, E>(payload: SubscribePayload, sink: Sink<FormattedExecutionResult<D, E>>): () => void {
+    tracker.operationStarted();
+    let running = true;
+    const ended = () => {
+      if (running) tracker.operationEnded();
+      running = false;
+    };
+    const stop = raw.subscribe<D, E>(payload, {
+      next: (result) => sink.next(result),
+      error: (error) => {
+        if (!Array.isArray(error)) tracker.gaveUp(error);
+        ended();
+        sink.error(error);
+      },
+      complete: () => {
+        ended();
+        sink.complete();
+      },
+    });
+    return () => {
+      ended();
+      stop();
+    };
+  }
 
   function subscribe<D = Record<string, unknown>, E = unknown>(
     request: SubscribePayload,
     sink: Sink<FormattedExecutionResult<D, E>>,
   ): () => void {
     const stream = resumable(request);
-    return raw.subscribe<D, E>(stream.payload, {
+    return tracked<D, E>(stream.payload, {
       next: (result) => {
         if (stream.accept(result)) sink.next(result);
       },
@@ -167,9 +227,21 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     });
   }
 
+  async function dispose(): Promise<void> {
+    tracker.dispose();
+    // graphql-ws's dispose awaits a connection attempt in progress and rejects
+    // with its failure (a refused token's 4403, a refused connection): being
+    // disposed, the client has nothing left to report.
+    try {
+      await raw.dispose();
+    } catch {
+      // nothing to report
+    }
+  }
+
   const ws: Client = {
     on: raw.on.bind(raw),
-    dispose: () => raw.dispose(),
+    dispose: () => dispose(),
     terminate: () => raw.terminate(),
     subscribe,
     iterate: <D = Record<string, unknown>, E = unknown>(request: SubscribePayload) =>
@@ -179,7 +251,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       let result: FormattedExecutionResult<R, unknown> | null = null;
-      raw.subscribe<R>(
+      tracked<R, unknown>(
         { query: print(document), variables },
         {
           next: (value) => (result = value),
@@ -188,9 +260,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
             reject(
               Array.isArray(error)
                 ? new ChatRequestError(error as GraphQLFormattedError[])
-                : error instanceof Error
-                  ? error
-                  : new Error('The socket failed', { cause: error }), // a close event once retries are spent
+                : // a close event (or an Error) once graphql-ws stopped retrying
+                  new ChatNetworkError(`The socket failed: ${describeFailure(error)}`, undefined, { cause: error }),
             ),
           complete: () => {
             if (result?.errors?.length) reject(new ChatRequestError(result.errors));
@@ -207,11 +278,15 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   return {
     ws,
     request,
+    get state() {
+      return tracker.state;
+    },
+    onStateChange: (listener) => tracker.onChange(listener),
     subscribe: (document, variables, sink) =>
       subscribe({ query: print(document), variables }, { next: () => {}, error: () => {}, complete: () => {}, ...sink }),
     refreshMyRooms: async () => (await request(MyRoomsDocument)).myRooms,
     refreshToken,
     keepTokenFresh: (refresherOptions) => startTokenRefresher({ ...refresherOptions, refresh: refreshToken }),
-    dispose: async () => raw.dispose(),
+    dispose,
   };
 }

@@ -1,10 +1,15 @@
 /**
- * The chat client kit: typed operations, a graphql-ws client that resumes
- * `messageAdded` without gaps, and token helpers. Browser and Node alike
- * (Node 20: pass `webSocketImpl` from `ws`). The urql and Apollo helpers are
- * their own entry points (./urql.js, ./apollo.js), so an app loads only its own.
+ * The chat client kit: typed operations, sign-in and requests over HTTP, a
+ * graphql-ws client that resumes `messageAdded` without gaps and reports its
+ * connection state, and token helpers. Browser and Node alike (Node 20: pass
+ * `webSocketImpl` from `ws`). The urql and Apollo helpers are their own entry
+ * points (`@chat/client/urql`, `@chat/client/apollo`), so an app loads only its own.
  */
-export { createChatClient, ChatRequestError, type ChatClient, type ChatClientOptions } from './chat-client.js';
+export { createChatClient, type ChatClient, type ChatClientOptions } from './chat-client.js';
+export type { ConnectionState, ConnectionStateListener, DisconnectReason } from './connection-state.js';
+export { ChatNetworkError, ChatRequestError, type ChatErrorCode, type ChatErrorReason } from './errors.js';
+export { request, type RequestArgs, type RequestOptions } from './http.js';
+export { login, refresh, register, type AuthOptions, type AuthResult } from './auth.js';
 export { messageAddedField, resumable, type Resumable } from './resume.js';
 export {
   refreshDelay,

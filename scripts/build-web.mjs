@@ -42,10 +42,14 @@ function* walk(dir) {
   }
 }
 
+/** Built output (the kit's client/dist) is not a source: building the kit does not make the web build stale. */
+const BUILT = new Set(['dist', 'node_modules']);
+
 function newest(path) {
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+  const names = readdirSync(path).filter((name) => !BUILT.has(name));
+  return Math.max(0, ...names.map((name) => newest(join(path, name))));
 }
 
 /**

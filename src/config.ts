@@ -113,6 +113,11 @@ export interface Config {
    */
   readonly loginSuccessRate: Rate;
   /**
+   * searchMessages calls per user (`RATE_LIMIT_SEARCH`), each alias counted: searches are the costliest reads.
+   * @default 30/1m
+   */
+  readonly searchRate: Rate;
+  /**
    * Active subscriptions one socket may hold; one more is refused with BAD_USER_INPUT (`MAX_SUBSCRIPTIONS_PER_SOCKET`).
    * @default 100
    */
@@ -315,6 +320,12 @@ export function loadConfig(
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
     breakerThreshold: integerAtLeast('DATABASE_BREAKER_THRESHOLD', 3, 1),
     breakerProbeMs: integerAtLeast('DATABASE_BREAKER_PROBE_MS', 1000, 50),
+    // A quarter of the pool by default, so expensive reads never hold more than that.
+    expensiveConcurrency: integerAtLeast(
+      'DATABASE_EXPENSIVE_CONCURRENCY',
+      database.kind === 'postgres' ? Math.max(1, Math.floor(database.poolSize / 4)) : 1,
+      1,
+    ),
   };
   if (databaseLimits.searchTimeoutMs >= databaseLimits.queryTimeoutMs) {
     problems.push('SEARCH_TIMEOUT_MS must be shorter than DATABASE_QUERY_TIMEOUT_MS');

@@ -29,8 +29,9 @@ export const badInput = (message: string, field?: string) => new ChatError('BAD_
 /** Too many requests: `extensions.retryAfter` is the whole seconds (at least 1) before one more may succeed. */
 export const rateLimited = (retryAfter: number, message = 'Too many requests; try again later') =>
   new ChatError('RATE_LIMITED', message, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
-export const serviceUnavailable = (message = 'A backing service cannot be reached right now; try again') =>
-  new ChatError('SERVICE_UNAVAILABLE', message);
+/** `retryAfter` (whole seconds) when the server knows when to come back: it is busy, not cut off. */
+export const serviceUnavailable = (message = 'A backing service cannot be reached right now; try again', retryAfter?: number) =>
+  new ChatError('SERVICE_UNAVAILABLE', message, retryAfter === undefined ? {} : { retryAfter });
 
 /**
  * The masking rule, for yoga's maskedErrors on both transports: ChatErrors

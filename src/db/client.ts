@@ -4,6 +4,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ensurePrivateDir, lockDataDir } from '../data-dir.js';
 import type { Logger } from '../logger.js';
 import { CircuitBreaker } from './breaker.js';
+import { GateTimeoutError } from './gate.js';
 import { guardPglite, guardPostgres } from './guarded.js';
 import * as schema from './schema.js';
 import { createSocketWatchdog } from './socket-watchdog.js';
@@ -61,6 +62,13 @@ export interface DatabaseLimits {
    * @default 1000
    */
   breakerProbeMs?: number;
+  /**
+   * Expensive reads (searches, large history pages) running at once on this
+   * instance; the rest wait their turn within their operation's budget
+   * (`DATABASE_EXPENSIVE_CONCURRENCY`).
+   * @default a quarter of the pool (at least 1); 1 on PGlite
+   */
+  expensiveConcurrency?: number;
 }
 
 export type DatabaseConfig = ({ kind: 'postgres'; url: string; poolSize: number } | { kind: 'pglite'; dir: string | null }) &
@@ -71,7 +79,11 @@ export interface DatabaseHandle {
   readonly kind: DatabaseConfig['kind'];
   /** Every call goes through it: its state says whether the database is taken to be out. */
   readonly breaker: CircuitBreaker;
-  /** Resolves when a trivial query answers within the deadline (and the breaker is closed). */
+  /**
+   * Resolves when a trivial query answers within the deadline (and the
+   * breaker is closed), or when it could not get a turn because every
+   * connection is busy with queries: a busy database is a reachable one.
+   */
   ping: (timeoutMs?: number) => Promise<void>;
   close(): Promise<void>;
 }
@@ -95,10 +107,16 @@ export async function openDatabase(config: DatabaseConfig, options: OpenOptions 
   return openPglite(config, options);
 }
 
-function breakerFor(config: DatabaseLimits, probe: () => PromiseLike<unknown>, { logger }: OpenOptions): CircuitBreaker {
+function breakerFor(
+  config: DatabaseLimits,
+  concurrency: number,
+  probe: () => PromiseLike<unknown>,
+  { logger }: OpenOptions,
+): CircuitBreaker {
   return new CircuitBreaker({
     service: 'database',
     deadlineMs: config.queryTimeoutMs ?? 5000,
+    concurrency,
     threshold: config.breakerThreshold,
     probeIntervalMs: config.breakerProbeMs,
     probe,
@@ -107,6 +125,14 @@ function breakerFor(config: DatabaseLimits, probe: () => PromiseLike<unknown>, {
         ? logger?.warn('database unreachable: calls are refused until it answers a probe')
         : logger?.info('database answers again: calls go through'),
   });
+}
+
+async function pingThrough(breaker: CircuitBreaker, query: () => PromiseLike<unknown>, timeoutMs: number): Promise<void> {
+  try {
+    await breaker.run(query, timeoutMs);
+  } catch (error) {
+    if (!(error instanceof GateTimeoutError)) throw error;
+  }
 }
 
 async function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, options: OpenOptions): Promise<DatabaseHandle> {
@@ -150,13 +176,16 @@ async function openPostgres(config: DatabaseConfig & { kind: 'postgres' }, optio
     // Postgres stops what the server no longer waits for.
     connection: { statement_timeout: deadlineMs, application_name: 'chat-server' },
   });
-  const breaker = breakerFor(config, () => client`select 1`, options);
+  // A turn per pool connection: calls wait for one in the breaker's gate, where
+  // waiting is not mistaken for the database's silence (postgres.js's own
+  // queue would start their deadline while they wait).
+  const breaker = breakerFor(config, poolSize, () => client`select 1`, options);
   const db = drizzle(guardPostgres(client, breaker), { schema }) as unknown as Database;
   return {
     db,
     kind: 'postgres',
     breaker,
-    ping: (timeoutMs = 2000) => breaker.run(() => client`select 1`, timeoutMs).then(() => undefined),
+    ping: (timeoutMs = 2000) => pingThrough(breaker, () => client`select 1`, timeoutMs),
     close: async () => {
       breaker.stop();
       watchdog.stop();
@@ -186,13 +215,16 @@ async function openPglite(config: DatabaseConfig & { kind: 'pglite' }, options: 
   // PGlite lives in this process and cannot go away; the deadline still
   // bounds a call queued behind a slow one (it cannot interrupt a query
   // that runs: the event loop is busy with it).
-  const breaker = breakerFor(config, () => client.query('select 1'), options);
+  // One turn: PGlite runs one statement at a time anyway, and a call waits
+  // for it in the breaker's gate rather than in PGlite's queue, where its
+  // deadline would run.
+  const breaker = breakerFor(config, 1, () => client.query('select 1'), options);
   const db = drizzle(guardPglite(client, breaker), { schema });
   return {
     db: db as unknown as Database,
     kind: 'pglite',
     breaker,
-    ping: (timeoutMs = 2000) => breaker.run(() => client.query('select 1'), timeoutMs).then(() => undefined),
+    ping: (timeoutMs = 2000) => pingThrough(breaker, () => client.query('select 1'), timeoutMs),
     close: async () => {
       breaker.stop();
       try {

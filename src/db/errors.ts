@@ -57,7 +57,13 @@ export function isUnavailableError(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; current && depth < 5; depth++) {
     const e = current as { code?: unknown; name?: unknown; cause?: unknown; errors?: unknown; originalError?: unknown };
-    if (e.name === 'DeadlineError' || e.name === 'CircuitOpenError' || e.name === 'MaxRetriesPerRequestError') return true;
+    if (
+      e.name === 'DeadlineError' ||
+      e.name === 'GateTimeoutError' ||
+      e.name === 'CircuitOpenError' ||
+      e.name === 'MaxRetriesPerRequestError'
+    )
+      return true;
     // ioredis reports an unreachable server by message only.
     if (current instanceof Error && IOREDIS_UNAVAILABLE.some((text) => (current as Error).message.includes(text))) return true;
     if (typeof e.code === 'string') {

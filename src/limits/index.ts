@@ -4,6 +4,7 @@ import { rateLimited } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { clientIp } from './client-ip.js';
+import { ExpensiveReads } from './expensive-reads.js';
 import { PendingSockets } from './pending-sockets.js';
 import { createRateLimiter, WindowCounter, type RateLimiter } from './rate-limits.js';
 import type { MutationRateLimits } from './rate.js';
@@ -16,6 +17,10 @@ export type MutationLimitName = 'send' | keyof MutationRateLimits;
 export interface Limits {
   /** Mutation calls per user id, by limit: `send` is sendMessage's. */
   readonly mutations: Readonly<Record<MutationLimitName, RateLimiter>>;
+  /** searchMessages calls per user id (every call, aliased ones included). */
+  readonly search: RateLimiter;
+  /** The turns of expensive reads (searches, large pages) on this instance. */
+  readonly expensiveReads: ExpensiveReads;
   /** Failed logins per lower-cased username. */
   readonly loginUser: RateLimiter;
   /** Successful logins per lower-cased username. */
@@ -64,6 +69,8 @@ export function createLimits(config: Config, { redis, instanceId, logger, metric
       rooms: limiter('rooms', more.rooms),
       refresh: limiter('refresh', more.refresh),
     }),
+    search: limiter('search', config.searchRate),
+    expensiveReads: new ExpensiveReads(config.database.expensiveConcurrency ?? 1, config.database.queryTimeoutMs ?? 5000),
     loginUser: limiter('login-user', rateLimits.loginUser),
     loginSuccess: limiter('login-success', config.loginSuccessRate),
     loginIp: limiter('login-ip', rateLimits.loginIp),

@@ -28,6 +28,7 @@ export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader)
     rateLimits,
     mutationRateLimits,
     loginSuccessRate: rate('RATE_LIMIT_LOGIN_SUCCESS', '30/15m'),
+    searchRate: rate('RATE_LIMIT_SEARCH', '30/1m'),
     maxSubscriptionsPerSocket: integerAtLeast('MAX_SUBSCRIPTIONS_PER_SOCKET', 100, 1),
     maxSocketsPerUser: integerAtLeast('MAX_SOCKETS_PER_USER', 20, 1),
     maxPendingSocketsPerIp: integerAtLeast('MAX_PENDING_SOCKETS_PER_IP', 50, 1),

@@ -35,7 +35,8 @@ export interface TransportOptions {
   metricsEndpoint: MetricsEndpoint | null;
   /**
    * What a document, a body and a frame may hold, how much may wait for a slow
-   * socket (1013 past it), which browser origins may call, GraphiQL and introspection.
+   * socket (1013 past it), which browser origins may call, GraphiQL and introspection,
+   * and each operation's database budget (the database's query timeout).
    */
   config: Pick<
     Config,
@@ -49,6 +50,7 @@ export interface TransportOptions {
     | 'multipartHeartbeatMs'
     | 'webDir'
     | 'sessions'
+    | 'database'
   >;
   /**
    * How long drained() waits for HTTP requests in flight before dropping them (ms).
@@ -84,6 +86,7 @@ export async function createTransports(options: TransportOptions): Promise<Trans
     streams: limits.streams,
     metrics,
     mutationLimits: limits.mutations,
+    databaseBudgetMs: config.database.queryTimeoutMs ?? 5000,
   });
   const web = loadWebClient(config.webDir, logger);
   const graphiql = config.exposure.graphiql ? await loadGraphiQL('Chat API', logger) : null;

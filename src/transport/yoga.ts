@@ -8,6 +8,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
 import { requestScope, useOperationNamed } from './access-log.js';
+import { useDatabaseBudget } from './database-budget.js';
 import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
@@ -27,6 +28,8 @@ export interface GraphQLServerOptions extends DocumentRules {
   metrics: Metrics;
   /** The per-user limits every Mutation field counts against. */
   mutationLimits: Limits['mutations'];
+  /** One operation's time for all its database calls (DATABASE_QUERY_TIMEOUT_MS). */
+  databaseBudgetMs: number;
 }
 
 /**
@@ -65,6 +68,7 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
       useMetrics(options.metrics),
       useOperationNamed(),
       useLiveEventExecution(),
+      useDatabaseBudget(options.databaseBudgetMs),
     ],
   });
 }

@@ -7,6 +7,7 @@ import type { App, Config } from '../support/server.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 const SEND = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id seq clientId } }';
+const REPLY = 'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id replyTo { id } } }';
 const HISTORY = 'query($r: ID!) { messages(roomId: $r, last: 50) { edges { node { id body clientId } } } }';
 /** Short, so the file stays quick; the server's own default is 5 s. */
 const DEADLINE_MS = 1500;
@@ -103,7 +104,7 @@ describe.runIf(backendNames().includes('services'))('Postgres out: fail fast, re
     await recovered(app, alice, room);
   });
 
-  it('silent: the first calls fail at the deadline, later ones at once; the stuck connections are retired, not reused', async () => {
+  it('silent: calls fail at the deadline until three found the database silent, later ones at once; the stuck connections are retired, not reused', async () => {
     // Two connections, both left stuck: recovering needs them retired, since
     // the pool would otherwise queue every later call behind them.
     const { app, proxy } = await behindProxy({ poolSize: 2 });
@@ -120,6 +121,10 @@ describe.runIf(backendNames().includes('services'))('Postgres out: fail fast, re
       'SERVICE_UNAVAILABLE',
       'SERVICE_UNAVAILABLE',
     ]);
+    // Two of those were in flight on the two connections and count as evidence;
+    // the third waited for a connection, which is no evidence (issue 19,
+    // finding 1). The next call that finds the database silent opens the breaker.
+    expect(codes(await send(app, alice, rooms[0], 'the third evidence'))).toEqual(['SERVICE_UNAVAILABLE']);
     expect(await health(app)).toEqual({ status: 503, body: { status: 'unavailable', failed: ['database'] } });
     // The breaker is open: every send is answered without waiting for the deadline.
     const open = await sendsInARow(app, alice, rooms[0], 10);
@@ -131,6 +136,30 @@ describe.runIf(backendNames().includes('services'))('Postgres out: fail fast, re
     await recovered(app, alice, rooms[0]);
     const history = await gqlOk(app, HISTORY, { r: rooms[1].id }, alice.token);
     expect(history.messages.edges.map((e: { node: { body: string } }) => e.node.body)).toEqual(['before']);
+  });
+
+  it('silent: a send answers SERVICE_UNAVAILABLE within one deadline for all its database calls, not one per call (issue 19, finding 9)', async () => {
+    const deadlineMs = 5000; // the server's default, as the finding measured it
+    const { app, proxy } = await behindProxy({ queryTimeoutMs: deadlineMs, searchTimeoutMs: 2000 });
+    const seed = seeder(app);
+    const alice = await seed.user('alice');
+    const room = await seed.room(alice);
+    const original = await seed.send(alice, room, 'the original');
+
+    proxy.blackhole();
+    // A reply asks the database three times (membership, the original, the insert):
+    // each call had its own deadline, so this answered after 10-15 s.
+    const started = performance.now();
+    const result = await gql(
+      app,
+      REPLY,
+      { i: { roomId: room.id, body: 'a reply into the void', replyToId: original.id } },
+      alice.token,
+    );
+    const tookMs = performance.now() - started;
+    expect(codes(result)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(tookMs).toBeLessThan(deadlineMs + 1000);
+    proxy.heal({ resume: false });
   });
 
   describe('a send whose outcome the server could not know, retried with its clientId', () => {

@@ -1,23 +1,30 @@
 import { ApolloClient, ApolloLink, HttpLink, InMemoryCache } from '@apollo/client';
 import { getMainDefinition } from '@apollo/client/utilities';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { fetchExchange, Client as UrqlClient } from '@urql/core';
-import { Kind, OperationTypeNode } from 'graphql';
+import { Kind, OperationTypeNode, parse } from 'graphql';
 import { afterEach, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { chatTypePolicies, chatWsLink } from '../../client/apollo.js';
 import {
+  ChatNetworkError,
   ChatRequestError,
   createChatClient,
+  login,
   LoginDocument,
   MeDocument,
   MessageAddedDocument,
   MessagesDocument,
+  refresh,
+  register,
+  request,
   tokenExpiry,
   type ChatClient,
+  type ConnectionState,
 } from '../../client/index.js';
 import { chatSubscriptionExchange } from '../../client/urql.js';
 import { eventually, wsUrl } from '../support/client.js';
-import { keepSending, PASSWORD, seeder, type TestRoom } from '../support/seed.js';
+import { keepSending, PASSWORD, seeder, uniqueName, type TestRoom } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
@@ -35,6 +42,44 @@ function follower() {
   const seqs: number[] = [];
   const errors: unknown[] = [];
   return { seqs, errors, seq: (seq: number) => seqs.push(seq), error: (error: unknown) => errors.push(error) };
+}
+
+/** What a call rejected with (the tests below look at refusals). */
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (error: unknown) => error,
+  );
+
+/** Records a chat client's states from now on, with a way to wait for one (an event, not a poll). */
+function stateLog(chat: ChatClient) {
+  const states: ConnectionState[] = [chat.state];
+  const waiting = new Set<() => void>();
+  chat.onStateChange((state) => {
+    states.push(state);
+    for (const wake of [...waiting]) wake();
+  });
+  return {
+    states,
+    statuses: () => states.map((state) => state.status),
+    /** Resolves with the first state recorded from index `from` on that matches. */
+    reaches(match: (state: ConnectionState) => boolean, what: string, from = 0): Promise<ConnectionState> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`No state ${what}; saw ${JSON.stringify(states)}`)), 10_000);
+        const check = () => {
+          const found = states.slice(from).find(match);
+          if (!found) return;
+          waiting.delete(check);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        waiting.add(check);
+        check();
+      });
+    },
+  };
 }
 
 /** How one library signs in and subscribes through the kit: the two tests differ only here. */
@@ -245,5 +290,148 @@ forEachBackend('Client kit', (s) => {
     const from = received[0]!;
     expect(received).toEqual(Array.from({ length: last - from + 1 }, (_, i) => from + i));
     expect(alices.errors).toEqual([]);
+  });
+  it('signs up, in and refreshes over HTTP with the contract’s payloads, and runs any document with request()', async () => {
+    const url = `${s.a.url}/graphql`;
+    const credentials = { username: uniqueName('kit'), password: PASSWORD };
+    const registered = await register(url, credentials);
+    expect(registered.user.username).toBe(credentials.username);
+    const session = await login(url, credentials);
+    expect(session.user.id).toBe(registered.user.id);
+    const refreshed = await refresh(url, session.token);
+    expect(refreshed.user.id).toBe(registered.user.id);
+    expect(tokenExpiry(refreshed.token)).toBeGreaterThanOrEqual(tokenExpiry(session.token)!);
+    // No variables needed, none given; the token as a string or a function called per request.
+    expect((await request(url, MeDocument, undefined, { token: refreshed.token })).me.username).toBe(credentials.username);
+    expect((await request(url, MeDocument, {}, { token: () => session.token })).me.id).toBe(registered.user.id);
+  });
+
+  it('rejects refusals with ChatRequestError carrying the contract’s code, reason, retryAfter and the HTTP status', async () => {
+    const url = `${s.a.url}/graphql`;
+    const [alice, bob] = await seeder(s.a).users('alice', 'bob');
+    const privateRoom = await seeder(s.a).room(alice, 'PRIVATE');
+
+    const taken = (await failureOf(register(url, { username: alice.username, password: PASSWORD }))) as ChatRequestError;
+    expect(taken).toBeInstanceOf(ChatRequestError);
+    expect(taken.code).toBe('BAD_USER_INPUT');
+
+    const garbled = (await failureOf(refresh(url, 'not-a-token'))) as ChatRequestError;
+    expect([garbled.code, garbled.reason]).toEqual(['UNAUTHENTICATED', 'TOKEN_INVALID']);
+
+    const notMember = (await failureOf(
+      request(url, MessagesDocument, { roomId: privateRoom.id }, { token: bob.token }),
+    )) as ChatRequestError;
+    expect([notMember.code, notMember.status]).toEqual(['FORBIDDEN', 200]);
+
+    // Refused before it runs: graphql-response+json answers 400 with the errors.
+    const unknownField = parse('query { noSuchField }') as TypedDocumentNode<{ noSuchField: string }, Record<string, never>>;
+    const invalid = (await failureOf(request(url, unknownField, {}, { token: bob.token }))) as ChatRequestError;
+    expect([invalid.code, invalid.status]).toEqual(['GRAPHQL_VALIDATION_FAILED', 400]);
+
+    // A username's failed logins are limited (10 per 15 min in tests): the next answer says how long to wait.
+    const wrong = { username: bob.username, password: 'not the password' };
+    for (let i = 0; i < 10; i++) expect(((await failureOf(login(url, wrong))) as ChatRequestError).code).toBe('UNAUTHENTICATED');
+    const limited = (await failureOf(login(url, wrong))) as ChatRequestError;
+    expect(limited.code).toBe('RATE_LIMITED');
+    expect(limited.retryAfter).toBeGreaterThan(0);
+  });
+
+  it('rejects with ChatNetworkError when no GraphQL answer comes: nothing listening, or a response that is not GraphQL', async () => {
+    const stopped = await s.backend.startApp();
+    const url = `${stopped.url}/graphql`;
+    await stopped.stop();
+    const unreachable = await failureOf(request(url, MeDocument));
+    expect(unreachable).toBeInstanceOf(ChatNetworkError);
+    expect((unreachable as ChatNetworkError).status).toBeUndefined();
+
+    const notGraphql = await failureOf(request(`${s.a.url}/no-such-path`, MeDocument));
+    expect(notGraphql).toBeInstanceOf(ChatNetworkError);
+    expect((notGraphql as ChatNetworkError).status).toBe(404);
+  });
+
+  it('reports connecting and live, reconnecting with the close code and reason while the server is away, live again, and closed on dispose', async () => {
+    const { alice, bob, room } = await seeder(s.a).roomWithTwoMembers();
+    let current = await s.backend.startApp();
+    cleanups.push(() => current.stop());
+    const first = current;
+    const firstUrl = `${first.url}/graphql`; // http(s) URLs are taken as ws(s)
+    const chat = createChatClient({
+      // The stopped instance's port until the next one starts.
+      url: () => (current === first ? firstUrl : `${current.url}/graphql`),
+      token: alice.token,
+      webSocketImpl: WebSocket,
+      retryWait: quickRetry,
+    });
+    cleanups.push(() => chat.dispose());
+    const log = stateLog(chat);
+    expect(chat.state).toEqual({ status: 'idle' });
+    const received: number[] = [];
+    chat.subscribe(
+      MessageAddedDocument,
+      { roomId: room.id, after: null },
+      { next: ({ data }) => received.push(data!.messageAdded.seq) },
+    );
+    await log.reaches((state) => state.status === 'live', 'live');
+    expect(log.statuses()).toEqual(['idle', 'connecting', 'live']);
+
+    await first.stop(); // its sockets close with 1001
+    const away = await log.reaches((state) => state.status === 'reconnecting', 'reconnecting');
+    expect(away).toEqual({ status: 'reconnecting', reason: { code: 1001, message: 'Going away' }, attempt: 1 });
+    // Nothing listens on the old port until the next instance starts: the retry is refused.
+    const refused = await log.reaches((state) => state.status === 'reconnecting' && state.attempt === 2, 'a second attempt');
+    expect(refused).toMatchObject({ reason: { code: 1006, message: expect.stringContaining('ECONNREFUSED') } });
+
+    const before = log.states.length;
+    current = await s.backend.startApp();
+    await log.reaches((state) => state.status === 'live', 'live again', before);
+    const attempts = log.states.flatMap((state) => (state.status === 'reconnecting' ? [state.attempt] : []));
+    expect(attempts).toEqual(Array.from({ length: attempts.length }, (_, i) => i + 1)); // once per lost socket
+
+    // Live means delivering: a message sent now arrives.
+    const sent = await seeder(current).send(bob, room, 'after the restart');
+    await eventually(async () => received.includes(sent.seq), 'the message after the restart', 10_000, 10);
+
+    await chat.dispose();
+    expect(chat.state).toEqual({ status: 'closed', reason: null });
+    expect(log.statuses().slice(-2)).toEqual(['live', 'closed']);
+  });
+
+  it('reports reconnecting with 4403 for a refused token, and closed with it once retries are spent', async () => {
+    const { room } = await seeder(s.a).roomWithTwoMembers();
+    const retrying = createChatClient({ url: wsUrl(s.a), token: 'not-a-token', webSocketImpl: WebSocket, retryWait: quickRetry });
+    cleanups.push(() => retrying.dispose());
+    const retries = stateLog(retrying);
+    retrying.subscribe(MessageAddedDocument, { roomId: room.id, after: null }, {});
+    expect(await retries.reaches((state) => state.status === 'reconnecting', 'reconnecting')).toEqual({
+      status: 'reconnecting',
+      reason: { code: 4403, message: 'Forbidden' },
+      attempt: 1,
+    });
+    // Disposing while an attempt is under way settles (graphql-ws's own dispose rejects with the attempt's 4403).
+    await retrying.dispose();
+    expect(retrying.state).toEqual({ status: 'closed', reason: null });
+
+    const giving = createChatClient({ url: wsUrl(s.a), token: 'not-a-token', webSocketImpl: WebSocket, retryAttempts: 0 });
+    cleanups.push(() => giving.dispose());
+    const log = stateLog(giving);
+    const failed = new Promise<unknown>((resolve) =>
+      giving.subscribe(MessageAddedDocument, { roomId: room.id, after: null }, { error: resolve }),
+    );
+    expect(await log.reaches((state) => state.status === 'closed', 'closed')).toEqual({
+      status: 'closed',
+      reason: { code: 4403, message: 'Forbidden' },
+    });
+    expect(((await failed) as CloseEvent).code).toBe(4403); // the subscription ended with the close
+    expect(log.statuses()).toEqual(['idle', 'connecting', 'closed']);
+  });
+
+  it('goes back to idle once the last operation over the socket ended (the socket is opened lazily)', async () => {
+    const [alice] = await seeder(s.a).users('alice');
+    const chat = createChatClient({ url: wsUrl(s.a), token: alice.token, webSocketImpl: WebSocket });
+    cleanups.push(() => chat.dispose());
+    const log = stateLog(chat);
+    expect((await chat.request(MeDocument)).me.id).toBe(alice.id);
+    await log.reaches((state) => state.status === 'idle', 'idle', 1);
+    expect(log.statuses()).toEqual(['idle', 'connecting', 'live', 'idle']);
   });
 });

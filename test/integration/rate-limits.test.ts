@@ -292,6 +292,21 @@ forEachBackend('Rate limits', (s) => {
     });
   });
 
+  describe('Query.searchMessages (RATE_LIMIT_SEARCH)', () => {
+    it('counts every search of a user, aliased ones included; past the limit RATE_LIMITED, other users still search', async () => {
+      const app = await limitedApp(s, { searchRate: rate(4, HOUR) });
+      const [alice, bob] = await s.seed.users('alice', 'bob');
+      const aliased = `query { ${[1, 2, 3, 4, 5].map((i) => `s${i}: searchMessages(query: "anything") { id }`).join(' ')} }`;
+      const result = await gql(app, aliased, {}, alice.token);
+      // Four searched (nothing matches), the fifth was refused.
+      expect(result.errors).toHaveLength(1);
+      expect(result.errors![0]!.path).toEqual(['s5']);
+      rateLimitedError({ errors: result.errors }, HOUR);
+      rateLimitedError(await gql(app, 'query { searchMessages(query: "later") { id } }', {}, alice.token), HOUR);
+      await gqlOk(app, 'query { searchMessages(query: "bob") { id } }', {}, bob.token);
+    });
+  });
+
   describe('Mutation.register', () => {
     it('refuses a client IP past its registrations with RATE_LIMITED, creating no account', async () => {
       const app = await limitedApp(s, { rateLimits: { ...s.backend.config.rateLimits, registerIp: rate(3, HOUR) } });

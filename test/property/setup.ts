@@ -25,6 +25,7 @@ export const GENEROUS_LIMITS: Record<string, string> = {
   RATE_LIMIT_ROOMS: '100000/1s',
   RATE_LIMIT_REFRESH: '100000/1s',
   RATE_LIMIT_LOGIN_SUCCESS: '100000/1s',
+  RATE_LIMIT_SEARCH: '100000/1s',
 };
 
 /**

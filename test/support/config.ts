@@ -55,6 +55,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       refresh: { points: 1_000_000, seconds: 1 },
     },
     loginSuccessRate: { points: 30, seconds: 900 },
+    searchRate: { points: 1_000_000, seconds: 1 },
     maxSubscriptionsPerSocket: 100,
     maxSocketsPerUser: 20,
     maxPendingSocketsPerIp: 1000,

@@ -33,7 +33,12 @@ describe('loadConfig', () => {
     const { config, warnings } = loadConfig({}, cwd);
     expect(config.port).toBe(4000);
     expect(config.host).toBe('0.0.0.0');
-    expect(config.database).toEqual({ kind: 'pglite', dir: join(cwd, '.data/pglite'), ...DATABASE_LIMITS });
+    expect(config.database).toEqual({
+      kind: 'pglite',
+      dir: join(cwd, '.data/pglite'),
+      ...DATABASE_LIMITS,
+      expensiveConcurrency: 1,
+    });
     expect(config.redis).toBeNull();
     expect(config.redisPrefix).toBe('chat:');
     expect(config.jwt.ttlSeconds).toBe(3600);
@@ -52,7 +57,7 @@ describe('loadConfig', () => {
 
   it('takes memory:// as an in-memory embedded database that needs no secret', () => {
     const { config } = loadConfig({ DATABASE_URL: 'memory://' }, tempDir());
-    expect(config.database).toEqual({ kind: 'pglite', dir: null, ...DATABASE_LIMITS });
+    expect(config.database).toEqual({ kind: 'pglite', dir: null, ...DATABASE_LIMITS, expensiveConcurrency: 1 });
   });
 
   it('uses Postgres and Redis from DATABASE_URL and REDIS_URL, with the secret required', () => {
@@ -67,7 +72,14 @@ describe('loadConfig', () => {
       },
       tempDir(),
     );
-    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://u@h/db', poolSize: 10, ...DATABASE_LIMITS });
+    // Expensive reads get a quarter of the pool.
+    expect(config.database).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@h/db',
+      poolSize: 10,
+      ...DATABASE_LIMITS,
+      expensiveConcurrency: 2,
+    });
     expect(config.redis).toEqual({ url: 'redis://h:6379' });
     expect(config.redisPrefix).toBe('prod:');
     expect(config.jwt.ttlSeconds).toBe(900);
@@ -401,12 +413,14 @@ describe('loadConfig', () => {
       SEARCH_TIMEOUT_MS: '1000',
       DATABASE_BREAKER_THRESHOLD: '5',
       DATABASE_BREAKER_PROBE_MS: '250',
+      DATABASE_EXPENSIVE_CONCURRENCY: '3',
     };
     expect(loadConfig(env, tempDir()).config.database).toMatchObject({
       queryTimeoutMs: 3000,
       searchTimeoutMs: 1000,
       breakerThreshold: 5,
       breakerProbeMs: 250,
+      expensiveConcurrency: 3,
     });
     expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: '2000', SEARCH_TIMEOUT_MS: '2000' })).toEqual([
       expect.stringContaining('SEARCH_TIMEOUT_MS must be shorter'),

@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { messageAddedField, refreshDelay, resumable, startTokenRefresher, tokenExpiry } from '../../client/index.js';
+import { ConnectionStateTracker } from '../../client/connection-state.js';
+import {
+  messageAddedField,
+  refreshDelay,
+  resumable,
+  startTokenRefresher,
+  tokenExpiry,
+  type ConnectionState,
+} from '../../client/index.js';
 
 const MESSAGE_ADDED =
   'subscription M($roomId: ID!, $from: String) { messageAdded(roomId: $roomId, after: $from) { id seq cursor } }';
@@ -125,5 +133,77 @@ describe('client kit: browser', () => {
     });
     expect(result.errors).toEqual([]);
     expect(result.outputFiles.map((file) => file.text).join('\n')).not.toMatch(/from ["']node:/);
+  });
+});
+
+describe('client kit: connection state', () => {
+  /** A tracker with one operation running, its socket live, and the states it reports from here on. */
+  function liveTracker() {
+    const tracker = new ConnectionStateTracker();
+    const seen: ConnectionState[] = [];
+    tracker.operationStarted();
+    tracker.connecting(false);
+    tracker.connected();
+    tracker.onChange((state) => seen.push(state));
+    return { tracker, seen };
+  }
+
+  it('reports one lost socket once, with the close code and the error’s message, however many operations retry', () => {
+    const { tracker, seen } = liveTracker();
+    tracker.operationStarted();
+    tracker.error({ message: 'connect ECONNREFUSED 127.0.0.1:4000' });
+    tracker.closed({ code: 1006, reason: '' });
+    tracker.retrying(); // graphql-ws asks once per operation
+    tracker.retrying();
+    expect(seen).toEqual([
+      { status: 'reconnecting', reason: { code: 1006, message: 'connect ECONNREFUSED 127.0.0.1:4000' }, attempt: 1 },
+    ]);
+    tracker.connecting(true);
+    tracker.closed({ code: 1001, reason: 'Going away' });
+    tracker.retrying();
+    expect(seen.at(-1)).toEqual({ status: 'reconnecting', reason: { code: 1001, message: 'Going away' }, attempt: 2 });
+    tracker.connecting(true);
+    tracker.connected();
+    expect(seen.at(-1)).toEqual({ status: 'live' });
+  });
+
+  it('takes a 1000 close from the server while operations run as a reconnect (graphql-ws retries it without asking)', () => {
+    vi.useFakeTimers();
+    try {
+      const { tracker, seen } = liveTracker();
+      tracker.closed({ code: 1000, reason: 'Normal Closure' });
+      expect(seen).toEqual([]); // graphql-ws has not decided yet
+      vi.runAllTimers();
+      expect(seen).toEqual([{ status: 'reconnecting', reason: { code: 1000, message: 'Normal Closure' }, attempt: 1 }]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('is idle when the last operation ends, also while retrying (graphql-ws drops the retry without an event)', () => {
+    const { tracker, seen } = liveTracker();
+    tracker.closed({ code: 1006, reason: '' });
+    tracker.retrying();
+    tracker.operationEnded();
+    expect(seen.map((state) => state.status)).toEqual(['reconnecting', 'idle']);
+
+    const other = liveTracker();
+    other.tracker.operationEnded();
+    other.tracker.closed({ code: 1000, reason: 'Normal Closure' }); // the lazy close after the last operation
+    expect(other.seen).toEqual([{ status: 'idle' }]);
+  });
+
+  it('is closed with the reason when graphql-ws gives up, and closed with none once disposed, after which nothing changes it', () => {
+    const { tracker, seen } = liveTracker();
+    const stop = tracker.onChange(() => {});
+    stop();
+    tracker.closed({ code: 4400, reason: 'Bad request' });
+    tracker.gaveUp({ code: 4400, reason: 'Bad request' });
+    expect(seen).toEqual([{ status: 'closed', reason: { code: 4400, message: 'Bad request' } }]);
+    tracker.dispose();
+    tracker.connecting(false);
+    tracker.connected();
+    expect(seen.at(-1)).toEqual({ status: 'closed', reason: null });
+    expect(tracker.state).toEqual({ status: 'closed', reason: null });
   });
 });

@@ -10,12 +10,13 @@ export const messagesFeature = defineFeature({
   name: 'messages',
   resolvers: messagesResolvers,
   mappers: { Message: 'MessageModel', MessageConnection: 'MessagePage' },
-  services: ({ db, realtime, metrics }, { rooms }: { rooms: RoomsService }) => ({
+  services: ({ db, realtime, metrics, limits }, { rooms }: { rooms: RoomsService }) => ({
     messages: new MessagesService({
       store: new MessagesStore(db),
       rooms,
       publish: realtime.publish,
       hub: realtime.hub,
+      expensiveReads: limits.expensiveReads,
       metrics,
     }),
   }),

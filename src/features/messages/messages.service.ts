@@ -1,6 +1,7 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { MembershipRow, MessageRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
+import type { ExpensiveReads } from '../../limits/expensive-reads.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { RoomHub } from '../../realtime/hub.js';
 import type { Publisher } from '../../realtime/publisher.js';
@@ -33,6 +34,8 @@ export interface SendInput {
 
 export const MAX_PAGE = 200;
 export const DEFAULT_PAGE = 50;
+/** Pages longer than this are expensive reads: they wait for a turn (limits/expensive-reads.ts). */
+export const EXPENSIVE_PAGE = 100;
 
 export class MessagesService {
   /** A busy room's concurrent sends are committed together. */
@@ -44,6 +47,8 @@ export class MessagesService {
       rooms: RoomsService;
       publish: Publisher;
       hub: RoomHub;
+      /** The instance's turns for expensive reads; pages over EXPENSIVE_PAGE take one. */
+      expensiveReads: ExpensiveReads;
       metrics?: Pick<Metrics, 'messageSent' | 'sendStatement'>;
     },
   ) {
@@ -139,7 +144,8 @@ export class MessagesService {
     const count = first ?? last ?? DEFAULT_PAGE;
     const bounds = { afterSeq, beforeSeq };
 
-    const rows = await this.deps.store.window(room.id, bounds, count + 1, forward ? 'oldest' : 'newest');
+    const read = () => this.deps.store.window(room.id, bounds, count + 1, forward ? 'oldest' : 'newest');
+    const rows = count > EXPENSIVE_PAGE ? await this.deps.expensiveReads.run(read) : await read();
     const more = rows.length > count;
     // One row beyond the page was read to learn whether there is more: drop it from the far end.
     const page = more ? (forward ? rows.slice(0, count) : rows.slice(1)) : rows;

@@ -1,4 +1,6 @@
+import { outsideBudget, remainingBudgetMs, withinBudget } from '../../db/budget.js';
 import { isUniqueViolation, pgError } from '../../db/errors.js';
+import { DeadlineError } from '../../deadline.js';
 import { noMetrics, type Metrics } from '../../observability/metrics.js';
 import type { InsertOutcome, MessagesStore, NewMessage } from './messages.store.js';
 
@@ -56,16 +58,24 @@ export class SendQueue {
     this.metrics = options.metrics ?? noMetrics;
   }
 
+  /**
+   * The statements run outside the caller's database budget (several
+   * callers share one); the caller waits for its outcome no longer than its
+   * own budget allows, and one already spent does not queue at all.
+   */
   send(input: NewMessage): Promise<InsertOutcome> {
-    return new Promise((resolve, reject) => {
+    const left = remainingBudgetMs();
+    if (left !== null && left <= 0) return Promise.reject(new DeadlineError('database', 0));
+    const outcome = new Promise<InsertOutcome>((resolve, reject) => {
       const waiting = this.rooms.get(input.roomId);
       if (waiting) {
         waiting.push({ input, resolve, reject });
         return;
       }
       this.rooms.set(input.roomId, [{ input, resolve, reject }]);
-      setImmediate(() => this.next(input.roomId));
+      outsideBudget(() => setImmediate(() => this.next(input.roomId)));
     });
+    return withinBudget(outcome, 'database');
   }
 
   /** Sends what waits for the room, or forgets the room when nothing does. */

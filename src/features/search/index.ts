@@ -8,8 +8,13 @@ import { SearchStore } from './search.store.js';
 export const searchFeature = defineFeature({
   name: 'search',
   resolvers: searchResolvers,
-  services: ({ db, config }, { rooms }: { rooms: RoomsService }) => ({
-    search: new SearchService({ store: new SearchStore(db, config.database.searchTimeoutMs ?? 2000), rooms }),
+  services: ({ db, config, limits }, { rooms }: { rooms: RoomsService }) => ({
+    search: new SearchService({
+      store: new SearchStore(db, config.database.searchTimeoutMs ?? 2000),
+      rooms,
+      limiter: limits.search,
+      expensiveReads: limits.expensiveReads,
+    }),
   }),
   listSizes: { 'Query.searchMessages': { atMost: MAX_RESULTS } },
 });
