@@ -33,10 +33,11 @@ const instanceTag = Math.random().toString(36).slice(2, 8);
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /**
- * The HTTP routes: /healthz, /metrics, the browser client's files (`/`,
- * `/assets/…`), and everything else to yoga (GraphQL at /graphql, GraphiQL for
- * a browser there). WebSocket upgrades on /graphql are
- * the ws adapter's (ws.ts).
+ * The HTTP routes: /healthz, /metrics, GraphiQL (its page for a browser's
+ * GET /graphql, its files under /graphiql/), the browser client's files (`/`,
+ * `/assets/…`), and everything else to yoga (GraphQL at /graphql). WebSocket
+ * upgrades on /graphql are the ws adapter's (ws/server.ts). Every request but
+ * /healthz gets an id and, when it ends, one log line (access-log.ts).
  *
  * A request for a Host that is not listed is answered 421 before it is
  * routed (hosts.ts), except /healthz: balancers and orchestrators probe an
