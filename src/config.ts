@@ -4,7 +4,7 @@ import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
 import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
-import type { LogLevel } from './logger.js';
+import type { LogFormat, LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import type { AllowedHost } from './transport/hosts.js';
 import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
@@ -63,6 +63,11 @@ export interface Config {
    * @default 'info'
    */
   readonly logLevel: LogLevel;
+  /**
+   * `LOG_FORMAT`: `json` lines for machines, or `pretty` lines for a person at a terminal.
+   * @default 'pretty' when stderr is a terminal, 'json' otherwise
+   */
+  readonly logFormat: LogFormat;
   /**
    * How often live room feeds compare their position with the database, in ms (`FEED_POLL_MS`).
    * @default 2000
@@ -198,6 +203,7 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
 export const DEV_SECRET_FILE = '.data/jwt-secret';
 
 /** "90", "90s", "15m", "1h", "7d" -> seconds. */
@@ -221,7 +227,12 @@ export interface LoadedConfig {
  * JWT secret exists only with the embedded defaults (no DATABASE_URL/REDIS_URL)
  * and never with NODE_ENV=production.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  /** Whether stderr is a terminal (LOG_FORMAT's default). */
+  stderrIsTTY = process.stderr.isTTY === true,
+): LoadedConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   const reader = createEnvReader(env, problems);
@@ -290,6 +301,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const logText = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logText as LogLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = value('LOG_FORMAT') ?? (stderrIsTTY ? 'pretty' : 'json');
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
 
   const pollText = value('FEED_POLL_MS') ?? '2000';
   const feedPollMs = Number(pollText);
@@ -332,6 +345,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       localAuth: auth.localAuth,
       passwords: auth.passwords,
       logLevel: logText as LogLevel,
+      logFormat: logFormat as LogFormat,
       feedPollMs,
       typingTimeoutMs,
       presenceTtlMs,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connected, gqlOk, Subscription, wsClient } from '../support/client.js';
+import { rawGet } from '../support/raw-http.js';
 import { seeder } from '../support/seed.js';
 import { root, startProcess } from '../support/spawned.js';
 
@@ -52,6 +53,11 @@ async function expectBrowserClient(url: string) {
   const asset = await fetch(`${url}${script}`);
   expect(asset.status).toBe(200);
   expect(asset.headers.get('cache-control')).toContain('immutable');
+  // The build compressed it once: served as brotli to a client that takes it.
+  const compressed = await rawGet(`${url}${script}`, { 'accept-encoding': 'br, gzip' });
+  const identity = await rawGet(`${url}${script}`, { 'accept-encoding': 'identity' });
+  expect(compressed.headers['content-encoding']).toBe('br');
+  expect(compressed.body.length).toBeLessThan(identity.body.length / 3);
 }
 
 describe('the production build (npm run build, then node dist/main.js)', () => {

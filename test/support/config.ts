@@ -31,6 +31,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Cheap hashes keep registering fast; the production default (2^17) is tested in test/unit/passwords.test.ts.
     passwords: { scryptN: TEST_SCRYPT_N },
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
+    logFormat: 'json',
     feedPollMs: 300,
     typingTimeoutMs: 5000,
     presenceTtlMs: 20_000,

@@ -211,6 +211,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('writes pretty log lines when stderr is a terminal and JSON lines otherwise, unless LOG_FORMAT says', () => {
+    const cwd = tempDir();
+    expect(loadConfig({}, cwd, true).config.logFormat).toBe('pretty');
+    expect(loadConfig({}, cwd, false).config.logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, cwd, true).config.logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, cwd, false).config.logFormat).toBe('pretty');
+    expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT must be one of pretty, json']);
+  });
+
   it('has the contract’s abuse limits by default, the client IP from the socket', () => {
     const { config } = loadConfig({}, tempDir());
     expect(config.rateLimits).toEqual({
