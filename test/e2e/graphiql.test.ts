@@ -108,9 +108,14 @@ describe.runIf(present)('GraphiQL in a real browser', () => {
     const registered = await runOperation(page, 'Register');
     const { token, user } = (registered as { data: { register: { token: string; user: { id: string } } } }).data.register;
     await typeInEditorTab(page, 'Headers', `{"Authorization": "Bearer ${token}"}`);
-    // Step 2: CreateRoom, signed in from the Headers tab.
-    const created = await runOperation(page, 'CreateRoom');
-    const roomId = (created as { data: { createRoom: { id: string } } }).data.createRoom.id;
+    // Step 2: CreateRoom, signed in from the Headers tab. GraphiQL takes the
+    // editor's text after a pause: on a loaded machine a run right after typing
+    // may still go without it (UNAUTHENTICATED, nothing created), so run it again.
+    let created = (await runOperation(page, 'CreateRoom')) as { data: { createRoom: { id: string } } | null };
+    for (let attempt = 1; created.data === null && attempt < 5; attempt++) {
+      created = (await runOperation(page, 'CreateRoom')) as typeof created;
+    }
+    const roomId = created.data!.createRoom.id;
     await page.getByText('Every tab and subscription sends the token from Headers').waitFor({ timeout: 5000 });
 
     // Step 3: a new tab (+), its Headers empty, runs the subscription.

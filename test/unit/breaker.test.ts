@@ -86,16 +86,17 @@ describe('CircuitBreaker', () => {
 
   describe('waiting is not silence (issue 19, findings 1 and 9)', () => {
     it('does not count calls that ran out of time waiting for a turn: a busy pool is no outage', async () => {
-      const { breaker, changes } = breakerWith({ threshold: 1, concurrency: 2, deadlineMs: 60 });
+      const { breaker, changes } = breakerWith({ threshold: 1, concurrency: 2, deadlineMs: 1000 });
       const slow = () => new Promise((resolve) => setTimeout(resolve, 150, 'done'));
-      const holders = [breaker.run(slow, 1000), breaker.run(slow, 1000)];
-      const waiting = Array.from({ length: 10 }, () => breaker.run(async () => 'never ran'));
+      const holders = [breaker.run(slow), breaker.run(slow)];
+      // Each may wait 60 ms, while the turns are taken for 150.
+      const waiting = Array.from({ length: 10 }, () => breaker.run(async () => 'never ran', 60));
       for (const call of waiting) await expect(call).rejects.toMatchObject({ name: 'GateTimeoutError' });
       expect(breaker.state).toBe('closed');
       expect(changes).toEqual([]);
       expect(breaker.load).toEqual({ holding: 2, waiting: 0 });
+      await expect(Promise.all(holders)).resolves.toEqual(['done', 'done']);
       breaker.stop();
-      await Promise.allSettled(holders);
     });
 
     it('holds a turn until its call settles, past the call deadline: the connection is busy until then', async () => {
