@@ -31,7 +31,9 @@ export type RoomKind =
   | 'GROUP';
 
 export type RoomRole =
+  | 'ADMIN'
   | 'MEMBER'
+  | 'MODERATOR'
   | 'OWNER';
 
 export type RoomVisibility =
@@ -78,7 +80,9 @@ export type RoomEventsSubscriptionVariables = Exact<{
 export type RoomEventsSubscription = { roomEvents:
     | { __typename: 'MemberChanged', roomId: string, memberChange: MemberChange, user: { id: string, username: string, online: boolean } }
     | { __typename: 'MessageChanged', messageChange: MessageChange, message: { id: string, roomId: string, seq: number, body: string, clientId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, cursor: string, author: { id: string, username: string, online: boolean }, replyTo: { id: string, seq: number } | null } }
+    | { __typename: 'ModerationEvent' }
     | { __typename: 'ReadReceipt', roomId: string, seq: number, user: { id: string, username: string, online: boolean } }
+    | { __typename: 'ReportFiled' }
     | { __typename: 'TypingChanged', roomId: string, typing: boolean, user: { id: string, username: string, online: boolean } }
    };
 

@@ -232,7 +232,10 @@ forEachBackend('Rate limits', (s) => {
       const two = rate(2, HOUR);
       const app = await limitedApp(s, {
         rateLimits: { ...s.backend.config.rateLimits, send: two },
-        mutationRateLimits: { edit: two, react: two, typing: two, read: two, rooms: two, refresh: two },
+        mutationRateLimits: {
+          ...{ edit: two, react: two, typing: two, read: two, rooms: two, refresh: two },
+          ...{ moderation: two, reports: two, blocks: two },
+        },
       });
       const cases = limitedCalls(s.a, 3);
       const limited = Object.entries(MUTATION_LIMITS).filter(([, limit]) => limit !== 'none');

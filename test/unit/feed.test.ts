@@ -22,6 +22,7 @@ const message = (seq: number): MessageRow => ({
   createdAt: new Date('2026-12-01T00:00:00.000Z'),
   editedAt: null,
   deletedAt: null,
+  deletedBy: null,
 });
 
 /** The database as the feed sees it: committed messages 1..n; every read is recorded. */
@@ -41,6 +42,9 @@ class FakeSource {
     return this.committed.filter((m) => m.seq > afterSeq).slice(0, limit);
   };
   heads = async () => [{ id: ROOM, lastSeq: this.committed.length }];
+  /** Who is MODERATOR and above, as the database would answer. */
+  moderatorIds = new Set<string>();
+  moderators = async (_roomId: string, userIds: readonly string[]) => userIds.filter((id) => this.moderatorIds.has(id));
 }
 
 /** A transport's sink, recording what reaches it; its renderer passes each value through and counts. */
