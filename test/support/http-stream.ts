@@ -50,7 +50,8 @@ export class HttpStream {
         const { value, done } = await reader.read();
         if (done) break;
         this.buffered += decoder.decode(value, { stream: true });
-        this.kind === 'sse' ? this.sseEvents() : this.multipartParts();
+        if (this.kind === 'sse') this.sseEvents();
+        else this.multipartParts();
         this.wake();
       }
     } catch {

@@ -60,8 +60,8 @@ export function ok<T = any>(result: GqlResult<T>): T {
 export function outcome(result: GqlResult): string {
   const error = result.errors?.[0];
   if (!error) return 'ok';
-  const reason = error.extensions?.reason;
-  return reason ? `${error.extensions?.code} ${String(reason)}` : String(error.extensions?.code);
+  const { code, reason } = (error.extensions ?? {}) as { code?: string; reason?: string };
+  return reason ? `${code} ${reason}` : String(code);
 }
 
 /** Each member's role, by user id, as the room lists them. */
