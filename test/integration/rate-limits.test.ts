@@ -181,7 +181,10 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
     },
     setMemberRole: async (seed) => {
       const { caller, room, members } = await ownRoomWith(seed);
-      return { caller, call: (i) => `setMemberRole(roomId: "${room.id}", userId: "${members[i - 1]!.id}", role: MODERATOR) { role }` };
+      return {
+        caller,
+        call: (i) => `setMemberRole(roomId: "${room.id}", userId: "${members[i - 1]!.id}", role: MODERATOR) { role }`,
+      };
     },
     kickMember: async (seed) => {
       const { caller, room, members } = await ownRoomWith(seed);
