@@ -185,6 +185,45 @@ describe('RoomFeed', () => {
     expect(subscriber.values).toEqual([]); // a message member hears of messages only
   });
 
+  it('delivers moderators-only events to the moderators the database names as each event arrives, in order with the rest', async () => {
+    const source = new FakeSource();
+    const { feed, bus } = await startFeed(source);
+    const moderator = new Recorder<RoomActivity>();
+    const member = new Recorder<RoomActivity>();
+    feed.addActivitySubscriber('mod').bind(moderator.sink(), moderator.renderer);
+    feed.addActivitySubscriber('member').bind(member.sink(), member.renderer);
+    source.moderatorIds.add('mod');
+    const report = (id: string) => ({ type: 'report' as const, reportId: id, audience: 'moderators' as const });
+    await bus.publish(topics.room(ROOM), report('r1'));
+    await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'member', typing: true });
+    await vi.waitFor(() => expect(member.values).toHaveLength(1));
+    // Demoted: the next one reaches nobody, and the events for everyone still do.
+    source.moderatorIds.delete('mod');
+    await bus.publish(topics.room(ROOM), report('r2'));
+    await bus.publish(topics.room(ROOM), { type: 'moderation', actionId: 'a1', audience: 'members' });
+    await vi.waitFor(() => expect(member.values).toHaveLength(2));
+    await vi.waitFor(() => expect(moderator.values).toHaveLength(3));
+    expect(moderator.values).toEqual([
+      report('r1'),
+      { type: 'typing', userId: 'member', typing: true },
+      { type: 'moderation', actionId: 'a1', audience: 'members' },
+    ]);
+    expect(member.values.map((e) => e.type)).toEqual(['typing', 'moderation']);
+  });
+
+  it('delivers a moderators-only event to nobody when the database cannot say who moderates', async () => {
+    const source = new FakeSource();
+    const { feed, bus } = await startFeed(source);
+    const moderator = new Recorder<RoomActivity>();
+    feed.addActivitySubscriber('mod').bind(moderator.sink(), moderator.renderer);
+    source.moderators = async () => Promise.reject(new Error('database down'));
+    await bus.publish(topics.room(ROOM), { type: 'report', reportId: 'r1', audience: 'moderators' });
+    await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'mod', typing: true });
+    await vi.waitFor(() => expect(moderator.values).toHaveLength(1));
+    expect(moderator.values.map((e) => e.type)).toEqual(['typing']);
+    expect(moderator.ended).toBeNull();
+  });
+
   it('lets go of itself when its last subscriber leaves, and unsubscribes on dispose', async () => {
     const source = new FakeSource();
     const bus = createMemoryBus();
