@@ -10,7 +10,7 @@ import {
   type RoomRole,
   type RoomRow,
 } from '../../db/schema.js';
-import { isBanned, lockStanding } from '../rooms/rooms.store.js';
+import { isBanned, lockStanding } from '../../db/standing.js';
 import { appendAction } from './moderation-log.store.js';
 
 /**

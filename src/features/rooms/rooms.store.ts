@@ -1,15 +1,8 @@
-import { and, asc, desc, eq, gt, ilike, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
-import {
-  memberships,
-  roomBans,
-  rooms,
-  type MembershipRow,
-  type RoomRole,
-  type RoomRow,
-  type RoomVisibility,
-} from '../../db/schema.js';
+import { memberships, rooms, type MembershipRow, type RoomRole, type RoomRow, type RoomVisibility } from '../../db/schema.js';
+import { isBanned, lockStanding } from '../../db/standing.js';
 import { PERMISSIONS, RANK, ROLES } from '../moderation/permissions.js';
 
 /** What adding a member came to. */
@@ -17,27 +10,6 @@ export type AddOutcome = 'added' | 'already' | 'banned' | 'missing';
 
 /** What leaving came to: left, not a member, or refused to an OWNER who still has members with them. */
 export type LeaveOutcome = 'left' | 'not-member' | 'owner-with-members';
-
-/**
- * Serialises what changes one user's standing in one room (joining, being
- * invited, being banned) for the rest of a transaction: without it, a join
- * and a ban committing at once could each miss the other's row, leaving a
- * banned member.
- */
-export async function lockStanding(tx: Database, roomId: string, userId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${roomId}:${userId}`}, 0))`);
-}
-
-/** An active ban of the user (expires_at null or after `now`), inside the caller's transaction. */
-export async function isBanned(tx: Database, roomId: string, userId: string, now: Date): Promise<boolean> {
-  const [row] = await tx
-    .select({ userId: roomBans.userId })
-    .from(roomBans)
-    .where(
-      and(eq(roomBans.roomId, roomId), eq(roomBans.userId, userId), or(isNull(roomBans.expiresAt), gt(roomBans.expiresAt, now))),
-    );
-  return row !== undefined;
-}
 
 /** The roles that moderate (PERMISSIONS.moderate). */
 const MODERATING_ROLES = ROLES.filter((role) => RANK[role] >= RANK[PERMISSIONS.moderate.least]);
