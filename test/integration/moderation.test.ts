@@ -269,7 +269,8 @@ forEachBackend('Moderation', (s) => {
         members: [bob],
       } = await roomWithRoles('MEMBER');
       const ws = new Subscription(connect(s.b, bob.token), MESSAGE_ADDED, { r: room.id }, messageProbe(s.a, owner, room));
-      await ws.live();
+      const events = roomEventsOf(s.b, bob, room, owner);
+      await Promise.all([ws.live(), events.live()]);
       const sse = await HttpStream.open(s.b, bob.token, 'sse', MESSAGE_ADDED, { r: room.id });
       const multipart = await HttpStream.open(s.b, bob.token, 'multipart', MESSAGE_ADDED, { r: room.id });
       try {
@@ -288,15 +289,16 @@ forEachBackend('Moderation', (s) => {
           }),
         );
         ok(await mod().ban(owner, room, bob, null, 'flooding'));
-        await ws.settled();
+        await Promise.all([ws.settled(), events.settled()]);
         await sse.until(() => sse.ended, 'the end of the SSE stream');
         await multipart.until(() => multipart.ended, 'the end of the multipart stream');
         expect({
           ws: [ws.completed, ws.error],
+          roomEvents: [events.completed, events.error],
           sse: sse.completed,
           multipart: multipart.completed,
           errors: [...sse.results, ...multipart.results].filter((r) => r.errors),
-        }).toEqual({ ws: [true, null], sse: true, multipart: true, errors: [] });
+        }).toEqual({ ws: [true, null], roomEvents: [true, null], sse: true, multipart: true, errors: [] });
         // messages and room stop answering for them, though the room is PUBLIC.
         expect(codes(await gql(s.b, MESSAGES, { r: room.id }, bob.token))).toEqual(['FORBIDDEN']);
         expect((await gqlOk(s.b, ROOM, { r: room.id }, bob.token)).room).toBeNull();
