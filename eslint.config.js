@@ -17,6 +17,7 @@ export default tseslint.config(
       '.data/',
       'dist/',
       'web/dist/',
+      'web/dist-graphiql/',
       'web/.dist-*/',
       'coverage/',
     ],
@@ -40,6 +41,11 @@ export default tseslint.config(
     // The browser client runs in a page, not in Node.
     files: ['web/**/*.ts'],
     languageOptions: { globals: globals.browser },
+  },
+  {
+    // GraphiQL's page script, loaded after graphql-ws's and GraphiQL's browser builds (their globals).
+    files: ['web/graphiql/**/*.js'],
+    languageOptions: { globals: { ...globals.browser, graphqlWs: 'readonly', YogaGraphiQL: 'readonly' }, sourceType: 'script' },
   },
   {
     // GraphQL responses in tests are untyped JSON, read field by field.

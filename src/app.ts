@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, logDestination, type Logger } from './logger.js';
 import { createMetrics, noMetrics } from './observability/metrics.js';
 import { openBackplane, type Backplane } from './realtime/backplane.js';
 import type { EventBus } from './realtime/bus.js';
@@ -41,7 +41,8 @@ type Parts = { database: DatabaseHandle; backplane: Backplane; realtime: Realtim
 
 export function createApp(config: Config, options: AppOptions = {}): App {
   const instanceId = randomUUID();
-  const logger = options.logger ?? createLogger(config.logLevel, { instance: instanceId.slice(0, 8) });
+  const logger =
+    options.logger ?? createLogger(config.logLevel, { instance: instanceId.slice(0, 8) }, logDestination(config.logFormat));
   const { shared = {} } = options;
   let running: Parts | null = null;
   let stopping: Promise<void> | null = null;
@@ -65,7 +66,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       };
       const { services, realtime, limits, tokens } = createServices(config, counted);
       parts.realtime = realtime;
-      parts.transports = createTransports({
+      parts.transports = await createTransports({
         ...{ services, limits, tokens, connections: realtime.connections, health, logger, config },
         metrics: metrics ?? noMetrics,
         metricsEndpoint: metrics && { registry: metrics.registry, token: config.metrics.token },

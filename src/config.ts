@@ -4,7 +4,7 @@ import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
 import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
-import type { LogLevel } from './logger.js';
+import type { LogFormat, LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
 import type { AllowedHost } from './transport/hosts.js';
 import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
@@ -64,6 +64,11 @@ export interface Config {
    */
   readonly logLevel: LogLevel;
   /**
+   * `LOG_FORMAT`: `json` lines for machines, or `pretty` lines for a person at a terminal.
+   * @default 'pretty' when stderr is a terminal, 'json' otherwise
+   */
+  readonly logFormat: LogFormat;
+  /**
    * How often live room feeds compare their position with the database, in ms (`FEED_POLL_MS`).
    * @default 2000
    */
@@ -90,8 +95,9 @@ export interface Config {
   readonly wsMaxBufferedBytes: number;
   /**
    * Rate limits, each `N/window` (`RATE_LIMIT_SEND`, `RATE_LIMIT_LOGIN_USER`, `RATE_LIMIT_LOGIN_IP`,
-   * `RATE_LIMIT_REGISTER_IP`, `RATE_LIMIT_WS_MESSAGES`); shared by every instance through Redis when it is set.
-   * @default { send: 100/10s, loginUser: 10/15m, loginIp: 100/15m, registerIp: 20/1h, wsMessages: 300/10s }
+   * `RATE_LIMIT_REGISTER_IP`, `RATE_LIMIT_WS_MESSAGES`, `RATE_LIMIT_USER_SEARCH`); shared by every instance through
+   * Redis when it is set.
+   * @default { send: 100/10s, loginUser: 10/15m, loginIp: 100/15m, registerIp: 20/1h, wsMessages: 300/10s, userSearch: 30/10s }
    */
   readonly rateLimits: RateLimits;
   /**
@@ -211,6 +217,7 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
 export const DEV_SECRET_FILE = '.data/jwt-secret';
 
 /** "90", "90s", "15m", "1h", "7d" -> seconds. */
@@ -234,7 +241,12 @@ export interface LoadedConfig {
  * JWT secret exists only with the embedded defaults (no DATABASE_URL/REDIS_URL)
  * and never with NODE_ENV=production.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): LoadedConfig {
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  /** Whether stderr is a terminal (LOG_FORMAT's default). */
+  stderrIsTTY = process.stderr.isTTY === true,
+): LoadedConfig {
   const problems: string[] = [];
   const warnings: string[] = [];
   const reader = createEnvReader(env, problems);
@@ -303,6 +315,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   const logText = value('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logText as LogLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = value('LOG_FORMAT') ?? (stderrIsTTY ? 'pretty' : 'json');
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) problems.push(`LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`);
 
   const pollText = value('FEED_POLL_MS') ?? '2000';
   const feedPollMs = Number(pollText);
@@ -349,6 +363,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       localAuth: auth.localAuth,
       passwords: auth.passwords,
       logLevel: logText as LogLevel,
+      logFormat: logFormat as LogFormat,
       feedPollMs,
       typingTimeoutMs,
       presenceTtlMs,

@@ -1,6 +1,10 @@
+import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { prettyDestination } from './log-pretty.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+/** `json`: one JSON object per line, for machines; `pretty`: one readable line per entry, for a terminal. */
+export type LogFormat = 'json' | 'pretty';
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
@@ -9,6 +13,17 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
   /** The same logger with these fields on every line (a request id, a connection id). */
   child(bindings: Record<string, unknown>): Logger;
+  /** Whether lines of this level are written: work done only for them can be skipped. */
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean;
+}
+
+/**
+ * Where the process's log lines go: stderr, as JSON lines or pretty ones
+ * (coloured when stderr is a terminal). Both write synchronously, so the last
+ * line before an exit is never lost.
+ */
+export function logDestination(format: LogFormat): DestinationStream {
+  return format === 'pretty' ? prettyDestination(2, isatty(2)) : pino.destination({ dest: 2, sync: true });
 }
 
 /**
@@ -55,6 +70,7 @@ function wrap(logger: Pino, withStacks: boolean): Logger {
     warn: (m, f) => logger.isLevelEnabled('warn') && logger.warn(fieldsOf(f), m),
     error: (m, f) => logger.isLevelEnabled('error') && logger.error(fieldsOf(f), m),
     child: (bindings) => wrap(logger.child(bindings), withStacks),
+    enabled: (level) => logger.isLevelEnabled(level),
   };
 }
 
@@ -88,6 +104,9 @@ export class LazyChild implements Logger {
   }
   child(bindings: Record<string, unknown>): Logger {
     return new LazyChild(this.parent, { ...this.bindings, ...bindings });
+  }
+  enabled(level: Exclude<LogLevel, 'silent'>): boolean {
+    return this.parent.enabled(level);
   }
 }
 

@@ -1,6 +1,8 @@
+import { createServer } from 'node:net';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { createLogger } from './logger.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { DataDirLockedError } from './data-dir.js';
+import { createLogger, logDestination } from './logger.js';
 
 /** load config -> create app -> start -> stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -19,19 +21,21 @@ async function main(): Promise<void> {
     throw error;
   }
   const { config, warnings } = loaded;
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, {}, logDestination(config.logFormat));
   for (const warning of warnings) logger.warn(warning);
 
   const app = createApp(config, { logger });
   try {
+    // A port in use is said at once, before the database opens (the listen after it would find it too, later).
+    if (config.port !== 0) await portFree(config.port, config.host);
     await app.start();
   } catch (error) {
-    logger.error('could not start', { error: error as Error, reason: (error as Error).message });
+    // What the person starting it can fix gets one plain line and no stack; anything else is logged as it is.
+    const problem = startProblem(error, config);
+    if (problem) process.stderr.write(`${problem}\n`);
+    else logger.error('could not start', { error: error as Error, reason: (error as Error).message });
     process.exit(1);
   }
-  // stdout carries one line for scripts that start the server on PORT=0.
-  process.stdout.write(`Chat server ready at ${app.url}/graphql\n`);
-
   let shuttingDown = false;
   const shutdown = (signal: string) => {
     if (shuttingDown) return;
@@ -47,6 +51,40 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // After the handlers: a script that signals as soon as it reads the banner must not meet the default action.
+  // stdout: the first line is for scripts that start the server on PORT=0 (`ready at <url>/graphql`).
+  process.stdout.write(banner(app.url, config));
+}
+
+/** Resolves when the port can be listened on (and is let go again); rejects with listen's error otherwise. */
+function portFree(port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
+/** The start-up failures a person fixes by changing how they start it, said in one line; null for the others. */
+function startProblem(error: unknown, config: Config): string | null {
+  if (error instanceof DataDirLockedError) return error.message;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const where = config.host === '0.0.0.0' || config.host === '::' ? `port ${config.port}` : `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') {
+    return `${where} is in use (another chat server?); set PORT to a free port, or PORT=0 for any free one`;
+  }
+  if (code === 'EACCES') return `${where} needs privileges this process lacks; set PORT to 1024 or above`;
+  if (code === 'EADDRNOTAVAIL')
+    return `HOST ${config.host} is not an address of this machine; set HOST (0.0.0.0 for every interface)`;
+  return null;
+}
+
+/** What a person starting the server reads: where the chat is, and where the API is. */
+function banner(url: string, config: Config): string {
+  const lines = [`Chat server ready at ${url}/graphql`];
+  if (config.webDir !== null) lines.push(`  the chat in a browser:  ${url}/`);
+  lines.push(`  the GraphQL API:        ${url}/graphql${config.exposure.graphiql ? ' (GraphiQL in a browser)' : ''}`);
+  return `${lines.join('\n')}\n`;
 }
 
 void main();

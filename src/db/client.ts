@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { ensurePrivateDir } from '../data-dir.js';
+import { ensurePrivateDir, lockDataDir } from '../data-dir.js';
 import type { Logger } from '../logger.js';
 import { CircuitBreaker } from './breaker.js';
 import { GateTimeoutError } from './gate.js';
@@ -198,10 +198,20 @@ async function openPglite(config: DatabaseConfig & { kind: 'pglite' }, options: 
   const { PGlite } = await import('@electric-sql/pglite');
   const { drizzle } = await import('drizzle-orm/pglite');
   const { migrate } = await import('drizzle-orm/pglite/migrator');
-  // 0700, as Postgres insists for its data directory: the files in it are the whole database.
-  if (config.dir) ensurePrivateDir(config.dir);
-  const client = await PGlite.create(config.dir ?? undefined);
-  await migrate(drizzle(client), { migrationsFolder });
+  // Before anything touches the directory: a second process on it would corrupt it (DataDirLockedError).
+  const lock = config.dir ? lockDataDir(config.dir) : null;
+  let opened: InstanceType<typeof PGlite> | null = null;
+  try {
+    // 0700, as Postgres insists for its data directory: the files in it are the whole database.
+    if (config.dir) ensurePrivateDir(config.dir);
+    opened = await PGlite.create(config.dir ?? undefined);
+    await migrate(drizzle(opened), { migrationsFolder });
+  } catch (error) {
+    await opened?.close().catch(() => {});
+    lock?.release();
+    throw error;
+  }
+  const client = opened;
   // PGlite lives in this process and cannot go away; the deadline still
   // bounds a call queued behind a slow one (it cannot interrupt a query
   // that runs: the event loop is busy with it).
@@ -217,7 +227,11 @@ async function openPglite(config: DatabaseConfig & { kind: 'pglite' }, options: 
     ping: (timeoutMs = 2000) => pingThrough(breaker, () => client.query('select 1'), timeoutMs),
     close: async () => {
       breaker.stop();
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -37,6 +37,9 @@ export const users = pgTable(
     // Usernames are unique regardless of case; the constraint name is how the
     // store recognises the conflict.
     uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`),
+    // Query.users: a prefix of lower(username), compared byte by byte (text_pattern_ops, whatever
+    // the database's collation), so the range the prefix spans is one index scan, already in order.
+    index('users_username_prefix_idx').on(sql`lower(${t.username}) text_pattern_ops`),
     // One user per subject of a provider (NULLs, local accounts, never conflict).
     uniqueIndex('users_external_key').on(t.externalIssuer, t.externalSubject),
   ],

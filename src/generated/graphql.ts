@@ -406,6 +406,8 @@ export type Query = {
   searchMessages: Array<Message>;
   /** A user by id; null when there is none. */
   user?: Maybe<User>;
+  /** Users whose username starts with query, case-insensitive, by username. query: 1-32 characters; first: 1-50 (BAD_USER_INPUT otherwise). */
+  users: Array<User>;
 };
 
 
@@ -452,6 +454,12 @@ export type QuerySearchMessagesArgs = {
 
 export type QueryUserArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryUsersArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  query: Scalars['String']['input'];
 };
 
 /** The reactions with one emoji on a message, in the order their first one was added. */
@@ -938,6 +946,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   room?: Resolver<Maybe<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomArgs, 'id'>>;
   searchMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QuerySearchMessagesArgs, 'first' | 'query'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
+  users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'first' | 'query'>>;
 };
 
 export type ReactionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reaction'] = ResolversParentTypes['Reaction']> = {

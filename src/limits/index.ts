@@ -29,6 +29,8 @@ export interface Limits {
   readonly loginIp: RateLimiter;
   /** register per client IP. */
   readonly registerIp: RateLimiter;
+  /** Query.users per user id. */
+  readonly userSearch: RateLimiter;
   /** A fresh count of one socket's graphql-ws messages (a socket lives on one instance: nothing to share). */
   socketMessages(): WindowCounter;
   readonly maxSubscriptionsPerSocket: number;
@@ -78,6 +80,7 @@ export function createLimits(config: Config, { redis, instanceId, logger, metric
     loginSuccess: limiter('login-success', config.loginSuccessRate),
     loginIp: limiter('login-ip', rateLimits.loginIp),
     registerIp: limiter('register-ip', rateLimits.registerIp),
+    userSearch: limiter('user-search', rateLimits.userSearch),
     socketMessages: () => new WindowCounter(rateLimits.wsMessages),
     maxSubscriptionsPerSocket: config.maxSubscriptionsPerSocket,
     sockets,

@@ -15,6 +15,7 @@ export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader)
     loginIp: rate('RATE_LIMIT_LOGIN_IP', '100/15m'),
     registerIp: rate('RATE_LIMIT_REGISTER_IP', '20/1h'),
     wsMessages: rate('RATE_LIMIT_WS_MESSAGES', '300/10s'),
+    userSearch: rate('RATE_LIMIT_USER_SEARCH', '30/10s'),
   });
   const mutationRateLimits: MutationRateLimits = Object.freeze({
     edit: rate('RATE_LIMIT_EDIT', '30/10s'),

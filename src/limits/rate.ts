@@ -16,6 +16,8 @@ export interface RateLimits {
   readonly registerIp: Rate;
   /** graphql-ws messages per socket; over it the socket is closed with 4429. */
   readonly wsMessages: Rate;
+  /** Query.users calls per user (finding people by username). */
+  readonly userSearch: Rate;
 }
 
 /**

@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
 import { serveMetrics, type MetricsEndpoint } from '../observability/metrics-endpoint.js';
+import { inRequestScope, logRequest } from './access-log.js';
+import type { GraphiQLSite } from './graphiql.js';
 import { MISDIRECTED, misdirectedBody, type HostPolicy } from './hosts.js';
 import type { HttpServerLimits } from './transport.config.js';
 import type { WebClient } from './web.js';
@@ -16,9 +19,13 @@ export interface HttpOptions {
   metrics: MetricsEndpoint | null;
   /** The browser client at `/`; null: not served. */
   web: WebClient | null;
+  /** GraphiQL's page (GET /graphql from a browser) and files; null: off. */
+  graphiql: GraphiQLSite | null;
   /** Which Host headers are answered (ALLOWED_HOSTS). */
   hosts: HostPolicy;
   limits: HttpServerLimits;
+  /** One line per request (access-log.ts): at info, except /metrics scrapes (debug); /healthz is not logged. */
+  logger: Logger;
 }
 
 let requests = 0;
@@ -26,10 +33,11 @@ const instanceTag = Math.random().toString(36).slice(2, 8);
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /**
- * The HTTP routes: /healthz, /metrics, the browser client's files (`/`,
- * `/assets/…`), and everything else to yoga (GraphQL at /graphql, GraphiQL for
- * a browser there). WebSocket upgrades on /graphql are
- * the ws adapter's (ws.ts).
+ * The HTTP routes: /healthz, /metrics, GraphiQL (its page for a browser's
+ * GET /graphql, its files under /graphiql/), the browser client's files (`/`,
+ * `/assets/…`), and everything else to yoga (GraphQL at /graphql). WebSocket
+ * upgrades on /graphql are the ws adapter's (ws/server.ts). Every request but
+ * /healthz gets an id and, when it ends, one log line (access-log.ts).
  *
  * A request for a Host that is not listed is answered 421 before it is
  * routed (hosts.ts), except /healthz: balancers and orchestrators probe an
@@ -43,7 +51,7 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
  * stream for as long as it lasts (SSE, multipart), and an upgraded socket
  * (WebSocket) leaves the HTTP parser and its timers behind.
  */
-export function createHttpServer({ graphql, health, metrics, web, hosts, limits }: HttpOptions): Server {
+export function createHttpServer({ graphql, health, metrics, web, graphiql, hosts, limits, logger }: HttpOptions): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -52,22 +60,26 @@ export function createHttpServer({ graphql, health, metrics, web, hosts, limits 
     },
     (req, res) => {
       if (req.url === '/healthz' || req.url?.startsWith('/healthz?')) return void healthz(res, health);
+      // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
+      const given = req.headers['x-request-id'];
+      const requestId =
+        typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instanceTag}-${(++requests).toString(36)}`;
+      req.headers['x-request-id'] = requestId;
+      res.setHeader('x-request-id', requestId);
+      const scrape = metrics !== null && (req.url === '/metrics' || req.url?.startsWith('/metrics?') === true);
+      logRequest(req, res, requestId, logger, scrape ? 'debug' : 'info');
       if (!hosts.allows(req.headers.host)) return misdirected(res);
-      route(req, res);
+      route(req, res, requestId, scrape);
     },
   );
   server.maxConnections = limits.maxConnections;
   return server;
 
-  function route(req: IncomingMessage, res: ServerResponse): void {
-    if (metrics && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) return void serveMetrics(req, res, metrics);
+  function route(req: IncomingMessage, res: ServerResponse, requestId: string, scrape: boolean): void {
+    if (scrape) return void serveMetrics(req, res, metrics!);
+    if (graphiql?.serve(req, res)) return;
     if (web?.serve(req, res)) return;
-    // The request's id (a proxy's X-Request-Id, or one of ours) for its log lines (context.ts), and in the response.
-    const given = req.headers['x-request-id'];
-    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : `${instanceTag}-${(++requests).toString(36)}`;
-    req.headers['x-request-id'] = requestId;
-    res.setHeader('x-request-id', requestId);
-    void graphql(req, res);
+    inRequestScope(requestId, logger, () => void graphql(req, res));
   }
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { MetricsEndpoint } from '../observability/metrics-endpoint.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Connections } from '../realtime/connections.js';
+import { loadGraphiQL } from './graphiql.js';
 import { createHostPolicy } from './hosts.js';
 import { createHttpServer, type HealthCheck } from './http.js';
 import { createMultipartSubscriptions } from './multipart.js';
@@ -73,7 +74,7 @@ export interface Transports {
   drained(): Promise<void>;
 }
 
-export function createTransports(options: TransportOptions): Transports {
+export async function createTransports(options: TransportOptions): Promise<Transports> {
   const { services, tokens, limits, connections, health, logger, metrics, metricsEndpoint, config, drainMs = 3000 } = options;
   const hosts = createHostPolicy(config.allowedHosts);
   const origins = createOriginPolicy(config.corsOrigins, hosts);
@@ -88,7 +89,11 @@ export function createTransports(options: TransportOptions): Transports {
     databaseBudgetMs: config.database.queryTimeoutMs ?? 5000,
   });
   const web = loadWebClient(config.webDir, logger);
-  const server: Server = createHttpServer({ graphql, health, metrics: metricsEndpoint, web, hosts, limits: config.httpServer });
+  const graphiql = config.exposure.graphiql ? await loadGraphiQL('Chat API', logger) : null;
+  const server: Server = createHttpServer({
+    ...{ graphql, health, metrics: metricsEndpoint, web, graphiql, hosts, logger },
+    limits: config.httpServer,
+  });
   const masker = createErrorMasker(logger);
   const mask = (error: unknown, message: string) => {
     const masked = masker(error, message);
@@ -111,7 +116,7 @@ export function createTransports(options: TransportOptions): Transports {
     tokenCheckMs: config.sessions.userRecheckMs,
   });
   let closed: Promise<void> | null = null;
-  return {
+  const transports: Transports = {
     listen: (port, host) =>
       new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -139,4 +144,5 @@ export function createTransports(options: TransportOptions): Transports {
       clearTimeout(forced);
     },
   };
+  return transports;
 }

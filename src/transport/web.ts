@@ -1,35 +1,14 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, relative, sep } from 'node:path';
 import type { Logger } from '../logger.js';
+import { contentTypeOf, IMMUTABLE, REVALIDATE, sendStatic, staticFile, type StaticFile } from './static-files.js';
 
 /** The browser client's files (web/dist, built by `npm run build:web`), served at `/`. */
 export interface WebClient {
   /** Answers a GET or HEAD for one of its paths and returns true; false leaves the request to the next route. */
   serve(req: IncomingMessage, res: ServerResponse): boolean;
 }
-
-interface File {
-  body: Buffer;
-  type: string;
-  etag: string;
-  /** Vite's content-hashed assets never change under one name. */
-  immutable: boolean;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-  '.woff2': 'font/woff2',
-};
 
 /** The page talks only to its own origin (HTTP and WebSocket) and runs only its own scripts. */
 const PAGE_HEADERS = {
@@ -47,24 +26,30 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
 
 /**
  * Every file under `dir`, read once at start and kept in memory (the client is
- * a few hundred KB). Only those exact paths are served, so no request path can
- * reach outside the build. `dir` without an index.html: `/` answers 503 with
- * how to build it. null: no browser client at all (`WEB_DIR=off`).
+ * a few hundred KB), with the `.br` and `.gz` copies the build wrote beside
+ * it. Only those exact paths are served, so no request path can reach
+ * outside the build. Vite's content-hashed assets (`/assets/…`) are kept for
+ * good; the page is revalidated on every load, so a new build shows at once.
+ * `dir` without an index.html: `/` answers 503 with how to build it. null: no
+ * browser client at all (`WEB_DIR=off`).
  */
 export function loadWebClient(dir: string | null, logger: Logger): WebClient | null {
   if (dir === null) return null;
-  const files = new Map<string, File>();
+  const files = new Map<string, StaticFile>();
   if (existsSync(join(dir, 'index.html'))) {
-    for (const path of walk(dir)) {
+    const paths = [...walk(dir)];
+    const present = new Set(paths);
+    for (const path of paths) {
+      if (path.endsWith('.br') || path.endsWith('.gz')) continue;
       const urlPath = '/' + relative(dir, path).split(sep).join('/');
-      const body = readFileSync(path);
-      const dot = urlPath.lastIndexOf('.');
-      files.set(urlPath, {
-        body,
-        type: TYPES[urlPath.slice(dot)] ?? 'application/octet-stream',
-        etag: `"${createHash('sha1').update(body).digest('base64url').slice(0, 16)}"`,
-        immutable: urlPath.startsWith('/assets/'),
-      });
+      const beside = (suffix: string) => (present.has(path + suffix) ? readFileSync(path + suffix) : null);
+      files.set(
+        urlPath,
+        staticFile(readFileSync(path), contentTypeOf(urlPath), urlPath.startsWith('/assets/') ? IMMUTABLE : REVALIDATE, {
+          br: beside('.br'),
+          gzip: beside('.gz'),
+        }),
+      );
     }
   } else {
     logger.warn('the browser client is not built; / explains how to build it', { dir });
@@ -80,31 +65,15 @@ export function loadWebClient(dir: string | null, logger: Logger): WebClient | n
           res.end(req.method === 'HEAD' ? undefined : NOT_BUILT);
           return true;
         }
-        send(req, res, index, PAGE_HEADERS);
+        sendStatic(req, res, index, PAGE_HEADERS);
         return true;
       }
       const file = files.get(path);
       if (!file) return false;
-      send(req, res, file, { 'x-content-type-options': 'nosniff' });
+      sendStatic(req, res, file, { 'x-content-type-options': 'nosniff' });
       return true;
     },
   };
-}
-
-function send(req: IncomingMessage, res: ServerResponse, file: File, headers: Record<string, string>): void {
-  const common = {
-    ...headers,
-    etag: file.etag,
-    // The page is revalidated on every load so a new build shows at once; hashed assets are kept for good.
-    'cache-control': file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
-  };
-  if (req.headers['if-none-match'] === file.etag) {
-    res.writeHead(304, common);
-    res.end();
-    return;
-  }
-  res.writeHead(200, { ...common, 'content-type': file.type, 'content-length': file.body.length });
-  res.end(req.method === 'HEAD' ? undefined : file.body);
 }
 
 function* walk(dir: string): Generator<string> {

@@ -7,8 +7,8 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
 import { buildSchema } from '../schema.js';
+import { requestScope, useOperationNamed } from './access-log.js';
 import { useDatabaseBudget } from './database-budget.js';
-import { renderChatGraphiQL } from './graphiql.js';
 import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
 import { documentRules, type DocumentRules } from './limits.js';
 import type { OriginPolicy } from './origins.js';
@@ -38,14 +38,13 @@ export interface GraphQLServerOptions extends DocumentRules {
  * default: a JSON array body is refused), and so do mutations over GET.
  */
 export function createGraphQLServer(services: Services, auth: ContextAuth, logger: Logger, options: GraphQLServerOptions) {
-  const { exposure, origins, requestLimits } = options;
+  const { origins, requestLimits } = options;
   return createYoga<object, Context>({
     schema: buildSchema(options.mutationLimits),
     context: createContextFactory(services, auth, logger),
     graphqlEndpoint: GRAPHQL_PATH,
-    graphiql: exposure.graphiql && { title: 'Chat API', subscriptionsProtocol: 'WS' },
-    // Served whole from this process (no CDN), and signed in over WebSocket too.
-    renderGraphiQL: renderChatGraphiQL,
+    // GraphiQL is served before yoga (graphiql.ts): its files compressed and cached, its socket signed in.
+    graphiql: false,
     landingPage: false,
     logging: yogaLogger(logger),
     maskedErrors: { isDev: false, maskError: createErrorMasker(logger) },
@@ -67,6 +66,7 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
       // After multipart: it has the last word on a subscription's result processor.
       useHttpSubscriptions({ origins, streams: options.streams, metrics: options.metrics, logger }),
       useMetrics(options.metrics),
+      useOperationNamed(),
       useLiveEventExecution(),
       useDatabaseBudget(options.databaseBudgetMs),
     ],
@@ -75,14 +75,21 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
 
 export type GraphQLServer = ReturnType<typeof createGraphQLServer>;
 
-/** yoga's own log lines, at their level; objects it passes along are not printed. */
+/**
+ * yoga's own log lines, at their level, with the id of the request they are
+ * about (requestScope, entered at debug); objects it passes along are not printed.
+ */
 function yogaLogger(logger: Logger) {
   const text = (args: unknown[]) => args.filter((a) => typeof a === 'string').join(' ');
+  const fields = () => {
+    const req = requestScope.getStore();
+    return req === undefined ? undefined : { req };
+  };
   return {
-    debug: (...args: unknown[]) => logger.debug(text(args)),
-    info: (...args: unknown[]) => logger.info(text(args)),
-    warn: (...args: unknown[]) => logger.warn(text(args)),
-    error: (...args: unknown[]) => logger.error(text(args)),
+    debug: (...args: unknown[]) => logger.debug(text(args), fields()),
+    info: (...args: unknown[]) => logger.info(text(args), fields()),
+    warn: (...args: unknown[]) => logger.warn(text(args), fields()),
+    error: (...args: unknown[]) => logger.error(text(args), fields()),
   };
 }
 

@@ -2,9 +2,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_WEB_DIR } from '../../src/transport/transport.config.js';
+import { rawGet } from '../support/raw-http.js';
 import { forEachBackend } from '../support/suite.js';
 
 /** A build as Vite writes one: index.html and content-hashed assets. */
@@ -83,6 +85,38 @@ forEachBackend('Browser client files at /', (s) => {
       body: JSON.stringify({ query: '{ __typename }' }),
     });
     expect(await graphql.json()).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it('serves the brotli or gzip copy the build wrote by Accept-Encoding, with Vary and an ETag of each copy', async () => {
+    const dir = fakeBuild();
+    dirs.push(dir);
+    const script = Buffer.from(`console.log(${JSON.stringify('chat '.repeat(2000))});`);
+    writeFileSync(join(dir, 'assets/index-abc123.js'), script);
+    writeFileSync(join(dir, 'assets/index-abc123.js.br'), brotliCompressSync(script));
+    writeFileSync(join(dir, 'assets/index-abc123.js.gz'), gzipSync(script));
+    const app = await s.backend.startApp({ webDir: dir });
+    const url = `${app.url}/assets/index-abc123.js`;
+
+    const br = await rawGet(url, { 'accept-encoding': 'gzip, deflate, br' });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers.vary).toBe('Accept-Encoding');
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(Number(br.headers['content-length'])).toBe(br.body.length);
+    expect(br.body.length).toBeLessThan(script.length / 10);
+    const gzip = await rawGet(url, { 'accept-encoding': 'gzip;q=1, br;q=0.5' });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    const plain = await rawGet(url, { 'accept-encoding': 'identity' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers.vary).toBe('Accept-Encoding');
+    expect(plain.body.equals(script)).toBe(true);
+    expect(new Set([br.headers.etag, gzip.headers.etag, plain.headers.etag]).size).toBe(3);
+    // A cache revalidating what it holds gets 304 for that copy.
+    expect((await rawGet(url, { 'accept-encoding': 'br', 'if-none-match': br.headers.etag! })).status).toBe(304);
+    expect((await rawGet(url, { 'accept-encoding': 'gzip', 'if-none-match': br.headers.etag! })).status).toBe(200);
+    // A file without copies (the 6-byte stylesheet) goes as it is, with no Vary.
+    const css = await rawGet(`${app.url}/assets/index-def456.css`, { 'accept-encoding': 'br' });
+    expect(css.headers['content-encoding']).toBeUndefined();
+    expect(css.headers.vary).toBeUndefined();
   });
 
   it('says how to build the client when the build is missing (503), and serves no / at all with WEB_DIR=off', async () => {

@@ -31,6 +31,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Cheap hashes keep registering fast; the production default (2^17) is tested in test/unit/passwords.test.ts.
     passwords: { scryptN: TEST_SCRYPT_N },
     logLevel: (process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent',
+    logFormat: 'json',
     feedPollMs: 300,
     typingTimeoutMs: 5000,
     presenceTtlMs: 20_000,
@@ -44,6 +45,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       loginIp: { points: 100, seconds: 900 },
       registerIp: { points: 1_000_000, seconds: 1 },
       wsMessages: { points: 300, seconds: 10 },
+      userSearch: { points: 1_000_000, seconds: 1 },
     },
     mutationRateLimits: {
       edit: { points: 1_000_000, seconds: 1 },

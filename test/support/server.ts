@@ -3,7 +3,8 @@
  * other test module reaches the server through its protocol (HTTP and
  * graphql-ws); only starting it, sharing one embedded database or bus
  * between two instances, the Redis bus's own fault test, the message
- * store's batch statement tested as SQL, the served schema (what
+ * store's batch statement and the users store's prefix query tested as
+ * SQL (EXPLAIN), the served schema (what
  * the property tests generate operations from), the clock an app is given
  * (so tests move time instead of sleeping), the environment parser
  * (what turns RATE_LIMIT_* settings into Config fields) and the table of
@@ -22,5 +23,6 @@ export { openRedis } from '../../src/realtime/redis.js';
 export { topics } from '../../src/realtime/topics.js';
 export { createLogger } from '../../src/logger.js';
 export { RoomsStore } from '../../src/features/rooms/rooms.store.js';
+export { UsersStore } from '../../src/features/users/users.store.js';
 export { memberships, moderationActions, rooms, users } from '../../src/db/schema.js';
 export { MUTATION_LIMITS } from '../../src/limits/mutation-limits.js';

@@ -211,6 +211,15 @@ describe('loadConfig', () => {
     }
   });
 
+  it('writes pretty log lines when stderr is a terminal and JSON lines otherwise, unless LOG_FORMAT says', () => {
+    const cwd = tempDir();
+    expect(loadConfig({}, cwd, true).config.logFormat).toBe('pretty');
+    expect(loadConfig({}, cwd, false).config.logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, cwd, true).config.logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, cwd, false).config.logFormat).toBe('pretty');
+    expect(problemsOf({ LOG_FORMAT: 'xml' })).toEqual(['LOG_FORMAT must be one of pretty, json']);
+  });
+
   it('has the contract’s abuse limits by default, the client IP from the socket', () => {
     const { config } = loadConfig({}, tempDir());
     expect(config.rateLimits).toEqual({
@@ -219,6 +228,7 @@ describe('loadConfig', () => {
       loginIp: { points: 100, seconds: 900 },
       registerIp: { points: 20, seconds: 3600 },
       wsMessages: { points: 300, seconds: 10 },
+      userSearch: { points: 30, seconds: 10 },
     });
     expect(config.maxSubscriptionsPerSocket).toBe(100);
     expect(config.maxSocketsPerUser).toBe(20);
@@ -233,6 +243,7 @@ describe('loadConfig', () => {
         RATE_LIMIT_LOGIN_IP: '50/30m',
         RATE_LIMIT_REGISTER_IP: '1/1d',
         RATE_LIMIT_WS_MESSAGES: '1000/60',
+        RATE_LIMIT_USER_SEARCH: '4/1m',
         MAX_SUBSCRIPTIONS_PER_SOCKET: '7',
         MAX_SOCKETS_PER_USER: '2',
         TRUST_PROXY: '1',
@@ -245,6 +256,7 @@ describe('loadConfig', () => {
       loginIp: { points: 50, seconds: 1800 },
       registerIp: { points: 1, seconds: 86_400 },
       wsMessages: { points: 1000, seconds: 60 },
+      userSearch: { points: 4, seconds: 60 },
     });
     expect(config.maxSubscriptionsPerSocket).toBe(7);
     expect(config.maxSocketsPerUser).toBe(2);
@@ -258,6 +270,7 @@ describe('loadConfig', () => {
       RATE_LIMIT_LOGIN_IP: 'ten/15m',
       RATE_LIMIT_REGISTER_IP: '20/1w',
       RATE_LIMIT_WS_MESSAGES: '300/0s',
+      RATE_LIMIT_USER_SEARCH: '30',
       MAX_SUBSCRIPTIONS_PER_SOCKET: '0',
       MAX_SOCKETS_PER_USER: 'many',
       TRUST_PROXY: '-1',
@@ -268,6 +281,7 @@ describe('loadConfig', () => {
       'RATE_LIMIT_LOGIN_IP',
       'RATE_LIMIT_REGISTER_IP',
       'RATE_LIMIT_WS_MESSAGES',
+      'RATE_LIMIT_USER_SEARCH',
       'MAX_SUBSCRIPTIONS_PER_SOCKET',
       'MAX_SOCKETS_PER_USER',
       'TRUST_PROXY',

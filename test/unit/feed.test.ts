@@ -9,7 +9,7 @@ import type { EndReason, Sink } from '../../src/realtime/live-source.js';
 import { topics, type RoomActivity } from '../../src/realtime/topics.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent, enabled: () => false };
 
 const message = (seq: number): MessageRow => ({
   id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,

@@ -7,7 +7,7 @@ import { Hooks } from '../../src/realtime/hooks.js';
 import { RoomHub } from '../../src/realtime/hub.js';
 import type { EndReason } from '../../src/realtime/live-source.js';
 
-const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent };
+const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent, enabled: () => false };
 const roomId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
 /** The database as the poll sees it: room heads and memberships; every query is recorded. */

@@ -16,6 +16,7 @@ const message = (seq: number, extra: Partial<Message> = {}): Message => ({
   cursor: `c${seq}`,
   author: { id: 'u1', username: 'alice', online: true },
   replyTo: null,
+  reactions: [],
   ...extra,
 });
 

@@ -56,9 +56,75 @@ export function classify(error: unknown): Failure {
   return { retry: false, reason: error instanceof Error ? error.message : String(error) };
 }
 
-/** A sign-in's error for the form: the server's message for a refusal, a plain sentence otherwise. */
+/** A sentence from the server's own message: capitalised, ending with a full stop. */
+function sentence(message: string): string {
+  const text = message.trim();
+  if (!text) return 'That was refused.';
+  const capital = text[0]!.toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(capital) ? capital : `${capital}.`;
+}
+
+/** "30 seconds", "2 minutes": how long to wait, from RATE_LIMITED's retryAfter. */
+export function waitText(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds <= 0) return 'a moment';
+  if (seconds < 90) return `${Math.ceil(seconds)} second${Math.ceil(seconds) === 1 ? '' : 's'}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+}
+
+const retryAfterOf = (error: ChatRequestError) => Number(error.errors[0]?.extensions?.retryAfter);
+
+/**
+ * What went wrong, in plain words, from the contract's error codes. Refusals
+ * that carry a rule (FORBIDDEN, BAD_USER_INPUT) keep the server's sentence,
+ * which names the rule ("Only the owner can invite to a private room").
+ */
 export function describe(error: unknown): string {
-  if (error instanceof ChatRequestError) return error.message;
-  if (error instanceof NetworkError) return 'The server cannot be reached. Try again in a moment.';
-  return 'Something went wrong.';
+  if (error instanceof NetworkError) return 'The server cannot be reached. Check your connection; it will go on once it is back.';
+  if (error instanceof ChatRequestError) {
+    switch (error.code) {
+      case 'RATE_LIMITED':
+        return `That was too many at once. Try again in ${waitText(retryAfterOf(error))}.`;
+      case 'SERVICE_UNAVAILABLE':
+        return 'The server is busy or restarting. Try again in a moment.';
+      case 'UNAUTHENTICATED':
+        return 'Your session has ended. Sign in again.';
+      case 'NOT_FOUND':
+        return 'That is no longer there: it may have been deleted.';
+      case 'FORBIDDEN':
+      case 'BAD_USER_INPUT':
+        return sentence(error.errors[0]?.message ?? '');
+      default:
+        return 'Something went wrong on the server. Try again.';
+    }
+  }
+  return 'Something went wrong. Try again.';
+}
+
+/** What the sign-in form says about a failed sign-in or sign-up: what was wrong and what to do. */
+export function describeAuthError(mode: 'login' | 'register', error: unknown): string {
+  if (error instanceof ChatRequestError) {
+    const first = error.errors[0];
+    const field = first?.extensions?.field;
+    switch (error.code) {
+      case 'UNAUTHENTICATED':
+        return mode === 'login'
+          ? 'Wrong username or password. New here? Choose “Create account” instead.'
+          : 'The server refused the sign-up. Try again.';
+      case 'BAD_USER_INPUT':
+        if (field === 'username' && /taken/i.test(first?.message ?? '')) {
+          return 'That username is taken. Choose another, or sign in if it is yours.';
+        }
+        if (field === 'username') return 'A username is 3 to 32 letters, digits, dots, dashes or underscores.';
+        if (field === 'password') return 'A password is 8 to 256 characters.';
+        return sentence(first?.message ?? '');
+      case 'RATE_LIMITED':
+        return mode === 'login'
+          ? `Too many sign-in attempts for now. Try again in ${waitText(retryAfterOf(error))}.`
+          : `Too many accounts were created from here. Try again in ${waitText(retryAfterOf(error))}.`;
+      case 'FORBIDDEN':
+        return 'Accounts here come from your organisation’s sign-in, not from this form.';
+    }
+  }
+  return describe(error);
 }

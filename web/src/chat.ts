@@ -1,5 +1,8 @@
+import { describe } from './api.js';
+import { Composer } from './composer.js';
 import { ChatLayout } from './layout.js';
 import { MessageList } from './message-list.js';
+import { PeopleFinder } from './people.js';
 import { ReadMarker } from './read-marker.js';
 import { RoomController } from './room-controller.js';
 import type { Session } from './session.js';
@@ -17,15 +20,18 @@ export interface ChatOptions {
 
 /**
  * The signed-in page: room list with unread counts, the open room's history
- * and live messages, sending through the outbox, typing and presence. Every
- * subscription goes through the kit, so a lost socket or a restarted server
- * resumes messageAdded where it stopped; what roomEvents and myEvents missed
- * meanwhile is fetched again on reconnect. Returns the function that takes it
- * down again.
+ * and live messages, sending through the outbox, replies, edits, deletions
+ * and reactions, typing and presence, message search, finding people to
+ * invite or message directly. Every subscription goes through the kit, so a
+ * lost socket or a restarted server resumes messageAdded where it stopped;
+ * what roomEvents and myEvents missed meanwhile is fetched again on
+ * reconnect. Returns the function that takes it down again.
  */
 export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   const state = new ChatState(options.session.user);
   let disposed = false;
+  /** Answers to an earlier search that arrive after a later one are dropped. */
+  let searches = 0;
 
   // The parts call each other through these closures, so each may name one made after it:
   // none of them runs before the last part is made.
@@ -40,25 +46,86 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     onWantOlder: () => void room.loadOlder(),
     onRetry: (clientId) => room.outbox.retry(clientId),
     onDiscard: (clientId) => room.outbox.discard(clientId),
+    actions: {
+      onReply: (m) => room.actions.onReply(m),
+      onEdit: (m) => room.actions.onEdit(m),
+      onSaveEdit: (m, body) => room.actions.onSaveEdit(m, body),
+      onCancelEdit: () => room.actions.onCancelEdit(),
+      onDelete: (m) => room.actions.onDelete(m),
+      onConfirmDelete: (m) => room.actions.onConfirmDelete(m),
+      onCancelDelete: () => room.actions.onCancelDelete(),
+      onTogglePicker: (m) => room.actions.onTogglePicker(m),
+      onReact: (m, emoji) => room.actions.onReact(m, emoji),
+      onToggleMenu: (m) => room.actions.onToggleMenu(m),
+      onJump: (seq) => room.actions.onJump(seq),
+    },
   });
-  const layout = new ChatLayout(state.me, list, {
-    onSignOut: () => signOut(null),
-    onOpenRoom: (roomId) => void room.open(roomId),
-    onJoinRoom: (roomId) => void sidebar.join(roomId),
-    onCreateRoom: (name) => void sidebar.create(name),
-    onFindRooms: (query) => void sidebar.loadPublicRooms(query),
+  const composer = new Composer({
     onTyped: () => room.typed(),
     onSend: () => room.send(),
+    onCancelReply: () => room.cancelReply(),
   });
+  const people = new PeopleFinder({
+    id: 'find-people',
+    label: 'Find people by username',
+    action: 'Message',
+    testid: 'people',
+    find: (query) => transport.findUsers(query),
+    exclude: () => new Set([state.me.id]),
+    onPick: (user): Promise<void> => sidebar.openDirect(user),
+  });
+  const invite = new PeopleFinder({
+    id: 'invite-people',
+    label: 'Invite by username',
+    action: 'Invite',
+    testid: 'invite',
+    find: (query) => transport.findUsers(query),
+    exclude: () => new Set(state.open?.members.list().map((m) => m.user.id) ?? []),
+    onPick: (user): Promise<void> => sidebar.invite(user),
+  });
+  const layout = new ChatLayout(
+    state.me,
+    list,
+    composer,
+    { people, invite },
+    {
+      onSignOut: () => signOut(null),
+      onOpenRoom: (roomId) => void sidebar.open(roomId),
+      onJoinRoom: (roomId) => void sidebar.join(roomId),
+      onCreateRoom: (name, visibility) => void sidebar.create(name, visibility),
+      onFindRooms: (query) => void sidebar.loadPublicRooms(query),
+      onSearch: (query) => void search(query),
+      onOpenResult: (message) => void sidebar.open(message.roomId, message.seq),
+      onLeave: () => void sidebar.leave(),
+      onMessageMember: (user) => void sidebar.openDirect(user),
+      onShowMembers: () => void room.refreshMembers(),
+    },
+  );
   const reads = new ReadMarker({ state, transport, onChange: () => layout.renderRooms(state) });
-  const room = new RoomController({ state, transport, layout, list, markRead: () => reads.schedule() });
-  const sidebar = new Sidebar({ state, transport, layout, room });
+  const room = new RoomController({ state, transport, layout, list, composer, markRead: () => reads.schedule() });
+  const sidebar = new Sidebar({ state, transport, layout, room, markRead: () => reads.schedule() });
   root.replaceChildren(layout.element);
+
+  async function search(query: string) {
+    const asked = ++searches;
+    const roomName = (roomId: string) => {
+      const listed = state.room(roomId);
+      return listed ? state.roomName(listed) : 'a room you left';
+    };
+    layout.showSearch(query, null, roomName);
+    try {
+      const results = await transport.searchMessages(query);
+      if (asked === searches) layout.showSearch(query, results, roomName);
+    } catch (error) {
+      if (asked === searches) layout.showSearchError(query, describe(error));
+    }
+  }
 
   /** What roomEvents and myEvents told while the socket was away: read again. Messages resume by themselves. */
   async function refetchAfterReconnect() {
     await sidebar.loadRooms();
     await room.afterReconnect();
+    void sidebar.loadPublicRooms();
   }
 
   function signOut(reason: string | null) {
@@ -76,10 +143,12 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   room.renderMessages();
   void sidebar.loadRooms();
   void sidebar.loadPublicRooms();
+  sidebar.startPolling();
 
   function dispose() {
     disposed = true;
     document.removeEventListener('visibilitychange', onVisible);
+    sidebar.stop();
     room.close();
     stopMyEvents();
     transport.dispose();

@@ -17,3 +17,21 @@ export function h(tag: string, props: Props = {}, ...children: Child[]): HTMLEle
   element.append(...children.filter((c): c is Node | string => c !== null && c !== undefined && c !== false));
   return element;
 }
+
+/**
+ * Runs `rebuild`, which replaces what `container` holds, and gives focus back
+ * to the element matching the one that had it (by the attributes named), so
+ * a keyboard user is not thrown to the top of the page by a live update.
+ */
+export function keepingFocus(container: HTMLElement, attributes: string[], rebuild: () => void): void {
+  const active = document.activeElement;
+  const selector =
+    active instanceof HTMLElement && container.contains(active)
+      ? attributes
+          .filter((name) => active.hasAttribute(name))
+          .map((name) => `[${name}="${CSS.escape(active.getAttribute(name)!)}"]`)
+          .join('')
+      : '';
+  rebuild();
+  if (selector) container.querySelector<HTMLElement>(selector)?.focus();
+}

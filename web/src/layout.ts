@@ -1,134 +1,434 @@
-import type { UserFieldsFragment } from '../../client/index.js';
-import { h } from './dom.js';
+import type { RoomFieldsFragment, RoomVisibility, UserFieldsFragment } from '../../client/index.js';
+import type { Composer } from './composer.js';
+import { h, keepingFocus } from './dom.js';
 import type { MessageList } from './message-list.js';
+import type { PeopleFinder } from './people.js';
 import { unreadTotal, type ChatState, type OpenRoom } from './state.js';
-import { fieldForm, headerView, membersView, publicRoomItems, roomItems, typingView, type ConnectionStatus } from './views.js';
+import type { Message } from './timeline.js';
+import {
+  membersView,
+  publicRoomItems,
+  roomItems,
+  roomKindText,
+  searchResultsView,
+  statusText,
+  typingView,
+  type ConnectionStatus,
+} from './views.js';
 
 export interface LayoutHandlers {
   onSignOut(): void;
   onOpenRoom(roomId: string): void;
   onJoinRoom(roomId: string): void;
-  onCreateRoom(name: string): void;
+  onCreateRoom(name: string, visibility: RoomVisibility): void;
   onFindRooms(query: string): void;
-  /** A key in the composer. */
-  onTyped(): void;
-  onSend(): void;
+  onSearch(query: string): void;
+  onOpenResult(message: Message): void;
+  onLeave(): void;
+  onMessageMember(user: UserFieldsFragment): void;
+  /** The members panel was opened: its presence is read again. */
+  onShowMembers(): void;
 }
 
-/** The signed-in page's parts, built once; each render fills one of them from the state. */
+/** Below this width the room list is a drawer over the room (the CSS uses the same figure). */
+const NARROW = '(max-width: 699.98px)';
+
+/** Which panel of the room head is open. */
+type RoomPanel = 'members' | 'invite' | 'leave' | null;
+
+/**
+ * The signed-in page's parts, built once; each render fills one of them from
+ * the state. Wide screens show the room list beside the room; narrow ones
+ * (under 700 px) keep it in a drawer that the menu button opens, which
+ * closes again on a choice, on Escape or outside it.
+ */
 export class ChatLayout {
   readonly element: HTMLElement;
-  private readonly header = h('div');
-  private readonly myRoomsList = h('ul', { 'data-testid': 'my-rooms' });
-  private readonly publicList = h('ul', { 'data-testid': 'public-rooms' });
-  // Filled on a failed create or join but never placed in the page: the client had it so before the split, and it stays so.
+  private readonly status = h('span', { class: 'status', role: 'status', 'data-testid': 'status' });
+  private readonly menuButton: HTMLButtonElement;
+  private readonly drawer: HTMLElement;
+  private readonly myRoomsList = h('ul', { class: 'room-list', 'data-testid': 'my-rooms', 'aria-label': 'Your rooms' });
+  private readonly publicList = h('ul', { class: 'public-list', 'data-testid': 'public-rooms', 'aria-label': 'Public rooms' });
   private readonly roomsNotice = h('p', { class: 'notice error', role: 'alert', 'data-testid': 'rooms-notice' });
-  private readonly roomTitle = h('h2', { 'data-testid': 'room-title' }, 'Pick or create a room');
-  private readonly members = h('div');
-  private readonly typing = h('div');
-  private readonly composer: HTMLTextAreaElement;
-  private readonly sendButton: HTMLButtonElement;
+  private readonly roomTitle = h('h2', { id: 'room-title', 'data-testid': 'room-title' }, 'Pick or create a room');
+  private readonly roomKind = h('span', { class: 'room-kind', 'data-testid': 'room-kind' });
+  private readonly roomActions = h('div', { class: 'room-actions' });
+  private readonly membersPanel = h('section', { id: 'members-panel', class: 'panel', 'aria-label': 'Members', hidden: true });
+  private readonly invitePanel = h('section', {
+    id: 'invite-panel',
+    class: 'panel',
+    'aria-label': 'Invite people',
+    hidden: true,
+  });
+  private readonly leavePanel = h('section', { id: 'leave-panel', class: 'panel', 'aria-label': 'Leave the room', hidden: true });
+  private readonly searchPanel: HTMLElement;
+  private readonly searchBody = h('div', { class: 'search-body' });
+  private readonly searchHeading = h('h2', { id: 'search-heading', tabindex: -1 }, 'Search results');
+  private readonly typing = h('p', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite' });
+  private readonly searchInput: HTMLInputElement;
+  private panel: RoomPanel = null;
+  private drawerOpen = false;
+  private readonly narrow = matchMedia(NARROW);
 
   constructor(
     private readonly me: UserFieldsFragment,
-    messages: MessageList,
+    private readonly messages: MessageList,
+    private readonly composer: Composer,
+    private readonly finders: { people: PeopleFinder; invite: PeopleFinder },
     private readonly handlers: LayoutHandlers,
   ) {
-    this.composer = h('textarea', {
-      rows: 2,
-      maxlength: 4000,
-      placeholder: 'Write a message',
-      'data-testid': 'composer',
-      disabled: true,
-      oninput: () => handlers.onTyped(),
-      onkeydown: (event: Event) => {
-        const key = event as KeyboardEvent;
-        if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
-          key.preventDefault();
-          handlers.onSend();
-        }
-      },
-    }) as HTMLTextAreaElement;
-    this.sendButton = h(
+    this.menuButton = h(
       'button',
-      { type: 'button', 'data-testid': 'send', disabled: true, onclick: () => handlers.onSend() },
-      'Send',
+      {
+        type: 'button',
+        class: 'menu secondary',
+        'data-testid': 'menu',
+        'aria-controls': 'rooms',
+        'aria-expanded': 'false',
+        onclick: () => this.setDrawer(!this.drawerOpen),
+      },
+      h('span', { 'aria-hidden': 'true' }, '☰'),
+      h('span', { class: 'menu-label' }, ' Rooms'),
     ) as HTMLButtonElement;
+    this.searchInput = h('input', {
+      id: 'search-messages',
+      type: 'search',
+      maxlength: 256,
+      'data-testid': 'search-input',
+    }) as HTMLInputElement;
+    const privateBox = h('input', {
+      id: 'create-private',
+      type: 'checkbox',
+      'data-testid': 'create-private',
+    }) as HTMLInputElement;
+    const roomName = h('input', {
+      id: 'create-room-name',
+      maxlength: 100,
+      required: true,
+      'data-testid': 'create-room-input',
+    }) as HTMLInputElement;
+    const findRooms = h('input', {
+      id: 'find-rooms',
+      type: 'search',
+      maxlength: 100,
+      'data-testid': 'find-rooms-input',
+    }) as HTMLInputElement;
+
+    this.drawer = h(
+      'nav',
+      { id: 'rooms', class: 'rooms', 'aria-label': 'Rooms and people' },
+      h(
+        'form',
+        {
+          class: 'search-form',
+          role: 'search',
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            const query = this.searchInput.value.trim();
+            if (query) handlers.onSearch(query);
+          },
+        },
+        h('label', { for: 'search-messages' }, 'Search messages'),
+        h(
+          'div',
+          { class: 'row' },
+          this.searchInput,
+          h('button', { type: 'submit', class: 'secondary', 'data-testid': 'search' }, 'Search'),
+        ),
+      ),
+      h('h2', {}, 'Your rooms'),
+      this.myRoomsList,
+      this.roomsNotice,
+      h(
+        'form',
+        {
+          class: 'create-room',
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            const name = roomName.value.trim();
+            if (!name) return;
+            handlers.onCreateRoom(name, privateBox.checked ? 'PRIVATE' : 'PUBLIC');
+            roomName.value = '';
+            privateBox.checked = false;
+          },
+        },
+        h('h2', {}, 'New room'),
+        h('label', { for: 'create-room-name' }, 'Room name'),
+        h(
+          'div',
+          { class: 'row' },
+          roomName,
+          h('button', { type: 'submit', class: 'secondary', 'data-testid': 'create-room' }, 'Create'),
+        ),
+        h('div', { class: 'check' }, privateBox, h('label', { for: 'create-private' }, 'Private: only people I invite')),
+      ),
+      h('h2', {}, 'People'),
+      finders.people.element,
+      h('h2', {}, 'Public rooms'),
+      h(
+        'form',
+        {
+          class: 'find-rooms',
+          role: 'search',
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            handlers.onFindRooms(findRooms.value.trim());
+          },
+        },
+        h('label', { for: 'find-rooms' }, 'Filter public rooms'),
+        h(
+          'div',
+          { class: 'row' },
+          findRooms,
+          h('button', { type: 'submit', class: 'secondary', 'data-testid': 'find-rooms' }, 'Find'),
+        ),
+      ),
+      this.publicList,
+    );
+
+    this.searchPanel = h(
+      'section',
+      {
+        class: 'search-panel',
+        'aria-labelledby': 'search-heading',
+        'data-testid': 'search-panel',
+        hidden: true,
+        onkeydown: (event: Event) => {
+          if ((event as KeyboardEvent).key === 'Escape') this.closeSearch();
+        },
+      },
+      h(
+        'div',
+        { class: 'panel-head' },
+        this.searchHeading,
+        h(
+          'button',
+          { type: 'button', class: 'secondary', 'data-testid': 'close-search', onclick: () => this.closeSearch() },
+          'Close',
+        ),
+      ),
+      this.searchBody,
+    );
+
     this.element = h(
       'div',
-      { class: 'chat' },
-      this.header,
+      {
+        class: 'chat',
+        onkeydown: (event: Event) => {
+          if ((event as KeyboardEvent).key !== 'Escape' || !this.drawerOpen) return;
+          this.setDrawer(false);
+          this.menuButton.focus();
+        },
+      },
+      h('a', { class: 'skip', href: '#composer' }, 'Skip to the message box'),
       h(
-        'aside',
-        { class: 'rooms' },
-        h('h2', {}, 'Your rooms'),
-        this.myRoomsList,
-        fieldForm({
-          placeholder: 'New room name',
-          button: 'Create',
-          testid: 'create-room',
-          onSubmit: (name) => handlers.onCreateRoom(name),
-        }),
-        h('h2', {}, 'Public rooms'),
-        fieldForm({
-          placeholder: 'Find public rooms',
-          button: 'Find',
-          testid: 'find-rooms',
-          type: 'search',
-          onSubmit: (query) => handlers.onFindRooms(query),
-        }),
-        this.publicList,
+        'header',
+        { class: 'top' },
+        this.menuButton,
+        h('strong', { class: 'brand' }, 'Chat'),
+        this.status,
+        h(
+          'span',
+          { class: 'me' },
+          h('span', { class: 'visually-hidden' }, 'Signed in as '),
+          h('span', { 'data-testid': 'me' }, me.username),
+        ),
+        h(
+          'button',
+          { type: 'button', class: 'secondary', onclick: () => handlers.onSignOut(), 'data-testid': 'sign-out' },
+          'Sign out',
+        ),
       ),
+      this.drawer,
+      h('div', { class: 'scrim', 'aria-hidden': 'true', onclick: () => this.setDrawer(false) }),
       h(
         'main',
-        { class: 'room-pane' },
-        h('div', { class: 'room-head' }, this.roomTitle, this.members),
+        { class: 'room-pane', 'aria-labelledby': 'room-title' },
+        h('div', { class: 'room-head' }, h('div', { class: 'room-heading' }, this.roomTitle, this.roomKind), this.roomActions),
+        this.membersPanel,
+        this.invitePanel,
+        this.leavePanel,
         messages.scroller,
         messages.notice,
         this.typing,
-        h('div', { class: 'composer row' }, this.composer, this.sendButton),
+        composer.element,
+        this.searchPanel,
       ),
     );
+    this.narrow.addEventListener('change', () => this.setDrawer(false));
+    this.setDrawer(false);
   }
 
   renderHeader(status: ConnectionStatus): void {
-    this.header.replaceChildren(headerView(this.me, status, () => this.handlers.onSignOut()));
+    this.status.textContent = statusText(status);
+    this.status.dataset.status = status;
+    this.status.className = `status ${status}`;
   }
 
   /** Both room lists, and the unread total in the tab's title. */
   renderRooms(state: ChatState): void {
     const sorted = state.sortedRooms();
-    this.myRoomsList.replaceChildren(...roomItems(sorted, state.open?.id ?? null, (id) => this.handlers.onOpenRoom(id)));
-    this.publicList.replaceChildren(...publicRoomItems(state.publicRooms, state.roomIds(), (id) => this.handlers.onJoinRoom(id)));
+    const nameOf = (room: RoomFieldsFragment) => state.roomName(room);
+    keepingFocus(this.myRoomsList, ['data-room-id'], () =>
+      this.myRoomsList.replaceChildren(
+        ...(sorted.length
+          ? roomItems(sorted, state.open?.id ?? null, nameOf, (id) => this.handlers.onOpenRoom(id))
+          : [h('li', { class: 'hint' }, 'No rooms yet: create one, or join a public one below.')]),
+      ),
+    );
+    keepingFocus(this.publicList, ['aria-label'], () =>
+      this.publicList.replaceChildren(
+        ...publicRoomItems(state.publicRooms, state.roomIds(), (id) => this.handlers.onJoinRoom(id)),
+      ),
+    );
     const unread = unreadTotal(sorted);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
+    this.menuButton.setAttribute('aria-label', unread > 0 ? `Rooms, ${unread} unread` : 'Rooms');
+    this.renderTitle(state);
   }
 
+  /** The open room's head: its name, its kind, what one may do in it, and the members panel. */
   renderRoomHead(state: ChatState): void {
+    const open = state.open;
     const room = state.openEntry();
-    this.roomTitle.textContent = room ? (room.name ?? 'Direct') : 'Pick or create a room';
-    this.members.replaceChildren(state.open ? membersView(state.open.members.list()) : '');
-    this.composer.disabled = this.sendButton.disabled = !state.open;
+    this.renderTitle(state);
+    this.composer.setRoom(open ? (room ? state.roomName(room) : 'this room') : null);
+    this.messages.setLabel(room ? state.roomName(room) : null);
+    if (!open || !room) {
+      this.roomActions.replaceChildren();
+      this.showPanel(null);
+      return;
+    }
+    const myRole = open.members.list().find((m) => m.user.id === this.me.id)?.role;
+    const canInvite = room.kind === 'GROUP' && (room.visibility === 'PUBLIC' || myRole === 'OWNER');
+    const toggle = (panel: Exclude<RoomPanel, null>, label: string, testid: string, controls: string) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': testid,
+          'aria-expanded': String(this.panel === panel),
+          'aria-controls': controls,
+          onclick: () => this.togglePanel(panel),
+        },
+        label,
+      );
+    keepingFocus(this.roomActions, ['data-testid'], () =>
+      this.roomActions.replaceChildren(
+        toggle('members', `Members (${open.members.list().length})`, 'members-toggle', 'members-panel'),
+        ...(canInvite ? [toggle('invite', 'Invite', 'invite-toggle', 'invite-panel')] : []),
+        toggle('leave', 'Leave', 'leave', 'leave-panel'),
+      ),
+    );
+    keepingFocus(this.membersPanel, ['data-testid', 'aria-label'], () =>
+      this.membersPanel.replaceChildren(
+        h('h3', {}, 'Members'),
+        membersView(open.members.list(), this.me, room.kind === 'GROUP' ? (user) => this.handlers.onMessageMember(user) : null),
+      ),
+    );
+    if (!canInvite && this.panel === 'invite') this.showPanel(null);
+  }
+
+  private renderTitle(state: ChatState): void {
+    const room = state.openEntry();
+    this.roomTitle.textContent = state.open ? (room ? state.roomName(room) : '…') : 'Pick or create a room';
+    this.roomKind.textContent = room ? roomKindText(room) : '';
   }
 
   renderTyping(open: OpenRoom | null): void {
-    this.typing.replaceChildren(typingView(open ? open.typists.names() : []));
+    this.typing.textContent = typingView(open ? open.typists.names() : []);
   }
 
-  /** Why creating or joining a room failed; empty clears it. */
+  /** Why creating, joining or leaving a room failed; empty clears it. */
   setRoomsNotice(text: string): void {
     this.roomsNotice.textContent = text;
   }
 
-  get draft(): string {
-    return this.composer.value;
+  /** Message search: the panel over the room, with its results (null while they load). */
+  showSearch(query: string, results: Message[] | null, roomName: (roomId: string) => string): void {
+    const wasHidden = this.searchPanel.hidden;
+    this.searchPanel.hidden = false;
+    this.searchHeading.textContent = `Search: ${query}`;
+    this.searchBody.replaceChildren(...searchResultsView(query, results, roomName, (m) => this.handlers.onOpenResult(m)));
+    this.setDrawer(false);
+    if (wasHidden) this.searchHeading.focus();
   }
 
-  clearDraft(): void {
-    this.composer.value = '';
+  showSearchError(query: string, text: string): void {
+    this.searchHeading.textContent = `Search: ${query}`;
+    this.searchBody.replaceChildren(h('p', { class: 'error', role: 'alert' }, text));
   }
 
-  focusComposer(): void {
-    this.composer.focus();
+  closeSearch(): void {
+    if (this.searchPanel.hidden) return;
+    this.searchPanel.hidden = true;
+    this.searchInput.focus({ preventScroll: true });
+    if (this.narrow.matches) this.composer.focus();
+  }
+
+  hideSearch(): void {
+    this.searchPanel.hidden = true;
+  }
+
+  /** Closes the drawer (narrow screens) once a room was chosen. */
+  roomChosen(): void {
+    this.showPanel(null);
+    this.setDrawer(false);
+  }
+
+  showPanel(panel: RoomPanel): void {
+    this.panel = panel;
+    this.membersPanel.hidden = panel !== 'members';
+    this.invitePanel.hidden = panel !== 'invite';
+    this.leavePanel.hidden = panel !== 'leave';
+    for (const button of this.roomActions.querySelectorAll('button[aria-controls]')) {
+      button.setAttribute('aria-expanded', String(button.getAttribute('aria-controls') === `${panel}-panel`));
+    }
+    if (panel === 'invite') {
+      this.invitePanel.replaceChildren(h('h3', {}, 'Invite people'), this.finders.invite.element);
+      this.finders.invite.focus();
+    } else {
+      this.finders.invite.clear();
+    }
+    if (panel === 'leave') {
+      this.leavePanel.replaceChildren(
+        h('p', {}, 'Leave this room? You will stop getting its messages.'),
+        h(
+          'div',
+          { class: 'row' },
+          h(
+            'button',
+            { type: 'button', class: 'danger', 'data-testid': 'confirm-leave', onclick: () => this.handlers.onLeave() },
+            'Leave the room',
+          ),
+          h('button', { type: 'button', class: 'secondary', onclick: () => this.showPanel(null) }, 'Stay'),
+        ),
+      );
+      this.leavePanel.querySelector<HTMLElement>('[data-testid=confirm-leave]')?.focus();
+    }
+    if (panel === 'members') this.handlers.onShowMembers();
+  }
+
+  private togglePanel(panel: Exclude<RoomPanel, null>): void {
+    this.showPanel(this.panel === panel ? null : panel);
+  }
+
+  /** Opens or closes the room list's drawer; on wide screens the list is always there and this does nothing visible. */
+  private setDrawer(open: boolean): void {
+    const modal = this.narrow.matches;
+    this.drawerOpen = open && modal;
+    this.element?.classList.toggle('drawer-open', this.drawerOpen);
+    this.menuButton.setAttribute('aria-expanded', String(this.drawerOpen));
+    // Closed on a narrow screen, the drawer is off screen: out of the tab order and of screen readers too.
+    if (modal && !this.drawerOpen) this.drawer.setAttribute('inert', '');
+    else this.drawer.removeAttribute('inert');
+    // Focus goes to the open room's entry (or the first), not to a field: no on-screen keyboard pops up.
+    if (this.drawerOpen) {
+      const target =
+        this.drawer.querySelector<HTMLElement>('.room-link[aria-current]') ??
+        this.drawer.querySelector<HTMLElement>('.room-link, input');
+      target?.focus();
+    }
   }
 }

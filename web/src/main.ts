@@ -1,23 +1,22 @@
 import { LoginDocument, RegisterDocument } from '../../client/index.js';
-import { describe, httpRequest } from './api.js';
-import { authView } from './auth-view.js';
+import { describeAuthError, httpRequest } from './api.js';
+import { AuthView, type AuthMode } from './auth-view.js';
 import { mountChat } from './chat.js';
 import { sessionStore } from './session.js';
 
 const root = document.getElementById('app')!;
 
-function showAuth(error: string | null = null, busy = false) {
-  root.replaceChildren(
-    authView({
-      error,
-      busy,
-      onSubmit: (mode, username, password) => void signIn(mode, username, password),
-    }),
-  );
+/** The sign-in page; `notice` says why it is shown again (a session that ended). */
+function showAuth(notice: string | null = null) {
+  const view = new AuthView((mode, username, password) => void signIn(view, mode, username, password));
+  view.setError(notice);
+  root.replaceChildren(view.element);
+  view.focus();
 }
 
-async function signIn(mode: 'login' | 'register', username: string, password: string) {
-  showAuth(null, true);
+async function signIn(view: AuthView, mode: AuthMode, username: string, password: string) {
+  view.setBusy(true);
+  view.setError(null);
   try {
     const input = { username, password };
     const payload =
@@ -27,7 +26,8 @@ async function signIn(mode: 'login' | 'register', username: string, password: st
     sessionStore.save({ token: payload.token, user: payload.user });
     showChat();
   } catch (error) {
-    showAuth(describe(error));
+    view.setBusy(false);
+    view.setError(describeAuthError(mode, error));
   }
 }
 

@@ -1,13 +1,17 @@
 import type { UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
+import { messageSignature, messageView, outgoingView, type MessageActions, type MessageLook } from './message-view.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { OpenRoom } from './state.js';
-import { messageView, outgoingView } from './views.js';
+import { dayKey, dayLabel } from './text.js';
+import type { Message } from './timeline.js';
 
 /** Within this many pixels of the top, the reader is at the older end and more history is wanted. */
 const NEAR_TOP = 80;
 /** Within this many pixels of the bottom, the reader follows new messages down. */
 const NEAR_BOTTOM = 40;
+/** A message this soon after the one above, by the same author on the same day, continues its group. */
+const GROUP_MS = 5 * 60_000;
 
 export interface MessageListOptions {
   me: UserFieldsFragment;
@@ -15,22 +19,49 @@ export interface MessageListOptions {
   onWantOlder(): void;
   onRetry(clientId: string): void;
   onDiscard(clientId: string): void;
+  actions: MessageActions;
 }
 
-/** The open room's messages, stored and outgoing, in a pane that scrolls, and the room's notice under it. */
+/** One entry of the list: a key that names it across renders, what it shows, and how to build it. */
+interface Item {
+  key: string;
+  signature: string;
+  build(): HTMLElement;
+}
+
+/**
+ * The open room's messages, stored and outgoing, in a pane that scrolls, and
+ * the room's notice under it. The pane is a polite live log, so a screen
+ * reader announces what is added to it: each render therefore changes only
+ * the entries that changed (by key and signature), and leaves the others,
+ * the same elements, where they are. Entries: a day separator above each
+ * day's first message, a "New messages" divider above the first one that
+ * was unread when the room was opened, and messages grouped by author.
+ */
 export class MessageList {
   readonly scroller: HTMLElement;
   readonly notice: HTMLElement;
   private readonly messages: HTMLElement;
+  private readonly built = new Map<string, { signature: string; element: HTMLElement }>();
+  /** Focus to give after the next render: a button of one message (its data-focus-key), or the message itself. */
+  private focusRequest: { seq: number; key: string | null } | null = null;
 
   constructor(private readonly options: MessageListOptions) {
     this.messages = h('ol', { class: 'messages', 'data-testid': 'messages' });
     this.scroller = h(
       'div',
-      { class: 'scroller', 'data-testid': 'scroller', onscroll: () => options.onWantOlder() },
+      {
+        class: 'scroller',
+        role: 'log',
+        'aria-live': 'polite',
+        'aria-label': 'Messages',
+        tabindex: 0,
+        'data-testid': 'scroller',
+        onscroll: () => options.onWantOlder(),
+      },
       this.messages,
     );
-    this.notice = h('p', { class: 'notice', 'data-testid': 'room-notice' });
+    this.notice = h('p', { class: 'notice error', role: 'alert', 'data-testid': 'room-notice' });
   }
 
   /** Scrolled down past the point where older messages are loaded. */
@@ -38,8 +69,34 @@ export class MessageList {
     return this.scroller.scrollTop > NEAR_TOP;
   }
 
+  setLabel(roomName: string | null): void {
+    this.scroller.setAttribute('aria-label', roomName ? `Messages in ${roomName}` : 'Messages');
+  }
+
   scrollToBottom(): void {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** Brings a message into the middle of the pane and gives it focus. Returns false when it is not on the page. */
+  scrollToMessage(seq: number): boolean {
+    const element = this.built.get(`m:${seq}`)?.element;
+    if (!element?.isConnected) return false;
+    element.scrollIntoView({ block: 'center' });
+    element.focus({ preventScroll: true });
+    return true;
+  }
+
+  /** Brings the "New messages" divider to the top of the pane. Returns false when there is none. */
+  scrollToUnread(): boolean {
+    const element = this.built.get('unread')?.element;
+    if (!element?.isConnected) return false;
+    element.scrollIntoView({ block: 'start' });
+    return true;
+  }
+
+  /** After the next render, focus this button (data-focus-key) of the message at seq, or the message when null. */
+  focusAfterRender(seq: number, key: string | null): void {
+    this.focusRequest = { seq, key };
   }
 
   /**
@@ -47,39 +104,161 @@ export class MessageList {
    * messages arrive, on the same message as older ones load above. With no
    * room open the list empties and the notice stays as it was.
    */
-  render(room: OpenRoom | null, pending: readonly OutgoingMessage[]): void {
-    if (!room) return this.messages.replaceChildren();
+  render(room: OpenRoom | null, pending: readonly OutgoingMessage[], viewerIsOwner: boolean): void {
+    if (!room) {
+      this.built.clear();
+      this.messages.replaceChildren();
+      return;
+    }
     const { scroller, options } = this;
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM;
     const before = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
-    const stored = room.timeline.list();
-    const storedIds = new Set(stored.map((m) => m.clientId).filter(Boolean));
-    const head = room.timeline.hasOlder
-      ? h(
-          'li',
-          { class: 'older', 'data-testid': 'older' },
-          room.loadingOlder ? 'Loading older messages…' : 'Scroll up for older messages',
-        )
-      : h('li', { class: 'older start', 'data-testid': 'room-start' }, 'The start of the room');
-    this.messages.replaceChildren(
-      head,
-      ...stored.map((m) => messageView(m, options.me)),
-      ...pending
-        .filter((m) => !storedIds.has(m.clientId))
-        .map((m) =>
-          outgoingView(
-            m,
-            options.me,
-            () => options.onRetry(m.clientId),
-            () => options.onDiscard(m.clientId),
-          ),
-        ),
-    );
+
+    this.reconcile(this.items(room, pending, viewerIsOwner));
+
     if (atBottom) scroller.scrollTop = scroller.scrollHeight;
     else scroller.scrollTop = topBefore + (scroller.scrollHeight - before) * Number(topBefore < NEAR_TOP);
     this.notice.textContent = room.error ?? '';
     // A short history does not fill the pane, so no scroll would ever ask for more: ask now.
     if (scroller.scrollHeight <= scroller.clientHeight + 1) options.onWantOlder();
+  }
+
+  private items(room: OpenRoom, pending: readonly OutgoingMessage[], viewerIsOwner: boolean): Item[] {
+    const { me, actions } = this.options;
+    const items: Item[] = [];
+    const head = room.timeline.hasOlder
+      ? room.loadingOlder
+        ? 'Loading older messages…'
+        : 'Scroll up for older messages'
+      : room.timeline.newest
+        ? 'The start of the room'
+        : 'No messages yet. Say hello!';
+    items.push({
+      key: 'head',
+      signature: head,
+      build: () =>
+        room.timeline.hasOlder
+          ? h('li', { class: 'older', 'data-testid': 'older' }, head)
+          : h('li', { class: 'older start', 'data-testid': 'room-start' }, head),
+    });
+    const today = new Date();
+    let previous: Message | null = null;
+    let dividerPlaced = false;
+    for (const message of room.timeline.list()) {
+      const day = dayKey(message.createdAt);
+      const newDay = previous === null || dayKey(previous.createdAt) !== day;
+      if (newDay) {
+        const label = dayLabel(message.createdAt, today);
+        items.push({
+          key: `day:${day}`,
+          signature: label,
+          build: () => h('li', { class: 'day', 'data-testid': 'day-separator' }, h('span', {}, label)),
+        });
+      }
+      const unreadHere =
+        !dividerPlaced && room.unreadFrom !== null && message.seq >= room.unreadFrom && message.author.id !== me.id;
+      if (unreadHere) {
+        dividerPlaced = true;
+        items.push({
+          key: 'unread',
+          signature: 'unread',
+          build: () => h('li', { class: 'unread-divider', 'data-testid': 'unread-divider' }, h('span', {}, 'New messages')),
+        });
+      }
+      const grouped =
+        previous !== null &&
+        !newDay &&
+        !unreadHere &&
+        previous.author.id === message.author.id &&
+        !previous.deletedAt &&
+        !message.deletedAt &&
+        !message.replyTo &&
+        Date.parse(message.createdAt) - Date.parse(previous.createdAt) < GROUP_MS;
+      const mine = message.author.id === me.id;
+      const look: MessageLook = {
+        grouped,
+        mine,
+        canDelete: mine || viewerIsOwner,
+        editing: room.ui.editing === message.id,
+        confirmingDelete: room.ui.confirmingDelete === message.id,
+        pickerOpen: room.ui.picker === message.id,
+        highlighted: room.ui.highlighted === message.seq,
+        menuOpen: room.ui.menu === message.id,
+      };
+      const shown = message;
+      items.push({
+        key: `m:${message.seq}`,
+        signature: messageSignature(message, look),
+        build: () => messageView(shown, me, look, actions),
+      });
+      previous = message;
+    }
+    const storedIds = new Set(
+      room.timeline
+        .list()
+        .map((m) => m.clientId)
+        .filter(Boolean),
+    );
+    for (const message of pending) {
+      if (storedIds.has(message.clientId)) continue;
+      items.push({
+        key: `o:${message.clientId}`,
+        signature: JSON.stringify([message.state, message.error]),
+        build: () =>
+          outgoingView(
+            message,
+            me,
+            () => this.options.onRetry(message.clientId),
+            () => this.options.onDiscard(message.clientId),
+          ),
+      });
+    }
+    return items;
+  }
+
+  /** Puts the items' elements in order, building only those new or changed, and keeps focus on what had it. */
+  private reconcile(items: Item[]): void {
+    const active = document.activeElement;
+    let refocus: { element: HTMLElement; key: string | null } | null = null;
+    const wanted = new Set<string>();
+    const elements = items.map((item) => {
+      wanted.add(item.key);
+      const held = this.built.get(item.key);
+      if (held && held.signature === item.signature) return held.element;
+      const element = item.build();
+      if (held && active && held.element.contains(active)) {
+        refocus = { element, key: active.getAttribute('data-focus-key') };
+      }
+      this.built.set(item.key, { signature: item.signature, element });
+      return element;
+    });
+    for (const key of this.built.keys()) if (!wanted.has(key)) this.built.delete(key);
+
+    let cursor = this.messages.firstChild;
+    for (const element of elements) {
+      if (element === cursor) {
+        cursor = cursor.nextSibling;
+        continue;
+      }
+      this.messages.insertBefore(element, cursor);
+    }
+    while (cursor) {
+      const next: ChildNode | null = cursor.nextSibling;
+      cursor.remove();
+      cursor = next;
+    }
+
+    const request = this.focusRequest;
+    this.focusRequest = null;
+    if (request) {
+      const element = this.built.get(`m:${request.seq}`)?.element;
+      if (element) refocus = { element, key: request.key };
+    }
+    if (refocus) {
+      const { element, key } = refocus;
+      const target = key ? element.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) : null;
+      (target ?? element).focus({ preventScroll: true });
+    }
   }
 }

@@ -3,6 +3,8 @@ import type { Message } from './timeline.js';
 export interface OutgoingMessage {
   readonly roomId: string;
   readonly body: string;
+  /** The message this one replies to. */
+  readonly replyTo: Message | null;
   /** Sent with every attempt: the server stores the message once however many attempts reach it. */
   readonly clientId: string;
   state: 'sending' | 'retrying' | 'failed';
@@ -15,7 +17,7 @@ export interface OutgoingMessage {
 export type Failure = { retry: true; afterMs?: number; reason: string } | { retry: false; reason: string };
 
 export interface OutboxOptions {
-  send(message: { roomId: string; body: string; clientId: string }): Promise<Message>;
+  send(message: { roomId: string; body: string; clientId: string; replyToId: string | null }): Promise<Message>;
   /** Sorts a failed attempt into one worth repeating (the network, a restart, a rate limit) and one that is final (a refusal). */
   classify(error: unknown): Failure;
   /** Called whenever a message is added, changes state, or leaves the outbox. */
@@ -56,10 +58,11 @@ export class Outbox {
     return this.queues.get(roomId) ?? [];
   }
 
-  enqueue(roomId: string, body: string): OutgoingMessage {
+  enqueue(roomId: string, body: string, replyTo: Message | null = null): OutgoingMessage {
     const message: OutgoingMessage = {
       roomId,
       body,
+      replyTo,
       clientId: this.options.newClientId(),
       state: 'sending',
       attempts: 0,
@@ -116,7 +119,7 @@ export class Outbox {
     if (!next) return;
     this.busy.add(roomId);
     next.attempts++;
-    this.options.send({ roomId, body: next.body, clientId: next.clientId }).then(
+    this.options.send({ roomId, body: next.body, clientId: next.clientId, replyToId: next.replyTo?.id ?? null }).then(
       (stored) => {
         this.busy.delete(roomId);
         this.remove(next);

@@ -1,29 +1,41 @@
 import { classify, describe } from './api.js';
+import type { Composer } from './composer.js';
 import type { ChatLayout } from './layout.js';
 import type { MessageList } from './message-list.js';
+import type { MessageActions } from './message-view.js';
 import { Outbox } from './outbox.js';
 import { Members, TypingSignal, Typists } from './presence.js';
 import { newOpenRoom, type ChatState, type OpenRoom } from './state.js';
+import { codePoints, MAX_BODY } from './text.js';
 import type { Message } from './timeline.js';
 import type { ChatTransport, RoomEvent } from './transport.js';
+
+/** Jumping back (to a reply's original, a search result, the first unread) reads history in pages this big. */
+const JUMP_PAGE = 100;
+/** …and gives up after this many pages, showing what it has. */
+const JUMP_PAGES = 20;
 
 export interface RoomControllerOptions {
   state: ChatState;
   transport: ChatTransport;
   layout: ChatLayout;
   list: MessageList;
+  composer: Composer;
   /** The open room shows a newer message: mark it read once things settle. */
   markRead(): void;
 }
 
 /**
  * The open room: opening it (history, then live messages and room events from
- * the newest message held), older pages as the reader scrolls back, members
- * and typists, sending through the outbox, and closing it again.
+ * the newest message held), older pages as the reader scrolls back, jumping
+ * to a message further back, members and typists, sending, replying,
+ * editing, deleting and reacting, and closing it again.
  */
 export class RoomController {
   readonly outbox: Outbox;
   private readonly typing: TypingSignal;
+  /** The older page each room is reading now, if any. */
+  private readonly pageLoads = new WeakMap<OpenRoom, Promise<boolean>>();
 
   constructor(private readonly options: RoomControllerOptions) {
     const { state, transport } = options;
@@ -39,12 +51,48 @@ export class RoomController {
     });
   }
 
-  async open(roomId: string): Promise<void> {
-    const { state, transport, layout } = this.options;
-    if (state.open?.id === roomId) return;
+  /** What the message list's buttons do. */
+  readonly actions: MessageActions = {
+    onReply: (message) => this.replyTo(message),
+    onEdit: (message) => this.setUi({ editing: message.id, picker: null, confirmingDelete: null }, message, 'edit-input'),
+    onSaveEdit: (message, body) => void this.saveEdit(message, body),
+    onCancelEdit: () => this.cancelUi('editing', 'edit'),
+    onDelete: (message) => this.setUi({ confirmingDelete: message.id, picker: null }, message, 'confirm-delete'),
+    onConfirmDelete: (message) => void this.remove(message),
+    onCancelDelete: () => this.cancelUi('confirmingDelete', 'delete'),
+    onTogglePicker: (message) => {
+      const open = this.options.state.open;
+      if (!open) return;
+      const closing = open.ui.picker === message.id;
+      this.setUi({ picker: closing ? null : message.id, confirmingDelete: null }, message, closing ? 'react' : 'picker-first');
+    },
+    onReact: (message, emoji) => void this.react(message, emoji),
+    onToggleMenu: (message) => {
+      const open = this.options.state.open;
+      if (!open) return;
+      const closing = open.ui.menu === message.id;
+      this.setUi(
+        { menu: closing ? null : message.id, picker: null, confirmingDelete: null },
+        message,
+        closing ? 'more' : 'react',
+      );
+    },
+    onJump: (seq) => void this.jumpTo(seq),
+  };
+
+  /** Opens a room; with `at`, scrolled to that message (a search result), else to the first unread one or the bottom. */
+  async open(roomId: string, at: number | null = null): Promise<void> {
+    const { state, transport, layout, list } = this.options;
+    if (state.open?.id === roomId) {
+      if (at !== null) await this.jumpTo(at);
+      return;
+    }
     this.close();
-    const room = newOpenRoom(roomId, new Typists(() => layout.renderTyping(state.open)));
+    const entry = state.room(roomId);
+    const unreadFrom = entry && entry.unreadCount > 0 ? entry.lastReadSeq + 1 : null;
+    const room = newOpenRoom(roomId, new Typists(() => layout.renderTyping(state.open)), unreadFrom);
     state.open = room;
+    this.options.composer.setReplyTo(null);
     layout.renderRooms(state);
     layout.renderRoomHead(state);
     layout.renderTyping(state.open);
@@ -61,13 +109,21 @@ export class RoomController {
         }),
         transport.subscribeRoomEvents(roomId, (event) => this.roomEvent(room, event)),
       );
+      // The first unread message, or the one asked for, may be further back than one page.
+      const target = at ?? unreadFrom;
+      if (target !== null) await this.loadBackTo(room, target);
       await this.loadMembers(room);
     } catch (error) {
       this.showError(room, describe(error));
     }
+    if (state.open !== room) return;
     this.renderMessages();
     this.options.markRead();
-    layout.focusComposer();
+    if (at !== null) this.highlight(room, at);
+    else {
+      if (unreadFrom !== null) list.scrollToUnread();
+      this.options.composer.focus();
+    }
   }
 
   close(): void {
@@ -78,23 +134,26 @@ export class RoomController {
     // While the room is still open, so the stop goes to it.
     this.typing.stop();
     state.open = null;
+    this.options.composer.setReplyTo(null);
   }
 
   /** The next older page, when the reader is at the top and there is one. */
   async loadOlder(): Promise<void> {
-    const { state, transport, list } = this.options;
+    const { state, list } = this.options;
     const room = state.open;
     if (!room || room.loadingOlder || !room.timeline.hasOlder || list.awayFromTop) return;
-    room.loadingOlder = true;
-    try {
-      const before = room.timeline.oldest?.cursor ?? null;
-      room.timeline.addOlder(await transport.olderMessages(room.id, before));
-    } catch (error) {
-      room.error = describe(error);
-    } finally {
-      room.loadingOlder = false;
-    }
+    await this.loadPage(room);
     if (state.open === room) this.renderMessages();
+  }
+
+  /** Shows the message at seq: history is read back to it first when it is older than what is held. */
+  async jumpTo(seq: number): Promise<void> {
+    const room = this.options.state.open;
+    if (!room) return;
+    await this.loadBackTo(room, seq);
+    if (this.options.state.open !== room) return;
+    this.renderMessages();
+    this.highlight(room, seq);
   }
 
   /** A message of the open room, live or as a send's answer. */
@@ -113,19 +172,47 @@ export class RoomController {
   }
 
   send(): void {
-    const { state, layout, list } = this.options;
-    const body = layout.draft;
-    if (!state.open || body.trim() === '') return;
+    const { state, list, composer } = this.options;
+    const open = state.open;
+    if (!open) return;
+    if (composer.overLimit) {
+      open.error = `A message is at most ${MAX_BODY.toLocaleString()} characters: shorten it to send.`;
+      return this.renderMessages();
+    }
+    const body = composer.draft;
+    if (body === null) return;
     this.typing.stop();
-    this.outbox.enqueue(state.open.id, body);
-    layout.clearDraft();
+    this.outbox.enqueue(open.id, body, open.replyTo);
+    open.replyTo = null;
+    open.error = null;
+    composer.setReplyTo(null);
+    composer.clear();
     list.scrollToBottom();
     this.renderMessages();
   }
 
+  replyTo(message: Message): void {
+    const open = this.options.state.open;
+    if (!open) return;
+    open.replyTo = message;
+    if (open.ui.menu) {
+      open.ui.menu = null;
+      this.renderMessages();
+    }
+    this.options.composer.setReplyTo(message);
+    this.options.composer.focus();
+  }
+
+  cancelReply(): void {
+    const open = this.options.state.open;
+    if (open) open.replyTo = null;
+    this.options.composer.setReplyTo(null);
+    this.options.composer.focus();
+  }
+
   /** What roomEvents told while the socket was away is read again; messages resume by themselves. */
   async afterReconnect(): Promise<void> {
-    const { state, layout } = this.options;
+    const { state, layout, transport } = this.options;
     const open = state.open;
     if (open && open.stop.length === 0) {
       // The room failed to open (its history could not be read): open it again now.
@@ -135,24 +222,166 @@ export class RoomController {
       open.typists.clear();
       open.error = null;
       layout.renderTyping(state.open);
+      // Edits, deletions and reactions made meanwhile: the newest page again (older ones as they were).
+      const page = await transport.newestMessages(open.id).catch(() => null);
+      if (page && state.open === open) for (const message of page.messages) open.timeline.update(message);
       await this.loadMembers(open);
       this.renderMessages();
     }
   }
 
   renderMessages(): void {
+    const { state, list } = this.options;
+    const open = state.open;
+    const isOwner = open?.members.list().some((m) => m.user.id === state.me.id && m.role === 'OWNER') ?? false;
+    list.render(open, open ? this.outbox.pending(open.id) : [], isOwner);
+  }
+
+  /** Reads the room's members again (with their presence). */
+  async refreshMembers(): Promise<void> {
     const open = this.options.state.open;
-    this.options.list.render(open, open ? this.outbox.pending(open.id) : []);
+    if (open) await this.loadMembers(open);
+  }
+
+  private async saveEdit(message: Message, body: string): Promise<void> {
+    const { state, transport, list } = this.options;
+    const open = state.open;
+    if (!open) return;
+    if (body.trim() === '' || codePoints(body) > MAX_BODY) {
+      open.error = `A message is 1 to ${MAX_BODY.toLocaleString()} characters, not only spaces.`;
+      return this.renderMessages();
+    }
+    if (body === message.body) return this.cancelUi('editing', 'edit');
+    try {
+      const edited = await transport.editMessage(message.id, body);
+      if (state.open !== open) return;
+      open.timeline.add(edited);
+      open.ui.editing = null;
+      open.error = null;
+      list.focusAfterRender(message.seq, 'edit');
+    } catch (error) {
+      open.error = describe(error);
+    }
+    this.renderMessages();
+  }
+
+  private async remove(message: Message): Promise<void> {
+    const { state, transport, list } = this.options;
+    const open = state.open;
+    if (!open) return;
+    try {
+      const deleted = await transport.deleteMessage(message.id);
+      if (state.open !== open) return;
+      open.timeline.add(deleted);
+      open.ui.confirmingDelete = null;
+      open.error = null;
+      list.focusAfterRender(message.seq, null);
+    } catch (error) {
+      open.error = describe(error);
+    }
+    this.renderMessages();
+  }
+
+  /** Adds the viewer's reaction, or takes it back when it is there already. */
+  private async react(message: Message, emoji: string): Promise<void> {
+    const { state, transport, list } = this.options;
+    const open = state.open;
+    if (!open) return;
+    const mine = message.reactions.some((r) => r.emoji === emoji && r.users.some((u) => u.id === state.me.id));
+    const fromPicker = open.ui.picker === message.id;
+    try {
+      const changed = mine ? await transport.removeReaction(message.id, emoji) : await transport.addReaction(message.id, emoji);
+      if (state.open !== open) return;
+      open.timeline.add(changed);
+      open.ui.picker = null;
+      open.error = null;
+      list.focusAfterRender(message.seq, fromPicker ? 'react' : `reaction-${emoji}`);
+    } catch (error) {
+      open.error = describe(error);
+    }
+    this.renderMessages();
+  }
+
+  private setUi(change: Partial<OpenRoom['ui']>, message: Message, focusKey: string): void {
+    const open = this.options.state.open;
+    if (!open) return;
+    Object.assign(open.ui, change);
+    this.options.list.focusAfterRender(message.seq, focusKey);
+    this.renderMessages();
+  }
+
+  /** Closes an edit or a deletion question, focus back on the button that opened it. */
+  private cancelUi(which: 'editing' | 'confirmingDelete', focusKey: string): void {
+    const open = this.options.state.open;
+    const id = open?.ui[which];
+    if (!open || !id) return;
+    open.ui[which] = null;
+    const message = open.timeline.byId(id);
+    if (message) this.options.list.focusAfterRender(message.seq, focusKey);
+    this.renderMessages();
+  }
+
+  private highlight(room: OpenRoom, seq: number): void {
+    room.ui.highlighted = room.timeline.get(seq) ? seq : null;
+    this.renderMessages();
+    if (this.options.list.scrollToMessage(seq)) return;
+    room.error = 'That message is too far back to show here.';
+    this.renderMessages();
+  }
+
+  /** Reads older pages until the message at seq is held (or the room's start, or the page budget). */
+  private async loadBackTo(room: OpenRoom, seq: number): Promise<void> {
+    for (let pages = 0; pages < JUMP_PAGES; pages++) {
+      const oldest = room.timeline.oldest;
+      if (!oldest || oldest.seq <= seq || !room.timeline.hasOlder) return;
+      if (!(await this.loadPage(room, JUMP_PAGE))) return;
+      if (this.options.state.open !== room) return;
+    }
+  }
+
+  /**
+   * One page older than what is held; false when it could not be read. While
+   * a page is on its way (a scroll asked for it), this is that page: a jump
+   * waits for it and goes on from there, rather than stopping short.
+   */
+  private loadPage(room: OpenRoom, size?: number): Promise<boolean> {
+    const inFlight = this.pageLoads.get(room);
+    if (inFlight) return inFlight;
+    room.loadingOlder = true;
+    const load = (async () => {
+      try {
+        const before = room.timeline.oldest?.cursor ?? null;
+        room.timeline.addOlder(await this.options.transport.olderMessages(room.id, before, size));
+        return true;
+      } catch (error) {
+        room.error = describe(error);
+        return false;
+      } finally {
+        room.loadingOlder = false;
+        this.pageLoads.delete(room);
+      }
+    })();
+    this.pageLoads.set(room, load);
+    return load;
   }
 
   private async loadMembers(room: OpenRoom): Promise<void> {
     const { state, transport, layout } = this.options;
     const details = await transport.room(room.id).catch(() => null);
     if (!details || state.open !== room) return;
-    state.setRoom({ ...state.room(room.id), ...details });
-    room.members = new Members(details.members);
+    const { members, ...fields } = details;
+    const listed = state.room(room.id);
+    // The open room's read state is the read marker's (it is being read): the server's count, asked
+    // before a mark it has not seen yet, would bring back a stale unread badge.
+    state.setRoom(listed ? { ...listed, ...fields, unreadCount: listed.unreadCount, lastReadSeq: listed.lastReadSeq } : fields);
+    if (details.kind === 'DIRECT') {
+      const peer = members.find((m) => m.user.id !== state.me.id);
+      if (peer) state.setPeer(room.id, peer.user);
+    }
+    room.members = new Members(members);
     layout.renderRoomHead(state);
     layout.renderRooms(state);
+    this.renderMessages();
   }
 
   private showError(room: OpenRoom, text: string): void {

@@ -1,4 +1,4 @@
-import type { RoomFieldsFragment } from '../../client/index.js';
+import type { RoomFieldsFragment, RoomVisibility, UserFieldsFragment } from '../../client/index.js';
 import { describe } from './api.js';
 import type { ChatLayout } from './layout.js';
 import type { RoomController } from './room-controller.js';
@@ -6,17 +6,29 @@ import type { ChatState } from './state.js';
 import type { ChatTransport, UserEvent } from './transport.js';
 
 /**
- * The user's rooms and the public ones: loading them, creating and joining
- * rooms, and keeping the list (last messages, unread counts, rooms added or
- * removed) current from the myEvents subscription.
+ * How often the public room list is read again while the page is in view:
+ * rooms others create reach no subscription of this user's.
+ */
+const PUBLIC_ROOMS_POLL_MS = 10_000;
+
+/**
+ * The user's rooms and the public ones: loading them, creating, joining and
+ * leaving rooms, direct rooms (named after the other person), and keeping
+ * the list (last messages, unread counts, rooms added or removed) current
+ * from the myEvents subscription.
  */
 export class Sidebar {
+  private publicQuery = '';
+  private poll: ReturnType<typeof setInterval> | null = null;
+
   constructor(
     private readonly options: {
       state: ChatState;
       transport: ChatTransport;
       layout: ChatLayout;
       room: RoomController;
+      /** Marks the open room read up to its newest message, once things settle. */
+      markRead(): void;
     },
   ) {}
 
@@ -25,25 +37,113 @@ export class Sidebar {
     const list = await transport.myRooms().catch(() => null);
     if (!list) return;
     state.replaceRooms(list);
+    // The open room is being read: it shows no unread count, even one the server counted while the page
+    // could not tell it (messages that arrived during a reconnect), and it is marked read.
+    const open = state.openEntry();
+    if (open && open.unreadCount > 0 && document.visibilityState === 'visible') {
+      state.setRoom({ ...open, unreadCount: 0 });
+      this.options.markRead();
+    }
+    layout.renderRooms(state);
+    layout.renderRoomHead(state);
+    await this.loadPeers();
+  }
+
+  /** The other person of each DIRECT room not named yet (two members: one query each, once). */
+  private async loadPeers(): Promise<void> {
+    const { state, transport, layout } = this.options;
+    const missing = state.directRoomsWithoutPeer();
+    if (missing.length === 0) return;
+    await Promise.all(
+      missing.map(async (roomId) => {
+        const room = await transport.room(roomId).catch(() => null);
+        const peer = room?.members.find((m) => m.user.id !== state.me.id);
+        if (peer) state.setPeer(roomId, peer.user);
+      }),
+    );
     layout.renderRooms(state);
     layout.renderRoomHead(state);
   }
 
-  async loadPublicRooms(query = ''): Promise<void> {
+  async loadPublicRooms(query = this.publicQuery): Promise<void> {
     const { state, transport, layout } = this.options;
+    this.publicQuery = query;
     const found = await transport.publicRooms(query).catch(() => null);
     if (!found) return;
     state.publicRooms = found;
     layout.renderRooms(state);
   }
 
-  async create(name: string): Promise<void> {
+  /** Keeps the public room list current while the page is in view. */
+  startPolling(): void {
+    this.poll ??= setInterval(() => {
+      if (document.visibilityState === 'visible') void this.loadPublicRooms();
+    }, PUBLIC_ROOMS_POLL_MS);
+  }
+
+  stop(): void {
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+  }
+
+  async create(name: string, visibility: RoomVisibility): Promise<void> {
     if (!name) return;
-    await this.enter(() => this.options.transport.createRoom(name));
+    await this.enter(() => this.options.transport.createRoom(name, visibility));
+    if (visibility === 'PUBLIC') void this.loadPublicRooms();
   }
 
   async join(roomId: string): Promise<void> {
     await this.enter(() => this.options.transport.joinRoom(roomId));
+  }
+
+  /** Opens the DIRECT room with this user (the server makes it on first use). */
+  async openDirect(user: UserFieldsFragment): Promise<void> {
+    const { state } = this.options;
+    if (user.id === state.me.id) return;
+    const known = state.directRoomWith(user.id);
+    if (known) return void (await this.open(known.id));
+    await this.enter(async () => {
+      const room = await this.options.transport.openDirectRoom(user.id);
+      state.setPeer(room.id, user);
+      return room;
+    });
+  }
+
+  async invite(user: UserFieldsFragment): Promise<void> {
+    const { state, transport, layout, room } = this.options;
+    const open = state.open;
+    if (!open) return;
+    layout.setRoomsNotice('');
+    try {
+      await transport.inviteToRoom(open.id, user.id);
+      await room.refreshMembers();
+      layout.showPanel('members');
+    } catch (error) {
+      open.error = describe(error);
+      room.renderMessages();
+    }
+  }
+
+  /** Leaves the open room; it goes from the list at once (RoomRemoved says so again). */
+  async leave(): Promise<void> {
+    const { state, transport, layout, room } = this.options;
+    const open = state.open;
+    if (!open) return;
+    try {
+      await transport.leaveRoom(open.id);
+      this.removed(open.id);
+      void this.loadPublicRooms();
+    } catch (error) {
+      open.error = describe(error);
+      room.renderMessages();
+      layout.showPanel(null);
+    }
+  }
+
+  async open(roomId: string, at: number | null = null): Promise<void> {
+    this.options.layout.roomChosen();
+    this.options.layout.hideSearch();
+    await this.options.room.open(roomId, at);
   }
 
   userEvent(event: UserEvent): void {
@@ -61,17 +161,23 @@ export class Sidebar {
       case 'RoomAdded':
         state.setRoom(event.room);
         layout.renderRooms(state);
+        void this.loadPeers();
         break;
       case 'RoomRemoved':
-        state.removeRoom(event.roomId);
-        if (state.open?.id === event.roomId) {
-          this.options.room.close();
-          this.options.room.renderMessages();
-          layout.renderRoomHead(state);
-        }
-        layout.renderRooms(state);
+        this.removed(event.roomId);
         break;
     }
+  }
+
+  private removed(roomId: string): void {
+    const { state, layout, room } = this.options;
+    state.removeRoom(roomId);
+    if (state.open?.id === roomId) {
+      room.close();
+      room.renderMessages();
+      layout.renderRoomHead(state);
+    }
+    layout.renderRooms(state);
   }
 
   /** Adds the room the server answered with and opens it; a refusal shows in the rooms notice. */
@@ -81,7 +187,7 @@ export class Sidebar {
     try {
       const room = await request();
       state.setRoom(room);
-      await this.options.room.open(room.id);
+      await this.open(room.id);
     } catch (error) {
       layout.setRoomsNotice(describe(error));
     }

@@ -2,6 +2,20 @@ import type { RoomFieldsFragment, UserFieldsFragment } from '../../client/index.
 import { Members, Typists } from './presence.js';
 import { Timeline, type Message } from './timeline.js';
 
+/** What the open room's messages are showing besides themselves: the one being edited, a picker, a question. */
+export interface MessageUi {
+  /** The id of the message being edited in place. */
+  editing: string | null;
+  /** The id of the message whose deletion awaits a yes. */
+  confirmingDelete: string | null;
+  /** The id of the message whose emoji picker is open. */
+  picker: string | null;
+  /** The id of the message whose actions are shown (touch screens). */
+  menu: string | null;
+  /** The seq just jumped to (a reply's original, a search result), marked until the next jump. */
+  highlighted: number | null;
+}
+
 /** The room on screen: its history, members and typists, and its live subscriptions. */
 export interface OpenRoom {
   readonly id: string;
@@ -10,12 +24,28 @@ export interface OpenRoom {
   readonly typists: Typists;
   loadingOlder: boolean;
   error: string | null;
+  /** The first seq that was unread when the room was opened (the "new messages" divider goes above it); null when none was. */
+  readonly unreadFrom: number | null;
+  /** The message the next send replies to. */
+  replyTo: Message | null;
+  readonly ui: MessageUi;
   /** Ends its subscriptions; empty while its history could not be read (so nothing is live yet). */
   readonly stop: Array<() => void>;
 }
 
-export function newOpenRoom(id: string, typists: Typists): OpenRoom {
-  return { id, timeline: new Timeline(), members: new Members(), typists, loadingOlder: false, error: null, stop: [] };
+export function newOpenRoom(id: string, typists: Typists, unreadFrom: number | null): OpenRoom {
+  return {
+    id,
+    timeline: new Timeline(),
+    members: new Members(),
+    typists,
+    loadingOlder: false,
+    error: null,
+    unreadFrom,
+    replyTo: null,
+    ui: { editing: null, confirmingDelete: null, picker: null, highlighted: null, menu: null },
+    stop: [],
+  };
 }
 
 const activity = (room: RoomFieldsFragment) => room.lastMessage?.createdAt ?? room.createdAt;
@@ -23,6 +53,8 @@ const activity = (room: RoomFieldsFragment) => room.lastMessage?.createdAt ?? ro
 /** What the signed-in page knows: the user's rooms with their unread counts, the public rooms last found, the open room. */
 export class ChatState {
   private rooms = new Map<string, RoomFieldsFragment>();
+  /** The other person of each DIRECT room (its name in the list), once known. */
+  private readonly peers = new Map<string, UserFieldsFragment>();
   publicRooms: RoomFieldsFragment[] = [];
   open: OpenRoom | null = null;
 
@@ -62,6 +94,30 @@ export class ChatState {
   updateRoom(fields: Partial<RoomFieldsFragment> & { id: string }): void {
     const current = this.rooms.get(fields.id);
     if (current) this.rooms.set(fields.id, { ...current, ...fields });
+  }
+
+  setPeer(roomId: string, user: UserFieldsFragment): void {
+    this.peers.set(roomId, user);
+  }
+
+  peer(roomId: string): UserFieldsFragment | undefined {
+    return this.peers.get(roomId);
+  }
+
+  /** DIRECT rooms whose other person is not known yet. */
+  directRoomsWithoutPeer(): string[] {
+    return [...this.rooms.values()].filter((r) => r.kind === 'DIRECT' && !this.peers.has(r.id)).map((r) => r.id);
+  }
+
+  /** How a room is called on the page: its name, or for a DIRECT room the other person's username. */
+  roomName(room: Pick<RoomFieldsFragment, 'id' | 'name' | 'kind'>): string {
+    if (room.name) return room.name;
+    return room.kind === 'DIRECT' ? (this.peers.get(room.id)?.username ?? 'Direct message') : 'Unnamed room';
+  }
+
+  /** The DIRECT room with this user, if the list has it. */
+  directRoomWith(userId: string): RoomFieldsFragment | undefined {
+    return [...this.rooms.values()].find((r) => r.kind === 'DIRECT' && this.peers.get(r.id)?.id === userId);
   }
 
   /**

@@ -32,11 +32,10 @@ export class Timeline {
     if (!page.hasPreviousPage) this.startReached = true;
   }
 
-  /** Live messages, and edits or deletions (the same seq replaces what is held). Returns whether it changed anything. */
+  /** Live messages, and edits, deletions or reactions (the same seq replaces what is held). Returns whether it changed anything. */
   add(message: Message): boolean {
     const held = this.bySeq.get(message.seq);
-    if (held && held.editedAt === message.editedAt && held.deletedAt === message.deletedAt && held.body === message.body)
-      return false;
+    if (held && sameContent(held, message)) return false;
     this.bySeq.set(message.seq, message);
     this.sorted = null;
     return true;
@@ -59,6 +58,16 @@ export class Timeline {
     return this.list().at(-1);
   }
 
+  /** The message at this seq, if held. */
+  get(seq: number): Message | undefined {
+    return this.bySeq.get(seq);
+  }
+
+  /** The message with this id, if held. */
+  byId(id: string): Message | undefined {
+    return this.list().find((m) => m.id === id);
+  }
+
   /** Whether scrolling back can load more: the start is not reached and the oldest held is not seq 1. */
   get hasOlder(): boolean {
     const oldest = this.oldest;
@@ -68,4 +77,15 @@ export class Timeline {
   private addAll(messages: Message[]): void {
     for (const message of messages) this.add(message);
   }
+}
+
+/** Whether two renderings of one message show the same: body, edit, deletion, reactions and what it quotes. */
+function sameContent(a: Message, b: Message): boolean {
+  return (
+    a.body === b.body &&
+    a.editedAt === b.editedAt &&
+    a.deletedAt === b.deletedAt &&
+    JSON.stringify(a.reactions) === JSON.stringify(b.reactions) &&
+    JSON.stringify(a.replyTo) === JSON.stringify(b.replyTo)
+  );
 }

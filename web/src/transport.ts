@@ -1,15 +1,24 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
+  AddReactionDocument,
   createChatClient,
   CreateRoomDocument,
+  DeleteMessageDocument,
+  EditMessageDocument,
+  FindUsersDocument,
+  InviteToRoomDocument,
   JoinRoomDocument,
+  LeaveRoomDocument,
   MarkReadDocument,
   MessageAddedDocument,
   MessagesDocument,
   MyEventsDocument,
+  OpenDirectRoomDocument,
   PublicRoomsDocument,
+  RemoveReactionDocument,
   RoomDocument,
   RoomEventsDocument,
+  SearchMessagesDocument,
   SendMessageDocument,
   SetTypingDocument,
   tokenExpiry,
@@ -17,6 +26,7 @@ import {
   type MessagesQuery,
   type MyEventsSubscription,
   type RoomEventsSubscription,
+  type RoomVisibility,
   type TokenRefresher,
 } from '../../client/index.js';
 import { httpRequest } from './api.js';
@@ -28,6 +38,9 @@ export type UserEvent = MyEventsSubscription['myEvents'];
 
 const PAGE = 30;
 const SESSION_ENDED = 'Your session has ended. Sign in again.';
+
+/** Waits before reconnect attempt `retries` (0 first): 0.5 s doubling to 8 s, with jitter. */
+const retryDelay = (retries: number) => Math.min(8000, 500 * 2 ** retries) * (0.5 + Math.random() / 2);
 
 export interface TransportEvents {
   /** A refreshed token (kept by the caller for the next page load). */
@@ -50,6 +63,11 @@ export class ChatTransport {
   private currentStatus: ConnectionStatus = 'connecting';
   private readonly client: ChatClient;
   private readonly refresher: TokenRefresher;
+  /** Ends the wait before the next reconnect attempt, while there is one. */
+  private wakeRetry: (() => void) | null = null;
+  private readonly onOnline = () => this.reconnectNow(true);
+  private readonly onFocus = () => this.reconnectNow(false);
+  private readonly onVisible = () => document.visibilityState === 'visible' && this.reconnectNow(false);
 
   constructor(
     token: string,
@@ -61,7 +79,11 @@ export class ChatTransport {
       url: () => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/graphql`,
       token: currentToken,
       onReconnected: () => events.onReconnected(),
+      retryWait: (retries) => this.waitToRetry(retries),
     });
+    addEventListener('online', this.onOnline);
+    addEventListener('focus', this.onFocus);
+    document.addEventListener('visibilitychange', this.onVisible);
     const ws = this.client.ws;
     ws.on('connecting', () => this.setStatus(this.currentStatus === 'online' ? 'reconnecting' : this.currentStatus));
     ws.on('connected', () => this.setStatus('online'));
@@ -94,12 +116,49 @@ export class ChatTransport {
     return this.request(PublicRoomsDocument, { query: query || null, first: 50 }).then((r) => r.publicRooms);
   }
 
-  createRoom(name: string) {
-    return this.request(CreateRoomDocument, { input: { name, visibility: 'PUBLIC' } }).then((r) => r.createRoom);
+  createRoom(name: string, visibility: RoomVisibility) {
+    return this.request(CreateRoomDocument, { input: { name, visibility } }).then((r) => r.createRoom);
   }
 
   joinRoom(roomId: string) {
     return this.request(JoinRoomDocument, { roomId }).then((r) => r.joinRoom);
+  }
+
+  leaveRoom(roomId: string) {
+    return this.request(LeaveRoomDocument, { roomId }).then((r) => r.leaveRoom);
+  }
+
+  inviteToRoom(roomId: string, userId: string) {
+    return this.request(InviteToRoomDocument, { roomId, userId }).then((r) => r.inviteToRoom);
+  }
+
+  openDirectRoom(userId: string) {
+    return this.request(OpenDirectRoomDocument, { userId }).then((r) => r.openDirectRoom);
+  }
+
+  /** People whose username starts with `query` (case-insensitive). */
+  findUsers(query: string, first = 8) {
+    return this.request(FindUsersDocument, { query, first }).then((r) => r.users);
+  }
+
+  searchMessages(query: string, roomId: string | null = null) {
+    return this.request(SearchMessagesDocument, { query, roomId, first: 30 }).then((r) => r.searchMessages);
+  }
+
+  editMessage(id: string, body: string) {
+    return this.request(EditMessageDocument, { input: { id, body } }).then((r) => r.editMessage);
+  }
+
+  deleteMessage(id: string) {
+    return this.request(DeleteMessageDocument, { id }).then((r) => r.deleteMessage);
+  }
+
+  addReaction(messageId: string, emoji: string) {
+    return this.request(AddReactionDocument, { messageId, emoji }).then((r) => r.addReaction);
+  }
+
+  removeReaction(messageId: string, emoji: string) {
+    return this.request(RemoveReactionDocument, { messageId, emoji }).then((r) => r.removeReaction);
   }
 
   /** The room with its members. */
@@ -111,11 +170,11 @@ export class ChatTransport {
     return this.request(MessagesDocument, { roomId, last: PAGE }).then((r) => toPage(r.messages));
   }
 
-  olderMessages(roomId: string, before: string | null): Promise<Page> {
-    return this.request(MessagesDocument, { roomId, last: PAGE, before }).then((r) => toPage(r.messages));
+  olderMessages(roomId: string, before: string | null, size = PAGE): Promise<Page> {
+    return this.request(MessagesDocument, { roomId, last: size, before }).then((r) => toPage(r.messages));
   }
 
-  sendMessage(input: { roomId: string; body: string; clientId: string }) {
+  sendMessage(input: { roomId: string; body: string; clientId: string; replyToId?: string | null }) {
     return this.request(SendMessageDocument, { input }).then((r) => r.sendMessage);
   }
 
@@ -158,9 +217,38 @@ export class ChatTransport {
     return this.client.subscribe(MyEventsDocument, {}, { next: (result) => result.data && onEvent(result.data.myEvents) });
   }
 
+  /**
+   * Tries the socket again now instead of at the end of its backoff: the
+   * browser is back online, the tab got focus, or an HTTP request just
+   * worked, so the server is likely there. Coming back online also drops
+   * an open socket, which may have died with the old network unnoticed
+   * (messageAdded resumes from its cursor; the rest is fetched again).
+   */
+  reconnectNow(networkChanged: boolean): void {
+    if (this.wakeRetry) this.wakeRetry();
+    else if (networkChanged && this.currentStatus === 'online') this.client.ws.terminate();
+  }
+
   dispose(): void {
+    removeEventListener('online', this.onOnline);
+    removeEventListener('focus', this.onFocus);
+    document.removeEventListener('visibilitychange', this.onVisible);
+    this.wakeRetry = null;
     this.refresher.stop();
     void this.client.dispose();
+  }
+
+  /** The wait before a reconnect attempt: the backoff, cut short by reconnectNow; while the browser is offline, until it is online again. */
+  private waitToRetry(retries: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = navigator.onLine ? setTimeout(() => done(), retryDelay(retries)) : undefined;
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakeRetry === done) this.wakeRetry = null;
+        resolve();
+      };
+      this.wakeRetry = done;
+    });
   }
 
   private setStatus(next: ConnectionStatus) {
@@ -171,10 +259,17 @@ export class ChatTransport {
 
   /** An HTTP operation with the current token; one the server refuses as UNAUTHENTICATED ends the session. */
   private request<R, V>(document: TypedDocumentNode<R, V>, variables: V): Promise<R> {
-    return httpRequest(document, variables, this.token).catch((error: unknown) => {
-      if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.events.onSessionEnded(SESSION_ENDED);
-      throw error;
-    });
+    return httpRequest(document, variables, this.token).then(
+      (result) => {
+        // HTTP works: the server is up, so a socket waiting out its backoff may as well try now.
+        if (this.currentStatus !== 'online') this.wakeRetry?.();
+        return result;
+      },
+      (error: unknown) => {
+        if ((error as { code?: string }).code === 'UNAUTHENTICATED') this.events.onSessionEnded(SESSION_ENDED);
+        throw error;
+      },
+    );
   }
 }
 

@@ -1,6 +1,6 @@
 import type { RoomFieldsFragment, UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
-import type { OutgoingMessage } from './outbox.js';
+import { excerpt, fullDate, shortTime } from './text.js';
 import type { Message } from './timeline.js';
 
 export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting';
@@ -11,85 +11,73 @@ const STATUS_TEXT: Record<ConnectionStatus, string> = {
   reconnecting: 'Reconnecting…',
 };
 
-export function headerView(me: UserFieldsFragment, status: ConnectionStatus, onSignOut: () => void): HTMLElement {
-  return h(
-    'header',
-    { class: 'top' },
-    h('strong', {}, 'Chat'),
-    h('span', { class: `status ${status}`, 'data-testid': 'status', 'data-status': status }, STATUS_TEXT[status]),
-    h('span', { class: 'me', 'data-testid': 'me' }, me.username),
-    h('button', { class: 'secondary', onclick: onSignOut, 'data-testid': 'sign-out' }, 'Sign out'),
-  );
+export function statusText(status: ConnectionStatus): string {
+  return STATUS_TEXT[status];
+}
+
+/** How a room's kind reads in words beside its name. */
+export function roomKindText(room: Pick<RoomFieldsFragment, 'kind' | 'visibility'>): string {
+  if (room.kind === 'DIRECT') return 'Direct message';
+  return room.visibility === 'PRIVATE' ? 'Private room' : 'Public room';
 }
 
 export function roomItems(
   rooms: RoomFieldsFragment[],
   openRoomId: string | null,
+  nameOf: (room: RoomFieldsFragment) => string,
   onOpen: (roomId: string) => void,
 ): HTMLElement[] {
-  return rooms.map((room) =>
-    h(
+  return rooms.map((room) => {
+    const name = nameOf(room);
+    const open = room.id === openRoomId;
+    const unread = room.unreadCount;
+    return h(
       'li',
       {},
       h(
         'button',
         {
-          class: room.id === openRoomId ? 'room-link open' : 'room-link',
+          type: 'button',
+          class: open ? 'room-link open' : 'room-link',
+          'aria-current': open ? 'page' : undefined,
           'data-testid': 'room-item',
           'data-room-id': room.id,
-          'data-room-name': room.name ?? '',
+          'data-room-name': name,
+          'data-kind': room.kind,
           onclick: () => onOpen(room.id),
         },
-        h('span', { class: 'name' }, room.name ?? 'Direct'),
-        room.unreadCount > 0 ? h('span', { class: 'unread', 'data-testid': 'unread' }, String(room.unreadCount)) : null,
+        h('span', { class: 'name' }, room.kind === 'DIRECT' ? `@${name}` : name),
+        room.kind === 'GROUP' && room.visibility === 'PRIVATE' ? h('span', { class: 'tag' }, 'private') : null,
+        room.kind === 'DIRECT' ? h('span', { class: 'visually-hidden' }, ', direct message') : null,
+        // The badge shows the number; a screen reader hears it as words.
+        unread > 0 ? h('span', { class: 'unread', 'data-testid': 'unread', 'aria-hidden': 'true' }, String(unread)) : null,
+        unread > 0 ? h('span', { class: 'visually-hidden' }, `, ${unread} unread`) : null,
       ),
-    ),
-  );
+    );
+  });
 }
 
 export function publicRoomItems(rooms: RoomFieldsFragment[], mine: Set<string>, onJoin: (roomId: string) => void): HTMLElement[] {
-  return rooms
-    .filter((room) => !mine.has(room.id))
-    .map((room) =>
+  const others = rooms.filter((room) => !mine.has(room.id));
+  if (others.length === 0) return [h('li', { class: 'hint' }, 'No other public rooms.')];
+  return others.map((room) =>
+    h(
+      'li',
+      { class: 'row', 'data-testid': 'public-room', 'data-room-name': room.name ?? '' },
+      h('span', { class: 'name' }, room.name ?? ''),
       h(
-        'li',
-        { class: 'row' },
-        h('span', { class: 'name' }, room.name ?? ''),
-        h(
-          'button',
-          { class: 'secondary', 'data-testid': 'join-room', 'data-room-name': room.name ?? '', onclick: () => onJoin(room.id) },
-          'Join',
-        ),
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': 'join-room',
+          'data-room-name': room.name ?? '',
+          'aria-label': `Join ${room.name ?? 'the room'}`,
+          onclick: () => onJoin(room.id),
+        },
+        'Join',
       ),
-    );
-}
-
-/** A one-field form whose submit hands over the trimmed value (and clears it). */
-export function fieldForm(options: {
-  placeholder: string;
-  button: string;
-  testid: string;
-  type?: string;
-  onSubmit(value: string): void;
-}): HTMLElement {
-  const input = h('input', {
-    placeholder: options.placeholder,
-    type: options.type,
-    maxlength: 100,
-    'data-testid': `${options.testid}-input`,
-  }) as HTMLInputElement;
-  return h(
-    'form',
-    {
-      class: 'row',
-      onsubmit: (event: Event) => {
-        event.preventDefault();
-        options.onSubmit(input.value.trim());
-        if (!options.type) input.value = '';
-      },
-    },
-    input,
-    h('button', { type: 'submit', class: 'secondary', 'data-testid': options.testid }, options.button),
+    ),
   );
 }
 
@@ -98,78 +86,107 @@ export interface Member {
   role: string;
 }
 
-export function membersView(members: Member[]): HTMLElement {
+/** The room's members, online first, each with their presence and role in words, and a way to message them directly. */
+export function membersView(
+  members: Member[],
+  me: UserFieldsFragment,
+  onMessage: ((user: UserFieldsFragment) => void) | null,
+): HTMLElement {
   const sorted = [...members].sort(
     (a, b) => Number(b.user.online) - Number(a.user.online) || a.user.username.localeCompare(b.user.username),
   );
+  const online = sorted.filter((m) => m.user.online).length;
   return h(
-    'ul',
-    { class: 'members', 'data-testid': 'members' },
-    ...sorted.map((m) =>
-      h(
-        'li',
-        { 'data-testid': 'member', 'data-username': m.user.username, 'data-online': String(m.user.online) },
-        h('span', { class: m.user.online ? 'dot online' : 'dot', title: m.user.online ? 'online' : 'offline' }),
-        m.user.username,
+    'div',
+    {},
+    h(
+      'p',
+      { class: 'hint', 'data-testid': 'members-summary' },
+      `${members.length} member${members.length === 1 ? '' : 's'}, ${online} online`,
+    ),
+    h(
+      'ul',
+      { class: 'members', 'data-testid': 'members' },
+      ...sorted.map((m) =>
+        h(
+          'li',
+          { class: 'member', 'data-testid': 'member', 'data-username': m.user.username, 'data-online': String(m.user.online) },
+          h('span', { class: m.user.online ? 'dot online' : 'dot', 'aria-hidden': 'true' }),
+          h('span', { class: 'name' }, m.user.id === me.id ? `${m.user.username} (you)` : m.user.username),
+          h('span', { class: 'presence', 'data-testid': 'presence' }, m.user.online ? 'online' : 'offline'),
+          m.role === 'OWNER' ? h('span', { class: 'tag' }, 'owner') : null,
+          onMessage && m.user.id !== me.id
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'data-testid': 'message-member',
+                  'aria-label': `Message ${m.user.username} directly`,
+                  onclick: () => onMessage(m.user),
+                },
+                'Message',
+              )
+            : null,
+        ),
       ),
     ),
   );
 }
 
-const time = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
-
-export function messageView(message: Message, me: UserFieldsFragment): HTMLElement {
-  return h(
-    'li',
-    {
-      class: message.author.id === me.id ? 'message mine' : 'message',
-      'data-testid': 'message',
-      'data-seq': message.seq,
-      'data-state': 'stored',
-    },
-    h('span', { class: 'author' }, message.author.username),
-    h('time', { datetime: message.createdAt }, time(message.createdAt)),
-    message.deletedAt ? h('em', { class: 'body deleted' }, 'deleted') : h('span', { class: 'body' }, message.body),
-    message.editedAt && !message.deletedAt ? h('span', { class: 'edited' }, '(edited)') : null,
-  );
-}
-
-export function outgoingView(
-  message: OutgoingMessage,
-  me: UserFieldsFragment,
-  onRetry: () => void,
-  onDiscard: () => void,
-): HTMLElement {
-  const note =
-    message.state === 'sending' ? 'sending…' : message.state === 'retrying' ? `${message.error ?? 'retrying'}…` : message.error;
-  return h(
-    'li',
-    {
-      class: `message mine outgoing ${message.state}`,
-      'data-testid': 'message',
-      'data-state': message.state,
-      'data-client-id': message.clientId,
-    },
-    h('span', { class: 'author' }, me.username),
-    h('span', { class: 'body' }, message.body),
-    h('span', { class: 'note', 'data-testid': 'outgoing-note' }, note ?? ''),
-    message.state === 'failed'
-      ? h(
-          'span',
+/** Message search results: where, who, when and what, each opening its room at the message. */
+export function searchResultsView(
+  query: string,
+  results: Message[] | null,
+  roomName: (roomId: string) => string,
+  onOpen: (message: Message) => void,
+): HTMLElement[] {
+  if (results === null) return [h('p', { class: 'hint' }, `Searching for “${query}”…`)];
+  if (results.length === 0) return [h('p', { class: 'hint', 'data-testid': 'search-empty' }, `No message matches “${query}”.`)];
+  return [
+    h('p', { class: 'hint' }, `${results.length} message${results.length === 1 ? ' matches' : 's match'} “${query}”.`),
+    h(
+      'ul',
+      { class: 'search-results', 'data-testid': 'search-results' },
+      ...results.map((message) =>
+        h(
+          'li',
           {},
-          h('button', { class: 'link', onclick: onRetry, 'data-testid': 'retry' }, 'Retry'),
-          h('button', { class: 'link', onclick: onDiscard }, 'Discard'),
-        )
-      : null,
-  );
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'search-result',
+              'data-testid': 'search-result',
+              'data-room-id': message.roomId,
+              'data-seq': message.seq,
+              onclick: () => onOpen(message),
+            },
+            h(
+              'span',
+              { class: 'meta' },
+              h('strong', {}, roomName(message.roomId)),
+              ' · ',
+              message.author.username,
+              ' · ',
+              h(
+                'time',
+                { datetime: message.createdAt, title: fullDate(message.createdAt) },
+                `${new Date(message.createdAt).toLocaleDateString()} ${shortTime(message.createdAt)}`,
+              ),
+            ),
+            h('span', { class: 'snippet', dir: 'auto' }, excerpt(message.body, 140)),
+          ),
+        ),
+      ),
+    ),
+  ];
 }
 
-export function typingView(names: string[]): HTMLElement {
-  const text =
-    names.length === 0
-      ? ''
-      : names.length === 1
-        ? `${names[0]} is typing…`
-        : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`;
-  return h('p', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite' }, text);
+export function typingView(names: string[]): string {
+  return names.length === 0
+    ? ''
+    : names.length === 1
+      ? `${names[0]} is typing…`
+      : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`;
 }

@@ -5,7 +5,7 @@ import { defineFeature, type Platform } from '../feature.js';
 import { createUserCheck } from './user-check.js';
 import { createUsersLoaders } from './users.loaders.js';
 import { usersResolvers } from './users.resolvers.js';
-import { UsersService } from './users.service.js';
+import { FIND_MAX, UsersService } from './users.service.js';
 import { UsersStore } from './users.store.js';
 
 /** Accounts, sign-in and the tokens that name users. */
@@ -15,6 +15,7 @@ export const usersFeature = defineFeature({
   mappers: { User: 'UserModel', AuthPayload: 'AuthResult' },
   services: (platform) => createUsers(platform),
   loaders: ({ users }) => createUsersLoaders(users),
+  listSizes: { 'Query.users': { atMost: FIND_MAX } },
 });
 
 /**

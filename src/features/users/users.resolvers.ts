@@ -14,6 +14,8 @@ export const usersResolvers: Resolvers = {
       requireViewer(viewer);
       return isId(id) ? loaders.user.load(id.toLowerCase()) : null;
     },
+    users: (_, { query, first }, { viewer, services }) =>
+      services.users.findByUsernamePrefix(requireViewer(viewer), query, first),
   },
   Mutation: {
     register: (_, { input }, { services, clientIp }) => services.users.register(input.username, input.password, clientIp),

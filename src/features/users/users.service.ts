@@ -5,12 +5,18 @@ import type { UserRow } from '../../db/schema.js';
 import { badInput, forbidden, rateLimited, unauthenticated } from '../../errors.js';
 import { enforce, type Limits } from '../../limits/index.js';
 import type { Presence } from '../../realtime/presence.js';
-import { codePoints, requireLength, requireWellFormed } from '../../validation.js';
+import { codePoints, requireCharacters, requireLength, requireWellFormed } from '../../validation.js';
 import { USERNAME, usernameCandidates } from './usernames.js';
 import type { AuthResult } from './users.mappers.js';
 import type { UsersStore } from './users.store.js';
 
 const WRONG_LOGIN = 'Wrong username or password';
+/** Query.users: the contract's bounds on query (code points) and first, and first's default. */
+const FIND_QUERY_MAX = 32;
+export const FIND_MAX = 50;
+const FIND_DEFAULT = 20;
+/** What a username may hold: a query with anything else starts no username. */
+const USERNAME_CHARACTERS = /^[A-Za-z0-9_.-]+$/;
 
 export interface UsersAuth {
   /** Hashes and checks passwords with the configured scrypt cost. */
@@ -46,7 +52,7 @@ export class UsersService {
     private readonly store: UsersStore,
     private readonly auth: UsersAuth,
     private readonly presence: Presence,
-    private readonly limits: Pick<Limits, 'loginUser' | 'loginSuccess' | 'loginIp' | 'registerIp'>,
+    private readonly limits: Pick<Limits, 'loginUser' | 'loginSuccess' | 'loginIp' | 'registerIp' | 'userSearch'>,
     private readonly options: { cacheMs: number },
   ) {}
 
@@ -148,6 +154,25 @@ export class UsersService {
       if (user) return user;
     }
     throw new Error('no free username for a provisioned user');
+  }
+
+  /**
+   * Query.users: the users whose username starts with `query` regardless of
+   * case, by username. Each call spends a point of the viewer's user-search
+   * limit first (a refused or malformed one too: the limit bounds what a
+   * viewer can make the server do). The query is matched as typed: `%`, `_`
+   * and backslashes are characters like the others, never patterns. A query with a
+   * character no username holds finds nobody without asking the database.
+   */
+  async findByUsernamePrefix(viewer: Viewer, query: string, first: number | null | undefined): Promise<UserRow[]> {
+    await enforce(this.limits.userSearch, viewer.userId);
+    requireCharacters('query', query, 1, FIND_QUERY_MAX);
+    const limit = first ?? FIND_DEFAULT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > FIND_MAX) {
+      throw badInput(`first must be 1-${FIND_MAX}, got ${limit}`, 'first');
+    }
+    if (!USERNAME_CHARACTERS.test(query)) return [];
+    return this.store.findByUsernamePrefix(query.toLowerCase(), limit);
   }
 
   /** Rows for ids, in the same order; null where there is none. */

@@ -68,6 +68,32 @@ export class UsersStore {
     return new Set(rows.map((row) => row.id));
   }
 
+  /** The users whose lower-cased username starts with `prefix` (already lower-cased), by it, at most `limit`. */
+  findByUsernamePrefix(prefix: string, limit: number): Promise<UserRow[]> {
+    return this.usernamePrefixQuery(prefix, limit);
+  }
+
+  /**
+   * The query of findByUsernamePrefix, for EXPLAIN in tests. The prefix is
+   * the range [prefix, prefix with its last character incremented) under
+   * text_pattern_ops' byte-wise operators, so users_username_prefix_idx
+   * serves it whatever the collation, with the prefix as a parameter (a
+   * LIKE pattern in a parameter cannot become index bounds in a generic
+   * plan), and the scan is already in the order asked for. The caller
+   * passes only ASCII (usernames are [A-Za-z0-9_.-]), where bytes are
+   * characters.
+   */
+  usernamePrefixQuery(prefix: string, limit: number) {
+    const lowered = sql`lower(${users.username})`;
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.db
+      .select()
+      .from(users)
+      .where(sql`${lowered} ~>=~ ${prefix} and ${lowered} ~<~ ${end}`)
+      .orderBy(sql`${lowered} using ~<~`)
+      .limit(limit);
+  }
+
   async findByIds(ids: readonly string[]): Promise<UserRow[]> {
     if (ids.length === 0) return [];
     return this.db

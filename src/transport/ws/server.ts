@@ -91,6 +91,9 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
     // Agree on the protocol when the client offers it; a socket without it is closed below with 4406.
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
+  // ws re-emits the HTTP server's errors (EADDRINUSE from listen, say) on wss, where an 'error' without a
+  // listener would throw past the listen promise that already reports them (transport/index.ts).
+  wss.on('error', () => {});
   const sockets = new Map<WebSocket, SocketSession>();
   const pending = options.limits.pendingSockets;
   const initWaitMs = options.connectionInitWaitMs ?? DEFAULT_INIT_WAIT_MS;
@@ -105,8 +108,8 @@ export function attachGraphqlWs(options: WsOptions): { dispose(): Promise<void> 
   function onPong(this: WebSocket) {
     sockets.get(this)?.onPong();
   }
-  function onClose(this: WebSocket) {
-    sockets.get(this)?.onClose();
+  function onClose(this: WebSocket, code: number) {
+    sockets.get(this)?.onClose(code);
     if (sockets.delete(this)) options.metrics.socketClosed();
   }
   // `ws` refuses a frame (one over maxPayload: 1009; text that is not UTF-8: 1007) by sending that close

@@ -73,6 +73,10 @@ export class SocketSession implements Corkable {
   private slot: SocketSlot | null = null;
   /** Its lines carry the connection's id. */
   readonly logger: Logger;
+  /** For the closing line's duration (ms, performance.now()). */
+  private readonly openedAt = performance.now();
+  /** The close this side started (its close frame's code and reason, or 1006 for a cut); null: none (yet). */
+  private closedWith: { code: number; reason: string } | null = null;
 
   constructor(
     private readonly socket: WebSocket,
@@ -81,11 +85,12 @@ export class SocketSession implements Corkable {
     private readonly options: SessionOptions,
     /** The client IP of the upgrade request, for what counts per IP (login, register). */
     private readonly clientIp: string,
-    connectionId: string,
+    private readonly connectionId: string,
     /** Its place among its IP's sockets not yet authenticated; released once acknowledged, or closed. */
     private pending: PendingSlot | null = null,
   ) {
     this.initTimer = null;
+    if (options.logger.enabled('info')) options.logger.info('socket opened', { conn: connectionId });
     this.logger = new LazyChild(options.logger, { conn: connectionId });
     this.messages = options.limits.socketMessages();
     if (socket.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
@@ -100,7 +105,10 @@ export class SocketSession implements Corkable {
 
   keepAlive(now: number, intervalMs: number, timeoutMs: number): void {
     if (this.closed) return;
-    if (this.pingSentAt > this.pongAt && now - this.pingSentAt >= timeoutMs) return void this.socket.terminate();
+    if (this.pingSentAt > this.pongAt && now - this.pingSentAt >= timeoutMs) {
+      this.closedWith ??= { code: 1006, reason: 'No pong' };
+      return void this.socket.terminate();
+    }
     if (this.pingSentAt <= this.pongAt && now - this.pingSentAt >= intervalMs) {
       this.pingSentAt = now;
       this.socket.ping();
@@ -123,6 +131,7 @@ export class SocketSession implements Corkable {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.closedWith = { code, reason };
     this.endOperations();
     try {
       this.socket.close(code, closeReason(reason));
@@ -314,8 +323,20 @@ export class SocketSession implements Corkable {
     for (const operation of operations) operation.subscription?.source.end();
   }
 
-  onClose(): void {
+  /** `code`: the close frame's (the client's, or its echo of ours), or 1006 when the connection just ended. */
+  onClose(code: number): void {
     this.closed = true;
+    const { logger } = this.options;
+    if (logger.enabled('info')) {
+      // The client's own reason text is not logged: it is whatever the client chose to write.
+      logger.info('socket closed', {
+        conn: this.connectionId,
+        code: this.closedWith?.code ?? code,
+        reason: this.closedWith?.reason,
+        ms: Math.round(performance.now() - this.openedAt),
+        user: this.viewer?.userId,
+      });
+    }
     if (this.initTimer) clearTimeout(this.initTimer);
     this.expiryTimer?.cancel();
     this.endOperations();

@@ -1,0 +1,143 @@
+import { h } from './dom.js';
+import { codePoints, COUNTER_FROM, excerpt, MAX_BODY } from './text.js';
+import type { Message } from './timeline.js';
+
+export interface ComposerHandlers {
+  /** A key in the box. */
+  onTyped(): void;
+  onSend(): void;
+  onCancelReply(): void;
+}
+
+/**
+ * Where messages are written: the box, what the next message replies to,
+ * and a counter that appears near the contract's 4,000 characters. Nothing
+ * typed or pasted is ever cut: past the limit the counter says by how much,
+ * and sending is refused until it fits.
+ */
+export class Composer {
+  readonly element: HTMLElement;
+  private readonly box: HTMLTextAreaElement;
+  private readonly sendButton: HTMLButtonElement;
+  private readonly counter: HTMLElement;
+  private readonly replying: HTMLElement;
+  private readonly label: HTMLElement;
+  private enabled = false;
+
+  constructor(handlers: ComposerHandlers) {
+    this.box = h('textarea', {
+      id: 'composer',
+      rows: 2,
+      dir: 'auto',
+      'data-testid': 'composer',
+      'aria-describedby': 'composer-counter',
+      disabled: true,
+      oninput: () => {
+        this.update();
+        handlers.onTyped();
+      },
+      onkeydown: (event: Event) => {
+        const key = event as KeyboardEvent;
+        if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
+          key.preventDefault();
+          handlers.onSend();
+        }
+        if (key.key === 'Escape' && !this.replying.hidden) handlers.onCancelReply();
+      },
+    }) as HTMLTextAreaElement;
+    this.sendButton = h(
+      'button',
+      { type: 'submit', class: 'send', 'data-testid': 'send', disabled: true },
+      'Send',
+    ) as HTMLButtonElement;
+    this.counter = h('p', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter' });
+    this.replying = h('div', { class: 'replying', 'data-testid': 'replying', hidden: true });
+    this.label = h('label', { for: 'composer', class: 'visually-hidden' }, 'Message');
+    this.element = h(
+      'form',
+      {
+        class: 'composer',
+        onsubmit: (event: Event) => {
+          event.preventDefault();
+          handlers.onSend();
+        },
+      },
+      this.replying,
+      this.label,
+      h('div', { class: 'row' }, this.box, this.sendButton),
+      this.counter,
+    );
+    this.cancelReply = () => handlers.onCancelReply();
+  }
+
+  private readonly cancelReply: () => void;
+
+  /** Enabled with a room open; the label names the room. */
+  setRoom(name: string | null): void {
+    this.enabled = name !== null;
+    this.box.disabled = !this.enabled;
+    this.label.textContent = name ? `Message ${name}` : 'Message';
+    this.update();
+  }
+
+  setReplyTo(message: Message | null): void {
+    this.replying.hidden = message === null;
+    if (!message) return this.replying.replaceChildren();
+    this.replying.replaceChildren(
+      h(
+        'span',
+        {},
+        'Replying to ',
+        h('strong', {}, message.author.username),
+        ': ',
+        h('span', { dir: 'auto' }, excerpt(message.body, 60)),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary',
+          'data-testid': 'cancel-reply',
+          'aria-label': 'Cancel the reply',
+          onclick: this.cancelReply,
+        },
+        'Cancel',
+      ),
+    );
+  }
+
+  /** The text to send, or null when it is empty or too long (the counter says so). */
+  get draft(): string | null {
+    const text = this.box.value;
+    if (text.trim() === '' || codePoints(text) > MAX_BODY) return null;
+    return text;
+  }
+
+  /** Whether the draft is over the limit: a send refused for that is said, never done. */
+  get overLimit(): boolean {
+    return codePoints(this.box.value) > MAX_BODY;
+  }
+
+  clear(): void {
+    this.box.value = '';
+    this.update();
+  }
+
+  focus(): void {
+    this.box.focus();
+  }
+
+  private update(): void {
+    const length = codePoints(this.box.value);
+    const over = length - MAX_BODY;
+    this.counter.classList.toggle('over', over > 0);
+    this.counter.textContent =
+      over > 0
+        ? `${over.toLocaleString()} character${over === 1 ? '' : 's'} over the limit of ${MAX_BODY.toLocaleString()}: shorten it to send.`
+        : length >= COUNTER_FROM
+          ? `${Math.max(0, -over).toLocaleString()} character${over === -1 ? '' : 's'} left.`
+          : '';
+    this.box.setAttribute('aria-invalid', String(over > 0));
+    this.sendButton.disabled = !this.enabled || over > 0;
+  }
+}

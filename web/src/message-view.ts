@@ -1,0 +1,312 @@
+import type { UserFieldsFragment } from '../../client/index.js';
+import { h } from './dom.js';
+import type { OutgoingMessage } from './outbox.js';
+import { excerpt, fullDate, linkify, shortTime } from './text.js';
+import type { Message } from './timeline.js';
+
+/** The picker's emoji: the common ones, each one grapheme as addReaction takes it. */
+export const PICKER_EMOJI = ['👍', '❤️', '😂', '🎉', '😮', '😢', '🙏', '👀'];
+
+/** What a message shows besides its content, decided by the list. */
+export interface MessageLook {
+  /** Same author as the message above, shortly after it: no name and time of its own. */
+  grouped: boolean;
+  mine: boolean;
+  /** The viewer may delete it: its author, or the room's owner. */
+  canDelete: boolean;
+  editing: boolean;
+  confirmingDelete: boolean;
+  pickerOpen: boolean;
+  highlighted: boolean;
+  /** Its actions are shown (touch screens show them for one message at a time, on a tap of its More button). */
+  menuOpen: boolean;
+}
+
+export interface MessageActions {
+  onReply(message: Message): void;
+  onEdit(message: Message): void;
+  onSaveEdit(message: Message, body: string): void;
+  onCancelEdit(): void;
+  onDelete(message: Message): void;
+  onConfirmDelete(message: Message): void;
+  onCancelDelete(): void;
+  onTogglePicker(message: Message): void;
+  onReact(message: Message, emoji: string): void;
+  onToggleMenu(message: Message): void;
+  /** Scrolls to the message at seq, loading history back to it. */
+  onJump(seq: number): void;
+}
+
+/** Everything that makes two renderings of a message differ: the list rebuilds an element only when it changed. */
+export function messageSignature(message: Message, look: MessageLook): string {
+  return JSON.stringify([message.body, message.editedAt, message.deletedAt, message.reactions, message.replyTo, look]);
+}
+
+/**
+ * One stored message: author and time (the full date on hover) unless it
+ * continues a group, what it replies to (a button that jumps there), the
+ * body as text with http(s) links and its own direction (dir=auto, so a
+ * right-to-left message reads right), reactions under it, and its actions.
+ * Buttons carry data-focus-key, so the list can give focus back to the same
+ * button of a rebuilt element.
+ */
+export function messageView(message: Message, me: UserFieldsFragment, look: MessageLook, actions: MessageActions): HTMLElement {
+  const deleted = message.deletedAt !== null;
+  const classes = [
+    'message',
+    look.mine && 'mine',
+    look.grouped && 'grouped',
+    look.highlighted && 'highlighted',
+    deleted && 'deleted',
+    look.menuOpen && 'menu-open',
+  ];
+  const time = h('time', { datetime: message.createdAt, title: fullDate(message.createdAt) }, shortTime(message.createdAt));
+  return h(
+    'li',
+    {
+      class: classes.filter(Boolean).join(' '),
+      id: `message-${message.seq}`,
+      tabindex: -1,
+      'data-testid': 'message',
+      'data-seq': message.seq,
+      'data-id': message.id,
+      'data-state': 'stored',
+    },
+    look.grouped
+      ? // The name is not repeated on screen, but a screen reader reading this one message still says whose it is.
+        h('span', { class: 'meta compact' }, h('span', { class: 'visually-hidden' }, `${message.author.username} `), time)
+      : h('span', { class: 'meta' }, h('span', { class: 'author', 'data-testid': 'author' }, message.author.username), ' ', time),
+    message.replyTo ? quoteView(message.replyTo, actions) : null,
+    look.editing ? editForm(message, actions) : bodyView(message),
+    message.editedAt && !deleted && !look.editing
+      ? h('span', { class: 'edited', title: fullDate(message.editedAt) }, '(edited)')
+      : null,
+    deleted || message.reactions.length === 0 ? null : reactionsView(message, me, actions),
+    deleted || look.editing ? null : moreButton(message, look, actions),
+    deleted || look.editing ? null : actionsView(message, look, actions),
+    look.pickerOpen && !deleted ? pickerView(message, actions) : null,
+    look.confirmingDelete && !deleted ? confirmDeleteView(message, actions) : null,
+  );
+}
+
+function bodyView(message: Message): HTMLElement {
+  if (message.deletedAt) return h('p', { class: 'body deleted', 'data-testid': 'body' }, 'This message was deleted.');
+  return h('p', { class: 'body', dir: 'auto', 'data-testid': 'body' }, ...linkify(message.body));
+}
+
+function quoteView(original: NonNullable<Message['replyTo']>, actions: MessageActions): HTMLElement {
+  const text = original.deletedAt ? 'a deleted message' : excerpt(original.body, 90);
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'quote',
+      'data-testid': 'reply-quote',
+      'data-reply-seq': original.seq,
+      'data-focus-key': 'quote',
+      title: 'Show the original message',
+      onclick: () => actions.onJump(original.seq),
+    },
+    h('span', { class: 'visually-hidden' }, 'Reply to '),
+    h('strong', {}, original.author.username),
+    ': ',
+    h('span', { dir: 'auto' }, text),
+  );
+}
+
+function reactionsView(message: Message, me: UserFieldsFragment, actions: MessageActions): HTMLElement {
+  return h(
+    'ul',
+    { class: 'reactions', 'aria-label': 'Reactions' },
+    ...message.reactions.map((reaction) => {
+      const mine = reaction.users.some((u) => u.id === me.id);
+      const names = reaction.users.map((u) => (u.id === me.id ? 'you' : u.username));
+      const who = names.length > reaction.count ? names.slice(0, reaction.count) : names;
+      const label = `${reaction.emoji} ${reaction.count}: ${who.join(', ')}${reaction.count > who.length ? ' and others' : ''}${mine ? '. Press to remove yours' : '. Press to add yours'}`;
+      return h(
+        'li',
+        {},
+        h(
+          'button',
+          {
+            type: 'button',
+            class: mine ? 'reaction mine' : 'reaction',
+            'aria-pressed': String(mine),
+            'aria-label': label,
+            title: who.join(', '),
+            'data-testid': 'reaction',
+            'data-emoji': reaction.emoji,
+            'data-count': reaction.count,
+            'data-focus-key': `reaction-${reaction.emoji}`,
+            onclick: () => actions.onReact(message, reaction.emoji),
+          },
+          h('span', { 'aria-hidden': 'true' }, reaction.emoji),
+          h('span', { class: 'count', 'aria-hidden': 'true' }, String(reaction.count)),
+        ),
+      );
+    }),
+  );
+}
+
+/** On touch screens (no hover), the one button that shows a message's actions; hidden by CSS where a pointer hovers. */
+function moreButton(message: Message, look: MessageLook, actions: MessageActions): HTMLElement {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'more secondary',
+      'data-testid': 'more',
+      'data-focus-key': 'more',
+      'aria-expanded': String(look.menuOpen),
+      onclick: () => actions.onToggleMenu(message),
+    },
+    h('span', { 'aria-hidden': 'true' }, '⋯'),
+    h('span', { class: 'visually-hidden' }, `Actions on ${message.author.username}’s message`),
+  );
+}
+
+function actionsView(message: Message, look: MessageLook, actions: MessageActions): HTMLElement {
+  const button = (label: string, testid: string, onclick: () => void, extra: Record<string, string> = {}) =>
+    h('button', { type: 'button', class: 'action', 'data-testid': testid, 'data-focus-key': testid, onclick, ...extra }, label);
+  const author = message.author.username;
+  return h(
+    'div',
+    { class: 'actions', role: 'group', 'aria-label': `Actions on ${author}’s message` },
+    button('React', 'react', () => actions.onTogglePicker(message), {
+      'aria-expanded': String(look.pickerOpen),
+      'aria-controls': `picker-${message.seq}`,
+      'aria-label': `React to ${author}’s message`,
+    }),
+    button('Reply', 'reply', () => actions.onReply(message), { 'aria-label': `Reply to ${author}` }),
+    look.mine ? button('Edit', 'edit', () => actions.onEdit(message), { 'aria-label': 'Edit your message' }) : null,
+    look.canDelete ? button('Delete', 'delete', () => actions.onDelete(message), { 'aria-label': 'Delete this message' }) : null,
+  );
+}
+
+function pickerView(message: Message, actions: MessageActions): HTMLElement {
+  return h(
+    'div',
+    {
+      class: 'picker',
+      id: `picker-${message.seq}`,
+      role: 'group',
+      'aria-label': 'Pick a reaction',
+      'data-testid': 'picker',
+      onkeydown: (event: Event) => {
+        if ((event as KeyboardEvent).key === 'Escape') actions.onTogglePicker(message);
+      },
+    },
+    ...PICKER_EMOJI.map((emoji, i) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'pick',
+          'data-testid': 'pick',
+          'data-emoji': emoji,
+          'data-focus-key': i === 0 ? 'picker-first' : `pick-${emoji}`,
+          'aria-label': `React with ${emoji}`,
+          onclick: () => actions.onReact(message, emoji),
+        },
+        emoji,
+      ),
+    ),
+  );
+}
+
+function confirmDeleteView(message: Message, actions: MessageActions): HTMLElement {
+  return h(
+    'div',
+    { class: 'confirm', role: 'group', 'aria-label': 'Confirm deletion' },
+    h('span', {}, 'Delete this message for everyone?'),
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'danger',
+        'data-testid': 'confirm-delete',
+        'data-focus-key': 'confirm-delete',
+        onclick: () => actions.onConfirmDelete(message),
+      },
+      'Delete',
+    ),
+    h(
+      'button',
+      { type: 'button', class: 'secondary', 'data-focus-key': 'cancel-delete', onclick: () => actions.onCancelDelete() },
+      'Keep it',
+    ),
+  );
+}
+
+function editForm(message: Message, actions: MessageActions): HTMLElement {
+  const id = `edit-${message.seq}`;
+  const input = h('textarea', {
+    id,
+    class: 'edit-input',
+    rows: 2,
+    dir: 'auto',
+    'data-testid': 'edit-input',
+    'data-focus-key': 'edit-input',
+    value: message.body,
+    onkeydown: (event: Event) => {
+      const key = event as KeyboardEvent;
+      if (key.key === 'Escape') actions.onCancelEdit();
+      if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
+        key.preventDefault();
+        actions.onSaveEdit(message, input.value);
+      }
+    },
+  }) as HTMLTextAreaElement;
+  return h(
+    'form',
+    {
+      class: 'edit',
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        actions.onSaveEdit(message, input.value);
+      },
+    },
+    h('label', { for: id, class: 'visually-hidden' }, 'Edit your message'),
+    input,
+    h(
+      'div',
+      { class: 'row' },
+      h('button', { type: 'submit', 'data-testid': 'save-edit' }, 'Save'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => actions.onCancelEdit() }, 'Cancel'),
+    ),
+  );
+}
+
+/** A message typed here and not stored yet: greyed while it goes out, marked with why when refused. */
+export function outgoingView(
+  message: OutgoingMessage,
+  me: UserFieldsFragment,
+  onRetry: () => void,
+  onDiscard: () => void,
+): HTMLElement {
+  const note =
+    message.state === 'sending' ? 'sending…' : message.state === 'retrying' ? `${message.error ?? 'retrying'}…` : message.error;
+  return h(
+    'li',
+    {
+      class: `message mine outgoing ${message.state}`,
+      'data-testid': 'message',
+      'data-state': message.state,
+      'data-client-id': message.clientId,
+    },
+    h('span', { class: 'meta' }, h('span', { class: 'author' }, me.username)),
+    message.replyTo
+      ? h('p', { class: 'quote' }, h('strong', {}, message.replyTo.author.username), ': ', excerpt(message.replyTo.body, 90))
+      : null,
+    h('p', { class: 'body', dir: 'auto' }, ...linkify(message.body)),
+    h('span', { class: 'note', 'data-testid': 'outgoing-note' }, note ?? ''),
+    message.state === 'failed'
+      ? h(
+          'span',
+          { class: 'row' },
+          h('button', { type: 'button', class: 'secondary', onclick: onRetry, 'data-testid': 'retry' }, 'Retry'),
+          h('button', { type: 'button', class: 'secondary', onclick: onDiscard }, 'Discard'),
+        )
+      : null,
+  );
+}
