@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { createLogger, logDestination, type Logger } from './logger.js';
@@ -16,6 +17,11 @@ export interface AppOptions {
    * (two instances on one embedded database in tests). stop() leaves them open.
    */
   shared?: { database?: DatabaseHandle; bus?: EventBus };
+  /**
+   * The time bans, mutes, slow mode and the moderation log's retention are judged by.
+   * @default the system's
+   */
+  clock?: Clock;
 }
 
 export interface App {
@@ -50,7 +56,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const health = { database: database.ping, redis: backplane.ping };
       // chat_redis_up only where there is a Redis to be up.
       const metrics = config.metrics.enabled ? createMetrics(backplane.redis ? health : { database: health.database }) : null;
-      const counted = { db: database.db, backplane, logger, instanceId, metrics: metrics ?? noMetrics };
+      const counted = {
+        db: database.db,
+        backplane,
+        logger,
+        instanceId,
+        metrics: metrics ?? noMetrics,
+        clock: options.clock ?? systemClock,
+      };
       const { services, realtime, limits, tokens } = createServices(config, counted);
       parts.realtime = realtime;
       parts.transports = await createTransports({

@@ -102,9 +102,9 @@ export interface Config {
   readonly rateLimits: RateLimits;
   /**
    * Per-user limits of the other mutations, each `N/window` (`RATE_LIMIT_EDIT`, `RATE_LIMIT_REACT`,
-   * `RATE_LIMIT_TYPING`, `RATE_LIMIT_READ`, `RATE_LIMIT_ROOMS`, `RATE_LIMIT_REFRESH`; limits/mutation-limits.ts
-   * maps each Mutation field to one).
-   * @default { edit: 30/10s, react: 30/10s, typing: 30/10s, read: 60/10s, rooms: 30/1m, refresh: 30/1h }
+   * `RATE_LIMIT_TYPING`, `RATE_LIMIT_READ`, `RATE_LIMIT_ROOMS`, `RATE_LIMIT_REFRESH`, `RATE_LIMIT_MODERATION`,
+   * `RATE_LIMIT_REPORTS`, `RATE_LIMIT_BLOCKS`; limits/mutation-limits.ts maps each Mutation field to one).
+   * @default { edit: 30/10s, react: 30/10s, typing: 30/10s, read: 60/10s, rooms: 30/1m, refresh: 30/1h, moderation: 60/1m, reports: 10/1m, blocks: 30/1m }
    */
   readonly mutationRateLimits: MutationRateLimits;
   /**
@@ -193,6 +193,20 @@ export interface Config {
    * @default { enabled: true, token: null }
    */
   readonly metrics: MetricsConfig;
+  /**
+   * The moderation log: entries older than `logRetentionDays` are no longer shown and are deleted by a
+   * sweep each instance runs every `logSweepMs` (`MODERATION_LOG_RETENTION_DAYS`, `MODERATION_LOG_SWEEP_MS`).
+   * @default { logRetentionDays: 90, logSweepMs: 3600000 }
+   */
+  readonly moderation: ModerationConfig;
+}
+
+/** The moderation log's retention (Config.moderation). */
+export interface ModerationConfig {
+  /** How long log entries are kept, in days. */
+  readonly logRetentionDays: number;
+  /** How often an instance sweeps expired log entries, in ms. */
+  readonly logSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -316,6 +330,10 @@ export function loadConfig(
   const transport = parseTransportConfig(reader, cwd);
   const abuse = parseAbuseLimits(reader);
   const metrics = parseMetricsConfig(reader);
+  const moderation: ModerationConfig = Object.freeze({
+    logRetentionDays: integerAtLeast('MODERATION_LOG_RETENTION_DAYS', 90, 1),
+    logSweepMs: integerAtLeast('MODERATION_LOG_SWEEP_MS', 3_600_000, 100),
+  });
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -354,6 +372,7 @@ export function loadConfig(
       ...abuse,
       ...transport,
       ...metrics,
+      moderation,
     }),
     warnings,
   };

@@ -23,12 +23,22 @@ export type UnauthenticatedReason = 'TOKEN_MISSING' | 'TOKEN_INVALID' | 'TOKEN_E
 
 export const unauthenticated = (message = 'Sign in first: missing, invalid or expired token', reason?: UnauthenticatedReason) =>
   new ChatError('UNAUTHENTICATED', message, reason ? { reason } : {});
-export const forbidden = (message = 'Not allowed') => new ChatError('FORBIDDEN', message);
+/**
+ * FORBIDDEN's extensions.reason (the contract's moderation section), where a
+ * client must tell refusals apart; MUTED comes with retryAfter.
+ */
+export type ForbiddenReason = 'BANNED' | 'MUTED' | 'ROOM_FROZEN' | 'BLOCKED';
+
+export const forbidden = (message = 'Not allowed', reason?: ForbiddenReason, extensions: Record<string, unknown> = {}) =>
+  new ChatError('FORBIDDEN', message, reason ? { reason, ...extensions } : extensions);
 export const notFound = (what: string) => new ChatError('NOT_FOUND', `${what} not found`);
 export const badInput = (message: string, field?: string) => new ChatError('BAD_USER_INPUT', message, field ? { field } : {});
-/** Too many requests: `extensions.retryAfter` is the whole seconds (at least 1) before one more may succeed. */
-export const rateLimited = (retryAfter: number, message = 'Too many requests; try again later') =>
-  new ChatError('RATE_LIMITED', message, { retryAfter: Math.max(1, Math.ceil(retryAfter)) });
+/**
+ * Too many requests: `extensions.retryAfter` is the whole seconds (at least 1)
+ * before one more may succeed; `reason` SLOW_MODE for a room's slow mode.
+ */
+export const rateLimited = (retryAfter: number, message = 'Too many requests; try again later', reason?: 'SLOW_MODE') =>
+  new ChatError('RATE_LIMITED', message, { retryAfter: Math.max(1, Math.ceil(retryAfter)), ...(reason ? { reason } : {}) });
 /** `retryAfter` (whole seconds) when the server knows when to come back: it is busy, not cut off. */
 export const serviceUnavailable = (message = 'A backing service cannot be reached right now; try again', retryAfter?: number) =>
   new ChatError('SERVICE_UNAVAILABLE', message, retryAfter === undefined ? {} : { retryAfter });

@@ -1,4 +1,5 @@
 import type { TokenVerifier } from './auth/tokens.js';
+import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/client.js';
 import { createFeatureServices, type Services } from './features/index.js';
@@ -14,6 +15,7 @@ export interface ServicesDeps {
   logger: Logger;
   instanceId: string;
   metrics: Metrics;
+  clock: Clock;
 }
 
 export interface Wired {
@@ -28,7 +30,7 @@ export interface Wired {
  * The wiring: the realtime module over the backplane, the abuse limits, then
  * every feature's services (features/index.ts) over both and the database.
  */
-export function createServices(config: Config, { db, backplane, logger, instanceId, metrics }: ServicesDeps): Wired {
+export function createServices(config: Config, { db, backplane, logger, instanceId, metrics, clock }: ServicesDeps): Wired {
   // Live feeds read the record through the features' services, built below; they read only once started.
   let services: Services | null = null;
   const built = () => {
@@ -48,10 +50,11 @@ export function createServices(config: Config, { db, backplane, logger, instance
       after: (roomId, afterSeq, limit) => built().messages.after(roomId, afterSeq, limit),
       heads: (roomIds) => built().rooms.heads(roomIds),
       notMembers: (pairs) => built().rooms.notMembers(pairs),
+      moderators: (roomId, userIds) => built().rooms.moderatorsAmong(roomId, userIds),
     },
   });
   const limits = createLimits(config, { redis: backplane.redis?.commands ?? null, instanceId, logger, metrics });
   realtime.hooks.on('stopping', () => limits.stop());
-  services = createFeatureServices({ config, db, realtime, limits, logger, metrics });
+  services = createFeatureServices({ config, db, realtime, limits, logger, metrics, clock });
   return { services, realtime, limits, tokens: services.tokens };
 }

@@ -1,5 +1,7 @@
 import { getTableColumns, sql } from 'drizzle-orm';
 import {
+  bigint,
+  boolean,
   check,
   customType,
   index,
@@ -58,6 +60,10 @@ export const rooms = pgTable(
     lastActivityAt: instant('last_activity_at').notNull().defaultNow(),
     /** For DIRECT rooms, the two user ids in sorted order: one room per pair. */
     directKey: text('direct_key'),
+    /** A MEMBER may post one message per this many seconds; 0: off (updateRoom). */
+    slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
+    /** Only MODERATOR and above may post, react or type. */
+    frozen: boolean('frozen').notNull().default(false),
   },
   (t) => [
     uniqueIndex('rooms_direct_key_key').on(t.directKey),
@@ -77,14 +83,23 @@ export const memberships = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    role: text('role', { enum: ['OWNER', 'MEMBER'] }).notNull(),
+    role: text('role', { enum: ['OWNER', 'ADMIN', 'MODERATOR', 'MEMBER'] }).notNull(),
     joinedAt: instant('joined_at').notNull().defaultNow(),
     lastReadSeq: integer('last_read_seq').notNull().default(0),
+    /** When the member's mute ends (muteMember); a past instant is no mute. Checked where they speak, by the app's clock. */
+    mutedUntil: instant('muted_until'),
+    /** When the member last posted (the send statements set it): what slow mode measures from. */
+    lastPostedAt: instant('last_posted_at'),
   },
   (t) => [
     primaryKey({ columns: [t.roomId, t.userId] }),
     // myRooms and the per-user membership checks go from the user to rooms.
     index('memberships_user_idx').on(t.userId, t.roomId),
+    // A GROUP room has exactly one OWNER: never two, whatever races.
+    uniqueIndex('memberships_owner_key')
+      .on(t.roomId)
+      .where(sql`${t.role} = 'OWNER'`),
+    check('memberships_role', sql`${t.role} in ('OWNER', 'ADMIN', 'MODERATOR', 'MEMBER')`),
   ],
 );
 
@@ -105,6 +120,8 @@ export const messages = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     editedAt: instant('edited_at'),
     deletedAt: instant('deleted_at'),
+    /** Who deleted it, when not its author (a moderator); null otherwise. */
+    deletedBy: uuid('deleted_by').references(() => users.id, { onDelete: 'set null' }),
     /** Kept by Postgres from the body (English stemming); a tombstone's empty body finds nothing. */
     search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('english', body)`),
   },
@@ -132,6 +149,124 @@ export const reactions = pgTable(
   (t) => [primaryKey({ columns: [t.messageId, t.userId, t.emoji] })],
 );
 
+/**
+ * Bans (banMember): one row per room and user while it lasts. A row whose
+ * expires_at has passed is no ban (compared with the app's clock wherever a
+ * ban matters: joining, invitations, Room.bans); unbanMember deletes it and a
+ * new ban replaces it.
+ */
+export const roomBans = pgTable(
+  'room_bans',
+  {
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    bannedBy: uuid('banned_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    reason: text('reason'),
+    createdAt: instant('created_at').notNull(),
+    /** null: until unbanned. */
+    expiresAt: instant('expires_at'),
+  },
+  (t) => [primaryKey({ columns: [t.roomId, t.userId] }), index('room_bans_expiry_idx').on(t.roomId, t.expiresAt)],
+);
+
+/**
+ * The moderation log: append-only (rows are only ever inserted, and deleted
+ * once older than the retention). `position` orders it (newest first) and
+ * pages it; `id` is what clients name an entry by.
+ */
+export const moderationActions = pgTable(
+  'moderation_actions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    position: bigint('position', { mode: 'number' }).generatedAlwaysAsIdentity().notNull(),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    kind: text('kind', {
+      enum: [
+        'ROLE_CHANGED',
+        'KICKED',
+        'BANNED',
+        'UNBANNED',
+        'MUTED',
+        'UNMUTED',
+        'MESSAGE_DELETED',
+        'ROOM_UPDATED',
+        'REPORT_RESOLVED',
+      ],
+    }).notNull(),
+    actorId: uuid('actor_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    targetId: uuid('target_id').references(() => users.id, { onDelete: 'set null' }),
+    messageId: uuid('message_id').references(() => messages.id, { onDelete: 'set null' }),
+    role: text('role', { enum: ['OWNER', 'ADMIN', 'MODERATOR', 'MEMBER'] }),
+    reason: text('reason'),
+    expiresAt: instant('expires_at'),
+    createdAt: instant('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('moderation_actions_room_position_key').on(t.roomId, t.position),
+    // The retention sweep deletes by age.
+    index('moderation_actions_created_idx').on(t.createdAt),
+  ],
+);
+
+/** Reports of messages (reportMessage): one per reporter and message. */
+export const reports = pgTable(
+  'reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    reporterId: uuid('reporter_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    reason: text('reason', { enum: ['SPAM', 'HARASSMENT', 'HATE', 'SEXUAL', 'VIOLENCE', 'OTHER'] }).notNull(),
+    details: text('details'),
+    status: text('status', { enum: ['OPEN', 'DISMISSED', 'ACTIONED'] })
+      .notNull()
+      .default('OPEN'),
+    createdAt: instant('created_at').notNull(),
+    resolvedBy: uuid('resolved_by').references(() => users.id, { onDelete: 'set null' }),
+    resolvedAt: instant('resolved_at'),
+  },
+  (t) => [
+    uniqueIndex('reports_reporter_message_key').on(t.messageId, t.reporterId),
+    index('reports_room_status_idx').on(t.roomId, t.status, t.createdAt),
+  ],
+);
+
+/** Who blocked whom (blockUser). */
+export const userBlocks = pgTable(
+  'user_blocks',
+  {
+    blockerId: uuid('blocker_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: uuid('blocked_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.blockerId, t.blockedId] }),
+    // "Has either blocked the other" reads both directions.
+    index('user_blocks_blocked_idx').on(t.blockedId, t.blockerId),
+    check('user_blocks_not_self', sql`${t.blockerId} <> ${t.blockedId}`),
+  ],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type MembershipRow = typeof memberships.$inferSelect;
@@ -143,3 +278,9 @@ export type ReactionRow = typeof reactions.$inferSelect;
 export type RoomKind = RoomRow['kind'];
 export type RoomVisibility = RoomRow['visibility'];
 export type RoomRole = MembershipRow['role'];
+export type RoomBanRow = typeof roomBans.$inferSelect;
+export type ModerationActionRow = typeof moderationActions.$inferSelect;
+export type ModerationActionKind = ModerationActionRow['kind'];
+export type ReportRow = typeof reports.$inferSelect;
+export type ReportReason = ReportRow['reason'];
+export type ReportStatus = ReportRow['status'];

@@ -1,4 +1,5 @@
 import type { Viewer } from '../auth/viewer.js';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Database } from '../db/client.js';
 import type { Resolvers } from '../generated/graphql.js';
@@ -16,6 +17,8 @@ export interface Platform {
   readonly limits: Limits;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The time that bans, mutes, slow mode and the log's retention are judged by (clock.ts). */
+  readonly clock: Clock;
 }
 
 /**

@@ -1,10 +1,13 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { blockingFeature } from './blocking/index.js';
 import { eventsFeature } from './events/index.js';
 import type { Feature, ListSize, Platform } from './feature.js';
 import { messagesFeature } from './messages/index.js';
+import { moderationFeature } from './moderation/index.js';
 import { reactionsFeature } from './reactions/index.js';
 import { readStateFeature } from './read-state/index.js';
+import { reportsFeature } from './reports/index.js';
 import { roomsFeature } from './rooms/index.js';
 import { searchFeature } from './search/index.js';
 import { typingFeature } from './typing/index.js';
@@ -17,8 +20,11 @@ import { usersFeature } from './users/index.js';
  */
 export const features = [
   usersFeature,
+  blockingFeature,
   roomsFeature,
+  moderationFeature,
   messagesFeature,
+  reportsFeature,
   reactionsFeature,
   readStateFeature,
   typingFeature,

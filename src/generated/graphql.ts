@@ -2,7 +2,9 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { UserModel, AuthResult } from '../features/users/users.mappers.js';
 import type { RoomModel, RoomMemberModel } from '../features/rooms/rooms.mappers.js';
+import type { ModerationActionModel, RoomBanModel, ModerationEventPayload } from '../features/moderation/moderation.mappers.js';
 import type { MessageModel, MessagePage } from '../features/messages/messages.mappers.js';
+import type { ReportModel, ReportFiledPayload } from '../features/reports/reports.mappers.js';
 import type { ReactionGroup } from '../features/reactions/reactions.mappers.js';
 import type { MessageChangedEvent, MemberChangedEvent, TypingChangedEvent, ReadReceiptEvent, NewMessageEvent, RoomAddedEvent, RoomRemovedEvent } from '../features/events/events.mappers.js';
 import type { Context } from '../context.js';
@@ -66,6 +68,8 @@ export type Message = {
   /** Opaque; for messages(after/before) and messageAdded(after). */
   cursor: Scalars['String']['output'];
   deletedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Who deleted it, when it was deleted by someone other than its author (a moderator). */
+  deletedBy?: Maybe<User>;
   editedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
   reactions: Array<Reaction>;
@@ -99,13 +103,67 @@ export type MessageEdge = {
   node: Message;
 };
 
+export type ModerationAction = {
+  __typename?: 'ModerationAction';
+  actor: User;
+  createdAt: Scalars['DateTime']['output'];
+  /** BANNED / MUTED: when it ends; null = until lifted. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  kind: ModerationActionKind;
+  /** The message deleted, or the reported one. */
+  message?: Maybe<Message>;
+  reason?: Maybe<Scalars['String']['output']>;
+  /** ROLE_CHANGED: the new role. */
+  role?: Maybe<RoomRole>;
+  roomId: Scalars['ID']['output'];
+  /** The member acted on (null for ROOM_UPDATED). */
+  target?: Maybe<User>;
+};
+
+export type ModerationActionKind =
+  | 'BANNED'
+  | 'KICKED'
+  | 'MESSAGE_DELETED'
+  | 'MUTED'
+  | 'REPORT_RESOLVED'
+  | 'ROLE_CHANGED'
+  | 'ROOM_UPDATED'
+  | 'UNBANNED'
+  | 'UNMUTED';
+
+/** A moderation action, seen by every member of the room (ROOM_UPDATED included: a new name, slow mode, freeze), except REPORT_RESOLVED, which only MODERATOR and above receive. */
+export type ModerationEvent = {
+  __typename?: 'ModerationEvent';
+  action: ModerationAction;
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Add the viewer's reaction (one emoji grapheme such as 👍, 👨‍👩‍👧 or 🇫🇷; anything else BAD_USER_INPUT) to a message; idempotent. */
   addReaction: Message;
+  /**
+   * Ban a user from the room (MODERATOR and above, on lower ranks; the user
+   * need not be a member). Ends their membership and refuses joinRoom and
+   * inviteToRoom (reason BANNED) until it expires. durationSeconds: 60 to
+   * 31,536,000, or null for no end. reason: at most 500 characters.
+   */
+  banMember: RoomBan;
+  /**
+   * Block a user: no DIRECT room, DIRECT message or invite between the two
+   * (reason BLOCKED, either way); in GROUP rooms their messages still arrive
+   * but count neither in the viewer's unreadCount nor as mentions of the viewer.
+   * The blocked user gets no event of it (only those refusals show it).
+   * Idempotent; blocking oneself is BAD_USER_INPUT.
+   */
+  blockUser: Scalars['Boolean']['output'];
   /** Create a GROUP room; the viewer becomes its OWNER. Name: 1-100 characters. */
   createRoom: Room;
-  /** Delete one's own message, or any message as the room's OWNER: it stays as a tombstone, body empty, deletedAt set. */
+  /**
+   * Delete one's own message, or as MODERATOR and above a message whose author
+   * ranks below the viewer (the OWNER: any message): it stays as a tombstone,
+   * body empty, deletedAt set (and deletedBy, when not the author's own).
+   */
   deleteMessage: Message;
   /** Change the body of one's own message (same limits as sendMessage). */
   editMessage: Message;
@@ -113,12 +171,20 @@ export type Mutation = {
   inviteToRoom: Room;
   /** Join a PUBLIC room; idempotent. FORBIDDEN for a PRIVATE room. */
   joinRoom: Room;
+  /** Remove a member (MODERATOR and above, on lower ranks). They may join a PUBLIC room again. */
+  kickMember: Scalars['Boolean']['output'];
   /** Leave a room. From that moment the viewer gets none of its events, on subscriptions already open too. */
   leaveRoom: Scalars['Boolean']['output'];
   /** Sign in. A wrong username and a wrong password give the same UNAUTHENTICATED error. */
   login: AuthPayload;
   /** Mark the room read up to and including seq (never moves backwards; a seq past the newest counts as the newest). */
   markRead: Room;
+  /**
+   * Mute a member for durationSeconds (10 to 2,419,200; 0 lifts the mute):
+   * they still read, but may not post, edit, react or type (reason MUTED).
+   * MODERATOR and above, on lower ranks.
+   */
+  muteMember: RoomMember;
   /** Get or create the DIRECT room of the viewer and another user; idempotent, one room per pair. */
   openDirectRoom: Room;
   /** A fresh token for the signed-in viewer (the Authorization header must carry a valid, unexpired one). */
@@ -131,20 +197,52 @@ export type Mutation = {
   /** Remove the viewer's reaction; idempotent. */
   removeReaction: Message;
   /**
+   * Report a message of a room the viewer is a member of; idempotent per
+   * reporter and message. details: at most 1,000 characters.
+   */
+  reportMessage: Report;
+  /** Close a report as DISMISSED or ACTIONED (MODERATOR and above); OPEN is BAD_USER_INPUT. */
+  resolveReport: Report;
+  /**
    * Post a message to a room the viewer is a member of. Body: 1-4000 characters,
    * not only whitespace. clientId (1-64 characters) makes the call idempotent: a
    * repeat with the same clientId in the same room by the same author returns the
    * first message and delivers nothing twice.
    */
   sendMessage: Message;
+  /**
+   * Give a member another role. OWNER: any role; setting OWNER hands the room
+   * over and makes the previous owner ADMIN. ADMIN: MODERATOR or MEMBER, on
+   * members below ADMIN. Others: FORBIDDEN.
+   */
+  setMemberRole: RoomMember;
   /** Tell the room that the viewer is (or stopped) typing. Typing lapses after 5 s without a repeat, and a TypingChanged with typing false is sent then. */
   setTyping: Scalars['Boolean']['output'];
+  /** Lift a ban; idempotent (MODERATOR and above). */
+  unbanMember: Scalars['Boolean']['output'];
+  /** Idempotent. */
+  unblockUser: Scalars['Boolean']['output'];
+  /** Rename the room, set slow mode or freeze it (ADMIN and above). */
+  updateRoom: Room;
 };
 
 
 export type MutationAddReactionArgs = {
   emoji: Scalars['String']['input'];
   messageId: Scalars['ID']['input'];
+};
+
+
+export type MutationBanMemberArgs = {
+  durationSeconds?: InputMaybe<Scalars['Int']['input']>;
+  reason?: InputMaybe<Scalars['String']['input']>;
+  roomId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationBlockUserArgs = {
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -174,6 +272,13 @@ export type MutationJoinRoomArgs = {
 };
 
 
+export type MutationKickMemberArgs = {
+  reason?: InputMaybe<Scalars['String']['input']>;
+  roomId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
 export type MutationLeaveRoomArgs = {
   roomId: Scalars['ID']['input'];
 };
@@ -187,6 +292,14 @@ export type MutationLoginArgs = {
 export type MutationMarkReadArgs = {
   roomId: Scalars['ID']['input'];
   seq: Scalars['Int']['input'];
+};
+
+
+export type MutationMuteMemberArgs = {
+  durationSeconds: Scalars['Int']['input'];
+  reason?: InputMaybe<Scalars['String']['input']>;
+  roomId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 
@@ -206,14 +319,50 @@ export type MutationRemoveReactionArgs = {
 };
 
 
+export type MutationReportMessageArgs = {
+  details?: InputMaybe<Scalars['String']['input']>;
+  messageId: Scalars['ID']['input'];
+  reason: ReportReason;
+};
+
+
+export type MutationResolveReportArgs = {
+  reportId: Scalars['ID']['input'];
+  status: ReportStatus;
+};
+
+
 export type MutationSendMessageArgs = {
   input: SendMessageInput;
+};
+
+
+export type MutationSetMemberRoleArgs = {
+  role: RoomRole;
+  roomId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
 };
 
 
 export type MutationSetTypingArgs = {
   roomId: Scalars['ID']['input'];
   typing: Scalars['Boolean']['input'];
+};
+
+
+export type MutationUnbanMemberArgs = {
+  roomId: Scalars['ID']['input'];
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationUnblockUserArgs = {
+  userId: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateRoomArgs = {
+  input: UpdateRoomInput;
 };
 
 /** A message in any room of the viewer's, including their own. */
@@ -232,6 +381,8 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The users the viewer has blocked. */
+  blockedUsers: Array<User>;
   /** The signed-in user. */
   me: User;
   /**
@@ -241,10 +392,14 @@ export type Query = {
    * At most 200 per page; first and last together, or a negative count: BAD_USER_INPUT.
    */
   messages: MessageConnection;
+  /** The room's moderation log, newest first (MODERATOR and above). first: 1-100. */
+  moderationLog: Array<ModerationAction>;
   /** The rooms the viewer is a member of, most recent activity first. */
   myRooms: Array<Room>;
   /** PUBLIC rooms whose name contains `query` (case-insensitive), by name. */
   publicRooms: Array<Room>;
+  /** Reports on the room's messages, oldest first (MODERATOR and above). first: 1-100. */
+  reports: Array<Report>;
   /** A room the viewer may see (a member of it, or a PUBLIC room); null otherwise. */
   room?: Maybe<Room>;
   /** Full-text search over the rooms the viewer is a member of (or one of them), best match first. query: 1-256 characters (BAD_USER_INPUT otherwise). */
@@ -265,9 +420,23 @@ export type QueryMessagesArgs = {
 };
 
 
+export type QueryModerationLogArgs = {
+  before?: InputMaybe<Scalars['ID']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  roomId: Scalars['ID']['input'];
+};
+
+
 export type QueryPublicRoomsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   query?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+export type QueryReportsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  roomId: Scalars['ID']['input'];
+  status?: InputMaybe<ReportStatus>;
 };
 
 
@@ -309,9 +478,45 @@ export type ReadReceipt = {
   user: User;
 };
 
+export type Report = {
+  __typename?: 'Report';
+  createdAt: Scalars['DateTime']['output'];
+  details?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  message: Message;
+  reason: ReportReason;
+  reporter: User;
+  resolvedAt?: Maybe<Scalars['DateTime']['output']>;
+  resolvedBy?: Maybe<User>;
+  status: ReportStatus;
+};
+
+/** A message of the room was reported. Only MODERATOR and above receive it. */
+export type ReportFiled = {
+  __typename?: 'ReportFiled';
+  report: Report;
+};
+
+export type ReportReason =
+  | 'HARASSMENT'
+  | 'HATE'
+  | 'OTHER'
+  | 'SEXUAL'
+  | 'SPAM'
+  | 'VIOLENCE';
+
+export type ReportStatus =
+  | 'ACTIONED'
+  | 'DISMISSED'
+  | 'OPEN';
+
 export type Room = {
   __typename?: 'Room';
+  /** Active bans (MODERATOR and above; FORBIDDEN for others). */
+  bans: Array<RoomBan>;
   createdAt: Scalars['DateTime']['output'];
+  /** Only MODERATOR and above may post, react or type. */
+  frozen: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   kind: RoomKind;
   lastMessage?: Maybe<Message>;
@@ -320,8 +525,14 @@ export type Room = {
   members: Array<RoomMember>;
   /** null for DIRECT rooms. */
   name?: Maybe<Scalars['String']['output']>;
+  /** 0 = off. A MEMBER may post one message per this many seconds (0-21600). */
+  slowModeSeconds: Scalars['Int']['output'];
   /** Messages by others after the viewer's last read one (0 when the viewer is not a member). Sending a message marks the room read up to it for its author. */
   unreadCount: Scalars['Int']['output'];
+  /** When the viewer's mute ends; null when not muted. */
+  viewerMutedUntil?: Maybe<Scalars['DateTime']['output']>;
+  /** The viewer's role; null when the viewer is not a member. */
+  viewerRole?: Maybe<RoomRole>;
   /** DIRECT rooms are always PRIVATE. */
   visibility: RoomVisibility;
 };
@@ -332,7 +543,17 @@ export type RoomAdded = {
   room: Room;
 };
 
-export type RoomEvent = MemberChanged | MessageChanged | ReadReceipt | TypingChanged;
+export type RoomBan = {
+  __typename?: 'RoomBan';
+  bannedBy: User;
+  createdAt: Scalars['DateTime']['output'];
+  /** null = until unbanned. */
+  expiresAt?: Maybe<Scalars['DateTime']['output']>;
+  reason?: Maybe<Scalars['String']['output']>;
+  user: User;
+};
+
+export type RoomEvent = MemberChanged | MessageChanged | ModerationEvent | ReadReceipt | ReportFiled | TypingChanged;
 
 export type RoomKind =
   | 'DIRECT'
@@ -342,18 +563,28 @@ export type RoomMember = {
   __typename?: 'RoomMember';
   joinedAt: Scalars['DateTime']['output'];
   lastReadSeq: Scalars['Int']['output'];
+  /** When this member's mute ends; null when not muted. */
+  mutedUntil?: Maybe<Scalars['DateTime']['output']>;
   role: RoomRole;
   user: User;
 };
 
-/** The viewer left a room. */
+/** The viewer left a room, or was removed from it (see reason). */
 export type RoomRemoved = {
   __typename?: 'RoomRemoved';
+  reason: RoomRemovedReason;
   roomId: Scalars['ID']['output'];
 };
 
+export type RoomRemovedReason =
+  | 'BANNED'
+  | 'KICKED'
+  | 'LEFT';
+
 export type RoomRole =
+  | 'ADMIN'
   | 'MEMBER'
+  | 'MODERATOR'
   | 'OWNER';
 
 export type RoomVisibility =
@@ -400,8 +631,19 @@ export type TypingChanged = {
   user: User;
 };
 
+export type UpdateRoomInput = {
+  frozen?: InputMaybe<Scalars['Boolean']['input']>;
+  /** 1-100 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  roomId: Scalars['ID']['input'];
+  /** 0-21600. */
+  slowModeSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
 export type User = {
   __typename?: 'User';
+  /** The viewer has blocked this user. */
+  blockedByViewer: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   /** Connected to any server instance right now. */
   online: Scalars['Boolean']['output'];
@@ -484,7 +726,9 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
   RoomEvent:
     | ( MemberChangedEvent )
     | ( MessageChangedEvent )
+    | ( ModerationEventPayload )
     | ( ReadReceiptEvent )
+    | ( ReportFiledPayload )
     | ( TypingChangedEvent )
   ;
   UserEvent:
@@ -512,24 +756,34 @@ export type ResolversTypes = {
   MessageChanged: ResolverTypeWrapper<MessageChangedEvent>;
   MessageConnection: ResolverTypeWrapper<MessagePage>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  ModerationAction: ResolverTypeWrapper<ModerationActionModel>;
+  ModerationActionKind: ModerationActionKind;
+  ModerationEvent: ResolverTypeWrapper<ModerationEventPayload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NewMessage: ResolverTypeWrapper<NewMessageEvent>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reaction: ResolverTypeWrapper<ReactionGroup>;
   ReadReceipt: ResolverTypeWrapper<ReadReceiptEvent>;
+  Report: ResolverTypeWrapper<ReportModel>;
+  ReportFiled: ResolverTypeWrapper<ReportFiledPayload>;
+  ReportReason: ReportReason;
+  ReportStatus: ReportStatus;
   Room: ResolverTypeWrapper<RoomModel>;
   RoomAdded: ResolverTypeWrapper<RoomAddedEvent>;
+  RoomBan: ResolverTypeWrapper<RoomBanModel>;
   RoomEvent: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['RoomEvent']>;
   RoomKind: RoomKind;
   RoomMember: ResolverTypeWrapper<RoomMemberModel>;
   RoomRemoved: ResolverTypeWrapper<RoomRemovedEvent>;
+  RoomRemovedReason: RoomRemovedReason;
   RoomRole: RoomRole;
   RoomVisibility: RoomVisibility;
   SendMessageInput: SendMessageInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TypingChanged: ResolverTypeWrapper<TypingChangedEvent>;
+  UpdateRoomInput: UpdateRoomInput;
   User: ResolverTypeWrapper<UserModel>;
   UserEvent: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['UserEvent']>;
 };
@@ -549,14 +803,19 @@ export type ResolversParentTypes = {
   MessageChanged: MessageChangedEvent;
   MessageConnection: MessagePage;
   MessageEdge: Omit<MessageEdge, 'node'> & { node: ResolversParentTypes['Message'] };
+  ModerationAction: ModerationActionModel;
+  ModerationEvent: ModerationEventPayload;
   Mutation: Record<PropertyKey, never>;
   NewMessage: NewMessageEvent;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   Reaction: ReactionGroup;
   ReadReceipt: ReadReceiptEvent;
+  Report: ReportModel;
+  ReportFiled: ReportFiledPayload;
   Room: RoomModel;
   RoomAdded: RoomAddedEvent;
+  RoomBan: RoomBanModel;
   RoomEvent: ResolversUnionTypes<ResolversParentTypes>['RoomEvent'];
   RoomMember: RoomMemberModel;
   RoomRemoved: RoomRemovedEvent;
@@ -564,6 +823,7 @@ export type ResolversParentTypes = {
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
   TypingChanged: TypingChangedEvent;
+  UpdateRoomInput: UpdateRoomInput;
   User: UserModel;
   UserEvent: ResolversUnionTypes<ResolversParentTypes>['UserEvent'];
 };
@@ -591,6 +851,7 @@ export type MessageResolvers<ContextType = Context, ParentType extends Resolvers
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   deletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  deletedBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   editedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   reactions?: Resolver<Array<ResolversTypes['Reaction']>, ParentType, ContextType>;
@@ -616,22 +877,50 @@ export type MessageEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
 };
 
+export type ModerationActionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ModerationAction'] = ResolversParentTypes['ModerationAction']> = {
+  actor?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ModerationActionKind'], ParentType, ContextType>;
+  message?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<Maybe<ResolversTypes['RoomRole']>, ParentType, ContextType>;
+  roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  target?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+};
+
+export type ModerationEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ModerationEvent'] = ResolversParentTypes['ModerationEvent']> = {
+  action?: Resolver<ResolversTypes['ModerationAction'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationAddReactionArgs, 'emoji' | 'messageId'>>;
+  banMember?: Resolver<ResolversTypes['RoomBan'], ParentType, ContextType, RequireFields<MutationBanMemberArgs, 'roomId' | 'userId'>>;
+  blockUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationBlockUserArgs, 'userId'>>;
   createRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationCreateRoomArgs, 'input'>>;
   deleteMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDeleteMessageArgs, 'id'>>;
   editMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'input'>>;
   inviteToRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationInviteToRoomArgs, 'roomId' | 'userId'>>;
   joinRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationJoinRoomArgs, 'roomId'>>;
+  kickMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationKickMemberArgs, 'roomId' | 'userId'>>;
   leaveRoom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLeaveRoomArgs, 'roomId'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   markRead?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationMarkReadArgs, 'roomId' | 'seq'>>;
+  muteMember?: Resolver<ResolversTypes['RoomMember'], ParentType, ContextType, RequireFields<MutationMuteMemberArgs, 'durationSeconds' | 'roomId' | 'userId'>>;
   openDirectRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationOpenDirectRoomArgs, 'userId'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
+  reportMessage?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationReportMessageArgs, 'messageId' | 'reason'>>;
+  resolveReport?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationResolveReportArgs, 'reportId' | 'status'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
+  setMemberRole?: Resolver<ResolversTypes['RoomMember'], ParentType, ContextType, RequireFields<MutationSetMemberRoleArgs, 'role' | 'roomId' | 'userId'>>;
   setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
+  unbanMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnbanMemberArgs, 'roomId' | 'userId'>>;
+  unblockUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnblockUserArgs, 'userId'>>;
+  updateRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationUpdateRoomArgs, 'input'>>;
 };
 
 export type NewMessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['NewMessage'] = ResolversParentTypes['NewMessage']> = {
@@ -647,10 +936,13 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  blockedUsers?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'roomId'>>;
+  moderationLog?: Resolver<Array<ResolversTypes['ModerationAction']>, ParentType, ContextType, RequireFields<QueryModerationLogArgs, 'first' | 'roomId'>>;
   myRooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType>;
   publicRooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryPublicRoomsArgs, 'first'>>;
+  reports?: Resolver<Array<ResolversTypes['Report']>, ParentType, ContextType, RequireFields<QueryReportsArgs, 'first' | 'roomId' | 'status'>>;
   room?: Resolver<Maybe<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomArgs, 'id'>>;
   searchMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QuerySearchMessagesArgs, 'first' | 'query'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
@@ -670,15 +962,37 @@ export type ReadReceiptResolvers<ContextType = Context, ParentType extends Resol
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
-export type RoomResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Room'] = ResolversParentTypes['Room']> = {
+export type ReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Report'] = ResolversParentTypes['Report']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  details?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['ReportReason'], ParentType, ContextType>;
+  reporter?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  resolvedBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReportStatus'], ParentType, ContextType>;
+};
+
+export type ReportFiledResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReportFiled'] = ResolversParentTypes['ReportFiled']> = {
+  report?: Resolver<ResolversTypes['Report'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type RoomResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Room'] = ResolversParentTypes['Room']> = {
+  bans?: Resolver<Array<ResolversTypes['RoomBan']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  frozen?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['RoomKind'], ParentType, ContextType>;
   lastMessage?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   lastReadSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['RoomMember']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  slowModeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  viewerMutedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  viewerRole?: Resolver<Maybe<ResolversTypes['RoomRole']>, ParentType, ContextType>;
   visibility?: Resolver<ResolversTypes['RoomVisibility'], ParentType, ContextType>;
 };
 
@@ -687,18 +1001,28 @@ export type RoomAddedResolvers<ContextType = Context, ParentType extends Resolve
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type RoomBanResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomBan'] = ResolversParentTypes['RoomBan']> = {
+  bannedBy?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+};
+
 export type RoomEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomEvent'] = ResolversParentTypes['RoomEvent']> = {
-  __resolveType: TypeResolveFn<'MemberChanged' | 'MessageChanged' | 'ReadReceipt' | 'TypingChanged', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'MemberChanged' | 'MessageChanged' | 'ModerationEvent' | 'ReadReceipt' | 'ReportFiled' | 'TypingChanged', ParentType, ContextType>;
 };
 
 export type RoomMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomMember'] = ResolversParentTypes['RoomMember']> = {
   joinedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   lastReadSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  mutedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['RoomRole'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
 };
 
 export type RoomRemovedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RoomRemoved'] = ResolversParentTypes['RoomRemoved']> = {
+  reason?: Resolver<ResolversTypes['RoomRemovedReason'], ParentType, ContextType>;
   roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -717,6 +1041,7 @@ export type TypingChangedResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
+  blockedByViewer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   online?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -734,14 +1059,19 @@ export type Resolvers<ContextType = Context> = {
   MessageChanged?: MessageChangedResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
   MessageEdge?: MessageEdgeResolvers<ContextType>;
+  ModerationAction?: ModerationActionResolvers<ContextType>;
+  ModerationEvent?: ModerationEventResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   NewMessage?: NewMessageResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Reaction?: ReactionResolvers<ContextType>;
   ReadReceipt?: ReadReceiptResolvers<ContextType>;
+  Report?: ReportResolvers<ContextType>;
+  ReportFiled?: ReportFiledResolvers<ContextType>;
   Room?: RoomResolvers<ContextType>;
   RoomAdded?: RoomAddedResolvers<ContextType>;
+  RoomBan?: RoomBanResolvers<ContextType>;
   RoomEvent?: RoomEventResolvers<ContextType>;
   RoomMember?: RoomMemberResolvers<ContextType>;
   RoomRemoved?: RoomRemovedResolvers<ContextType>;

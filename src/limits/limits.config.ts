@@ -24,6 +24,9 @@ export function parseAbuseLimits({ value, integerAtLeast, problems }: EnvReader)
     read: rate('RATE_LIMIT_READ', '60/10s'),
     rooms: rate('RATE_LIMIT_ROOMS', '30/1m'),
     refresh: rate('RATE_LIMIT_REFRESH', '30/1h'),
+    moderation: rate('RATE_LIMIT_MODERATION', '60/1m'),
+    reports: rate('RATE_LIMIT_REPORTS', '10/1m'),
+    blocks: rate('RATE_LIMIT_BLOCKS', '30/1m'),
   });
   return {
     rateLimits,

@@ -26,6 +26,16 @@ export const MUTATION_LIMITS: { readonly [Field in keyof Required<MutationResolv
   removeReaction: 'react',
   markRead: 'read',
   setTyping: 'typing',
+  setMemberRole: 'moderation',
+  kickMember: 'moderation',
+  banMember: 'moderation',
+  unbanMember: 'moderation',
+  muteMember: 'moderation',
+  updateRoom: 'moderation',
+  resolveReport: 'moderation',
+  reportMessage: 'reports',
+  blockUser: 'blocks',
+  unblockUser: 'blocks',
 };
 
 /** What the wrapper reads of an operation's context: who is asking. */

@@ -37,6 +37,12 @@ export interface MutationRateLimits {
   readonly rooms: Rate;
   /** refreshToken. */
   readonly refresh: Rate;
+  /** setMemberRole, kickMember, banMember, unbanMember, muteMember, updateRoom and resolveReport. */
+  readonly moderation: Rate;
+  /** reportMessage. */
+  readonly reports: Rate;
+  /** blockUser and unblockUser. */
+  readonly blocks: Rate;
 }
 
 const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

@@ -20,12 +20,14 @@ export interface FeedSource {
   heads(roomIds: readonly string[]): Promise<Array<{ id: string; lastSeq: number }>>;
   /** Which of these (room, user) pairs are not memberships now. */
   notMembers(pairs: ReadonlyArray<{ roomId: string; userId: string }>): Promise<Array<{ roomId: string; userId: string }>>;
+  /** Which of these users are MODERATOR or above in the room now. */
+  moderators(roomId: string, userIds: readonly string[]): Promise<string[]>;
 }
 
 export interface RoomFeedOptions {
   roomId: string;
   bus: EventBus;
-  source: Pick<FeedSource, 'after' | 'heads'>;
+  source: Pick<FeedSource, 'after' | 'heads' | 'moderators'>;
   logger: Logger;
   metrics?: Metrics;
   /** How long an out-of-order message waits for its predecessor over pub/sub before the database is asked (ms). */
@@ -127,7 +129,28 @@ export class RoomFeed {
     }
     // The leaver's subscriptions end first: they get none of the room's events from here on.
     if (event.type === 'member' && event.change === 'LEFT') this.endUser(event.userId);
-    for (const group of this.activity.groups.values()) group.offer(event);
+    if (this.activity.groups.size === 0) return;
+    const audience = 'audience' in event && event.audience === 'moderators' ? this.moderatorsNow() : undefined;
+    for (const group of this.activity.groups.values()) group.offer(event, audience);
+  }
+
+  /**
+   * Which of this feed's subscribers are MODERATOR and above, asked of the
+   * database as a moderators-only event arrives: roles are read at delivery
+   * time, so a moderator demoted while subscribed gets none from then on.
+   * When the database cannot say, nobody gets the event (closed, not open).
+   */
+  private async moderatorsNow(): Promise<ReadonlySet<string>> {
+    const userIds = [...new Set([...this.activity.subscribers].map((s) => s.userId))];
+    try {
+      return new Set(userIds.length === 0 ? [] : await this.options.source.moderators(this.roomId, userIds));
+    } catch (error) {
+      this.options.logger.warn('could not read who moderates a room; a moderators-only event was not delivered', {
+        roomId: this.roomId,
+        error: error as Error,
+      });
+      return new Set();
+    }
   }
 
   private accept(message: MessageRow): void {

@@ -73,18 +73,24 @@ export class SubscriberGroup<E, Out> {
     this.maxBacklog = options.maxBacklog ?? 1000;
   }
 
-  /** Renders the event (rendering may start before earlier ones were delivered) and delivers it after them. */
-  offer(event: E): void {
+  /**
+   * Renders the event (rendering may start before earlier ones were
+   * delivered) and delivers it after them. With an `audience`, only
+   * subscribers whose user is in it get the event, rendered for one of them:
+   * it is awaited in the event's turn, so order is kept.
+   */
+  offer(event: E, audience?: Promise<ReadonlySet<string>>): void {
     const first = this.subscribers.values().next().value;
     if (!first) return;
     if (this.inFlight >= this.maxBacklog) return this.failAll('overload');
     this.inFlight++;
-    const rendering = this.renderer.render(event, first.viewer);
+    const prepared = this.prepare(event, first.viewer, audience);
     // Caught here, and awaited again in order below: a failure is handled once, in its turn.
-    rendering.catch(() => {});
+    prepared.catch(() => {});
     this.tail = this.tail.then(async () => {
       try {
-        await this.deliver(event, first.viewer, await rendering);
+        const ready = await prepared;
+        if (ready) await this.deliver(event, ready.viewer, ready.rendered, ready.allowed);
       } catch (error) {
         this.options.logger.error('a live event could not be rendered', { group: this.key.slice(0, 80), error: error as Error });
         this.failAll('error');
@@ -94,14 +100,32 @@ export class SubscriberGroup<E, Out> {
     });
   }
 
-  private async deliver(event: E, renderedFor: ViewerRef, rendered: Rendered<Out>): Promise<void> {
+  /** The event rendered for the first subscriber allowed to see it; null when none is. */
+  private async prepare(
+    event: E,
+    first: ViewerRef,
+    audience: Promise<ReadonlySet<string>> | undefined,
+  ): Promise<{ viewer: ViewerRef; rendered: Rendered<Out>; allowed: ReadonlySet<string> | null } | null> {
+    if (!audience) return { viewer: first, rendered: await this.renderer.render(event, first), allowed: null };
+    const allowed = await audience;
+    const viewer = [...this.subscribers].find((s) => allowed.has(s.viewer.userId))?.viewer;
+    return viewer ? { viewer, rendered: await this.renderer.render(event, viewer), allowed } : null;
+  }
+
+  private async deliver(
+    event: E,
+    renderedFor: ViewerRef,
+    rendered: Rendered<Out>,
+    allowed: ReadonlySet<string> | null,
+  ): Promise<void> {
     let frames = 0;
+    const audience = allowed ? [...this.subscribers].filter((s) => allowed.has(s.viewer.userId)) : this.subscribers;
     if (!rendered.viewerDependent) {
-      for (const subscriber of this.subscribers) if (subscriber.deliver(event, rendered.out)) frames++;
+      for (const subscriber of audience) if (subscriber.deliver(event, rendered.out)) frames++;
       return this.counted(event, frames);
     }
     const byViewer = new Map<string, Out>([[renderedFor.userId, rendered.out]]);
-    for (const subscriber of [...this.subscribers]) {
+    for (const subscriber of [...audience]) {
       let out = byViewer.get(subscriber.viewer.userId);
       if (out === undefined) {
         out = (await this.renderer.render(event, subscriber.viewer)).out;

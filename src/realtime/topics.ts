@@ -12,6 +12,14 @@ export interface Topic<T> {
 
 export type MemberChange = 'JOINED' | 'LEFT' | 'ONLINE' | 'OFFLINE';
 export type MessageChange = 'EDITED' | 'DELETED' | 'REACTIONS';
+/** Why a user left a room (RoomRemoved.reason). */
+export type RemovedReason = 'LEFT' | 'KICKED' | 'BANNED';
+/**
+ * Who of a room's subscribers receives an event: every member, or only
+ * MODERATOR and above, checked by each feed against the database when the
+ * event reaches it (so a moderator demoted meanwhile gets none).
+ */
+export type Audience = 'members' | 'moderators';
 
 /** Everything that happens in a room, on one channel per room so order is kept. */
 export type RoomEvent =
@@ -19,7 +27,11 @@ export type RoomEvent =
   | { type: 'message-changed'; change: MessageChange; message: MessageRow }
   | { type: 'member'; change: MemberChange; userId: string }
   | { type: 'typing'; userId: string; typing: boolean }
-  | { type: 'read'; userId: string; seq: number };
+  | { type: 'read'; userId: string; seq: number }
+  /** A moderation action of the room's log, by id. */
+  | { type: 'moderation'; actionId: string; audience: Audience }
+  /** A report filed on a message of the room, by id: for moderators only. */
+  | { type: 'report'; reportId: string; audience: 'moderators' };
 
 /** Every room event but new messages (those go through the seq-ordered path). */
 export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
@@ -27,7 +39,7 @@ export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
 /** What concerns one user across rooms (myEvents). */
 export type UserEvent =
   /** afterSeq: the room's newest seq when the user was added; their NewMessage stream starts after it. */
-  { type: 'room-added'; roomId: string; afterSeq: number } | { type: 'room-removed'; roomId: string };
+  { type: 'room-added'; roomId: string; afterSeq: number } | { type: 'room-removed'; roomId: string; reason: RemovedReason };
 
 export const topics = {
   room: (roomId: string): Topic<RoomEvent> => ({ name: `room:${roomId}`, parse: parseRoomEvent }),
@@ -36,6 +48,8 @@ export const topics = {
 
 const MEMBER_CHANGES: readonly string[] = ['JOINED', 'LEFT', 'ONLINE', 'OFFLINE'];
 const MESSAGE_CHANGES: readonly string[] = ['EDITED', 'DELETED', 'REACTIONS'];
+const REMOVED_REASONS: readonly string[] = ['LEFT', 'KICKED', 'BANNED'];
+const AUDIENCES: readonly string[] = ['members', 'moderators'];
 
 const isString = (v: unknown): v is string => typeof v === 'string';
 const isDateText = (v: unknown) => isString(v) && !Number.isNaN(Date.parse(v));
@@ -67,6 +81,14 @@ function parseRoomEvent(raw: unknown): RoomEvent | null {
       return isString(event.userId) && Number.isInteger(event.seq) && (event.seq as number) >= 0
         ? { type: 'read', userId: event.userId, seq: event.seq as number }
         : null;
+    case 'moderation':
+      return isString(event.actionId) && isString(event.audience) && AUDIENCES.includes(event.audience)
+        ? { type: 'moderation', actionId: event.actionId, audience: event.audience as Audience }
+        : null;
+    case 'report':
+      return isString(event.reportId) && event.audience === 'moderators'
+        ? { type: 'report', reportId: event.reportId, audience: 'moderators' }
+        : null;
     default:
       return null;
   }
@@ -76,7 +98,13 @@ function parseUserEvent(raw: unknown): UserEvent | null {
   if (!raw || typeof raw !== 'object') return null;
   const event = raw as Record<string, unknown>;
   if (!isString(event.roomId)) return null;
-  if (event.type === 'room-removed') return { type: 'room-removed', roomId: event.roomId };
+  if (event.type === 'room-removed') {
+    // An announcement from an instance older than reasons is a plain leave.
+    const reason = event.reason ?? 'LEFT';
+    return isString(reason) && REMOVED_REASONS.includes(reason)
+      ? { type: 'room-removed', roomId: event.roomId, reason: reason as RemovedReason }
+      : null;
+  }
   if (event.type === 'room-added' && Number.isInteger(event.afterSeq) && (event.afterSeq as number) >= 0) {
     return { type: 'room-added', roomId: event.roomId, afterSeq: event.afterSeq as number };
   }
@@ -97,6 +125,7 @@ function parseMessage(raw: unknown): MessageRow | null {
     !isString(m.body) ||
     !(m.clientId === null || isString(m.clientId)) ||
     !(m.replyToId === null || isString(m.replyToId)) ||
+    !(m.deletedBy === null || m.deletedBy === undefined || isString(m.deletedBy)) ||
     !isDateText(m.createdAt) ||
     editedAt === undefined ||
     deletedAt === undefined
@@ -114,5 +143,6 @@ function parseMessage(raw: unknown): MessageRow | null {
     createdAt: new Date(m.createdAt as string),
     editedAt,
     deletedAt,
+    deletedBy: m.deletedBy ?? null,
   };
 }

@@ -5,11 +5,13 @@ import type { Renderer } from './group.js';
 import type { RoomHub } from './hub.js';
 import { LiveSource, type EndReason, type Sink } from './live-source.js';
 import type { MessageSubscriber } from './subscriber.js';
-import { topics, type UserEvent } from './topics.js';
+import { topics, type RemovedReason, type UserEvent } from './topics.js';
 
 /** What one user's stream carries: messages of any of their rooms, rooms added and removed. */
 export type UserStreamEvent =
-  { type: 'message'; message: MessageRow } | { type: 'room-added'; roomId: string } | { type: 'room-removed'; roomId: string };
+  | { type: 'message'; message: MessageRow }
+  | { type: 'room-added'; roomId: string }
+  | { type: 'room-removed'; roomId: string; reason: RemovedReason };
 
 export interface UserStreamOptions {
   userId: string;
@@ -76,7 +78,7 @@ export class UserStream extends LiveSource<UserStreamEvent> {
       } else {
         this.rooms.get(event.roomId)?.end();
         this.rooms.delete(event.roomId);
-        await this.emit({ type: 'room-removed', roomId: event.roomId });
+        await this.emit({ type: 'room-removed', roomId: event.roomId, reason: event.reason });
       }
     });
     this.chain = this.chain.catch((error: Error) => logger.warn('myEvents could not follow a room change', { error }));

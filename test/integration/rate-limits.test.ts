@@ -104,6 +104,13 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
     const caller = await seed.user('limited');
     return { caller, room: await seed.room(caller) };
   };
+  /** The caller owns a room with `count` other members. */
+  const ownRoomWith = async (seed: Seed) => {
+    const { caller, room } = await ownRoom(seed);
+    const members = await times(() => seed.user('member'));
+    for (const member of members) await seed.join(member, room);
+    return { caller, room, members };
+  };
   return {
     refreshToken: async (seed) => ({ caller: await seed.user('limited'), call: () => 'refreshToken { token }' }),
     createRoom: async (seed) => ({
@@ -172,6 +179,60 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
       const { caller, room } = await ownRoom(seed);
       return { caller, call: () => `setTyping(roomId: "${room.id}", typing: true)` };
     },
+    setMemberRole: async (seed) => {
+      const { caller, room, members } = await ownRoomWith(seed);
+      return {
+        caller,
+        call: (i) => `setMemberRole(roomId: "${room.id}", userId: "${members[i - 1]!.id}", role: MODERATOR) { role }`,
+      };
+    },
+    kickMember: async (seed) => {
+      const { caller, room, members } = await ownRoomWith(seed);
+      return { caller, call: (i) => `kickMember(roomId: "${room.id}", userId: "${members[i - 1]!.id}")` };
+    },
+    banMember: async (seed) => {
+      const { caller, room, members } = await ownRoomWith(seed);
+      return { caller, call: (i) => `banMember(roomId: "${room.id}", userId: "${members[i - 1]!.id}") { expiresAt }` };
+    },
+    unbanMember: async (seed) => {
+      const { caller, room, members } = await ownRoomWith(seed);
+      return { caller, call: (i) => `unbanMember(roomId: "${room.id}", userId: "${members[i - 1]!.id}")` };
+    },
+    muteMember: async (seed) => {
+      const { caller, room, members } = await ownRoomWith(seed);
+      return {
+        caller,
+        call: (i) => `muteMember(roomId: "${room.id}", userId: "${members[i - 1]!.id}", durationSeconds: 60) { mutedUntil }`,
+      };
+    },
+    updateRoom: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      return { caller, call: (i) => `updateRoom(input: { roomId: "${room.id}", slowModeSeconds: ${i} }) { id }` };
+    },
+    reportMessage: async (seed) => {
+      const { room, members } = await ownRoomWith(seed);
+      const said = await seed.sendMany(members[0]!, room, count);
+      const caller = members[1]!;
+      return { caller, call: (i) => `reportMessage(messageId: "${said[i - 1]!.id}", reason: SPAM) { id }` };
+    },
+    resolveReport: async (seed) => {
+      const { caller, room, members } = await ownRoomWith(seed);
+      const said = await seed.sendMany(caller, room, 1);
+      const reports = await Promise.all(
+        members.map((member) =>
+          gqlOk(app, 'mutation($m: ID!) { reportMessage(messageId: $m, reason: SPAM) { id } }', { m: said[0]!.id }, member.token),
+        ),
+      );
+      return { caller, call: (i) => `resolveReport(reportId: "${reports[i - 1]!.reportMessage.id}", status: DISMISSED) { id }` };
+    },
+    blockUser: async (seed) => {
+      const others = await times(() => seed.user('other'));
+      return { caller: await seed.user('limited'), call: (i) => `blockUser(userId: "${others[i - 1]!.id}")` };
+    },
+    unblockUser: async (seed) => {
+      const others = await times(() => seed.user('other'));
+      return { caller: await seed.user('limited'), call: (i) => `unblockUser(userId: "${others[i - 1]!.id}")` };
+    },
   };
 }
 
@@ -232,7 +293,10 @@ forEachBackend('Rate limits', (s) => {
       const two = rate(2, HOUR);
       const app = await limitedApp(s, {
         rateLimits: { ...s.backend.config.rateLimits, send: two },
-        mutationRateLimits: { edit: two, react: two, typing: two, read: two, rooms: two, refresh: two },
+        mutationRateLimits: {
+          ...{ edit: two, react: two, typing: two, read: two, rooms: two, refresh: two },
+          ...{ moderation: two, reports: two, blocks: two },
+        },
       });
       const cases = limitedCalls(s.a, 3);
       const limited = Object.entries(MUTATION_LIMITS).filter(([, limit]) => limit !== 'none');

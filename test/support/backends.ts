@@ -2,7 +2,22 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import postgres from 'postgres';
 import { testConfig } from './config.js';
-import { createApp, createMemoryBus, openDatabase, type App, type Config, type DatabaseHandle, type EventBus } from './server.js';
+import {
+  createApp,
+  createMemoryBus,
+  openDatabase,
+  type App,
+  type Clock,
+  type Config,
+  type DatabaseHandle,
+  type EventBus,
+} from './server.js';
+
+/** What a test may give an app besides its configuration. */
+export interface AppExtras {
+  /** The time bans, mutes, slow mode and the log's retention are judged by (a TestClock). */
+  clock?: Clock;
+}
 
 /**
  * Where a suite runs. `embedded` always (PGlite in memory, in-process
@@ -13,13 +28,13 @@ import { createApp, createMemoryBus, openDatabase, type App, type Config, type D
 export interface Backend {
   readonly name: 'embedded' | 'services';
   /** Two apps from one Backend are two instances of one deployment. */
-  startApp(overrides?: Partial<Config>): Promise<App>;
+  startApp(overrides?: Partial<Config>, extras?: AppExtras): Promise<App>;
   /**
    * An instance that shares the database but announces nothing to the
    * others (its own in-process bus): what they receive from it, they read
    * from the database.
    */
-  startIsolatedApp(overrides?: Partial<Config>): Promise<App>;
+  startIsolatedApp(overrides?: Partial<Config>, extras?: AppExtras): Promise<App>;
   readonly config: Config;
   /**
    * The deployment's database, for tests of a store's SQL itself: the shared
@@ -48,8 +63,8 @@ async function createEmbeddedBackend(): Promise<Backend> {
   const bus = createMemoryBus();
   const config = testConfig();
   const apps: App[] = [];
-  const start = async (shared: { database: DatabaseHandle; bus?: EventBus }, overrides: Partial<Config>) => {
-    const app = createApp({ ...config, ...overrides }, { shared });
+  const start = async (shared: { database: DatabaseHandle; bus?: EventBus }, overrides: Partial<Config>, extras: AppExtras) => {
+    const app = createApp({ ...config, ...overrides }, { shared, clock: extras.clock });
     await app.start();
     apps.push(app);
     return app;
@@ -57,8 +72,8 @@ async function createEmbeddedBackend(): Promise<Backend> {
   return {
     name: 'embedded',
     config,
-    startApp: (overrides = {}) => start({ database, bus }, overrides),
-    startIsolatedApp: (overrides = {}) => start({ database, bus: createMemoryBus() }, overrides),
+    startApp: (overrides = {}, extras = {}) => start({ database, bus }, overrides, extras),
+    startIsolatedApp: (overrides = {}, extras = {}) => start({ database, bus: createMemoryBus() }, overrides, extras),
     database: async () => database,
     async dispose() {
       await Promise.allSettled(apps.map((app) => app.stop()));
@@ -99,8 +114,8 @@ async function createServicesBackend(): Promise<Backend> {
   });
   const apps: App[] = [];
   let database: Promise<DatabaseHandle> | null = null;
-  const start = async (overrides: Partial<Config>) => {
-    const app = createApp({ ...config, ...overrides });
+  const start = async (overrides: Partial<Config>, extras: AppExtras = {}) => {
+    const app = createApp({ ...config, ...overrides }, { clock: extras.clock });
     await app.start();
     apps.push(app);
     return app;
@@ -108,9 +123,9 @@ async function createServicesBackend(): Promise<Backend> {
   return {
     name: 'services',
     config,
-    startApp: (overrides = {}) => start(overrides),
+    startApp: (overrides = {}, extras = {}) => start(overrides, extras),
     // A prefix of its own: its announcements reach no other instance.
-    startIsolatedApp: (overrides = {}) => start({ redisPrefix: `test:${suffix}:isolated:`, ...overrides }),
+    startIsolatedApp: (overrides = {}, extras = {}) => start({ redisPrefix: `test:${suffix}:isolated:`, ...overrides }, extras),
     database: () => (database ??= openDatabase(config.database)),
     async dispose() {
       await Promise.allSettled(apps.map((app) => app.stop()));

@@ -54,6 +54,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
       read: { points: 1_000_000, seconds: 1 },
       rooms: { points: 1_000_000, seconds: 1 },
       refresh: { points: 1_000_000, seconds: 1 },
+      moderation: { points: 1_000_000, seconds: 1 },
+      reports: { points: 1_000_000, seconds: 1 },
+      blocks: { points: 1_000_000, seconds: 1 },
     },
     loginSuccessRate: { points: 30, seconds: 900 },
     searchRate: { points: 1_000_000, seconds: 1 },
@@ -77,6 +80,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     httpServer: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 },
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     metrics: { enabled: true, token: null },
+    moderation: { logRetentionDays: 90, logSweepMs: 3_600_000 },
     ...overrides,
   };
 }

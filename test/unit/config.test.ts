@@ -378,6 +378,37 @@ describe('loadConfig', () => {
     expect(problemsOf({ MAX_STREAMS_PER_USER: '0' })).toEqual([expect.stringContaining('MAX_STREAMS_PER_USER')]);
   });
 
+  it('reads the moderation limits and the log’s retention, with their defaults', () => {
+    const { config } = loadConfig({}, tempDir());
+    expect(config.moderation).toEqual({ logRetentionDays: 90, logSweepMs: 3_600_000 });
+    expect(config.mutationRateLimits).toMatchObject({
+      moderation: { points: 60, seconds: 60 },
+      reports: { points: 10, seconds: 60 },
+      blocks: { points: 30, seconds: 60 },
+    });
+    const env = {
+      MODERATION_LOG_RETENTION_DAYS: '30',
+      MODERATION_LOG_SWEEP_MS: '60000',
+      RATE_LIMIT_MODERATION: '5/1m',
+      RATE_LIMIT_REPORTS: '1/1h',
+      RATE_LIMIT_BLOCKS: '2/10s',
+    };
+    const read = loadConfig(env, tempDir()).config;
+    expect(read.moderation).toEqual({ logRetentionDays: 30, logSweepMs: 60_000 });
+    expect(read.mutationRateLimits).toMatchObject({
+      moderation: { points: 5, seconds: 60 },
+      reports: { points: 1, seconds: 3600 },
+      blocks: { points: 2, seconds: 10 },
+    });
+    expect(
+      problemsOf({ MODERATION_LOG_RETENTION_DAYS: '0', MODERATION_LOG_SWEEP_MS: '10', RATE_LIMIT_REPORTS: 'often' }),
+    ).toEqual([
+      expect.stringContaining('RATE_LIMIT_REPORTS'),
+      expect.stringContaining('MODERATION_LOG_RETENTION_DAYS'),
+      expect.stringContaining('MODERATION_LOG_SWEEP_MS'),
+    ]);
+  });
+
   it('reads ALLOWED_HOSTS as comma-separated host or host:port entries, none by default', () => {
     expect(loadConfig({}, tempDir()).config.allowedHosts).toEqual([]);
     const { config } = loadConfig({ ALLOWED_HOSTS: 'Chat.Example.com, localhost:4000,[::1]:4000 ,10.0.0.5' }, tempDir());

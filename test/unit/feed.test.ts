@@ -22,6 +22,7 @@ const message = (seq: number): MessageRow => ({
   createdAt: new Date('2026-12-01T00:00:00.000Z'),
   editedAt: null,
   deletedAt: null,
+  deletedBy: null,
 });
 
 /** The database as the feed sees it: committed messages 1..n; every read is recorded. */
@@ -41,6 +42,9 @@ class FakeSource {
     return this.committed.filter((m) => m.seq > afterSeq).slice(0, limit);
   };
   heads = async () => [{ id: ROOM, lastSeq: this.committed.length }];
+  /** Who is MODERATOR and above, as the database would answer. */
+  moderatorIds = new Set<string>();
+  moderators = async (_roomId: string, userIds: readonly string[]) => userIds.filter((id) => this.moderatorIds.has(id));
 }
 
 /** A transport's sink, recording what reaches it; its renderer passes each value through and counts. */
@@ -179,6 +183,45 @@ describe('RoomFeed', () => {
     expect(leaver.values).toEqual([]);
     expect(leaver.ended).toBe('complete');
     expect(subscriber.values).toEqual([]); // a message member hears of messages only
+  });
+
+  it('delivers moderators-only events to the moderators the database names as each event arrives, in order with the rest', async () => {
+    const source = new FakeSource();
+    const { feed, bus } = await startFeed(source);
+    const moderator = new Recorder<RoomActivity>();
+    const member = new Recorder<RoomActivity>();
+    feed.addActivitySubscriber('mod').bind(moderator.sink(), moderator.renderer);
+    feed.addActivitySubscriber('member').bind(member.sink(), member.renderer);
+    source.moderatorIds.add('mod');
+    const report = (id: string) => ({ type: 'report' as const, reportId: id, audience: 'moderators' as const });
+    await bus.publish(topics.room(ROOM), report('r1'));
+    await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'member', typing: true });
+    await vi.waitFor(() => expect(member.values).toHaveLength(1));
+    // Demoted: the next one reaches nobody, and the events for everyone still do.
+    source.moderatorIds.delete('mod');
+    await bus.publish(topics.room(ROOM), report('r2'));
+    await bus.publish(topics.room(ROOM), { type: 'moderation', actionId: 'a1', audience: 'members' });
+    await vi.waitFor(() => expect(member.values).toHaveLength(2));
+    await vi.waitFor(() => expect(moderator.values).toHaveLength(3));
+    expect(moderator.values).toEqual([
+      report('r1'),
+      { type: 'typing', userId: 'member', typing: true },
+      { type: 'moderation', actionId: 'a1', audience: 'members' },
+    ]);
+    expect(member.values.map((e) => e.type)).toEqual(['typing', 'moderation']);
+  });
+
+  it('delivers a moderators-only event to nobody when the database cannot say who moderates', async () => {
+    const source = new FakeSource();
+    const { feed, bus } = await startFeed(source);
+    const moderator = new Recorder<RoomActivity>();
+    feed.addActivitySubscriber('mod').bind(moderator.sink(), moderator.renderer);
+    source.moderators = async () => Promise.reject(new Error('database down'));
+    await bus.publish(topics.room(ROOM), { type: 'report', reportId: 'r1', audience: 'moderators' });
+    await bus.publish(topics.room(ROOM), { type: 'typing', userId: 'mod', typing: true });
+    await vi.waitFor(() => expect(moderator.values).toHaveLength(1));
+    expect(moderator.values.map((e) => e.type)).toEqual(['typing']);
+    expect(moderator.ended).toBeNull();
   });
 
   it('lets go of itself when its last subscriber leaves, and unsubscribes on dispose', async () => {

@@ -31,12 +31,14 @@ class FakeSource implements FeedSource {
       createdAt: new Date(0),
       editedAt: null,
       deletedAt: null,
+      deletedBy: null,
     }));
   };
   heads = async (roomIds: readonly string[]) => {
     this.heads_.push(roomIds);
     return roomIds.map((id) => ({ id, lastSeq: this.lastSeq.get(id) ?? 0 }));
   };
+  moderators = async () => [];
   notMembers = async (pairs: ReadonlyArray<{ roomId: string; userId: string }>) => {
     this.membershipQueries.push(pairs.length);
     return pairs.filter((p) => !this.members.has(`${p.roomId}/${p.userId}`));

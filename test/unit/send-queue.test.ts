@@ -20,6 +20,7 @@ const row = (body: string, seq: number): MessageRow => ({
   createdAt: new Date('2026-12-01T00:00:00.000Z'),
   editedAt: null,
   deletedAt: null,
+  deletedBy: null,
 });
 /** An error as the drivers report a Postgres one, wrapped as drizzle wraps it. */
 const pgFailure = (code: string, constraint?: string) =>

@@ -12,6 +12,7 @@ const message = {
   createdAt: '2026-11-22T23:07:23.123Z',
   editedAt: null,
   deletedAt: null,
+  deletedBy: null,
 };
 
 describe('topics.room payloads', () => {
@@ -45,6 +46,17 @@ describe('topics.room payloads', () => {
     });
   });
 
+  it('reads moderation and report events with their audience, and a deleted message with who deleted it', () => {
+    const moderation = { type: 'moderation', actionId: message.id, audience: 'moderators' };
+    expect(topic.parse(moderation)).toEqual(moderation);
+    const report = { type: 'report', reportId: message.id, audience: 'moderators' };
+    expect(topic.parse(report)).toEqual(report);
+    const deleted = { ...message, deletedAt: message.createdAt, deletedBy: message.authorId };
+    expect(topic.parse({ type: 'message-changed', change: 'DELETED', message: deleted })).toMatchObject({
+      message: { deletedBy: message.authorId },
+    });
+  });
+
   it('reads user events and drops malformed ones', () => {
     const user = topics.user(message.authorId);
     expect(user.name).toBe(`user:${message.authorId}`);
@@ -53,12 +65,20 @@ describe('topics.room payloads', () => {
       roomId: message.roomId,
       afterSeq: 3,
     });
+    expect(user.parse({ type: 'room-removed', roomId: message.roomId, reason: 'BANNED' })).toEqual({
+      type: 'room-removed',
+      roomId: message.roomId,
+      reason: 'BANNED',
+    });
+    // From an instance that predates reasons: a plain leave.
     expect(user.parse({ type: 'room-removed', roomId: message.roomId })).toEqual({
       type: 'room-removed',
       roomId: message.roomId,
+      reason: 'LEFT',
     });
     for (const raw of [
       null,
+      { type: 'room-removed', roomId: message.roomId, reason: 'EXPLODED' },
       { type: 'room-added', roomId: message.roomId },
       { type: 'room-added', roomId: 5, afterSeq: 1 },
       { type: 'nope', roomId: 'x' },
@@ -84,6 +104,10 @@ describe('topics.room payloads', () => {
       { type: 'read', userId: 'x', seq: -1 },
       { type: 'message-changed', change: 'EDITED' },
       { type: 'message-changed', change: 'SHOUTED', message },
+      { type: 'message', message: { ...message, deletedBy: 3 } },
+      { type: 'moderation', actionId: 'x' },
+      { type: 'moderation', actionId: 'x', audience: 'everyone' },
+      { type: 'report', reportId: 'x', audience: 'members' },
       { type: 'unknown', userId: 'x' },
     ];
     for (const raw of bad) expect(topic.parse(raw)).toBeNull();

@@ -1,5 +1,9 @@
 import type { MessageRow } from '../../db/schema.js';
-import type { MemberChange, MessageChange } from '../../realtime/topics.js';
+import type { MemberChange, MessageChange, RemovedReason } from '../../realtime/topics.js';
+import type { ModerationEventPayload } from '../moderation/moderation.mappers.js';
+import type { ReportFiledPayload } from '../reports/reports.mappers.js';
+
+export type { ModerationEventPayload, ReportFiledPayload };
 
 /** What roomEvents and myEvents yield; __typename picks the union member. */
 export interface MessageChangedEvent {
@@ -25,7 +29,8 @@ export interface ReadReceiptEvent {
   userId: string;
   seq: number;
 }
-export type RoomEventPayload = MessageChangedEvent | MemberChangedEvent | TypingChangedEvent | ReadReceiptEvent;
+export type RoomEventPayload =
+  MessageChangedEvent | MemberChangedEvent | TypingChangedEvent | ReadReceiptEvent | ModerationEventPayload | ReportFiledPayload;
 
 export interface NewMessageEvent {
   __typename: 'NewMessage';
@@ -38,5 +43,6 @@ export interface RoomAddedEvent {
 export interface RoomRemovedEvent {
   __typename: 'RoomRemoved';
   roomId: string;
+  reason: RemovedReason;
 }
 export type UserEventPayload = NewMessageEvent | RoomAddedEvent | RoomRemovedEvent;

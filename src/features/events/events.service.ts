@@ -41,6 +41,10 @@ function toRoomPayload(roomId: string, event: RoomActivity): RoomEventPayload {
       return { __typename: 'TypingChanged', roomId, userId: event.userId, typing: event.typing };
     case 'read':
       return { __typename: 'ReadReceipt', roomId, userId: event.userId, seq: event.seq };
+    case 'moderation':
+      return { __typename: 'ModerationEvent', actionId: event.actionId };
+    case 'report':
+      return { __typename: 'ReportFiled', reportId: event.reportId };
   }
 }
 
@@ -51,6 +55,6 @@ function toUserPayload(event: UserStreamEvent): UserEventPayload {
     case 'room-added':
       return { __typename: 'RoomAdded', roomId: event.roomId };
     case 'room-removed':
-      return { __typename: 'RoomRemoved', roomId: event.roomId };
+      return { __typename: 'RoomRemoved', roomId: event.roomId, reason: event.reason };
   }
 }

@@ -1,4 +1,6 @@
+import type { BlockingService } from '../blocking/blocking.service.js';
 import { defineFeature } from '../feature.js';
+import type { ModerationService } from '../moderation/moderation.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { createMessagesLoaders } from './messages.loaders.js';
 import { messagesResolvers } from './messages.resolvers.js';
@@ -10,10 +12,16 @@ export const messagesFeature = defineFeature({
   name: 'messages',
   resolvers: messagesResolvers,
   mappers: { Message: 'MessageModel', MessageConnection: 'MessagePage' },
-  services: ({ db, realtime, metrics, limits }, { rooms }: { rooms: RoomsService }) => ({
+  services: (
+    { db, realtime, metrics, limits, clock },
+    { rooms, moderation, blocking }: { rooms: RoomsService; moderation: ModerationService; blocking: BlockingService },
+  ) => ({
     messages: new MessagesService({
-      store: new MessagesStore(db),
+      store: new MessagesStore(db, clock),
       rooms,
+      moderation,
+      blocking,
+      clock,
       publish: realtime.publish,
       hub: realtime.hub,
       expensiveReads: limits.expensiveReads,

@@ -1,5 +1,6 @@
 import type { Viewer } from '../../auth/viewer.js';
-import type { MembershipRow, MessageRow } from '../../db/schema.js';
+import type { Clock } from '../../clock.js';
+import type { MembershipRow, MessageRow, ModerationActionRow, RoomRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
 import type { ExpensiveReads } from '../../limits/expensive-reads.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -7,6 +8,9 @@ import type { RoomHub } from '../../realtime/hub.js';
 import type { Publisher } from '../../realtime/publisher.js';
 import type { MessageSubscriber } from '../../realtime/subscriber.js';
 import { requireCount, requireId, requireLength } from '../../validation.js';
+import type { BlockingService } from '../blocking/blocking.service.js';
+import type { ModerationService } from '../moderation/moderation.service.js';
+import { postRefusal, voiceRefusal } from '../moderation/permissions.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
 import type { MessagePage } from './messages.mappers.js';
@@ -45,6 +49,10 @@ export class MessagesService {
     private readonly deps: {
       store: MessagesStore;
       rooms: RoomsService;
+      moderation: ModerationService;
+      blocking: BlockingService;
+      /** What mutes and slow mode are judged by (the store's statements take it too). */
+      clock: Clock;
       publish: Publisher;
       hub: RoomHub;
       /** The instance's turns for expensive reads; pages over EXPENSIVE_PAGE take one. */
@@ -76,24 +84,49 @@ export class MessagesService {
       if (original.roomId !== roomId) throw badInput('replyToId must be a message of the same room', 'replyToId');
       replyToId = original.id;
     }
-    // The insert checks membership itself: the common case is one statement.
-    const outcome = await this.sends.send({ roomId, authorId: viewer.userId, body: input.body, clientId, replyToId });
-    if (outcome.kind === 'rejected') {
-      await this.deps.rooms.requireMembership(viewer, roomId); // NOT_FOUND or FORBIDDEN
-      throw forbidden('You are not a member of this room');
+    // The insert checks membership, mutes, freeze, slow mode and blocks itself: the common case is one statement.
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.sends.send({ roomId, authorId: viewer.userId, body: input.body, clientId, replyToId });
+      if (outcome.kind === 'inserted') {
+        this.deps.metrics?.messageSent();
+        this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+      }
+      if (outcome.kind !== 'rejected') return outcome.message;
+      const stored = await this.whyRejected(viewer, roomId, clientId);
+      if (stored) return stored;
+      // Nothing refuses it any more (a mute ended, slow mode went off meanwhile): once more, then give up.
+      if (attempt === 1) throw forbidden('You may not post in this room right now');
     }
-    if (outcome.kind === 'inserted') {
-      this.deps.metrics?.messageSent();
-      this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+  }
+
+  /**
+   * What refused a send, as its error, read after the fact: a repeat of a
+   * stored clientId is answered with its message instead (never refused,
+   * whatever the author may do now); then NOT_FOUND or FORBIDDEN for a
+   * non-member, BLOCKED in a DIRECT room, MUTED, ROOM_FROZEN, SLOW_MODE.
+   * Null when none of these holds any more.
+   */
+  private async whyRejected(viewer: Viewer, roomId: string, clientId: string | null): Promise<MessageRow | null> {
+    if (clientId !== null) {
+      const stored = await this.deps.store.findByClientId(roomId, viewer.userId, clientId);
+      if (stored) return stored;
     }
-    return outcome.message;
+    const { room, membership } = await this.deps.rooms.requireMembership(viewer, roomId);
+    if (room.kind === 'DIRECT' && room.directKey) {
+      const [a, b] = room.directKey.split(':') as [string, string];
+      await this.deps.blocking.requireNotBlocked(a, b);
+    }
+    const refusal = postRefusal(room, membership, this.deps.clock);
+    if (refusal) throw refusal;
+    return null;
   }
 
   /** The author's own message only (not even the room's OWNER may put words in someone's mouth); a tombstone stays one. */
   async edit(viewer: Viewer, input: EditInput): Promise<MessageRow> {
     requireBody(input.body);
-    const { message } = await this.requireMessage(viewer, input.id);
+    const { message, room, membership } = await this.requireMessage(viewer, input.id);
     if (message.authorId !== viewer.userId) throw forbidden('Only its author can edit a message');
+    this.requireVoice(room, membership);
     if (message.deletedAt) throw badInput('A deleted message cannot be edited', 'id');
     const edited = await this.deps.store.edit(message.id, viewer.userId, input.body);
     if (!edited) throw badInput('A deleted message cannot be edited', 'id'); // deleted meanwhile
@@ -102,33 +135,64 @@ export class MessagesService {
   }
 
   /**
-   * The author, or the room's OWNER. The message stays as a tombstone, so
-   * seqs keep having no gaps; deleting a tombstone again changes and
-   * announces nothing.
+   * The author; or MODERATOR and above, a message whose author ranks below
+   * them (a former member counts as lowest; the OWNER outranks everyone):
+   * the permission table's `deleteMessage`. The message stays as a
+   * tombstone, so seqs keep having no gaps; deleting a tombstone again
+   * changes and announces nothing. A moderator's delete sets deletedBy and
+   * is logged (MESSAGE_DELETED, the author as target) in the same
+   * transaction, then announced as a ModerationEvent after the
+   * MessageChanged DELETED.
    */
   async delete(viewer: Viewer, id: string): Promise<MessageRow> {
-    const { message, membership } = await this.requireMessage(viewer, id);
-    if (message.authorId !== viewer.userId && membership.role !== 'OWNER') {
-      throw forbidden('Only its author or the room owner can delete a message');
+    const { message, room, membership } = await this.requireMessage(viewer, id);
+    const own = message.authorId === viewer.userId;
+    if (!own) {
+      const author = await this.deps.rooms.membership(room.id, message.authorId);
+      const refusal = this.deps.moderation.refusal('deleteMessage', room, membership.role, author?.role ?? null);
+      if (refusal) throw forbidden(`You may not delete this message: ${refusal.message}`);
     }
     if (message.deletedAt) return message;
-    const deleted = await this.deps.store.tombstone(message.id);
+    let action: ModerationActionRow | null = null;
+    const deleted = await this.deps.store.tombstone(
+      message.id,
+      own ? null : viewer.userId,
+      own
+        ? undefined
+        : async (tx, row) => {
+            action = await this.deps.moderation.record(tx, {
+              roomId: row.roomId,
+              kind: 'MESSAGE_DELETED',
+              actorId: viewer.userId,
+              targetId: row.authorId,
+              messageId: row.id,
+            });
+          },
+    );
     // Null: another call deleted it meanwhile, and announced it.
     if (!deleted) return (await this.deps.store.findById(message.id)) ?? message;
     this.deps.publish.room(deleted.roomId, { type: 'message-changed', change: 'DELETED', message: deleted });
+    if (action) this.deps.moderation.announce(action);
     return deleted;
   }
 
+  /** MUTED or ROOM_FROZEN when the member may not edit, react or type now. */
+  requireVoice(room: RoomRow, membership: MembershipRow): void {
+    const refusal = voiceRefusal(room, membership, this.deps.clock);
+    if (refusal) throw refusal;
+  }
+
   /**
-   * A message in a room the viewer is a member of, and that membership:
-   * NOT_FOUND for an id that names no message, FORBIDDEN for a non-member
-   * (its author too, once they left), who learns nothing more about it.
+   * A message in a room the viewer is a member of, the room and that
+   * membership: NOT_FOUND for an id that names no message, FORBIDDEN for a
+   * non-member (its author too, once they left), who learns nothing more
+   * about it.
    */
-  async requireMessage(viewer: Viewer, id: string): Promise<{ message: MessageRow; membership: MembershipRow }> {
+  async requireMessage(viewer: Viewer, id: string): Promise<{ message: MessageRow; room: RoomRow; membership: MembershipRow }> {
     const message = await this.deps.store.findById(requireId(id, 'Message'));
     if (!message) throw notFound('Message');
-    const { membership } = await this.deps.rooms.requireMembership(viewer, message.roomId);
-    return { message, membership };
+    const { room, membership } = await this.deps.rooms.requireMembership(viewer, message.roomId);
+    return { message, room, membership };
   }
 
   /** Relay pagination over seq, oldest first within a page. */

@@ -8,14 +8,52 @@ import { prepareStatement, type Database } from '../../db/client.js';
 import { memberships, messageColumns, messages, rooms, type MessageRow } from '../../db/schema.js';
 
 /**
- * insert()'s statement, built once and prepared: a call binds its five values
+ * Who may speak, as SQL over a member's locked row (`member`) and the room
+ * row being bumped: not muted at `now`; and MODERATOR and above, or, for
+ * the others, a room that is not frozen and whose slow mode (if on) has
+ * passed since the member's last post. The permission table
+ * (moderation/permissions.ts) says the same in TypeScript, to explain a
+ * refusal after the fact.
+ */
+const EXEMPT_ROLES = `('OWNER', 'ADMIN', 'MODERATOR')`;
+
+/**
+ * A DIRECT room between two users of whom one blocked the other takes no
+ * message (its direct_key is the two ids, sorted, so both directions are
+ * two primary-key probes); a GROUP room is never blocked.
+ */
+const DIRECT_BLOCKED = (room: string) => `(${room}.kind = 'DIRECT' and exists (
+    select 1 from user_blocks b
+    where (b.blocker_id = split_part(${room}.direct_key, ':', 1)::uuid and b.blocked_id = split_part(${room}.direct_key, ':', 2)::uuid)
+       or (b.blocker_id = split_part(${room}.direct_key, ':', 2)::uuid and b.blocked_id = split_part(${room}.direct_key, ':', 1)::uuid)))`;
+
+/**
+ * insert()'s statement, built once and prepared: a call binds its values
  * and nothing more. Building it per call was a sixth of a send's CPU, and as
  * an unnamed query postgres.js sent it with a Describe first, a round trip
  * of its own; prepared, it is one Bind/Execute on a connection that has seen it.
+ *
+ * The author's membership row is locked first (FOR UPDATE: a concurrent
+ * send, mute or kick of the same member waits, and this statement reads the
+ * row as the other left it), then the room row by the bump, whose WHERE
+ * holds every rule of who may speak: a member, not muted, and for a MEMBER
+ * not frozen and past slow mode; no block in a DIRECT room. Postgres
+ * re-evaluates that WHERE on the newest room row after waiting for its
+ * lock, so a freeze or slow mode committed meanwhile is seen; nothing can
+ * slip in between a check and the insert. Membership rows are always locked
+ * before room rows (the batch statement too), so sends never deadlock.
  */
 export function prepareInsertOne(db: Database) {
   const roomId = sql.placeholder('roomId');
   const authorId = sql.placeholder('authorId');
+  const now = sql`${sql.placeholder('now')}::text::timestamptz`;
+  const member = db.$with('member').as(
+    db
+      .select({ role: memberships.role, mutedUntil: memberships.mutedUntil, lastPostedAt: memberships.lastPostedAt })
+      .from(memberships)
+      .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, authorId)))
+      .for('update'),
+  );
   const bumped = db.$with('bumped').as(
     db
       .update(rooms)
@@ -23,27 +61,37 @@ export function prepareInsertOne(db: Database) {
       .where(
         and(
           eq(rooms.id, roomId),
+          sql`not ${sql.raw(DIRECT_BLOCKED('rooms'))}`,
           exists(
             db
               .select({ one: sql`1` })
-              .from(memberships)
-              .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, authorId))),
+              .from(member)
+              .where(
+                sql`(${member.mutedUntil} is null or ${member.mutedUntil} <= ${now})
+                  and (${member.role} in ${sql.raw(EXEMPT_ROLES)} or (not ${rooms.frozen} and (${rooms.slowModeSeconds} = 0
+                    or ${member.lastPostedAt} is null
+                    or ${member.lastPostedAt} <= ${now} - ${rooms.slowModeSeconds} * interval '1 second')))`,
+              ),
           ),
         ),
       )
       .returning({ seq: rooms.lastSeq }),
   );
-  // Sending marks the room read up to the new message for its author. A
-  // data-modifying CTE runs once whether or not the main statement reads it.
+  // Sending marks the room read up to the new message for its author, and is
+  // what slow mode measures from. A data-modifying CTE runs once whether or
+  // not the main statement reads it.
   const markRead = db.$with('mark_read').as(
     db
       .update(memberships)
-      .set({ lastReadSeq: sql`greatest(${memberships.lastReadSeq}, (select last_seq from bumped))` })
+      .set({
+        lastReadSeq: sql`greatest(${memberships.lastReadSeq}, (select last_seq from bumped))`,
+        lastPostedAt: sql`case when exists (select 1 from bumped) then ${now} else ${memberships.lastPostedAt} end`,
+      })
       .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, authorId)))
       .returning({ userId: memberships.userId }),
   );
   return db
-    .with(bumped, markRead)
+    .with(member, bumped, markRead)
     .insert(messages)
     .select((qb) =>
       // insert ... select lists the insertable columns in table order (the
@@ -61,6 +109,7 @@ export function prepareInsertOne(db: Database) {
           createdAt: sql`now()`.as('created_at'),
           editedAt: sql`null::timestamptz`.as('edited_at'),
           deletedAt: sql`null::timestamptz`.as('deleted_at'),
+          deletedBy: sql`null::uuid`.as('deleted_by'),
         })
         .from(bumped)
         .getSQL(),
@@ -83,51 +132,79 @@ export interface BatchRow {
   created_at: Date | string;
   edited_at: Date | string | null;
   deleted_at: Date | string | null;
+  deleted_by: string | null;
 }
 
 /**
  * The batch is one JSON parameter, so no parameter limit applies to its
- * size. `classified` looks up, for each input, its author's membership and a
- * stored message with its clientId, and the first input of the batch with
- * the same author and clientId. The lookups are lateral with `limit 1` (both
- * keys are unique) so that they stay one index probe per input: as joins,
- * the planner, guessing 100 rows for the JSON, read every message of the
- * room instead, and a batch took milliseconds per thousand messages stored. `fresh` is what
- * gets inserted: members' inputs that repeat nothing, ranked in input order.
- * `bumped` takes the room row's lock and moves last_seq by their number (not
- * at all when there are none); the fresh messages get base + rank. The
- * answer: each inserted message with its input (rank -> input through an
- * array, no join), and each input repeating a stored clientId with that
- * message. Inputs repeating a clientId earlier in the batch, and rejected
- * ones, are absent: insertMany() tells them apart.
+ * size. `locked` locks the authors' membership rows first, in user order
+ * (as the one-message statement does, so sends never deadlock), and `room`
+ * then the room row, reading its freeze and slow mode as they are now.
+ * `classified` looks up, for each input, its author's locked membership and
+ * a stored message with its clientId, and the first input of the batch with
+ * the same author and clientId. The stored-message lookup is lateral with
+ * `limit 1` (the key is unique) so that it stays one index probe per input:
+ * as a join, the planner, guessing 100 rows for the JSON, read every message
+ * of the room instead, and a batch took milliseconds per thousand messages
+ * stored. `candidates` are members' inputs that repeat nothing; `fresh`,
+ * what gets inserted, those whose author may speak (not muted; MODERATOR
+ * and above, or else not frozen and past slow mode, and then only their
+ * first in the batch), ranked in input order; no block in a DIRECT room.
+ * `bumped` moves last_seq by their number (not at all when there are none);
+ * the fresh messages get base + rank. The answer: each inserted message with
+ * its input (rank -> input through an array, no join), and each input
+ * repeating a stored clientId with that message (a repeat is answered even
+ * when its author may no longer speak). Inputs repeating a clientId earlier
+ * in the batch, and rejected ones, are absent: insertMany() tells them apart.
  */
 const INSERT_BATCH_SQL = `
 with input as (
   select * from json_to_recordset($2::text::json)
     as t(i int, author_id uuid, body text, client_id text, reply_to_id uuid)
 ),
+locked as (
+  select m.user_id, m.role, m.muted_until, m.last_posted_at from memberships m
+  where m.room_id = $1::uuid and m.user_id in (select author_id from input)
+  order by m.user_id
+  for update
+),
+room as (
+  -- The scalar subquery makes the membership locks come first.
+  select r.kind, r.frozen, r.slow_mode_seconds, ${DIRECT_BLOCKED('r')} as blocked from rooms r
+  where r.id = $1::uuid and (select count(*) from locked) >= 0
+  for no key update
+),
 classified as (
   select input.*,
-    membership.author_id is not null as member,
+    locked.user_id is not null as member,
+    locked.role in ${EXEMPT_ROLES} as exempt,
+    (locked.muted_until is null or locked.muted_until <= $3::text::timestamptz) as unmuted,
+    (locked.last_posted_at is null
+      or locked.last_posted_at <= $3::text::timestamptz - room.slow_mode_seconds * interval '1 second') as rested,
+    room.frozen, room.slow_mode_seconds, room.blocked,
     case when input.client_id is null then input.i
       else min(input.i) over (partition by input.author_id, input.client_id) end as first_i,
     stored.id as stored_id, stored.seq as stored_seq, stored.body as stored_body,
     stored.reply_to_id as stored_reply_to_id, stored.created_at as stored_created_at,
-    stored.edited_at as stored_edited_at, stored.deleted_at as stored_deleted_at
+    stored.edited_at as stored_edited_at, stored.deleted_at as stored_deleted_at, stored.deleted_by as stored_deleted_by
   from input
+  cross join room
+  left join locked on locked.user_id = input.author_id
   left join lateral (
-    select user_id as author_id from memberships where room_id = $1::uuid and user_id = input.author_id limit 1
-  ) membership on true
-  left join lateral (
-    select m.id, m.seq, m.body, m.reply_to_id, m.created_at, m.edited_at, m.deleted_at from messages m
+    select m.id, m.seq, m.body, m.reply_to_id, m.created_at, m.edited_at, m.deleted_at, m.deleted_by from messages m
     where m.room_id = $1::uuid and m.author_id = input.author_id and m.client_id = input.client_id
     limit 1
   ) stored on true
 ),
+candidates as (
+  select *, row_number() over (partition by author_id order by i) as nth
+  from classified
+  where member and stored_id is null and first_i = i and unmuted and not blocked
+),
 fresh as (
   select i, author_id, body, client_id, reply_to_id, row_number() over (order by i) as rank
-  from classified
-  where member and stored_id is null and first_i = i
+  from candidates
+  where exempt or (not frozen and (slow_mode_seconds = 0 or (rested and nth = 1)))
 ),
 fresh_order as (
   select array_agg(i order by rank) as inputs, count(*) as k from fresh
@@ -142,10 +219,10 @@ inserted as (
   select gen_random_uuid(), $1::uuid, bumped.base + fresh.rank, fresh.author_id, fresh.body, fresh.client_id,
     fresh.reply_to_id, now(), null, null
   from fresh cross join bumped
-  returning id, room_id, seq, author_id, body, client_id, reply_to_id, created_at, edited_at, deleted_at
+  returning id, room_id, seq, author_id, body, client_id, reply_to_id, created_at, edited_at, deleted_at, deleted_by
 ),
 mark_read as (
-  update memberships set last_read_seq = greatest(last_read_seq, newest.seq)
+  update memberships set last_read_seq = greatest(last_read_seq, newest.seq), last_posted_at = $3::text::timestamptz
   from (select author_id, max(seq) as seq from inserted group by author_id) newest
   where memberships.room_id = $1::uuid and memberships.user_id = newest.author_id
   returning 1
@@ -154,13 +231,13 @@ select (select inputs from fresh_order)[inserted.seq - bumped.base] as i, 'inser
 from inserted cross join bumped
 union all
 select i, 'duplicate', stored_id, $1::uuid, stored_seq, author_id, stored_body, client_id, stored_reply_to_id,
-  stored_created_at, stored_edited_at, stored_deleted_at
+  stored_created_at, stored_edited_at, stored_deleted_at, stored_deleted_by
 from classified
 where member and stored_id is not null
 `;
 
 export function prepareInsertBatch(db: Database) {
-  return prepareStatement<BatchRow>(db, 'insert_messages', INSERT_BATCH_SQL, ['roomId', 'batch']);
+  return prepareStatement<BatchRow>(db, 'insert_messages', INSERT_BATCH_SQL, ['roomId', 'batch', 'now']);
 }
 
 const instant = (value: Date | string) => (value instanceof Date ? value : new Date(value));
@@ -177,6 +254,7 @@ export function messageRowOf(row: BatchRow): MessageRow {
     createdAt: instant(row.created_at),
     editedAt: row.edited_at === null ? null : instant(row.edited_at),
     deletedAt: row.deleted_at === null ? null : instant(row.deleted_at),
+    deletedBy: row.deleted_by,
   };
 }
 

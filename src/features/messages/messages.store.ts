@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { sqlInstant, systemClock, type Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { messageColumns, messages, reactions, type MessageRow } from '../../db/schema.js';
@@ -24,7 +25,11 @@ export class MessagesStore {
   private readonly insertBatch: ReturnType<typeof prepareInsertBatch>;
   private readonly windows = new Map<string, ReturnType<typeof prepareWindow>>();
 
-  constructor(private readonly db: Database) {
+  /** @param clock what mutes and slow mode are judged by (the app's) */
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.insertOne = prepareInsertOne(db);
     this.insertBatch = prepareInsertBatch(db);
   }
@@ -34,8 +39,10 @@ export class MessagesStore {
    * UPDATE takes the room row's lock, so concurrent senders (on any instance)
    * get consecutive seqs and commit in seq order; a statement that fails (a
    * clientId conflict) rolls its bump back, so no gap is ever left. The
-   * membership check sits in the same statement, so a member who just left
-   * cannot slip a message in.
+   * checks of who may speak (a member, not muted, not frozen or past slow
+   * mode, not blocked: messages.statements.ts) sit in the same statement, so
+   * a member who was just kicked, muted or slowed cannot slip a message in.
+   * `rejected` does not say which rule refused it: the service asks.
    */
   async insert(input: NewMessage): Promise<InsertOutcome> {
     const { roomId, authorId } = input;
@@ -46,6 +53,7 @@ export class MessagesStore {
         body: input.body,
         clientId: input.clientId,
         replyToId: input.replyToId,
+        now: sqlInstant(this.clock.now()),
       });
       return row ? { kind: 'inserted', message: row } : { kind: 'rejected' };
     } catch (error) {
@@ -80,7 +88,7 @@ export class MessagesStore {
       reply_to_id: input.replyToId,
     }));
     const answered: Array<InsertOutcome | undefined> = [];
-    for (const row of await this.insertBatch({ roomId, batch: JSON.stringify(rows) })) {
+    for (const row of await this.insertBatch({ roomId, batch: JSON.stringify(rows), now: sqlInstant(this.clock.now()) })) {
       answered[row.i] = { kind: row.outcome, message: messageRowOf(row) };
     }
     // Absent from the answer: a repeat of a clientId given earlier in the
@@ -169,15 +177,27 @@ export class MessagesStore {
    * row, and the DELETE reads a snapshot taken after that lock, so a reaction
    * added concurrently (its insert locks the row FOR SHARE) is either seen
    * and removed, or refused because the message is deleted.
+   *
+   * `deletedBy`: the moderator deleting someone else's message (null for the
+   * author's own). `alongside` runs in the same transaction once the
+   * message was turned (the moderation log's entry), so both commit or
+   * neither does.
    */
-  async tombstone(id: string): Promise<MessageRow | null> {
+  async tombstone(
+    id: string,
+    deletedBy: string | null = null,
+    alongside?: (tx: Database, deleted: MessageRow) => Promise<void>,
+  ): Promise<MessageRow | null> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .update(messages)
-        .set({ body: '', deletedAt: sql`now()` })
+        .set({ body: '', deletedAt: sql`now()`, deletedBy })
         .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
         .returning(messageColumns);
-      if (row) await tx.delete(reactions).where(eq(reactions.messageId, id));
+      if (row) {
+        await tx.delete(reactions).where(eq(reactions.messageId, id));
+        await alongside?.(tx, row);
+      }
       return row ?? null;
     });
   }

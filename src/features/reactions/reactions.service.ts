@@ -51,7 +51,8 @@ export class ReactionsService {
   /** The emoji first (an input rule), then the message and the viewer's membership of its room. */
   private async requireReactable(viewer: Viewer, messageId: string, emoji: string): Promise<MessageRow> {
     if (!isSingleEmoji(emoji)) throw badInput('emoji must be exactly one emoji, such as 👍', 'emoji');
-    const { message } = await this.deps.messages.requireMessage(viewer, messageId);
+    const { message, room, membership } = await this.deps.messages.requireMessage(viewer, messageId);
+    this.deps.messages.requireVoice(room, membership); // MUTED, ROOM_FROZEN
     if (message.deletedAt) throw deletedError();
     return message;
   }

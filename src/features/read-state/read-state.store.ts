@@ -1,6 +1,6 @@
-import { and, eq, gt, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, ne, notExists, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { memberships, messages, rooms } from '../../db/schema.js';
+import { memberships, messages, rooms, userBlocks } from '../../db/schema.js';
 
 /** A member's read position in one room and what others posted after it. */
 export interface ReadState {
@@ -39,7 +39,9 @@ export class ReadStateStore {
   /**
    * The user's read state in each of the rooms they are a member of, in one
    * query: messages by others after the last read seq, counted per room over
-   * the (room_id, seq) index. Rooms the user is not a member of are absent.
+   * the (room_id, seq) index, leaving out those of users the reader blocked
+   * (their messages still arrive, but are not unread). Rooms the user is not
+   * a member of are absent.
    */
   async of(userId: string, roomIds: readonly string[]): Promise<ReadState[]> {
     if (roomIds.length === 0) return [];
@@ -56,6 +58,12 @@ export class ReadStateStore {
           eq(messages.roomId, memberships.roomId),
           gt(messages.seq, memberships.lastReadSeq),
           ne(messages.authorId, memberships.userId),
+          notExists(
+            this.db
+              .select({ one: sql`1` })
+              .from(userBlocks)
+              .where(and(eq(userBlocks.blockerId, memberships.userId), eq(userBlocks.blockedId, messages.authorId))),
+          ),
         ),
       )
       .where(and(eq(memberships.userId, userId), inArray(memberships.roomId, [...roomIds])))

@@ -1,3 +1,4 @@
+import type { BlockingService } from '../blocking/blocking.service.js';
 import { defineFeature } from '../feature.js';
 import type { UsersService } from '../users/users.service.js';
 import { createRoomsLoaders } from './rooms.loaders.js';
@@ -10,8 +11,15 @@ export const roomsFeature = defineFeature({
   name: 'rooms',
   resolvers: roomsResolvers,
   mappers: { Room: 'RoomModel', RoomMember: 'RoomMemberModel' },
-  services: ({ db, realtime }, { users }: { users: UsersService }) => ({
-    rooms: new RoomsService({ store: new RoomsStore(db), users, publish: realtime.publish, hooks: realtime.hooks }),
+  services: ({ db, realtime, clock }, { users, blocking }: { users: UsersService; blocking: BlockingService }) => ({
+    rooms: new RoomsService({
+      store: new RoomsStore(db),
+      users,
+      blocking,
+      publish: realtime.publish,
+      hooks: realtime.hooks,
+      clock,
+    }),
   }),
   loaders: ({ rooms }) => createRoomsLoaders(rooms),
   listSizes: { 'Query.publicRooms': { atMost: MAX_PUBLIC_ROOMS } },

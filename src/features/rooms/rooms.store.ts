@@ -1,7 +1,18 @@
-import { and, asc, desc, eq, ilike, inArray, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, ilike, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { isForeignKeyViolation } from '../../db/errors.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { memberships, rooms, type MembershipRow, type RoomRole, type RoomRow, type RoomVisibility } from '../../db/schema.js';
+import { isBanned, lockStanding } from '../../db/standing.js';
+import { PERMISSIONS, RANK, ROLES } from '../moderation/permissions.js';
+
+/** What adding a member came to. */
+export type AddOutcome = 'added' | 'already' | 'banned' | 'missing';
+
+/** What leaving came to: left, not a member, or refused to an OWNER who still has members with them. */
+export type LeaveOutcome = 'left' | 'not-member' | 'owner-with-members';
+
+/** The roles that moderate (PERMISSIONS.moderate). */
+const MODERATING_ROLES = ROLES.filter((role) => RANK[role] >= RANK[PERMISSIONS.moderate.least]);
 
 export class RoomsStore {
   /** Every authorised request runs it: built once and prepared. */
@@ -77,24 +88,99 @@ export class RoomsStore {
     return row ?? null;
   }
 
-  /** 'added', 'already' a member, or 'missing' when the room or user is gone (a foreign key says so). */
-  async addMember(roomId: string, userId: string, role: RoomRole): Promise<'added' | 'already' | 'missing'> {
+  /**
+   * Adds a member unless they are banned (now, by the app's clock): 'added',
+   * 'already' a member, 'banned', or 'missing' when the room or user is gone
+   * (a foreign key says so). A GROUP room that has no OWNER (its owner left
+   * it empty) gets the newcomer as its OWNER. The room row is share-locked
+   * first, so this waits for an OWNER's leave under way (leave()).
+   */
+  async addMember(roomId: string, userId: string, role: RoomRole, now: Date): Promise<AddOutcome> {
     try {
-      const rows = await this.db.insert(memberships).values({ roomId, userId, role }).onConflictDoNothing().returning();
-      return rows.length > 0 ? 'added' : 'already';
+      return await this.db.transaction(async (tx) => {
+        await lockStanding(tx, roomId, userId);
+        const [room] = await tx.select({ kind: rooms.kind }).from(rooms).where(eq(rooms.id, roomId)).for('share');
+        if (!room) return 'missing';
+        if (await isBanned(tx, roomId, userId, now)) return 'banned';
+        const ownerless =
+          room.kind === 'GROUP' &&
+          (
+            await tx
+              .select({ userId: memberships.userId })
+              .from(memberships)
+              .where(and(eq(memberships.roomId, roomId), eq(memberships.role, 'OWNER')))
+          ).length === 0;
+        const rows = await tx
+          .insert(memberships)
+          .values({ roomId, userId, role: ownerless ? 'OWNER' : role })
+          .onConflictDoNothing()
+          .returning();
+        return rows.length > 0 ? 'added' : 'already';
+      });
     } catch (error) {
       if (isForeignKeyViolation(error)) return 'missing';
+      // Two newcomers to an ownerless room at once: one became its OWNER; the other joins again, plainly.
+      if (isUniqueViolation(error, 'memberships_owner_key')) return this.addMember(roomId, userId, role, now);
       throw error;
     }
   }
 
-  /** True when the user was a member. */
-  async removeMember(roomId: string, userId: string): Promise<boolean> {
+  /**
+   * Ends the user's membership, unless they are the OWNER and others are
+   * still members: ownership moves only by setting another member OWNER.
+   * Their membership row, then the room row, is locked first (the order of
+   * sends), so no newcomer can join in between and be left without an owner.
+   */
+  async leave(roomId: string, userId: string): Promise<LeaveOutcome> {
+    return this.db.transaction(async (tx) => {
+      const [mine] = await tx
+        .select({ role: memberships.role })
+        .from(memberships)
+        .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)))
+        .for('update');
+      if (!mine) return 'not-member';
+      if (mine.role === 'OWNER') {
+        await tx.select({ id: rooms.id }).from(rooms).where(eq(rooms.id, roomId)).for('no key update');
+        const [other] = await tx
+          .select({ userId: memberships.userId })
+          .from(memberships)
+          .where(and(eq(memberships.roomId, roomId), ne(memberships.userId, userId)))
+          .limit(1);
+        if (other) return 'owner-with-members';
+      }
+      await tx.delete(memberships).where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
+      return 'left';
+    });
+  }
+
+  /** The user's memberships among these rooms. */
+  async membershipsOfUser(userId: string, roomIds: readonly string[]): Promise<MembershipRow[]> {
+    if (roomIds.length === 0) return [];
+    return this.db
+      .select()
+      .from(memberships)
+      .where(and(eq(memberships.userId, userId), inArray(memberships.roomId, [...roomIds])));
+  }
+
+  /** Whether the user is banned from the room now. */
+  banned(roomId: string, userId: string, now: Date): Promise<boolean> {
+    return isBanned(this.db, roomId, userId, now);
+  }
+
+  /** Which of these users are MODERATOR or above in the room. */
+  async moderatorsAmong(roomId: string, userIds: readonly string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
     const rows = await this.db
-      .delete(memberships)
-      .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)))
-      .returning({ userId: memberships.userId });
-    return rows.length > 0;
+      .select({ userId: memberships.userId })
+      .from(memberships)
+      .where(
+        and(
+          eq(memberships.roomId, roomId),
+          inArray(memberships.userId, [...userIds]),
+          inArray(memberships.role, MODERATING_ROLES),
+        ),
+      );
+    return rows.map((row) => row.userId);
   }
 
   /** Most recent activity (creation or newest message) first. */

@@ -7,13 +7,14 @@ import { TypingService } from './typing.service.js';
 export const typingFeature = defineFeature({
   name: 'typing',
   resolvers: typingResolvers,
-  services: ({ realtime, logger, config }, { rooms }: { rooms: RoomsService }) => ({
+  services: ({ realtime, logger, config, clock }, { rooms }: { rooms: RoomsService }) => ({
     typing: new TypingService({
       rooms,
       publish: realtime.publish,
       state: realtime.typing,
       logger,
       lapseMs: config.typingTimeoutMs,
+      clock,
     }),
   }),
   listen: ({ typing }, { realtime }) => {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Viewer } from '../../auth/viewer.js';
+import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Publisher } from '../../realtime/publisher.js';
 import type { TypingState } from '../../realtime/typing-state.js';
+import { voiceRefusal } from '../moderation/permissions.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 
 export interface TypingServiceDeps {
@@ -13,6 +15,8 @@ export interface TypingServiceDeps {
   logger: Logger;
   /** Typing lapses after this long without a repeat (ms). */
   lapseMs: number;
+  /** What mutes are judged by. */
+  clock: Clock;
 }
 
 interface Held {
@@ -37,7 +41,10 @@ export class TypingService {
   constructor(private readonly deps: TypingServiceDeps) {}
 
   async set(viewer: Viewer, roomId: string, typing: boolean): Promise<boolean> {
-    const { room } = await this.deps.rooms.requireMembership(viewer, roomId);
+    const { room, membership } = await this.deps.rooms.requireMembership(viewer, roomId);
+    // A muted member may not type (MUTED), nor may a MEMBER in a frozen room (ROOM_FROZEN).
+    const refusal = voiceRefusal(room, membership, this.deps.clock);
+    if (refusal) throw refusal;
     if (typing) await this.start(room.id, viewer.userId);
     else await this.stop(room.id, viewer.userId);
     return true;
