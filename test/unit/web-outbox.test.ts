@@ -13,6 +13,7 @@ const message = (seq: number, extra: Partial<Message> = {}): Message => ({
   createdAt: new Date(seq * 1000).toISOString(),
   editedAt: null,
   deletedAt: null,
+  deletedBy: null,
   cursor: `c${seq}`,
   author: { id: 'u1', username: 'alice', online: true },
   replyTo: null,
