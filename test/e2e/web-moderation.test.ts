@@ -269,10 +269,10 @@ for (const backendName of present ? backendNames() : []) {
       expect(await b.getByTestId('settings-toggle').count()).toBe(0);
 
       await a.getByTestId('settings-toggle').click();
-      await a.getByTestId('slow-mode').selectOption('600');
+      await a.getByTestId('slow-mode').selectOption('900');
       expect(await axeViolations(a), 'settings').toEqual([]);
       await a.getByTestId('save-settings').click();
-      await expect.poll(() => b.getByTestId('room-kind').textContent()).toContain('slow mode: one message per 10 min');
+      await expect.poll(() => b.getByTestId('room-kind').textContent()).toContain('slow mode: one message per 15 min');
 
       await typeAndSend(b, 'first in slow mode');
       await seen(a, 'first in slow mode');
@@ -280,7 +280,7 @@ for (const backendName of present ? backendNames() : []) {
       const restriction = b.getByTestId('restriction');
       await expect.poll(() => restriction.getAttribute('data-reason')).toBe('SLOW_MODE');
       expect(await restriction.textContent()).toMatch(
-        /^Slow mode is on in this room: you can send your next message in (9|10) min/,
+        /^Slow mode is on in this room: you can send your next message in (14|15) min/,
       );
       await expect
         .poll(() => b.locator('[data-testid=message][data-state=retrying] [data-testid=outgoing-note]').textContent())
