@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChatRequestError } from '../../client/index.js';
-import { classify, NetworkError } from '../../web/src/api.js';
+import { classify, describe as describeError, NetworkError } from '../../web/src/api.js';
+import { outranks, remaining, restrictionOf, restrictionText } from '../../web/src/moderation.js';
 import { Outbox } from '../../web/src/outbox.js';
 import { Timeline, type Message } from '../../web/src/timeline.js';
 
@@ -13,6 +14,7 @@ const message = (seq: number, extra: Partial<Message> = {}): Message => ({
   createdAt: new Date(seq * 1000).toISOString(),
   editedAt: null,
   deletedAt: null,
+  deletedBy: null,
   cursor: `c${seq}`,
   author: { id: 'u1', username: 'alice', online: true },
   replyTo: null,
@@ -106,6 +108,20 @@ describe('web client outbox (optimistic sends)', () => {
     for (const code of ['BAD_USER_INPUT', 'FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED'])
       expect(classify(refusal(code)).retry).toBe(false);
   });
+
+  it('waits out slow mode by itself, and says why a moderation refusal stops a send', () => {
+    const slow = classify(refusal('RATE_LIMITED', { reason: 'SLOW_MODE', retryAfter: 30 }));
+    expect(slow).toMatchObject({ retry: true, reason: 'slow mode, waiting' });
+    expect(slow.retry && slow.afterMs).toBeGreaterThan(29_000);
+    expect(classify(refusal('FORBIDDEN', { reason: 'MUTED', retryAfter: 600 }))).toEqual({
+      retry: false,
+      reason: 'Not sent: you are muted in this room',
+    });
+    expect(classify(refusal('FORBIDDEN', { reason: 'ROOM_FROZEN' }))).toEqual({
+      retry: false,
+      reason: 'Not sent: the room is frozen',
+    });
+  });
 });
 
 describe('web client timeline', () => {
@@ -131,5 +147,44 @@ describe('web client timeline', () => {
     timeline.addOlder({ messages: [message(1), message(2)], hasPreviousPage: false });
     expect(timeline.hasOlder).toBe(false);
     expect(timeline.list().map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('web client moderation rules', () => {
+  it('offers actions only on lower ranks: the OWNER on anyone else, nobody below MODERATOR', () => {
+    expect(outranks('OWNER', 'ADMIN')).toBe(true);
+    expect(outranks('ADMIN', 'MODERATOR')).toBe(true);
+    expect(outranks('MODERATOR', 'MEMBER')).toBe(true);
+    expect(outranks('MODERATOR', 'MODERATOR')).toBe(false);
+    expect(outranks('ADMIN', 'OWNER')).toBe(false);
+    expect(outranks('MEMBER', 'MEMBER')).toBe(false);
+    expect(outranks(null, 'MEMBER')).toBe(false);
+    // A former member (no role any more) ranks lowest.
+    expect(outranks('MODERATOR', undefined)).toBe(true);
+  });
+
+  it('counts down in words, to the second under an hour', () => {
+    expect(remaining(42)).toBe('42 s');
+    expect(remaining(599.2)).toBe('10 min');
+    expect(remaining(61)).toBe('1 min 1 s');
+    expect(remaining(3 * 3600 + 120)).toBe('3 h 2 min');
+    expect(remaining(2 * 86400 + 3600)).toBe('2 days 1 h');
+  });
+
+  it('explains MUTED and SLOW_MODE with the time left, and the other reasons in plain words', () => {
+    const now = 1_000_000;
+    const muted = restrictionOf(refusal('FORBIDDEN', { reason: 'MUTED', retryAfter: 90 }), now)!;
+    expect(muted).toEqual({ reason: 'MUTED', until: now + 90_000 });
+    expect(restrictionText(muted, now)).toBe(
+      'A moderator muted you in this room. You can read, but not send, react or type for 1 min 30 s more.',
+    );
+    expect(restrictionText(muted, now + 60_000)).toContain('for 30 s more');
+    const slow = restrictionOf(refusal('RATE_LIMITED', { reason: 'SLOW_MODE', retryAfter: 12 }), now)!;
+    expect(restrictionText(slow, now)).toContain('you can send your next message in 12 s');
+    expect(describeError(refusal('FORBIDDEN', { reason: 'BLOCKED' }))).toBe(
+      'One of you has blocked the other, so you cannot message or invite each other.',
+    );
+    expect(describeError(refusal('FORBIDDEN', { reason: 'BANNED' }))).toMatch(/^Banned from this room/);
+    expect(restrictionOf(refusal('FORBIDDEN'))).toBeNull();
   });
 });

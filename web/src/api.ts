@@ -1,6 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { ChatRequestError } from '../../client/index.js';
+import { restrictionOf, restrictionText } from './moderation.js';
 import type { Failure } from './outbox.js';
 
 /** The request did not get a GraphQL answer: no connection, a proxy's error page, a restart. Worth repeating. */
@@ -43,6 +44,12 @@ export function classify(error: unknown): Failure {
   if (error instanceof NetworkError) return { retry: true, reason: 'offline, retrying' };
   if (error instanceof ChatRequestError) {
     const code = error.code ?? 'UNKNOWN';
+    const restriction = restrictionOf(error);
+    if (restriction?.reason === 'SLOW_MODE') {
+      // The room's slow mode: the message goes out by itself once the wait is over.
+      return { retry: true, reason: 'slow mode, waiting', afterMs: Math.max(0, (restriction.until ?? Date.now()) - Date.now()) };
+    }
+    if (restriction) return { retry: false, reason: NOT_SENT[restriction.reason] };
     if (PASSING.has(code)) {
       const retryAfter = Number(error.errors[0]?.extensions?.retryAfter);
       return {
@@ -55,6 +62,14 @@ export function classify(error: unknown): Failure {
   }
   return { retry: false, reason: error instanceof Error ? error.message : String(error) };
 }
+
+/** Why a send was refused, beside the message (the notice above the box says more, and for how long). */
+const NOT_SENT = {
+  MUTED: 'Not sent: you are muted in this room',
+  ROOM_FROZEN: 'Not sent: the room is frozen',
+  BANNED: 'Not sent: you are banned from this room',
+  BLOCKED: 'Not sent: one of you blocked the other',
+} as const;
 
 /** A sentence from the server's own message: capitalised, ending with a full stop. */
 function sentence(message: string): string {
@@ -82,6 +97,8 @@ const retryAfterOf = (error: ChatRequestError) => Number(error.errors[0]?.extens
 export function describe(error: unknown): string {
   if (error instanceof NetworkError) return 'The server cannot be reached. Check your connection; it will go on once it is back.';
   if (error instanceof ChatRequestError) {
+    const restriction = restrictionOf(error);
+    if (restriction) return restrictionText(restriction);
     switch (error.code) {
       case 'RATE_LIMITED':
         return `That was too many at once. Try again in ${waitText(retryAfterOf(error))}.`;

@@ -58,6 +58,9 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onReact: (m, emoji) => room.actions.onReact(m, emoji),
       onToggleMenu: (m) => room.actions.onToggleMenu(m),
       onJump: (seq) => room.actions.onJump(seq),
+      onReport: (m) => room.actions.onReport(m),
+      onSendReport: (m, reason, details) => room.actions.onSendReport(m, reason, details),
+      onCancelReport: () => room.actions.onCancelReport(),
     },
   });
   const composer = new Composer({
@@ -99,6 +102,11 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onLeave: () => void sidebar.leave(),
       onMessageMember: (user) => void sidebar.openDirect(user),
       onShowMembers: () => void room.refreshMembers(),
+      onMute: (user, seconds) => void room.mute(user, seconds),
+      onKick: (user) => void room.kick(user),
+      onBan: (user, seconds) => void room.ban(user, seconds),
+      onSetRole: (user, role) => void room.setRole(user, role),
+      onSaveSettings: (settings) => void room.updateSettings(settings),
     },
   );
   const reads = new ReadMarker({ state, transport, onChange: () => layout.renderRooms(state) });

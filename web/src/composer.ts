@@ -1,4 +1,5 @@
 import { h } from './dom.js';
+import { restrictionText, type Restriction } from './moderation.js';
 import { codePoints, COUNTER_FROM, excerpt, MAX_BODY } from './text.js';
 import type { Message } from './timeline.js';
 
@@ -22,6 +23,11 @@ export class Composer {
   private readonly counter: HTMLElement;
   private readonly replying: HTMLElement;
   private readonly label: HTMLElement;
+  /** Why the viewer cannot post now, with the time left (updated each second, so not itself a live region). */
+  private readonly restriction: HTMLElement;
+  /** Says a new restriction once to a screen reader (the ticking countdown would repeat it every second). */
+  private readonly announcer: HTMLElement;
+  private announced: string | null = null;
   private enabled = false;
 
   constructor(handlers: ComposerHandlers) {
@@ -53,6 +59,8 @@ export class Composer {
     this.counter = h('p', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter' });
     this.replying = h('div', { class: 'replying', 'data-testid': 'replying', hidden: true });
     this.label = h('label', { for: 'composer', class: 'visually-hidden' }, 'Message');
+    this.restriction = h('p', { class: 'restriction', 'data-testid': 'restriction', hidden: true });
+    this.announcer = h('p', { class: 'visually-hidden', role: 'status' });
     this.element = h(
       'form',
       {
@@ -62,6 +70,8 @@ export class Composer {
           handlers.onSend();
         },
       },
+      this.restriction,
+      this.announcer,
       this.replying,
       this.label,
       h('div', { class: 'row' }, this.box, this.sendButton),
@@ -78,6 +88,19 @@ export class Composer {
     this.box.disabled = !this.enabled;
     this.label.textContent = name ? `Message ${name}` : 'Message';
     this.update();
+  }
+
+  /** Shows why sending is refused now, and for how long; null hides it. Called again each second while it counts down. */
+  setRestriction(restriction: Restriction | null): void {
+    this.restriction.hidden = restriction === null;
+    this.restriction.dataset.reason = restriction?.reason ?? '';
+    const text = restriction ? restrictionText(restriction) : '';
+    this.restriction.textContent = text;
+    const key = restriction ? `${restriction.reason}:${restriction.until}` : null;
+    if (key !== this.announced) {
+      this.announced = key;
+      this.announcer.textContent = restriction ? text : this.enabled ? 'You can send messages here again.' : '';
+    }
   }
 
   setReplyTo(message: Message | null): void {

@@ -1,7 +1,8 @@
-import type { RoomFieldsFragment, RoomVisibility, UserFieldsFragment } from '../../client/index.js';
+import type { RoomFieldsFragment, RoomRole, RoomVisibility, UserFieldsFragment } from '../../client/index.js';
 import type { Composer } from './composer.js';
 import { h, keepingFocus } from './dom.js';
 import type { MessageList } from './message-list.js';
+import { rank, remaining, SLOW_MODE_CHOICES } from './moderation.js';
 import type { PeopleFinder } from './people.js';
 import { unreadTotal, type ChatState, type OpenRoom } from './state.js';
 import type { Message } from './timeline.js';
@@ -28,13 +29,18 @@ export interface LayoutHandlers {
   onMessageMember(user: UserFieldsFragment): void;
   /** The members panel was opened: its presence is read again. */
   onShowMembers(): void;
+  onMute(user: UserFieldsFragment, seconds: number): void;
+  onKick(user: UserFieldsFragment): void;
+  onBan(user: UserFieldsFragment, seconds: number | null): void;
+  onSetRole(user: UserFieldsFragment, role: RoomRole): void;
+  onSaveSettings(settings: { slowModeSeconds: number; frozen: boolean }): void;
 }
 
 /** Below this width the room list is a drawer over the room (the CSS uses the same figure). */
 const NARROW = '(max-width: 699.98px)';
 
 /** Which panel of the room head is open. */
-type RoomPanel = 'members' | 'invite' | 'leave' | null;
+type RoomPanel = 'members' | 'invite' | 'leave' | 'settings' | null;
 
 /**
  * The signed-in page's parts, built once; each render fills one of them from
@@ -61,6 +67,16 @@ export class ChatLayout {
     hidden: true,
   });
   private readonly leavePanel = h('section', { id: 'leave-panel', class: 'panel', 'aria-label': 'Leave the room', hidden: true });
+  private readonly settingsPanel = h('section', {
+    id: 'settings-panel',
+    class: 'panel',
+    'aria-label': 'Room settings',
+    hidden: true,
+  });
+  /** The member whose moderation actions are shown in the members panel. */
+  private moderating: string | null = null;
+  /** The open room's state, for the panels built on demand. */
+  private openRoom: OpenRoom | null = null;
   private readonly searchPanel: HTMLElement;
   private readonly searchBody = h('div', { class: 'search-body' });
   private readonly searchHeading = h('h2', { id: 'search-heading', tabindex: -1 }, 'Search results');
@@ -248,6 +264,7 @@ export class ChatLayout {
         this.membersPanel,
         this.invitePanel,
         this.leavePanel,
+        this.settingsPanel,
         messages.scroller,
         messages.notice,
         this.typing,
@@ -299,8 +316,10 @@ export class ChatLayout {
       this.showPanel(null);
       return;
     }
-    const myRole = open.members.list().find((m) => m.user.id === this.me.id)?.role;
+    this.openRoom = open;
+    const myRole = open.viewerRole ?? open.members.list().find((m) => m.user.id === this.me.id)?.role ?? null;
     const canInvite = room.kind === 'GROUP' && (room.visibility === 'PUBLIC' || myRole === 'OWNER');
+    const canSettle = room.kind === 'GROUP' && rank(myRole) >= rank('ADMIN');
     const toggle = (panel: Exclude<RoomPanel, null>, label: string, testid: string, controls: string) =>
       h(
         'button',
@@ -318,22 +337,52 @@ export class ChatLayout {
       this.roomActions.replaceChildren(
         toggle('members', `Members (${open.members.list().length})`, 'members-toggle', 'members-panel'),
         ...(canInvite ? [toggle('invite', 'Invite', 'invite-toggle', 'invite-panel')] : []),
+        ...(canSettle ? [toggle('settings', 'Settings', 'settings-toggle', 'settings-panel')] : []),
         toggle('leave', 'Leave', 'leave', 'leave-panel'),
       ),
     );
+    const group = room.kind === 'GROUP';
     keepingFocus(this.membersPanel, ['data-testid', 'aria-label'], () =>
       this.membersPanel.replaceChildren(
         h('h3', {}, 'Members'),
-        membersView(open.members.list(), this.me, room.kind === 'GROUP' ? (user) => this.handlers.onMessageMember(user) : null),
+        membersView(
+          open.members.list(),
+          this.me,
+          group ? (user) => this.handlers.onMessageMember(user) : null,
+          group
+            ? {
+                myRole,
+                openFor: this.moderating,
+                onToggle: (userId) => {
+                  this.moderating = this.moderating === userId ? null : userId;
+                  this.renderRoomHead(state);
+                },
+                onMute: (user, seconds) => this.handlers.onMute(user, seconds),
+                onKick: (user) => this.handlers.onKick(user),
+                onBan: (user, seconds) => this.handlers.onBan(user, seconds),
+                onSetRole: (user, role) => this.handlers.onSetRole(user, role),
+              }
+            : null,
+        ),
       ),
     );
     if (!canInvite && this.panel === 'invite') this.showPanel(null);
+    if (!canSettle && this.panel === 'settings') this.showPanel(null);
   }
 
   private renderTitle(state: ChatState): void {
     const room = state.openEntry();
     this.roomTitle.textContent = state.open ? (room ? state.roomName(room) : '…') : 'Pick or create a room';
-    this.roomKind.textContent = room ? roomKindText(room) : '';
+    const settings = state.open?.settings;
+    this.roomKind.textContent = room
+      ? [
+          roomKindText(room),
+          settings?.slowModeSeconds ? `slow mode: one message per ${remaining(settings.slowModeSeconds)}` : null,
+          settings?.frozen ? 'frozen: only moderators post' : null,
+        ]
+          .filter(Boolean)
+          .join(' · ')
+      : '';
   }
 
   renderTyping(open: OpenRoom | null): void {
@@ -382,6 +431,8 @@ export class ChatLayout {
     this.membersPanel.hidden = panel !== 'members';
     this.invitePanel.hidden = panel !== 'invite';
     this.leavePanel.hidden = panel !== 'leave';
+    this.settingsPanel.hidden = panel !== 'settings';
+    if (panel !== 'members') this.moderating = null;
     for (const button of this.roomActions.querySelectorAll('button[aria-controls]')) {
       button.setAttribute('aria-expanded', String(button.getAttribute('aria-controls') === `${panel}-panel`));
     }
@@ -391,9 +442,18 @@ export class ChatLayout {
     } else {
       this.finders.invite.clear();
     }
+    if (panel === 'settings') this.renderSettings();
     if (panel === 'leave') {
+      const members = this.openRoom?.members.list() ?? [];
+      const owner = this.openRoom?.viewerRole === 'OWNER' && members.some((m) => m.user.id !== this.me.id);
       this.leavePanel.replaceChildren(
-        h('p', {}, 'Leave this room? You will stop getting its messages.'),
+        owner
+          ? h(
+              'p',
+              { 'data-testid': 'leave-owner' },
+              'You own this room, so hand the room over first: in Members, choose Moderate beside someone and make them Owner. Then you can leave.',
+            )
+          : h('p', {}, 'Leave this room? You will stop getting its messages.'),
         h(
           'div',
           { class: 'row' },
@@ -408,6 +468,56 @@ export class ChatLayout {
       this.leavePanel.querySelector<HTMLElement>('[data-testid=confirm-leave]')?.focus();
     }
     if (panel === 'members') this.handlers.onShowMembers();
+  }
+
+  /** The room's settings for an ADMIN and above: slow mode and freezing (updateRoom). */
+  private renderSettings(): void {
+    const current = this.openRoom?.settings ?? { slowModeSeconds: 0, frozen: false };
+    const choices = SLOW_MODE_CHOICES.some(([seconds]) => seconds === current.slowModeSeconds)
+      ? SLOW_MODE_CHOICES
+      : [...SLOW_MODE_CHOICES, [current.slowModeSeconds, remaining(current.slowModeSeconds)] as [number, string]];
+    const slow = h(
+      'select',
+      { id: 'slow-mode', 'data-testid': 'slow-mode' },
+      ...choices.map(([seconds, label]) =>
+        h('option', { value: String(seconds), selected: seconds === current.slowModeSeconds }, label),
+      ),
+    ) as HTMLSelectElement;
+    const frozen = h('input', {
+      id: 'frozen',
+      type: 'checkbox',
+      'data-testid': 'frozen',
+      checked: current.frozen,
+    }) as HTMLInputElement;
+    this.settingsPanel.replaceChildren(
+      h(
+        'form',
+        {
+          class: 'settings',
+          onsubmit: (event: Event) => {
+            event.preventDefault();
+            this.handlers.onSaveSettings({ slowModeSeconds: Number(slow.value), frozen: frozen.checked });
+            this.showPanel(null);
+          },
+        },
+        h('h3', {}, 'Room settings'),
+        h('label', { for: 'slow-mode' }, 'Slow mode: members send at most one message per'),
+        slow,
+        h('div', { class: 'check' }, frozen, h('label', { for: 'frozen' }, 'Frozen: only moderators can post, react or type')),
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { type: 'submit', 'data-testid': 'save-settings' }, 'Save'),
+          h('button', { type: 'button', class: 'secondary', onclick: () => this.showPanel(null) }, 'Cancel'),
+        ),
+      ),
+    );
+    slow.focus();
+  }
+
+  /** Says something about the room pane that is not about one room's messages (removed by a moderator). */
+  showRoomNotice(text: string): void {
+    this.messages.notice.textContent = text;
   }
 
   private togglePanel(panel: Exclude<RoomPanel, null>): void {

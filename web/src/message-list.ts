@@ -1,6 +1,7 @@
 import type { UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
 import { messageSignature, messageView, outgoingView, type MessageActions, type MessageLook } from './message-view.js';
+import { outranks } from './moderation.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { OpenRoom } from './state.js';
 import { dayKey, dayLabel } from './text.js';
@@ -104,7 +105,7 @@ export class MessageList {
    * messages arrive, on the same message as older ones load above. With no
    * room open the list empties and the notice stays as it was.
    */
-  render(room: OpenRoom | null, pending: readonly OutgoingMessage[], viewerIsOwner: boolean): void {
+  render(room: OpenRoom | null, pending: readonly OutgoingMessage[], direct: boolean): void {
     if (!room) {
       this.built.clear();
       this.messages.replaceChildren();
@@ -115,7 +116,7 @@ export class MessageList {
     const before = scroller.scrollHeight;
     const topBefore = scroller.scrollTop;
 
-    this.reconcile(this.items(room, pending, viewerIsOwner));
+    this.reconcile(this.items(room, pending, direct));
 
     if (atBottom) scroller.scrollTop = scroller.scrollHeight;
     else scroller.scrollTop = topBefore + (scroller.scrollHeight - before) * Number(topBefore < NEAR_TOP);
@@ -124,7 +125,7 @@ export class MessageList {
     if (scroller.scrollHeight <= scroller.clientHeight + 1) options.onWantOlder();
   }
 
-  private items(room: OpenRoom, pending: readonly OutgoingMessage[], viewerIsOwner: boolean): Item[] {
+  private items(room: OpenRoom, pending: readonly OutgoingMessage[], direct: boolean): Item[] {
     const { me, actions } = this.options;
     const items: Item[] = [];
     const head = room.timeline.hasOlder
@@ -179,7 +180,12 @@ export class MessageList {
       const look: MessageLook = {
         grouped,
         mine,
-        canDelete: mine || viewerIsOwner,
+        // A moderator deletes the messages of those ranked below them (a former member ranks lowest).
+        canDelete: mine || (!direct && outranks(room.viewerRole, room.members.get(message.author.id)?.role)),
+        // Reports are for others' messages in GROUP rooms; one per reporter and message.
+        canReport: !mine && !direct,
+        reporting: room.ui.reporting === message.id,
+        reported: room.ui.reported.has(message.id),
         editing: room.ui.editing === message.id,
         confirmingDelete: room.ui.confirmingDelete === message.id,
         pickerOpen: room.ui.picker === message.id,

@@ -1,5 +1,6 @@
-import type { UserFieldsFragment } from '../../client/index.js';
+import type { ReportReason, UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
+import { REPORT_REASONS } from './moderation.js';
 import type { OutgoingMessage } from './outbox.js';
 import { excerpt, fullDate, linkify, shortTime } from './text.js';
 import type { Message } from './timeline.js';
@@ -12,8 +13,14 @@ export interface MessageLook {
   /** Same author as the message above, shortly after it: no name and time of its own. */
   grouped: boolean;
   mine: boolean;
-  /** The viewer may delete it: its author, or the room's owner. */
+  /** The viewer may delete it: its author, or a moderator who outranks its author. */
   canDelete: boolean;
+  /** The viewer may report it: someone else's, in a GROUP room. */
+  canReport: boolean;
+  /** Its report form is open. */
+  reporting: boolean;
+  /** The viewer reported it (while the room is open). */
+  reported: boolean;
   editing: boolean;
   confirmingDelete: boolean;
   pickerOpen: boolean;
@@ -35,11 +42,22 @@ export interface MessageActions {
   onToggleMenu(message: Message): void;
   /** Scrolls to the message at seq, loading history back to it. */
   onJump(seq: number): void;
+  onReport(message: Message): void;
+  onSendReport(message: Message, reason: ReportReason, details: string): void;
+  onCancelReport(): void;
 }
 
 /** Everything that makes two renderings of a message differ: the list rebuilds an element only when it changed. */
 export function messageSignature(message: Message, look: MessageLook): string {
-  return JSON.stringify([message.body, message.editedAt, message.deletedAt, message.reactions, message.replyTo, look]);
+  return JSON.stringify([
+    message.body,
+    message.editedAt,
+    message.deletedAt,
+    message.deletedBy,
+    message.reactions,
+    message.replyTo,
+    look,
+  ]);
 }
 
 /**
@@ -86,11 +104,22 @@ export function messageView(message: Message, me: UserFieldsFragment, look: Mess
     deleted || look.editing ? null : actionsView(message, look, actions),
     look.pickerOpen && !deleted ? pickerView(message, actions) : null,
     look.confirmingDelete && !deleted ? confirmDeleteView(message, actions) : null,
+    look.reporting && !deleted ? reportForm(message, actions) : null,
+    look.reported && !deleted
+      ? h('p', { class: 'hint', 'data-testid': 'reported' }, 'You reported this message to the moderators.')
+      : null,
   );
 }
 
 function bodyView(message: Message): HTMLElement {
-  if (message.deletedAt) return h('p', { class: 'body deleted', 'data-testid': 'body' }, 'This message was deleted.');
+  if (message.deletedAt) {
+    const byModerator = message.deletedBy && message.deletedBy.id !== message.author.id;
+    return h(
+      'p',
+      { class: 'body deleted', 'data-testid': 'body' },
+      byModerator ? 'This message was deleted by a moderator.' : 'This message was deleted.',
+    );
+  }
   return h('p', { class: 'body', dir: 'auto', 'data-testid': 'body' }, ...linkify(message.body));
 }
 
@@ -180,6 +209,12 @@ function actionsView(message: Message, look: MessageLook, actions: MessageAction
     button('Reply', 'reply', () => actions.onReply(message), { 'aria-label': `Reply to ${author}` }),
     look.mine ? button('Edit', 'edit', () => actions.onEdit(message), { 'aria-label': 'Edit your message' }) : null,
     look.canDelete ? button('Delete', 'delete', () => actions.onDelete(message), { 'aria-label': 'Delete this message' }) : null,
+    look.canReport && !look.reported
+      ? button('Report', 'report', () => actions.onReport(message), {
+          'aria-expanded': String(look.reporting),
+          'aria-label': `Report ${author}’s message to the moderators`,
+        })
+      : null,
   );
 }
 
@@ -234,6 +269,49 @@ function confirmDeleteView(message: Message, actions: MessageActions): HTMLEleme
       'button',
       { type: 'button', class: 'secondary', 'data-focus-key': 'cancel-delete', onclick: () => actions.onCancelDelete() },
       'Keep it',
+    ),
+  );
+}
+
+/** Reporting a message: a reason (the contract's ReportReason) and, optionally, up to 1,000 characters of details. */
+function reportForm(message: Message, actions: MessageActions): HTMLElement {
+  const reasonId = `report-reason-${message.seq}`;
+  const detailsId = `report-details-${message.seq}`;
+  const reason = h(
+    'select',
+    { id: reasonId, 'data-testid': 'report-reason', 'data-focus-key': 'report-reason' },
+    ...REPORT_REASONS.map(([value, label]) => h('option', { value }, label)),
+  ) as HTMLSelectElement;
+  const details = h('textarea', {
+    id: detailsId,
+    rows: 2,
+    maxlength: 1000,
+    dir: 'auto',
+    'data-testid': 'report-details',
+  }) as HTMLTextAreaElement;
+  return h(
+    'form',
+    {
+      class: 'report',
+      'aria-label': `Report ${message.author.username}’s message`,
+      'data-testid': 'report-form',
+      onkeydown: (event: Event) => {
+        if ((event as KeyboardEvent).key === 'Escape') actions.onCancelReport();
+      },
+      onsubmit: (event: Event) => {
+        event.preventDefault();
+        actions.onSendReport(message, reason.value as ReportReason, details.value);
+      },
+    },
+    h('label', { for: reasonId }, 'Why report it?'),
+    reason,
+    h('label', { for: detailsId }, 'Details for the moderators (optional)'),
+    details,
+    h(
+      'div',
+      { class: 'row' },
+      h('button', { type: 'submit', class: 'danger', 'data-testid': 'send-report' }, 'Report'),
+      h('button', { type: 'button', class: 'secondary', onclick: () => actions.onCancelReport() }, 'Cancel'),
     ),
   );
 }

@@ -13,13 +13,20 @@ export class Members {
   private readonly byId = new Map<string, Member>();
 
   constructor(members: readonly Member[] = []) {
-    for (const m of members) this.byId.set(m.user.id, { user: m.user, role: m.role });
+    for (const m of members) this.byId.set(m.user.id, { user: m.user, role: m.role, mutedUntil: m.mutedUntil ?? null });
   }
 
   /** A MemberChanged event. The event carries no role: one already held is kept, a newcomer is a MEMBER. */
   change(user: UserFieldsFragment, change: MemberChange): void {
     if (change === 'LEFT') this.byId.delete(user.id);
-    else this.byId.set(user.id, { role: this.byId.get(user.id)?.role ?? 'MEMBER', user });
+    else {
+      const held = this.byId.get(user.id);
+      this.byId.set(user.id, { role: held?.role ?? 'MEMBER', mutedUntil: held?.mutedUntil ?? null, user });
+    }
+  }
+
+  get(userId: string): Member | undefined {
+    return this.byId.get(userId);
   }
 
   list(): Member[] {

@@ -1,8 +1,10 @@
+import type { ReportReason, RoomRole, UserFieldsFragment } from '../../client/index.js';
 import { classify, describe } from './api.js';
 import type { Composer } from './composer.js';
 import type { ChatLayout } from './layout.js';
 import type { MessageList } from './message-list.js';
 import type { MessageActions } from './message-view.js';
+import { moderates, restrictionOf, type Restriction } from './moderation.js';
 import { Outbox } from './outbox.js';
 import { Members, TypingSignal, Typists } from './presence.js';
 import { newOpenRoom, type ChatState, type OpenRoom } from './state.js';
@@ -40,7 +42,12 @@ export class RoomController {
   constructor(private readonly options: RoomControllerOptions) {
     const { state, transport } = options;
     this.outbox = new Outbox({
-      send: (input) => transport.sendMessage(input),
+      // A refusal for muting, slow mode or a freeze also shows above the box, with the time left.
+      send: (input) =>
+        transport.sendMessage(input).catch((error: unknown) => {
+          this.noteRefusal(input.roomId, error);
+          throw error;
+        }),
       classify,
       onChange: () => this.renderMessages(),
       onSent: (message) => this.receive(message),
@@ -78,7 +85,37 @@ export class RoomController {
       );
     },
     onJump: (seq) => void this.jumpTo(seq),
+    onReport: (message) => this.setUi({ reporting: message.id, picker: null, confirmingDelete: null }, message, 'report-reason'),
+    onSendReport: (message, reason, details) => void this.report(message, reason, details),
+    onCancelReport: () => this.cancelUi('reporting', 'report'),
   };
+
+  /** The viewer's role in the open room, once read. */
+  get viewerRole(): string | null {
+    return this.options.state.open?.viewerRole ?? null;
+  }
+
+  /** Mutes a member for `seconds` (0 lifts the mute). */
+  mute(user: UserFieldsFragment, seconds: number): Promise<void> {
+    return this.moderate((roomId, t) => t.muteMember(roomId, user.id, seconds));
+  }
+
+  kick(user: UserFieldsFragment): Promise<void> {
+    return this.moderate((roomId, t) => t.kickMember(roomId, user.id));
+  }
+
+  /** Bans a member for `seconds`, or until lifted when null. */
+  ban(user: UserFieldsFragment, seconds: number | null): Promise<void> {
+    return this.moderate((roomId, t) => t.banMember(roomId, user.id, seconds));
+  }
+
+  setRole(user: UserFieldsFragment, role: RoomRole): Promise<void> {
+    return this.moderate((roomId, t) => t.setMemberRole(roomId, user.id, role));
+  }
+
+  updateSettings(settings: { slowModeSeconds: number; frozen: boolean }): Promise<void> {
+    return this.moderate((roomId, t) => t.updateRoomSettings(roomId, settings));
+  }
 
   /** Opens a room; with `at`, scrolled to that message (a search result), else to the first unread one or the bottom. */
   async open(roomId: string, at: number | null = null): Promise<void> {
@@ -135,6 +172,7 @@ export class RoomController {
     this.typing.stop();
     state.open = null;
     this.options.composer.setReplyTo(null);
+    this.renderRestriction();
   }
 
   /** The next older page, when the reader is at the top and there is one. */
@@ -233,14 +271,86 @@ export class RoomController {
   renderMessages(): void {
     const { state, list } = this.options;
     const open = state.open;
-    const isOwner = open?.members.list().some((m) => m.user.id === state.me.id && m.role === 'OWNER') ?? false;
-    list.render(open, open ? this.outbox.pending(open.id) : [], isOwner);
+    list.render(open, open ? this.outbox.pending(open.id) : [], state.openEntry()?.kind === 'DIRECT');
   }
 
   /** Reads the room's members again (with their presence). */
   async refreshMembers(): Promise<void> {
     const open = this.options.state.open;
     if (open) await this.loadMembers(open);
+  }
+
+  /** A moderation mutation on the open room; the members (and settings) are read again after it, a refusal shows in the notice. */
+  private async moderate(action: (roomId: string, transport: ChatTransport) => Promise<unknown>): Promise<void> {
+    const open = this.options.state.open;
+    if (!open) return;
+    try {
+      await action(open.id, this.options.transport);
+      open.error = null;
+    } catch (error) {
+      open.error = describe(error);
+    }
+    await this.loadMembers(open);
+  }
+
+  private async report(message: Message, reason: ReportReason, details: string): Promise<void> {
+    const { state, transport, list } = this.options;
+    const open = state.open;
+    if (!open) return;
+    try {
+      await transport.reportMessage(message.id, reason, details.trim() || null);
+      if (state.open !== open) return;
+      open.ui.reporting = null;
+      open.ui.reported.add(message.id);
+      open.error = null;
+      list.focusAfterRender(message.seq, null);
+    } catch (error) {
+      open.error = describe(error);
+    }
+    this.renderMessages();
+  }
+
+  /** A send refused for muting, slow mode, a freeze, a ban or a block: said above the box, counted down while it lasts. */
+  private noteRefusal(roomId: string, error: unknown): void {
+    const open = this.options.state.open;
+    const restriction = restrictionOf(error);
+    if (!restriction || open?.id !== roomId) return;
+    this.restrict(open, restriction);
+  }
+
+  private restrict(room: OpenRoom, restriction: Restriction | null): void {
+    room.restriction = restriction;
+    if (this.options.state.open === room) this.renderRestriction();
+  }
+
+  /** The viewer's standing as the room query tells it: muted until, or a freeze that applies to them. */
+  private applyStanding(room: OpenRoom, mutedUntil: string | null): void {
+    const until = mutedUntil ? Date.parse(mutedUntil) : 0;
+    if (until > Date.now()) return this.restrict(room, { reason: 'MUTED', until });
+    if (room.settings.frozen && !moderates(room.viewerRole)) return this.restrict(room, { reason: 'ROOM_FROZEN', until: null });
+    // Slow mode is known only from a refused send: it stays until its wait is over.
+    const slow = room.restriction?.reason === 'SLOW_MODE' && room.settings.slowModeSeconds > 0 ? room.restriction : null;
+    this.restrict(room, slow);
+  }
+
+  private ticker: ReturnType<typeof setInterval> | null = null;
+
+  /** Shows the open room's restriction above the box; one with an end counts down each second and goes when it ends. */
+  private renderRestriction(): void {
+    const { state, composer } = this.options;
+    const open = state.open;
+    const restriction = open?.restriction ?? null;
+    if (restriction?.until && restriction.until <= Date.now()) {
+      open!.restriction = null;
+      return this.renderRestriction();
+    }
+    composer.setRestriction(restriction);
+    const ticking = restriction?.until != null;
+    if (ticking && !this.ticker) this.ticker = setInterval(() => this.renderRestriction(), 1000);
+    if (!ticking && this.ticker) {
+      clearInterval(this.ticker);
+      this.ticker = null;
+    }
   }
 
   private async saveEdit(message: Message, body: string): Promise<void> {
@@ -311,7 +421,7 @@ export class RoomController {
   }
 
   /** Closes an edit or a deletion question, focus back on the button that opened it. */
-  private cancelUi(which: 'editing' | 'confirmingDelete', focusKey: string): void {
+  private cancelUi(which: 'editing' | 'confirmingDelete' | 'reporting', focusKey: string): void {
     const open = this.options.state.open;
     const id = open?.ui[which];
     if (!open || !id) return;
@@ -369,7 +479,7 @@ export class RoomController {
     const { state, transport, layout } = this.options;
     const details = await transport.room(room.id).catch(() => null);
     if (!details || state.open !== room) return;
-    const { members, ...fields } = details;
+    const { members, viewerRole, viewerMutedUntil, slowModeSeconds, frozen, ...fields } = details;
     const listed = state.room(room.id);
     // The open room's read state is the read marker's (it is being read): the server's count, asked
     // before a mark it has not seen yet, would bring back a stale unread badge.
@@ -379,6 +489,9 @@ export class RoomController {
       if (peer) state.setPeer(room.id, peer.user);
     }
     room.members = new Members(members);
+    room.viewerRole = viewerRole ?? null;
+    room.settings = { slowModeSeconds, frozen };
+    this.applyStanding(room, viewerMutedUntil ?? null);
     layout.renderRoomHead(state);
     layout.renderRooms(state);
     this.renderMessages();
@@ -387,6 +500,21 @@ export class RoomController {
   private showError(room: OpenRoom, text: string): void {
     room.error = text;
     if (this.options.state.open === room) this.renderMessages();
+  }
+
+  /**
+   * A moderation action in the open room: the viewer's own mute shows (or
+   * goes) at once; members, roles and settings are read again, as the event
+   * does not carry them all.
+   */
+  private moderationEvent(room: OpenRoom, action: Extract<RoomEvent, { __typename: 'ModerationEvent' }>['action']): void {
+    const me = this.options.state.me.id;
+    if (action.target?.id === me && action.kind === 'MUTED') {
+      this.restrict(room, { reason: 'MUTED', until: action.expiresAt ? Date.parse(action.expiresAt) : null });
+    } else if (action.target?.id === me && action.kind === 'UNMUTED' && room.restriction?.reason === 'MUTED') {
+      this.restrict(room, null);
+    }
+    if (action.kind !== 'REPORT_RESOLVED' && action.kind !== 'MESSAGE_DELETED') void this.loadMembers(room);
   }
 
   private roomEvent(room: OpenRoom, event: RoomEvent): void {
@@ -406,6 +534,9 @@ export class RoomController {
         layout.renderTyping(state.open);
         break;
       case 'ReadReceipt':
+        break;
+      case 'ModerationEvent':
+        this.moderationEvent(room, event.action);
         break;
     }
   }

@@ -134,7 +134,11 @@ export class Sidebar {
       this.removed(open.id);
       void this.loadPublicRooms();
     } catch (error) {
-      open.error = describe(error);
+      // The OWNER leaves last: the server's FORBIDDEN says so in API terms, the page in the user's.
+      const owner = open.viewerRole === 'OWNER' && (error as { code?: string }).code === 'FORBIDDEN';
+      open.error = owner
+        ? 'You own this room and others are still in it: hand the room over first (Members, then Moderate beside someone, then make them Owner), then leave.'
+        : describe(error);
       room.renderMessages();
       layout.showPanel(null);
     }
@@ -163,9 +167,15 @@ export class Sidebar {
         layout.renderRooms(state);
         void this.loadPeers();
         break;
-      case 'RoomRemoved':
+      case 'RoomRemoved': {
+        const listed = state.room(event.roomId);
+        const name = listed ? `“${state.roomName(listed)}”` : 'a room';
         this.removed(event.roomId);
+        if (event.reason === 'KICKED')
+          layout.showRoomNotice(`A moderator removed you from ${name}. You may join it again if it is public.`);
+        if (event.reason === 'BANNED') layout.showRoomNotice(`A moderator banned you from ${name}.`);
         break;
+      }
     }
   }
 

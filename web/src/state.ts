@@ -1,4 +1,5 @@
 import type { RoomFieldsFragment, UserFieldsFragment } from '../../client/index.js';
+import type { Restriction } from './moderation.js';
 import { Members, Typists } from './presence.js';
 import { Timeline, type Message } from './timeline.js';
 
@@ -14,6 +15,10 @@ export interface MessageUi {
   menu: string | null;
   /** The seq just jumped to (a reply's original, a search result), marked until the next jump. */
   highlighted: number | null;
+  /** The id of the message whose report form is open. */
+  reporting: string | null;
+  /** Messages the viewer reported while the room is open (the server keeps one report per reporter and message). */
+  reported: Set<string>;
 }
 
 /** The room on screen: its history, members and typists, and its live subscriptions. */
@@ -29,6 +34,12 @@ export interface OpenRoom {
   /** The message the next send replies to. */
   replyTo: Message | null;
   readonly ui: MessageUi;
+  /** The viewer's role here (null until known, or when not a member). */
+  viewerRole: string | null;
+  /** The room's settings (updateRoom): slow mode in seconds (0 off) and whether it is frozen. */
+  settings: { slowModeSeconds: number; frozen: boolean };
+  /** Why the viewer cannot post now (muted, slow mode, frozen…), shown above the box with the time left. */
+  restriction: Restriction | null;
   /** Ends its subscriptions; empty while its history could not be read (so nothing is live yet). */
   readonly stop: Array<() => void>;
 }
@@ -43,7 +54,18 @@ export function newOpenRoom(id: string, typists: Typists, unreadFrom: number | n
     error: null,
     unreadFrom,
     replyTo: null,
-    ui: { editing: null, confirmingDelete: null, picker: null, highlighted: null, menu: null },
+    ui: {
+      editing: null,
+      confirmingDelete: null,
+      picker: null,
+      highlighted: null,
+      menu: null,
+      reporting: null,
+      reported: new Set(),
+    },
+    viewerRole: null,
+    settings: { slowModeSeconds: 0, frozen: false },
+    restriction: null,
     stop: [],
   };
 }

@@ -1,6 +1,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import {
   AddReactionDocument,
+  BanMemberDocument,
   createChatClient,
   CreateRoomDocument,
   DeleteMessageDocument,
@@ -8,24 +9,31 @@ import {
   FindUsersDocument,
   InviteToRoomDocument,
   JoinRoomDocument,
+  KickMemberDocument,
   LeaveRoomDocument,
   MarkReadDocument,
   MessageAddedDocument,
   MessagesDocument,
+  MuteMemberDocument,
   MyEventsDocument,
   OpenDirectRoomDocument,
   PublicRoomsDocument,
   RemoveReactionDocument,
+  ReportMessageDocument,
   RoomDocument,
   RoomEventsDocument,
   SearchMessagesDocument,
   SendMessageDocument,
+  SetMemberRoleDocument,
   SetTypingDocument,
   tokenExpiry,
+  UpdateRoomDocument,
   type ChatClient,
   type MessagesQuery,
   type MyEventsSubscription,
+  type ReportReason,
   type RoomEventsSubscription,
+  type RoomRole,
   type RoomVisibility,
   type TokenRefresher,
 } from '../../client/index.js';
@@ -159,6 +167,31 @@ export class ChatTransport {
 
   removeReaction(messageId: string, emoji: string) {
     return this.request(RemoveReactionDocument, { messageId, emoji }).then((r) => r.removeReaction);
+  }
+
+  muteMember(roomId: string, userId: string, durationSeconds: number) {
+    return this.request(MuteMemberDocument, { roomId, userId, durationSeconds }).then((r) => r.muteMember);
+  }
+
+  kickMember(roomId: string, userId: string) {
+    return this.request(KickMemberDocument, { roomId, userId }).then((r) => r.kickMember);
+  }
+
+  /** durationSeconds null: until lifted. */
+  banMember(roomId: string, userId: string, durationSeconds: number | null) {
+    return this.request(BanMemberDocument, { roomId, userId, durationSeconds }).then((r) => r.banMember);
+  }
+
+  setMemberRole(roomId: string, userId: string, role: RoomRole) {
+    return this.request(SetMemberRoleDocument, { roomId, userId, role }).then((r) => r.setMemberRole);
+  }
+
+  updateRoomSettings(roomId: string, settings: { slowModeSeconds: number; frozen: boolean }) {
+    return this.request(UpdateRoomDocument, { input: { roomId, ...settings } }).then((r) => r.updateRoom);
+  }
+
+  reportMessage(messageId: string, reason: ReportReason, details: string | null) {
+    return this.request(ReportMessageDocument, { messageId, reason, details }).then((r) => r.reportMessage);
   }
 
   /** The room with its members. */

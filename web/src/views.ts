@@ -1,5 +1,6 @@
-import type { RoomFieldsFragment, UserFieldsFragment } from '../../client/index.js';
+import type { RoomFieldsFragment, RoomRole, UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
+import { assignableRoles, BAN_CHOICES, MUTE_CHOICES, outranks, roleLabel } from './moderation.js';
 import { excerpt, fullDate, shortTime } from './text.js';
 import type { Message } from './timeline.js';
 
@@ -84,13 +85,98 @@ export function publicRoomItems(rooms: RoomFieldsFragment[], mine: Set<string>, 
 export interface Member {
   user: UserFieldsFragment;
   role: string;
+  /** When their mute ends; null when not muted. */
+  mutedUntil?: string | null;
 }
 
-/** The room's members, online first, each with their presence and role in words, and a way to message them directly. */
+/** What a moderator may do to members from the members panel (kick, mute, ban, role), on those they outrank. */
+export interface MemberModeration {
+  myRole: string | null;
+  /** The user id whose actions are shown, if any. */
+  openFor: string | null;
+  onToggle(userId: string): void;
+  onMute(user: UserFieldsFragment, seconds: number): void;
+  onKick(user: UserFieldsFragment): void;
+  /** seconds null: until lifted. */
+  onBan(user: UserFieldsFragment, seconds: number | null): void;
+  onSetRole(user: UserFieldsFragment, role: RoomRole): void;
+}
+
+const isMuted = (m: Member) => m.mutedUntil != null && Date.parse(m.mutedUntil) > Date.now();
+
+const choice = (id: string, label: string, testid: string, choices: Array<[number | string, string]>) => {
+  const select = h(
+    'select',
+    { id, 'data-testid': testid },
+    ...choices.map(([value, text]) => h('option', { value: String(value) }, text)),
+  ) as HTMLSelectElement;
+  return { select, label: h('label', { for: id }, label) };
+};
+
+const ROLE_NAMES: Record<RoomRole, string> = { OWNER: 'Owner', ADMIN: 'Admin', MODERATOR: 'Moderator', MEMBER: 'Member' };
+
+/** The actions a moderator has on one member they outrank: mute (or unmute), kick, ban, and a new role where theirs allows. */
+function moderateView(member: Member, moderation: MemberModeration): HTMLElement {
+  const { user } = member;
+  const key = user.id;
+  const mute = choice(`mute-${key}`, 'Mute for', 'mute-duration', MUTE_CHOICES);
+  const ban = choice(`ban-${key}`, 'Ban for', 'ban-duration', BAN_CHOICES);
+  const roles = assignableRoles(moderation.myRole).filter((role) => role !== member.role);
+  const role = choice(
+    `role-${key}`,
+    'New role',
+    'role-choice',
+    roles.map((r) => [r, ROLE_NAMES[r]]),
+  );
+  const button = (label: string, testid: string, onclick: () => void, danger = false) =>
+    h('button', { type: 'button', class: danger ? 'danger' : 'secondary', 'data-testid': testid, onclick }, label);
+  return h(
+    'div',
+    {
+      id: `moderate-${key}`,
+      class: 'moderate',
+      role: 'group',
+      'aria-label': `Moderate ${user.username}`,
+      'data-testid': 'moderate',
+    },
+    h(
+      'div',
+      { class: 'row' },
+      mute.label,
+      mute.select,
+      button('Mute', 'mute', () => moderation.onMute(user, Number(mute.select.value))),
+      isMuted(member) ? button('Unmute', 'unmute', () => moderation.onMute(user, 0)) : null,
+    ),
+    h(
+      'div',
+      { class: 'row' },
+      ban.label,
+      ban.select,
+      button('Ban', 'ban', () => moderation.onBan(user, Number(ban.select.value) || null), true),
+      button('Kick', 'kick', () => moderation.onKick(user), true),
+    ),
+    roles.length
+      ? h(
+          'div',
+          { class: 'row' },
+          role.label,
+          role.select,
+          button('Set role', 'set-role', () => moderation.onSetRole(user, role.select.value as RoomRole)),
+        )
+      : null,
+  );
+}
+
+/**
+ * The room's members, online first, each with their presence and role in
+ * words (a badge for Owner, Admin and Moderator, "muted" while muted), a way
+ * to message them directly, and, for a moderator, actions on those they outrank.
+ */
 export function membersView(
   members: Member[],
   me: UserFieldsFragment,
   onMessage: ((user: UserFieldsFragment) => void) | null,
+  moderation: MemberModeration | null = null,
 ): HTMLElement {
   const sorted = [...members].sort(
     (a, b) => Number(b.user.online) - Number(a.user.online) || a.user.username.localeCompare(b.user.username),
@@ -114,7 +200,10 @@ export function membersView(
           h('span', { class: m.user.online ? 'dot online' : 'dot', 'aria-hidden': 'true' }),
           h('span', { class: 'name' }, m.user.id === me.id ? `${m.user.username} (you)` : m.user.username),
           h('span', { class: 'presence', 'data-testid': 'presence' }, m.user.online ? 'online' : 'offline'),
-          m.role === 'OWNER' ? h('span', { class: 'tag' }, 'owner') : null,
+          roleLabel(m.role)
+            ? h('span', { class: `tag role ${m.role.toLowerCase()}`, 'data-testid': 'role-badge' }, roleLabel(m.role))
+            : null,
+          isMuted(m) ? h('span', { class: 'tag muted', 'data-testid': 'muted-badge' }, 'muted') : null,
           onMessage && m.user.id !== me.id
             ? h(
                 'button',
@@ -128,6 +217,22 @@ export function membersView(
                 'Message',
               )
             : null,
+          moderation && m.user.id !== me.id && outranks(moderation.myRole, m.role)
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'data-testid': 'moderate-toggle',
+                  'aria-expanded': String(moderation.openFor === m.user.id),
+                  'aria-controls': `moderate-${m.user.id}`,
+                  'aria-label': `Moderate ${m.user.username}`,
+                  onclick: () => moderation.onToggle(m.user.id),
+                },
+                'Moderate',
+              )
+            : null,
+          moderation?.openFor === m.user.id && outranks(moderation.myRole, m.role) ? moderateView(m, moderation) : null,
         ),
       ),
     ),
