@@ -1,15 +1,28 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumPresent as present } from '../support/chromium.js';
+import { CHROMIUM, chromiumPresent as present } from '../support/chromium.js';
 import { gqlOk } from '../support/client.js';
 import { seeder, uniqueName, type Seed, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { ensureWebBuild, root } from '../support/spawned.js';
+import {
+  act,
+  axeViolations,
+  DESKTOP,
+  message,
+  noErrors,
+  openRoom,
+  PHONE,
+  roomItem,
+  showRooms,
+  status,
+  typeAndSend,
+  WebBrowser,
+  type Viewport,
+} from '../support/web-page.js';
 
 /**
  * The browser client's features in Chromium, on a phone (390×844, touch) and
@@ -20,28 +33,7 @@ import { ensureWebBuild, root } from '../support/spawned.js';
  * .data/screenshots/ (ignored by git).
  */
 
-const SCREENSHOTS = join(root, '.data/screenshots');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Viewport {
-  name: 'phone' | 'desktop';
-  width: number;
-  height: number;
-  touch: boolean;
-}
-const VIEWPORTS: Viewport[] = [
-  { name: 'phone', width: 390, height: 844, touch: true },
-  { name: 'desktop', width: 1280, height: 800, touch: false },
-];
-
-const status = (page: Page) => page.getByTestId('status').getAttribute('data-status');
-
-/** A room's entry in the page's room list. */
-const roomItem = (page: Page, name: string) => page.locator(`[data-testid=room-item][data-room-name="${name}"]`);
-
-/** The stored message whose body contains `text`. */
-const message = (page: Page, text: string) =>
-  page.locator('[data-testid=message][data-state=stored]').filter({ has: page.locator('[data-testid=body]', { hasText: text }) });
+const VIEWPORTS: Viewport[] = [PHONE, DESKTOP];
 
 /** The stored messages the page shows, in page order: [seq, body]. */
 const shown = (page: Page) =>
@@ -55,21 +47,6 @@ const seen = (page: Page, body: string) =>
     .poll(async () => (await shown(page)).some(([, b]) => b === body), { timeout: 15_000, message: `"${body}" shown` })
     .toBe(true);
 
-/**
- * Presses one of a message's action buttons (React, Reply, Edit, Delete). On
- * a touch screen they are behind the message's More button: tap it first.
- */
-async function act(page: Page, text: string, action: 'react' | 'reply' | 'edit' | 'delete') {
-  const more = message(page, text).getByTestId('more');
-  if ((await more.isVisible()) && (await more.getAttribute('aria-expanded')) !== 'true') await more.click();
-  await message(page, text).getByTestId(action).click();
-}
-
-async function typeAndSend(page: Page, body: string) {
-  await page.getByTestId('composer').fill(body);
-  await page.getByTestId('composer').press('Enter');
-}
-
 /** Whether an element is inside the message pane's visible part. */
 const inView = (page: Page, locator: Locator) =>
   locator.evaluate((el) => {
@@ -77,29 +54,6 @@ const inView = (page: Page, locator: Locator) =>
     const box = el.getBoundingClientRect();
     return box.bottom > pane.top && box.top < pane.bottom;
   });
-
-/** Serious and critical accessibility violations axe-core finds on the page as it is, by rule, with the elements. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') does not apply.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run(
-            context: Document,
-            options: object,
-          ): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
-}
 
 /** Interactive elements on screen smaller than 44×44 CSS pixels (a checkbox counts with its label; links inside text do not count). */
 const smallTargets = (page: Page) =>
@@ -129,8 +83,7 @@ for (const backendName of present ? backendNames() : []) {
     let app: App;
     let other: App;
     let seed: Seed;
-    let browser: Browser;
-    const contexts: BrowserContext[] = [];
+    const web = new WebBrowser(backendName);
 
     beforeAll(async () => {
       ensureWebBuild();
@@ -138,70 +91,21 @@ for (const backendName of present ? backendNames() : []) {
       const webDir = join(root, 'web/dist');
       [app, other] = await Promise.all([backend.startApp({ webDir }), backend.startApp({ webDir })]);
       seed = seeder(app);
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-      mkdirSync(SCREENSHOTS, { recursive: true });
+      await web.launch();
     });
     afterEach(async () => {
-      await Promise.all(contexts.splice(0).map((context) => context.close()));
+      await web.closeContexts();
     });
     afterAll(async () => {
-      await browser?.close();
+      await web.close();
       await backend?.dispose();
     });
 
-    async function newContext(viewport: Viewport): Promise<BrowserContext> {
-      const context = await browser.newContext({
-        viewport: { width: viewport.width, height: viewport.height },
-        isMobile: viewport.touch,
-        hasTouch: viewport.touch,
-        // No sliding drawer: screenshots show it where it ends up.
-        reducedMotion: 'reduce',
-      });
-      contexts.push(context);
-      return context;
-    }
-
-    /** A page of the context whose uncaught errors noErrors() checks. */
-    async function newPage(context: BrowserContext): Promise<Page> {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      (page as Page & { errors: string[] }).errors = errors;
-      return page;
-    }
-
+    const newContext = (viewport: Viewport) => web.newContext(viewport);
+    const newPage = (context: BrowserContext) => web.newPage(context);
     /** A page signed in as `user` (the session the sign-in page would store), its socket live. */
-    async function pageOf(user: TestUser, viewport: Viewport, at: App = app): Promise<Page> {
-      const context = await newContext(viewport);
-      await context.addInitScript((session) => localStorage.setItem('chat.session', JSON.stringify(session)), {
-        token: user.token,
-        user: { id: user.id, username: user.username, online: false },
-      });
-      const page = await newPage(context);
-      await page.goto(`${at.url}/`, { waitUntil: 'load' });
-      await expect.poll(() => status(page), { timeout: 10_000 }).toBe('online');
-      return page;
-    }
-
-    /** On a phone the room list is a drawer: open it first. */
-    async function showRooms(page: Page) {
-      const menu = page.getByTestId('menu');
-      if ((await menu.isVisible()) && (await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
-    }
-
-    async function openRoom(page: Page, name: string) {
-      await showRooms(page);
-      await roomItem(page, name).click();
-      await expect.poll(() => page.getByTestId('room-title').textContent()).toBe(name);
-    }
-
-    const shot = (page: Page, viewport: Viewport, what: string) =>
-      page.screenshot({ path: join(SCREENSHOTS, `${backendName}-${viewport.name}-${what}.png`) });
-
-    const noErrors = (...pages: Page[]) => {
-      for (const page of pages) expect((page as Page & { errors: string[] }).errors).toEqual([]);
-    };
+    const pageOf = (user: TestUser, viewport: Viewport, at: App = app) => web.pageOf(user, viewport, at.url);
+    const shot = (page: Page, viewport: Viewport, what: string) => web.shot(page, viewport, what);
 
     async function twoInARoom(visibility: 'PUBLIC' | 'PRIVATE' = 'PUBLIC') {
       const [alice, bob] = await seed.users('alice', 'bob');

@@ -1,14 +1,25 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
-import { CHROMIUM, CHROMIUM_FLAGS, chromiumPresent as present } from '../support/chromium.js';
+import { chromiumPresent as present } from '../support/chromium.js';
 import { gqlOk } from '../support/client.js';
 import { seeder, type Seed, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { ensureWebBuild, root } from '../support/spawned.js';
+import {
+  act,
+  axeViolations,
+  DESKTOP,
+  message,
+  noErrors,
+  openRoom,
+  PHONE,
+  roomItem,
+  typeAndSend,
+  WebBrowser,
+  type Viewport,
+} from '../support/web-page.js';
 
 /**
  * The browser client's moderation in Chromium: role badges, a moderator's
@@ -19,119 +30,34 @@ import { ensureWebBuild, root } from '../support/spawned.js';
  * (390×844, touch); screenshots go to .data/screenshots/.
  */
 
-const SCREENSHOTS = join(root, '.data/screenshots');
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-interface Viewport {
-  name: 'phone' | 'desktop';
-  width: number;
-  height: number;
-  touch: boolean;
-}
-const DESKTOP: Viewport = { name: 'desktop', width: 1280, height: 800, touch: false };
-const PHONE: Viewport = { name: 'phone', width: 390, height: 844, touch: true };
-
-const status = (page: Page) => page.getByTestId('status').getAttribute('data-status');
-const roomItem = (page: Page, name: string) => page.locator(`[data-testid=room-item][data-room-name="${name}"]`);
-const message = (page: Page, text: string) =>
-  page.locator('[data-testid=message][data-state=stored]').filter({ has: page.locator('[data-testid=body]', { hasText: text }) });
 const seen = (page: Page, text: string) =>
   expect.poll(() => message(page, text).count(), { timeout: 15_000, message: `"${text}" shown` }).toBeGreaterThan(0);
 const member = (page: Page, user: TestUser) => page.locator(`[data-testid=member][data-username="${user.username}"]`);
-
-/** One of a message's action buttons; on a touch screen behind its More button. */
-async function act(page: Page, text: string, action: 'delete' | 'report') {
-  const more = message(page, text).getByTestId('more');
-  if ((await more.isVisible()) && (await more.getAttribute('aria-expanded')) !== 'true') await more.click();
-  await message(page, text).getByTestId(action).click();
-}
-
-async function typeAndSend(page: Page, body: string) {
-  await page.getByTestId('composer').fill(body);
-  await page.getByTestId('composer').press('Enter');
-}
-
-/** Serious and critical accessibility violations axe-core finds on the page as it is. */
-async function axeViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const axe = (
-      window as unknown as {
-        axe: {
-          run(
-            context: Document,
-            options: object,
-          ): Promise<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>;
-        };
-      }
-    ).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, targets: v.nodes.map((n) => n.target.join(' ')) }));
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
-}
 
 for (const backendName of present ? backendNames() : []) {
   describe(`Browser client moderation in Chromium [${backendName}]`, () => {
     let backend: Backend;
     let app: App;
     let seed: Seed;
-    let browser: Browser;
-    const contexts: BrowserContext[] = [];
+    const web = new WebBrowser(backendName);
 
     beforeAll(async () => {
       ensureWebBuild();
       backend = await createBackend(backendName);
       app = await backend.startApp({ webDir: join(root, 'web/dist') });
       seed = seeder(app);
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-      mkdirSync(SCREENSHOTS, { recursive: true });
+      await web.launch();
     });
     afterEach(async () => {
-      await Promise.all(contexts.splice(0).map((context) => context.close()));
+      await web.closeContexts();
     });
     afterAll(async () => {
-      await browser?.close();
+      await web.close();
       await backend?.dispose();
     });
 
-    async function pageOf(user: TestUser, viewport: Viewport): Promise<Page> {
-      const context = await browser.newContext({
-        viewport: { width: viewport.width, height: viewport.height },
-        isMobile: viewport.touch,
-        hasTouch: viewport.touch,
-        reducedMotion: 'reduce',
-      });
-      contexts.push(context);
-      await context.addInitScript((session) => localStorage.setItem('chat.session', JSON.stringify(session)), {
-        token: user.token,
-        user: { id: user.id, username: user.username, online: false },
-      });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      (page as Page & { errors: string[] }).errors = errors;
-      await page.goto(`${app.url}/`, { waitUntil: 'load' });
-      await expect.poll(() => status(page), { timeout: 10_000 }).toBe('online');
-      return page;
-    }
-
-    async function openRoom(page: Page, name: string) {
-      const menu = page.getByTestId('menu');
-      if ((await menu.isVisible()) && (await menu.getAttribute('aria-expanded')) !== 'true') await menu.click();
-      await roomItem(page, name).click();
-      await expect.poll(() => page.getByTestId('room-title').textContent()).toBe(name);
-    }
-
-    const shot = (page: Page, viewport: Viewport, what: string) =>
-      page.screenshot({ path: join(SCREENSHOTS, `${backendName}-${viewport.name}-${what}.png`) });
-
-    const noErrors = (...pages: Page[]) => {
-      for (const page of pages) expect((page as Page & { errors: string[] }).errors).toEqual([]);
-    };
+    const pageOf = (user: TestUser, viewport: Viewport) => web.pageOf(user, viewport, app.url);
+    const shot = (page: Page, viewport: Viewport, what: string) => web.shot(page, viewport, what);
 
     /** alice owns a PUBLIC room where carol is a MODERATOR and bob a MEMBER. */
     async function moderatedRoom() {
