@@ -29,33 +29,7 @@ describe.runIf(present)('GraphiQL in a real browser', () => {
       if (!request.url().startsWith(app.url) && !request.url().startsWith('blob:') && !request.url().startsWith('data:'))
         offsite.push(request.url());
     });
-    const frames: string[] = [];
-    const waiters: Array<() => void> = [];
-    const record = (frame: string) => {
-      frames.push(frame);
-      for (const wake of waiters.splice(0)) wake();
-    };
-    page.on('websocket', (ws) => {
-      ws.on('framesent', (f) => record(`sent ${String(f.payload)}`));
-      ws.on('framereceived', (f) => record(`received ${String(f.payload)}`));
-    });
-    /** Resolves once a frame makes `predicate` hold, or after timeoutMs. */
-    const frameWhere = async (predicate: () => boolean, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      while (!predicate() && Date.now() < deadline) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, deadline - Date.now());
-          waiters.push(() => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-      }
-    };
-    const until = async (predicate: () => boolean, what: string) => {
-      await frameWhere(predicate, 10_000);
-      expect(predicate(), `${what}: ${frames.join('\n')}`).toBe(true);
-    };
+    const sockets = watchSockets(page);
 
     const query = `subscription { messageAdded(roomId: "${room.id}") { seq body } }`;
     await page.goto(`${app.url}/graphql?query=${encodeURIComponent(query)}`, { waitUntil: 'load' });
@@ -78,17 +52,14 @@ describe.runIf(present)('GraphiQL in a real browser', () => {
     );
     await page.click('button.graphiql-execute-button');
 
-    await until(() => frames.some((f) => f.startsWith('received') && f.includes('connection_ack')), 'connection_ack');
-    expect(frames.find((f) => f.includes('connection_init'))).toContain(`"authorization":"Bearer ${alice.token}"`);
-    // Live once a probe message comes over the socket: send one every 100 ms until one does.
-    const probed = () => frames.some((f) => f.startsWith('received') && f.includes(`"${PROBE_BODY}"`));
-    for (let fired = 0; !probed(); fired++) {
-      expect(fired, 'a probe message over the socket').toBeLessThan(100);
-      await seed.send(alice, room, PROBE_BODY);
-      await frameWhere(probed, 100);
-    }
+    await sockets.until(
+      () => sockets.frames.some((f) => f.startsWith('received') && f.includes('connection_ack')),
+      'connection_ack',
+    );
+    expect(sockets.frames.find((f) => f.includes('connection_init'))).toContain(`"authorization":"Bearer ${alice.token}"`);
+    await sockets.probe(() => seed.send(alice, room, PROBE_BODY));
     await seed.send(alice, room, 'hello GraphiQL');
-    await until(() => frames.some((f) => f.includes('hello GraphiQL')), 'the message over the socket');
+    await sockets.until(() => sockets.frames.some((f) => f.includes('hello GraphiQL')), 'the message over the socket');
     await page.getByText('"hello GraphiQL"').waitFor({ timeout: 5000 }); // shown in the result pane
     expect(offsite).toEqual([]);
     await page.close();
