@@ -27,12 +27,14 @@ export const unauthenticated = (message = 'Sign in first: missing, invalid or ex
  * FORBIDDEN's extensions.reason (the contract's moderation section), where a
  * client must tell refusals apart; MUTED comes with retryAfter.
  */
-export type ForbiddenReason = 'BANNED' | 'MUTED' | 'ROOM_FROZEN' | 'BLOCKED';
+export type ForbiddenReason = 'BANNED' | 'MUTED' | 'ROOM_FROZEN' | 'BLOCKED' | 'MENTION_NOT_ALLOWED';
 
 export const forbidden = (message = 'Not allowed', reason?: ForbiddenReason, extensions: Record<string, unknown> = {}) =>
   new ChatError('FORBIDDEN', message, reason ? { reason, ...extensions } : extensions);
 export const notFound = (what: string) => new ChatError('NOT_FOUND', `${what} not found`);
-export const badInput = (message: string, field?: string) => new ChatError('BAD_USER_INPUT', message, field ? { field } : {});
+/** BAD_USER_INPUT; `reason` where a client must tell refusals apart (PIN_LIMIT). */
+export const badInput = (message: string, field?: string, reason?: 'PIN_LIMIT') =>
+  new ChatError('BAD_USER_INPUT', message, { ...(field ? { field } : {}), ...(reason ? { reason } : {}) });
 /**
  * Too many requests: `extensions.retryAfter` is the whole seconds (at least 1)
  * before one more may succeed; `reason` SLOW_MODE for a room's slow mode.

@@ -18,6 +18,8 @@ export type CredentialsInput = {
 export type EditMessageInput = {
   body: string;
   id: string | number;
+  /** The new full list of mentioned members (omitted: unchanged). */
+  mentions?: Array<string | number> | null | undefined;
 };
 
 export type MemberChange =
@@ -29,7 +31,11 @@ export type MemberChange =
 export type MessageChange =
   | 'DELETED'
   | 'EDITED'
-  | 'REACTIONS';
+  | 'PINNED'
+  | 'REACTIONS'
+  /** The root's thread summary changed (a reply was added or deleted). */
+  | 'THREAD'
+  | 'UNPINNED';
 
 export type ModerationActionKind =
   | 'BANNED'
@@ -77,9 +83,16 @@ export type RoomVisibility =
 export type SendMessageInput = {
   body: string;
   clientId?: string | null | undefined;
+  mentionRoom?: boolean | null | undefined;
+  /** Members to notify; at most 50 distinct ids. */
+  mentions?: Array<string | number> | null | undefined;
   /** A message of the same room that this one replies to. */
   replyToId?: string | number | null | undefined;
   roomId: string | number;
+  /** A thread reply that also shows in the room's timeline. */
+  showInRoom?: boolean | null | undefined;
+  /** Reply in the thread of this root message. */
+  threadRootId?: string | number | null | undefined;
 };
 
 export type UpdateRoomInput = {
@@ -133,9 +146,11 @@ export type MyEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
 export type MyEventsSubscription = { myEvents:
+    | { __typename: 'Mentioned' }
     | { __typename: 'NewMessage', message: { id: string, roomId: string, seq: number, body: string, clientId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, cursor: string, author: { id: string, username: string, online: boolean }, deletedBy: { id: string, username: string } | null, replyTo: { id: string, seq: number, body: string, deletedAt: string | null, author: { id: string, username: string } } | null, reactions: Array<{ emoji: string, count: number, users: Array<{ id: string, username: string }> }> } }
     | { __typename: 'RoomAdded', room: { id: string, kind: RoomKind, visibility: RoomVisibility, name: string | null, createdAt: string, unreadCount: number, lastReadSeq: number, lastMessage: { id: string, roomId: string, seq: number, body: string, clientId: string | null, createdAt: string, editedAt: string | null, deletedAt: string | null, cursor: string, author: { id: string, username: string, online: boolean }, deletedBy: { id: string, username: string } | null, replyTo: { id: string, seq: number, body: string, deletedAt: string | null, author: { id: string, username: string } } | null, reactions: Array<{ emoji: string, count: number, users: Array<{ id: string, username: string }> }> } | null } }
     | { __typename: 'RoomRemoved', roomId: string, reason: RoomRemovedReason }
+    | { __typename: 'ThreadReply' }
    };
 
 export type UserFieldsFragment = { id: string, username: string, online: boolean };

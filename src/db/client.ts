@@ -235,3 +235,8 @@ async function openPglite(config: DatabaseConfig & { kind: 'pglite' }, options: 
     },
   };
 }
+
+/** The rows of `db.execute()`: postgres.js answers with the rows, PGlite with `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

@@ -64,6 +64,13 @@ export const rooms = pgTable(
     slowModeSeconds: integer('slow_mode_seconds').notNull().default(0),
     /** Only MODERATOR and above may post, react or type. */
     frozen: boolean('frozen').notNull().default(false),
+    /**
+     * How many of its messages are in the timeline (not thread replies, or
+     * replies shown in the room); bumped with last_seq by the send statements.
+     * With messages.timeline_no it counts unread timeline messages without
+     * reading them (read-state).
+     */
+    timelineCount: integer('timeline_count').notNull().default(0),
   },
   (t) => [
     uniqueIndex('rooms_direct_key_key').on(t.directKey),
@@ -124,6 +131,26 @@ export const messages = pgTable(
     deletedBy: uuid('deleted_by').references(() => users.id, { onDelete: 'set null' }),
     /** Kept by Postgres from the body (English stemming); a tombstone's empty body finds nothing. */
     search: tsvector('search').generatedAlwaysAs(sql`to_tsvector('english', body)`),
+    /** The root of the thread this message replies in (a timeline message of the same room); null: not a reply. */
+    threadRootId: uuid('thread_root_id').references((): AnyPgColumn => messages.id),
+    /** A thread reply that shows in the room's timeline too. */
+    showInRoom: boolean('show_in_room').notNull().default(false),
+    /**
+     * How many timeline messages the room had up to and including this one
+     * (rooms.timeline_count as this message left it): the timeline messages
+     * after a read position are the room's count minus this number at it.
+     */
+    timelineNo: integer('timeline_no').notNull().default(0),
+    /** Mentioned members, distinct, in the order given (at most 50). */
+    mentionIds: uuid('mention_ids')
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** @room: every member is mentioned. */
+    mentionRoom: boolean('mention_room').notNull().default(false),
+    /** When and by whom it was pinned; null: not pinned (deleting a message unpins it). */
+    pinnedAt: instant('pinned_at'),
+    pinnedBy: uuid('pinned_by').references(() => users.id, { onDelete: 'set null' }),
   },
   (t) => [
     // History pages, replay after a cursor and gap fills all read by (room, seq).
@@ -131,6 +158,114 @@ export const messages = pgTable(
     // clientId idempotency: NULL client ids never conflict.
     uniqueIndex('messages_client_id_key').on(t.roomId, t.authorId, t.clientId),
     index('messages_search_idx').using('gin', t.search),
+    // One author's messages of a room after a position: what unread counts
+    // leave out (the reader's own, those of users they blocked).
+    index('messages_room_author_seq_idx').on(t.roomId, t.authorId, t.seq),
+    // A thread's replies in seq order (threadMessages, Thread.unreadCount); only replies are in it.
+    index('messages_thread_seq_idx')
+      .on(t.threadRootId, t.seq)
+      .where(sql`${t.threadRootId} is not null`),
+    // @room messages of a room by seq: unread mention counts.
+    index('messages_room_mention_idx')
+      .on(t.roomId, t.seq)
+      .where(sql`${t.mentionRoom}`),
+    // Room.pinnedMessages, newest pin first; only pinned messages are in it.
+    index('messages_pinned_idx')
+      .on(t.roomId, t.pinnedAt)
+      .where(sql`${t.pinnedAt} is not null`),
+  ],
+);
+
+/**
+ * One row per thread (a root with at least one reply), updated in the
+ * transaction of each reply and of each reply's deletion: Message.thread is
+ * read from here, never counted.
+ */
+export const threads = pgTable(
+  'threads',
+  {
+    rootId: uuid('root_id')
+      .primaryKey()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    /** Replies that are not deleted. */
+    replyCount: integer('reply_count').notNull().default(0),
+    lastReplyAt: instant('last_reply_at').notNull(),
+    /** The newest reply's seq (deleted or not): orders a room's threads. */
+    lastReplySeq: integer('last_reply_seq').notNull(),
+    /** The first repliers, distinct, at most 10. */
+    participantIds: uuid('participant_ids').array().notNull(),
+  },
+  (t) => [
+    index('threads_room_last_idx').on(t.roomId, t.lastReplySeq),
+    index('threads_last_reply_idx').on(t.lastReplyAt, t.rootId),
+  ],
+);
+
+/**
+ * Who follows a thread and how far they read it. A row stays when its user
+ * unsubscribes (subscribed false): the read position is kept.
+ */
+export const threadFollows = pgTable(
+  'thread_follows',
+  {
+    rootId: uuid('root_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    subscribed: boolean('subscribed').notNull(),
+    /** The seq of the last reply read in this thread; 0: none. */
+    lastReadSeq: integer('last_read_seq').notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.rootId, t.userId] }),
+    // A user's followed threads (myThreads), and per room (unread mention counts).
+    index('thread_follows_user_room_idx').on(t.userId, t.roomId),
+  ],
+);
+
+/**
+ * Mentions of a member by id (not @room), one row per member and message:
+ * written with the message, removed when the message is deleted or an edit
+ * drops the mention. Room.unreadMentionCount counts those past the member's
+ * read positions over the two partial indexes below (the room's position
+ * for timeline messages, the thread's for replies), never the history.
+ */
+export const mentions = pgTable(
+  'mentions',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    authorId: uuid('author_id').notNull(),
+    /** The message's thread when it is a reply; null for a timeline message. */
+    threadRootId: uuid('thread_root_id'),
+    /** Counted against the room's read position (a timeline message, or a reply shown in the room). */
+    inTimeline: boolean('in_timeline').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.messageId] }),
+    index('mentions_timeline_idx')
+      .on(t.userId, t.roomId, t.seq)
+      .where(sql`${t.inTimeline}`),
+    index('mentions_thread_idx')
+      .on(t.userId, t.threadRootId, t.seq)
+      .where(sql`not ${t.inTimeline}`),
+    index('mentions_message_idx').on(t.messageId),
   ],
 );
 
@@ -270,11 +405,13 @@ export const userBlocks = pgTable(
 export type UserRow = typeof users.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type MembershipRow = typeof memberships.$inferSelect;
-/** Every message column but the search document, which no reader needs. */
-const { search: _search, ...messageColumnsWithoutSearch } = getTableColumns(messages);
-export const messageColumns = messageColumnsWithoutSearch;
-export type MessageRow = Omit<typeof messages.$inferSelect, 'search'>;
+/** Every message column but the search document and the timeline ordinal, which only SQL reads. */
+const { search: _search, timelineNo: _timelineNo, ...messageColumnsRead } = getTableColumns(messages);
+export const messageColumns = messageColumnsRead;
+export type MessageRow = Omit<typeof messages.$inferSelect, 'search' | 'timelineNo'>;
 export type ReactionRow = typeof reactions.$inferSelect;
+export type ThreadRow = typeof threads.$inferSelect;
+export type ThreadFollowRow = typeof threadFollows.$inferSelect;
 export type RoomKind = RoomRow['kind'];
 export type RoomVisibility = RoomRow['visibility'];
 export type RoomRole = MembershipRow['role'];

@@ -3,13 +3,16 @@ import type { Resolvers } from '../generated/graphql.js';
 import { blockingFeature } from './blocking/index.js';
 import { eventsFeature } from './events/index.js';
 import type { Feature, ListSize, Platform } from './feature.js';
+import { mentionsFeature } from './mentions/index.js';
 import { messagesFeature } from './messages/index.js';
 import { moderationFeature } from './moderation/index.js';
+import { pinsFeature } from './pins/index.js';
 import { reactionsFeature } from './reactions/index.js';
 import { readStateFeature } from './read-state/index.js';
 import { reportsFeature } from './reports/index.js';
 import { roomsFeature } from './rooms/index.js';
 import { searchFeature } from './search/index.js';
+import { threadsFeature } from './threads/index.js';
 import { typingFeature } from './typing/index.js';
 import { usersFeature } from './users/index.js';
 
@@ -24,6 +27,9 @@ export const features = [
   roomsFeature,
   moderationFeature,
   messagesFeature,
+  threadsFeature,
+  mentionsFeature,
+  pinsFeature,
   reportsFeature,
   reactionsFeature,
   readStateFeature,

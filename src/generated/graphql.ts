@@ -4,6 +4,8 @@ import type { UserModel, AuthResult } from '../features/users/users.mappers.js';
 import type { RoomModel, RoomMemberModel } from '../features/rooms/rooms.mappers.js';
 import type { ModerationActionModel, RoomBanModel, ModerationEventPayload } from '../features/moderation/moderation.mappers.js';
 import type { MessageModel, MessagePage } from '../features/messages/messages.mappers.js';
+import type { ThreadModel, ThreadPage, ThreadReplyEvent } from '../features/threads/threads.mappers.js';
+import type { MentionedEvent } from '../features/mentions/mentions.mappers.js';
 import type { ReportModel, ReportFiledPayload } from '../features/reports/reports.mappers.js';
 import type { ReactionGroup } from '../features/reactions/reactions.mappers.js';
 import type { MessageChangedEvent, MemberChangedEvent, TypingChangedEvent, ReadReceiptEvent, NewMessageEvent, RoomAddedEvent, RoomRemovedEvent } from '../features/events/events.mappers.js';
@@ -43,6 +45,8 @@ export type CredentialsInput = {
 export type EditMessageInput = {
   body: Scalars['String']['input'];
   id: Scalars['ID']['input'];
+  /** The new full list of mentioned members (omitted: unchanged). */
+  mentions?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 export type MemberChange =
@@ -56,6 +60,12 @@ export type MemberChanged = {
   change: MemberChange;
   roomId: Scalars['ID']['output'];
   user: User;
+};
+
+/** A message that mentions the viewer (or the room). */
+export type Mentioned = {
+  __typename?: 'Mentioned';
+  message: Message;
 };
 
 export type Message = {
@@ -72,18 +82,33 @@ export type Message = {
   deletedBy?: Maybe<User>;
   editedAt?: Maybe<Scalars['DateTime']['output']>;
   id: Scalars['ID']['output'];
+  mentionRoom: Scalars['Boolean']['output'];
+  mentions: Array<User>;
+  /** The viewer is among mentions, or mentionRoom is set and the viewer is not the author. */
+  mentionsViewer: Scalars['Boolean']['output'];
+  pinnedAt?: Maybe<Scalars['DateTime']['output']>;
+  pinnedBy?: Maybe<User>;
   reactions: Array<Reaction>;
   replyTo?: Maybe<Message>;
   room: Room;
   roomId: Scalars['ID']['output'];
   /** Position in the room: 1, 2, 3, ... with no gaps, in commit order. */
   seq: Scalars['Int']['output'];
+  showInRoom: Scalars['Boolean']['output'];
+  /** The thread started by this message; null until it has a reply. */
+  thread?: Maybe<Thread>;
+  /** The root of the thread this message replies in; null for a timeline message. */
+  threadRootId?: Maybe<Scalars['ID']['output']>;
 };
 
 export type MessageChange =
   | 'DELETED'
   | 'EDITED'
-  | 'REACTIONS';
+  | 'PINNED'
+  | 'REACTIONS'
+  /** The root's thread summary changed (a reply was added or deleted). */
+  | 'THREAD'
+  | 'UNPINNED';
 
 export type MessageChanged = {
   __typename?: 'MessageChanged';
@@ -102,6 +127,12 @@ export type MessageEdge = {
   cursor: Scalars['String']['output'];
   node: Message;
 };
+
+export type MessageView =
+  /** Every message of the room, thread replies included. */
+  | 'ALL'
+  /** The timeline: no thread replies except those sent with showInRoom. */
+  | 'TIMELINE';
 
 export type ModerationAction = {
   __typename?: 'ModerationAction';
@@ -179,6 +210,8 @@ export type Mutation = {
   login: AuthPayload;
   /** Mark the room read up to and including seq (never moves backwards; a seq past the newest counts as the newest). */
   markRead: Room;
+  /** Mark a thread read up to and including seq (never backwards). */
+  markThreadRead: Thread;
   /**
    * Mute a member for durationSeconds (10 to 2,419,200; 0 lifts the mute):
    * they still read, but may not post, edit, react or type (reason MUTED).
@@ -187,6 +220,8 @@ export type Mutation = {
   muteMember: RoomMember;
   /** Get or create the DIRECT room of the viewer and another user; idempotent, one room per pair. */
   openDirectRoom: Room;
+  /** Pin a message; idempotent. */
+  pinMessage: Message;
   /** A fresh token for the signed-in viewer (the Authorization header must carry a valid, unexpired one). */
   refreshToken: AuthPayload;
   /**
@@ -218,10 +253,16 @@ export type Mutation = {
   setMemberRole: RoomMember;
   /** Tell the room that the viewer is (or stopped) typing. Typing lapses after 5 s without a repeat, and a TypingChanged with typing false is sent then. */
   setTyping: Scalars['Boolean']['output'];
+  /** Follow a thread; idempotent. */
+  subscribeThread: Thread;
   /** Lift a ban; idempotent (MODERATOR and above). */
   unbanMember: Scalars['Boolean']['output'];
   /** Idempotent. */
   unblockUser: Scalars['Boolean']['output'];
+  /** Unpin a message; idempotent. */
+  unpinMessage: Message;
+  /** Stop following a thread; idempotent. */
+  unsubscribeThread: Thread;
   /** Rename the room, set slow mode or freeze it (ADMIN and above). */
   updateRoom: Room;
 };
@@ -295,6 +336,12 @@ export type MutationMarkReadArgs = {
 };
 
 
+export type MutationMarkThreadReadArgs = {
+  seq: Scalars['Int']['input'];
+  threadRootId: Scalars['ID']['input'];
+};
+
+
 export type MutationMuteMemberArgs = {
   durationSeconds: Scalars['Int']['input'];
   reason?: InputMaybe<Scalars['String']['input']>;
@@ -305,6 +352,11 @@ export type MutationMuteMemberArgs = {
 
 export type MutationOpenDirectRoomArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationPinMessageArgs = {
+  messageId: Scalars['ID']['input'];
 };
 
 
@@ -350,6 +402,11 @@ export type MutationSetTypingArgs = {
 };
 
 
+export type MutationSubscribeThreadArgs = {
+  threadRootId: Scalars['ID']['input'];
+};
+
+
 export type MutationUnbanMemberArgs = {
   roomId: Scalars['ID']['input'];
   userId: Scalars['ID']['input'];
@@ -358,6 +415,16 @@ export type MutationUnbanMemberArgs = {
 
 export type MutationUnblockUserArgs = {
   userId: Scalars['ID']['input'];
+};
+
+
+export type MutationUnpinMessageArgs = {
+  messageId: Scalars['ID']['input'];
+};
+
+
+export type MutationUnsubscribeThreadArgs = {
+  threadRootId: Scalars['ID']['input'];
 };
 
 
@@ -390,12 +457,15 @@ export type Query = {
    * Relay cursor pagination; within a page, oldest first.
    * first/after page forward, last/before page backward; neither given = the newest 50.
    * At most 200 per page; first and last together, or a negative count: BAD_USER_INPUT.
+   * view TIMELINE leaves thread replies out, except those sent with showInRoom.
    */
   messages: MessageConnection;
   /** The room's moderation log, newest first (MODERATOR and above). first: 1-100. */
   moderationLog: Array<ModerationAction>;
   /** The rooms the viewer is a member of, most recent activity first. */
   myRooms: Array<Room>;
+  /** Threads the viewer follows across rooms, most recent reply first. first: 1-100. */
+  myThreads: ThreadConnection;
   /** PUBLIC rooms whose name contains `query` (case-insensitive), by name. */
   publicRooms: Array<Room>;
   /** Reports on the room's messages, oldest first (MODERATOR and above). first: 1-100. */
@@ -404,6 +474,10 @@ export type Query = {
   room?: Maybe<Room>;
   /** Full-text search over the rooms the viewer is a member of (or one of them), best match first. query: 1-256 characters (BAD_USER_INPUT otherwise). */
   searchMessages: Array<Message>;
+  /** One thread's replies in seq order, paged as messages() (a member of its room; FORBIDDEN otherwise). */
+  threadMessages: MessageConnection;
+  /** Threads of a room, most recent reply first. first: 1-100. */
+  threads: ThreadConnection;
   /** A user by id; null when there is none. */
   user?: Maybe<User>;
   /** Users whose username starts with query, case-insensitive, by username. query: 1-32 characters; first: 1-50 (BAD_USER_INPUT otherwise). */
@@ -417,6 +491,7 @@ export type QueryMessagesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   roomId: Scalars['ID']['input'];
+  view?: InputMaybe<MessageView>;
 };
 
 
@@ -424,6 +499,13 @@ export type QueryModerationLogArgs = {
   before?: InputMaybe<Scalars['ID']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   roomId: Scalars['ID']['input'];
+};
+
+
+export type QueryMyThreadsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  unreadOnly?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 
@@ -449,6 +531,22 @@ export type QuerySearchMessagesArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   query: Scalars['String']['input'];
   roomId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryThreadMessagesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  threadRootId: Scalars['ID']['input'];
+};
+
+
+export type QueryThreadsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  roomId: Scalars['ID']['input'];
 };
 
 
@@ -525,10 +623,14 @@ export type Room = {
   members: Array<RoomMember>;
   /** null for DIRECT rooms. */
   name?: Maybe<Scalars['String']['output']>;
+  /** Pinned messages, newest pin first. */
+  pinnedMessages: Array<Message>;
   /** 0 = off. A MEMBER may post one message per this many seconds (0-21600). */
   slowModeSeconds: Scalars['Int']['output'];
   /** Messages by others after the viewer's last read one (0 when the viewer is not a member). Sending a message marks the room read up to it for its author. */
   unreadCount: Scalars['Int']['output'];
+  /** Unread messages (timeline, and replies in threads the viewer follows) that mention the viewer or the room. */
+  unreadMentionCount: Scalars['Int']['output'];
   /** When the viewer's mute ends; null when not muted. */
   viewerMutedUntil?: Maybe<Scalars['DateTime']['output']>;
   /** The viewer's role; null when the viewer is not a member. */
@@ -594,9 +696,16 @@ export type RoomVisibility =
 export type SendMessageInput = {
   body: Scalars['String']['input'];
   clientId?: InputMaybe<Scalars['String']['input']>;
+  mentionRoom?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Members to notify; at most 50 distinct ids. */
+  mentions?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** A message of the same room that this one replies to. */
   replyToId?: InputMaybe<Scalars['ID']['input']>;
   roomId: Scalars['ID']['input'];
+  /** A thread reply that also shows in the room's timeline. */
+  showInRoom?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Reply in the thread of this root message. */
+  threadRootId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Subscription = {
@@ -622,6 +731,37 @@ export type SubscriptionMessageAddedArgs = {
 
 export type SubscriptionRoomEventsArgs = {
   roomId: Scalars['ID']['input'];
+};
+
+export type Thread = {
+  __typename?: 'Thread';
+  lastReplyAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The first repliers, at most 10. */
+  participants: Array<User>;
+  replyCount: Scalars['Int']['output'];
+  root: Message;
+  /** Replies by others after the viewer's read position in this thread; 0 when not following. */
+  unreadCount: Scalars['Int']['output'];
+  viewerSubscribed: Scalars['Boolean']['output'];
+};
+
+export type ThreadConnection = {
+  __typename?: 'ThreadConnection';
+  edges: Array<ThreadEdge>;
+  pageInfo: PageInfo;
+};
+
+export type ThreadEdge = {
+  __typename?: 'ThreadEdge';
+  cursor: Scalars['String']['output'];
+  node: Thread;
+};
+
+/** A reply in a thread the viewer follows, by someone else. */
+export type ThreadReply = {
+  __typename?: 'ThreadReply';
+  message: Message;
+  thread: Thread;
 };
 
 export type TypingChanged = {
@@ -650,7 +790,7 @@ export type User = {
   username: Scalars['String']['output'];
 };
 
-export type UserEvent = NewMessage | RoomAdded | RoomRemoved;
+export type UserEvent = Mentioned | NewMessage | RoomAdded | RoomRemoved | ThreadReply;
 
 
 
@@ -732,9 +872,11 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
     | ( TypingChangedEvent )
   ;
   UserEvent:
+    | ( MentionedEvent )
     | ( NewMessageEvent )
     | ( RoomAddedEvent )
     | ( RoomRemovedEvent )
+    | ( ThreadReplyEvent )
   ;
 };
 
@@ -751,11 +893,13 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MemberChange: MemberChange;
   MemberChanged: ResolverTypeWrapper<MemberChangedEvent>;
+  Mentioned: ResolverTypeWrapper<MentionedEvent>;
   Message: ResolverTypeWrapper<MessageModel>;
   MessageChange: MessageChange;
   MessageChanged: ResolverTypeWrapper<MessageChangedEvent>;
   MessageConnection: ResolverTypeWrapper<MessagePage>;
   MessageEdge: ResolverTypeWrapper<Omit<MessageEdge, 'node'> & { node: ResolversTypes['Message'] }>;
+  MessageView: MessageView;
   ModerationAction: ResolverTypeWrapper<ModerationActionModel>;
   ModerationActionKind: ModerationActionKind;
   ModerationEvent: ResolverTypeWrapper<ModerationEventPayload>;
@@ -782,6 +926,10 @@ export type ResolversTypes = {
   SendMessageInput: SendMessageInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Thread: ResolverTypeWrapper<ThreadModel>;
+  ThreadConnection: ResolverTypeWrapper<ThreadPage>;
+  ThreadEdge: ResolverTypeWrapper<Omit<ThreadEdge, 'node'> & { node: ResolversTypes['Thread'] }>;
+  ThreadReply: ResolverTypeWrapper<ThreadReplyEvent>;
   TypingChanged: ResolverTypeWrapper<TypingChangedEvent>;
   UpdateRoomInput: UpdateRoomInput;
   User: ResolverTypeWrapper<UserModel>;
@@ -799,6 +947,7 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   MemberChanged: MemberChangedEvent;
+  Mentioned: MentionedEvent;
   Message: MessageModel;
   MessageChanged: MessageChangedEvent;
   MessageConnection: MessagePage;
@@ -822,6 +971,10 @@ export type ResolversParentTypes = {
   SendMessageInput: SendMessageInput;
   String: Scalars['String']['output'];
   Subscription: Record<PropertyKey, never>;
+  Thread: ThreadModel;
+  ThreadConnection: ThreadPage;
+  ThreadEdge: Omit<ThreadEdge, 'node'> & { node: ResolversParentTypes['Thread'] };
+  ThreadReply: ThreadReplyEvent;
   TypingChanged: TypingChangedEvent;
   UpdateRoomInput: UpdateRoomInput;
   User: UserModel;
@@ -844,6 +997,11 @@ export type MemberChangedResolvers<ContextType = Context, ParentType extends Res
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type MentionedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mentioned'] = ResolversParentTypes['Mentioned']> = {
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type MessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -854,11 +1012,19 @@ export type MessageResolvers<ContextType = Context, ParentType extends Resolvers
   deletedBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   editedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  mentionRoom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  mentions?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
+  mentionsViewer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  pinnedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  pinnedBy?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   reactions?: Resolver<Array<ResolversTypes['Reaction']>, ParentType, ContextType>;
   replyTo?: Resolver<Maybe<ResolversTypes['Message']>, ParentType, ContextType>;
   room?: Resolver<ResolversTypes['Room'], ParentType, ContextType>;
   roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  showInRoom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  thread?: Resolver<Maybe<ResolversTypes['Thread']>, ParentType, ContextType>;
+  threadRootId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
 };
 
 export type MessageChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MessageChanged'] = ResolversParentTypes['MessageChanged']> = {
@@ -908,8 +1074,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   leaveRoom?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationLeaveRoomArgs, 'roomId'>>;
   login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   markRead?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationMarkReadArgs, 'roomId' | 'seq'>>;
+  markThreadRead?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationMarkThreadReadArgs, 'seq' | 'threadRootId'>>;
   muteMember?: Resolver<ResolversTypes['RoomMember'], ParentType, ContextType, RequireFields<MutationMuteMemberArgs, 'durationSeconds' | 'roomId' | 'userId'>>;
   openDirectRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationOpenDirectRoomArgs, 'userId'>>;
+  pinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationPinMessageArgs, 'messageId'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
   removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
@@ -918,8 +1086,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   setMemberRole?: Resolver<ResolversTypes['RoomMember'], ParentType, ContextType, RequireFields<MutationSetMemberRoleArgs, 'role' | 'roomId' | 'userId'>>;
   setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
+  subscribeThread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationSubscribeThreadArgs, 'threadRootId'>>;
   unbanMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnbanMemberArgs, 'roomId' | 'userId'>>;
   unblockUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnblockUserArgs, 'userId'>>;
+  unpinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationUnpinMessageArgs, 'messageId'>>;
+  unsubscribeThread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationUnsubscribeThreadArgs, 'threadRootId'>>;
   updateRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationUpdateRoomArgs, 'input'>>;
 };
 
@@ -938,13 +1109,16 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   blockedUsers?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
   me?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
-  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'roomId'>>;
+  messages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryMessagesArgs, 'roomId' | 'view'>>;
   moderationLog?: Resolver<Array<ResolversTypes['ModerationAction']>, ParentType, ContextType, RequireFields<QueryModerationLogArgs, 'first' | 'roomId'>>;
   myRooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType>;
+  myThreads?: Resolver<ResolversTypes['ThreadConnection'], ParentType, ContextType, RequireFields<QueryMyThreadsArgs, 'first' | 'unreadOnly'>>;
   publicRooms?: Resolver<Array<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryPublicRoomsArgs, 'first'>>;
   reports?: Resolver<Array<ResolversTypes['Report']>, ParentType, ContextType, RequireFields<QueryReportsArgs, 'first' | 'roomId' | 'status'>>;
   room?: Resolver<Maybe<ResolversTypes['Room']>, ParentType, ContextType, RequireFields<QueryRoomArgs, 'id'>>;
   searchMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType, RequireFields<QuerySearchMessagesArgs, 'first' | 'query'>>;
+  threadMessages?: Resolver<ResolversTypes['MessageConnection'], ParentType, ContextType, RequireFields<QueryThreadMessagesArgs, 'threadRootId'>>;
+  threads?: Resolver<ResolversTypes['ThreadConnection'], ParentType, ContextType, RequireFields<QueryThreadsArgs, 'first' | 'roomId'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'first' | 'query'>>;
 };
@@ -989,8 +1163,10 @@ export type RoomResolvers<ContextType = Context, ParentType extends ResolversPar
   lastReadSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['RoomMember']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  pinnedMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   slowModeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  unreadMentionCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   viewerMutedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   viewerRole?: Resolver<Maybe<ResolversTypes['RoomRole']>, ParentType, ContextType>;
   visibility?: Resolver<ResolversTypes['RoomVisibility'], ParentType, ContextType>;
@@ -1033,6 +1209,31 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
   roomEvents?: SubscriptionResolver<ResolversTypes['RoomEvent'], "roomEvents", ParentType, ContextType, RequireFields<SubscriptionRoomEventsArgs, 'roomId'>>;
 };
 
+export type ThreadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Thread'] = ResolversParentTypes['Thread']> = {
+  lastReplyAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  participants?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType>;
+  replyCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  root?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  viewerSubscribed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type ThreadConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ThreadConnection'] = ResolversParentTypes['ThreadConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ThreadEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ThreadEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ThreadEdge'] = ResolversParentTypes['ThreadEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['Thread'], ParentType, ContextType>;
+};
+
+export type ThreadReplyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ThreadReply'] = ResolversParentTypes['ThreadReply']> = {
+  message?: Resolver<ResolversTypes['Message'], ParentType, ContextType>;
+  thread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type TypingChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TypingChanged'] = ResolversParentTypes['TypingChanged']> = {
   roomId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   typing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1048,13 +1249,14 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 };
 
 export type UserEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UserEvent'] = ResolversParentTypes['UserEvent']> = {
-  __resolveType: TypeResolveFn<'NewMessage' | 'RoomAdded' | 'RoomRemoved', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Mentioned' | 'NewMessage' | 'RoomAdded' | 'RoomRemoved' | 'ThreadReply', ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   MemberChanged?: MemberChangedResolvers<ContextType>;
+  Mentioned?: MentionedResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
   MessageChanged?: MessageChangedResolvers<ContextType>;
   MessageConnection?: MessageConnectionResolvers<ContextType>;
@@ -1076,6 +1278,10 @@ export type Resolvers<ContextType = Context> = {
   RoomMember?: RoomMemberResolvers<ContextType>;
   RoomRemoved?: RoomRemovedResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Thread?: ThreadResolvers<ContextType>;
+  ThreadConnection?: ThreadConnectionResolvers<ContextType>;
+  ThreadEdge?: ThreadEdgeResolvers<ContextType>;
+  ThreadReply?: ThreadReplyResolvers<ContextType>;
   TypingChanged?: TypingChangedResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserEvent?: UserEventResolvers<ContextType>;

@@ -11,7 +11,7 @@ export interface Topic<T> {
 }
 
 export type MemberChange = 'JOINED' | 'LEFT' | 'ONLINE' | 'OFFLINE';
-export type MessageChange = 'EDITED' | 'DELETED' | 'REACTIONS';
+export type MessageChange = 'EDITED' | 'DELETED' | 'REACTIONS' | 'THREAD' | 'PINNED' | 'UNPINNED';
 /** Why a user left a room (RoomRemoved.reason). */
 export type RemovedReason = 'LEFT' | 'KICKED' | 'BANNED';
 /**
@@ -39,7 +39,12 @@ export type RoomActivity = Exclude<RoomEvent, { type: 'message' }>;
 /** What concerns one user across rooms (myEvents). */
 export type UserEvent =
   /** afterSeq: the room's newest seq when the user was added; their NewMessage stream starts after it. */
-  { type: 'room-added'; roomId: string; afterSeq: number } | { type: 'room-removed'; roomId: string; reason: RemovedReason };
+  | { type: 'room-added'; roomId: string; afterSeq: number }
+  | { type: 'room-removed'; roomId: string; reason: RemovedReason }
+  /** A reply by someone else in a thread the user follows. */
+  | { type: 'thread-reply'; message: MessageRow }
+  /** A message that mentions the user (by id or @room). */
+  | { type: 'mentioned'; message: MessageRow };
 
 export const topics = {
   room: (roomId: string): Topic<RoomEvent> => ({ name: `room:${roomId}`, parse: parseRoomEvent }),
@@ -47,7 +52,7 @@ export const topics = {
 };
 
 const MEMBER_CHANGES: readonly string[] = ['JOINED', 'LEFT', 'ONLINE', 'OFFLINE'];
-const MESSAGE_CHANGES: readonly string[] = ['EDITED', 'DELETED', 'REACTIONS'];
+const MESSAGE_CHANGES: readonly string[] = ['EDITED', 'DELETED', 'REACTIONS', 'THREAD', 'PINNED', 'UNPINNED'];
 const REMOVED_REASONS: readonly string[] = ['LEFT', 'KICKED', 'BANNED'];
 const AUDIENCES: readonly string[] = ['members', 'moderators'];
 
@@ -97,6 +102,10 @@ function parseRoomEvent(raw: unknown): RoomEvent | null {
 function parseUserEvent(raw: unknown): UserEvent | null {
   if (!raw || typeof raw !== 'object') return null;
   const event = raw as Record<string, unknown>;
+  if (event.type === 'thread-reply' || event.type === 'mentioned') {
+    const message = parseMessage(event.message);
+    return message && (message.threadRootId !== null || event.type === 'mentioned') ? { type: event.type, message } : null;
+  }
   if (!isString(event.roomId)) return null;
   if (event.type === 'room-removed') {
     // An announcement from an instance older than reasons is a plain leave.
@@ -132,6 +141,19 @@ function parseMessage(raw: unknown): MessageRow | null {
   ) {
     return null;
   }
+  // Fields of threads, mentions and pins; a message from an instance older than them has none.
+  const threadRootId = m.threadRootId ?? null;
+  const mentionIds = m.mentionIds ?? [];
+  const pinnedAt = optionalDate(m.pinnedAt);
+  const pinnedBy = m.pinnedBy ?? null;
+  if (
+    !(threadRootId === null || isString(threadRootId)) ||
+    !(Array.isArray(mentionIds) && mentionIds.every(isString)) ||
+    pinnedAt === undefined ||
+    !(pinnedBy === null || isString(pinnedBy))
+  ) {
+    return null;
+  }
   return {
     id: m.id,
     roomId: m.roomId,
@@ -144,5 +166,11 @@ function parseMessage(raw: unknown): MessageRow | null {
     editedAt,
     deletedAt,
     deletedBy: m.deletedBy ?? null,
+    threadRootId,
+    showInRoom: m.showInRoom === true,
+    mentionIds,
+    mentionRoom: m.mentionRoom === true,
+    pinnedAt,
+    pinnedBy,
   };
 }

@@ -11,7 +11,9 @@ import { topics, type RemovedReason, type UserEvent } from './topics.js';
 export type UserStreamEvent =
   | { type: 'message'; message: MessageRow }
   | { type: 'room-added'; roomId: string }
-  | { type: 'room-removed'; roomId: string; reason: RemovedReason };
+  | { type: 'room-removed'; roomId: string; reason: RemovedReason }
+  | { type: 'thread-reply'; message: MessageRow }
+  | { type: 'mentioned'; message: MessageRow };
 
 export interface UserStreamOptions {
   userId: string;
@@ -22,7 +24,8 @@ export interface UserStreamOptions {
 
 /**
  * One user's events across rooms (myEvents): new messages from every room
- * they are a member of (a subscriber in each room's feed, so messages are
+ * they are a member of, thread replies and mentions addressed to them (only
+ * for rooms they are still a member of when the event arrives) (a subscriber in each room's feed, so messages are
  * rendered once per room for everyone with the same selection), and rooms
  * added or removed from their user topic. The user topic is subscribed
  * before the rooms are listed, so a room joined meanwhile is not missed; a
@@ -71,7 +74,10 @@ export class UserStream extends LiveSource<UserStreamEvent> {
     const { logger } = this.options;
     this.chain = this.chain.then(async () => {
       if (this.ended) return;
-      if (event.type === 'room-added') {
+      if (event.type === 'thread-reply' || event.type === 'mentioned') {
+        // Checked as it is delivered: only for a room the user is (still) a member of, as this stream knows.
+        if (this.rooms.has(event.message.roomId)) await this.emit(event);
+      } else if (event.type === 'room-added') {
         if (this.rooms.has(event.roomId)) return;
         await this.emit({ type: 'room-added', roomId: event.roomId });
         await this.follow(event.roomId, event.afterSeq);

@@ -23,6 +23,12 @@ const message = (seq: number): MessageRow => ({
   editedAt: null,
   deletedAt: null,
   deletedBy: null,
+  threadRootId: null,
+  showInRoom: false,
+  mentionIds: [],
+  mentionRoom: false,
+  pinnedAt: null,
+  pinnedBy: null,
 });
 
 /** The database as the feed sees it: committed messages 1..n; every read is recorded. */

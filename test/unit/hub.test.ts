@@ -32,6 +32,12 @@ class FakeSource implements FeedSource {
       editedAt: null,
       deletedAt: null,
       deletedBy: null,
+      threadRootId: null,
+      showInRoom: false,
+      mentionIds: [],
+      mentionRoom: false,
+      pinnedAt: null,
+      pinnedBy: null,
     }));
   };
   heads = async (roomIds: readonly string[]) => {

@@ -19,9 +19,9 @@ describe('MUTATION_LIMITS', () => {
       query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
       mutation: new GraphQLObjectType({
         name: 'Mutation',
-        fields: { sendMessage: { type: GraphQLString }, pinMessage: { type: GraphQLString } },
+        fields: { sendMessage: { type: GraphQLString }, archiveEverything: { type: GraphQLString } },
       }),
     });
-    expect(() => limitMutations(schema)).toThrow(/Mutation\.pinMessage has no line in MUTATION_LIMITS/);
+    expect(() => limitMutations(schema)).toThrow(/Mutation\.archiveEverything has no line in MUTATION_LIMITS/);
   });
 });

@@ -21,6 +21,12 @@ const row = (body: string, seq: number): MessageRow => ({
   editedAt: null,
   deletedAt: null,
   deletedBy: null,
+  threadRootId: null,
+  showInRoom: false,
+  mentionIds: [],
+  mentionRoom: false,
+  pinnedAt: null,
+  pinnedBy: null,
 });
 /** An error as the drivers report a Postgres one, wrapped as drizzle wraps it. */
 const pgFailure = (code: string, constraint?: string) =>

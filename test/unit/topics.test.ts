@@ -13,6 +13,12 @@ const message = {
   editedAt: null,
   deletedAt: null,
   deletedBy: null,
+  threadRootId: null,
+  showInRoom: false,
+  mentionIds: [],
+  mentionRoom: false,
+  pinnedAt: null,
+  pinnedBy: null,
 };
 
 describe('topics.room payloads', () => {

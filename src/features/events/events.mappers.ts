@@ -1,9 +1,11 @@
 import type { MessageRow } from '../../db/schema.js';
 import type { MemberChange, MessageChange, RemovedReason } from '../../realtime/topics.js';
+import type { MentionedEvent } from '../mentions/mentions.mappers.js';
 import type { ModerationEventPayload } from '../moderation/moderation.mappers.js';
 import type { ReportFiledPayload } from '../reports/reports.mappers.js';
+import type { ThreadReplyEvent } from '../threads/threads.mappers.js';
 
-export type { ModerationEventPayload, ReportFiledPayload };
+export type { MentionedEvent, ModerationEventPayload, ReportFiledPayload, ThreadReplyEvent };
 
 /** What roomEvents and myEvents yield; __typename picks the union member. */
 export interface MessageChangedEvent {
@@ -45,4 +47,4 @@ export interface RoomRemovedEvent {
   roomId: string;
   reason: RemovedReason;
 }
-export type UserEventPayload = NewMessageEvent | RoomAddedEvent | RoomRemovedEvent;
+export type UserEventPayload = NewMessageEvent | RoomAddedEvent | RoomRemovedEvent | ThreadReplyEvent | MentionedEvent;

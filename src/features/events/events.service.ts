@@ -56,5 +56,9 @@ function toUserPayload(event: UserStreamEvent): UserEventPayload {
       return { __typename: 'RoomAdded', roomId: event.roomId };
     case 'room-removed':
       return { __typename: 'RoomRemoved', roomId: event.roomId, reason: event.reason };
+    case 'thread-reply':
+      return { __typename: 'ThreadReply', message: event.message };
+    case 'mentioned':
+      return { __typename: 'Mentioned', message: event.message };
   }
 }

@@ -1,7 +1,9 @@
 import type { Viewer } from '../../auth/viewer.js';
 import type { Clock } from '../../clock.js';
+import type { Database } from '../../db/client.js';
 import type { MembershipRow, MessageRow, ModerationActionRow, RoomRow } from '../../db/schema.js';
 import { badInput, forbidden, notFound } from '../../errors.js';
+import type { EditMessageInput, MessageView, SendMessageInput } from '../../generated/graphql.js';
 import type { ExpensiveReads } from '../../limits/expensive-reads.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { RoomHub } from '../../realtime/hub.js';
@@ -14,7 +16,7 @@ import { postRefusal, voiceRefusal } from '../moderation/permissions.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { decodeCursor, encodeCursor } from './cursors.js';
 import type { MessagePage } from './messages.mappers.js';
-import type { MessagesStore } from './messages.store.js';
+import { isPlain, type HistoryScope, type MessagesStore, type NewMessage } from './messages.store.js';
 import { SendQueue } from './send-queue.js';
 
 export interface HistoryArgs {
@@ -24,16 +26,38 @@ export interface HistoryArgs {
   before?: string | null;
 }
 
-export interface EditInput {
-  id: string;
-  body: string;
+export type EditInput = EditMessageInput;
+export type SendInput = SendMessageInput;
+
+/**
+ * What a feature adds to sending, editing and deleting messages (threads,
+ * mentions), registered with MessagesService.extend: the messages feature
+ * knows the steps, not the features.
+ */
+export interface MessageExtension {
+  /**
+   * Checks its part of a send's input before anything is stored (throwing
+   * its refusal, so nothing is stored) and says what it adds; null when the
+   * input asks nothing of it.
+   */
+  prepareSend?(viewer: Viewer, input: SendInput, roomId: string): Promise<PreparedWrite<MessageFields> | null>;
+  /** The same for an edit of `message` by its author. */
+  prepareEdit?(viewer: Viewer, message: MessageRow, input: EditInput): Promise<PreparedWrite<EditFields> | null>;
+  /** Work in the transaction that turns a message into a tombstone; what it returns announces it after the commit. */
+  deleting?(tx: Database, deleted: MessageRow): Promise<(() => void) | null>;
 }
 
-export interface SendInput {
-  roomId: string;
-  body: string;
-  clientId?: string | null;
-  replyToId?: string | null;
+/** Columns a send extension sets on the new message. */
+export type MessageFields = Pick<NewMessage, 'threadRootId' | 'showInRoom' | 'mentionIds' | 'mentionRoom'>;
+/** Columns an edit extension sets. */
+export type EditFields = Pick<NewMessage, 'mentionIds'>;
+
+/** An extension's part of one write: its columns, its work in the write's transaction, its announcements after the commit. */
+export interface PreparedWrite<Fields> {
+  fields: Fields;
+  /** `before`: the message as it was (an edit), null for a send. */
+  inTransaction?(tx: Database, written: MessageRow, before: MessageRow | null): Promise<void>;
+  announce?(written: MessageRow, before: MessageRow | null): void;
 }
 
 export const MAX_PAGE = 200;
@@ -44,6 +68,7 @@ export const EXPENSIVE_PAGE = 100;
 export class MessagesService {
   /** A busy room's concurrent sends are committed together. */
   private readonly sends: SendQueue;
+  private readonly extensions: MessageExtension[] = [];
 
   constructor(
     private readonly deps: {
@@ -61,6 +86,11 @@ export class MessagesService {
     },
   ) {
     this.sends = new SendQueue(deps.store, { metrics: deps.metrics });
+  }
+
+  /** Adds a feature's steps to every send, edit and delete (in the order extended). */
+  extend(extension: MessageExtension): void {
+    this.extensions.push(extension);
   }
 
   /**
@@ -84,12 +114,28 @@ export class MessagesService {
       if (original.roomId !== roomId) throw badInput('replyToId must be a message of the same room', 'replyToId');
       replyToId = original.id;
     }
+    const steps: Array<PreparedWrite<MessageFields>> = [];
+    for (const extension of this.extensions) {
+      const step = await extension.prepareSend?.(viewer, input, roomId);
+      if (step) steps.push(step);
+    }
+    const message: NewMessage = { roomId, authorId: viewer.userId, body: input.body, clientId, replyToId };
+    for (const step of steps) Object.assign(message, step.fields);
     // The insert checks membership, mutes, freeze, slow mode and blocks itself: the common case is one statement.
+    // A plain message may share a statement with others; a thread reply or a mention goes alone, in a
+    // transaction with its extensions' rows.
+    const insert = () =>
+      isPlain(message)
+        ? this.sends.send(message)
+        : this.deps.store.insertWith(message, async (tx, row) => {
+            for (const step of steps) await step.inTransaction?.(tx, row, null);
+          });
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.sends.send({ roomId, authorId: viewer.userId, body: input.body, clientId, replyToId });
+      const outcome = await insert();
       if (outcome.kind === 'inserted') {
         this.deps.metrics?.messageSent();
         this.deps.publish.room(roomId, { type: 'message', message: outcome.message });
+        for (const step of steps) step.announce?.(outcome.message, null);
       }
       if (outcome.kind !== 'rejected') return outcome.message;
       const stored = await this.whyRejected(viewer, roomId, clientId);
@@ -128,9 +174,27 @@ export class MessagesService {
     if (message.authorId !== viewer.userId) throw forbidden('Only its author can edit a message');
     this.requireVoice(room, membership);
     if (message.deletedAt) throw badInput('A deleted message cannot be edited', 'id');
-    const edited = await this.deps.store.edit(message.id, viewer.userId, input.body);
+    const steps: Array<PreparedWrite<EditFields>> = [];
+    for (const extension of this.extensions) {
+      const step = await extension.prepareEdit?.(viewer, message, input);
+      if (step) steps.push(step);
+    }
+    const fields: EditFields = {};
+    for (const step of steps) Object.assign(fields, step.fields);
+    const edited = await this.deps.store.edit(
+      message.id,
+      viewer.userId,
+      input.body,
+      fields,
+      steps.length === 0
+        ? undefined
+        : async (tx, row) => {
+            for (const step of steps) await step.inTransaction?.(tx, row, message);
+          },
+    );
     if (!edited) throw badInput('A deleted message cannot be edited', 'id'); // deleted meanwhile
     this.deps.publish.room(edited.roomId, { type: 'message-changed', change: 'EDITED', message: edited });
+    for (const step of steps) step.announce?.(edited, message);
     return edited;
   }
 
@@ -154,24 +218,26 @@ export class MessagesService {
     }
     if (message.deletedAt) return message;
     let action: ModerationActionRow | null = null;
-    const deleted = await this.deps.store.tombstone(
-      message.id,
-      own ? null : viewer.userId,
-      own
-        ? undefined
-        : async (tx, row) => {
-            action = await this.deps.moderation.record(tx, {
-              roomId: row.roomId,
-              kind: 'MESSAGE_DELETED',
-              actorId: viewer.userId,
-              targetId: row.authorId,
-              messageId: row.id,
-            });
-          },
-    );
+    let announcements: Array<() => void> = [];
+    const deleted = await this.deps.store.tombstone(message.id, own ? null : viewer.userId, async (tx, row) => {
+      announcements = [];
+      for (const extension of this.extensions) {
+        const announce = await extension.deleting?.(tx, row);
+        if (announce) announcements.push(announce);
+      }
+      if (own) return;
+      action = await this.deps.moderation.record(tx, {
+        roomId: row.roomId,
+        kind: 'MESSAGE_DELETED',
+        actorId: viewer.userId,
+        targetId: row.authorId,
+        messageId: row.id,
+      });
+    });
     // Null: another call deleted it meanwhile, and announced it.
     if (!deleted) return (await this.deps.store.findById(message.id)) ?? message;
     this.deps.publish.room(deleted.roomId, { type: 'message-changed', change: 'DELETED', message: deleted });
+    for (const announce of announcements) announce();
     if (action) this.deps.moderation.announce(action);
     return deleted;
   }
@@ -195,8 +261,18 @@ export class MessagesService {
     return { message, room, membership };
   }
 
-  /** Relay pagination over seq, oldest first within a page. */
-  async history(viewer: Viewer, roomId: string, args: HistoryArgs): Promise<MessagePage> {
+  /**
+   * Relay pagination over seq, oldest first within a page: the room's
+   * messages (view ALL), its timeline (TIMELINE: no thread replies but those
+   * shown in the room), or one thread's replies (threadMessages, whose
+   * caller checked the root).
+   */
+  async history(
+    viewer: Viewer,
+    roomId: string,
+    args: HistoryArgs & { view?: MessageView | null },
+    thread: { rootId: string } | null = null,
+  ): Promise<MessagePage> {
     const { first, last, after, before } = args;
     if (first != null && last != null) throw badInput('Pass first or last, not both');
     if (first != null) requireCount('first', first, MAX_PAGE);
@@ -206,17 +282,26 @@ export class MessagesService {
     const beforeSeq = before != null ? decodeCursor(before, room.id, 'before') : null;
     const forward = first != null || (last == null && after != null && before == null);
     const count = first ?? last ?? DEFAULT_PAGE;
+    const scope: HistoryScope = thread ? { thread: thread.rootId } : args.view === 'TIMELINE' ? 'timeline' : 'all';
     const bounds = { afterSeq, beforeSeq };
 
-    const read = () => this.deps.store.window(room.id, bounds, count + 1, forward ? 'oldest' : 'newest');
+    const read = () => this.deps.store.window(room.id, bounds, count + 1, forward ? 'oldest' : 'newest', scope);
     const rows = count > EXPENSIVE_PAGE ? await this.deps.expensiveReads.run(read) : await read();
     const more = rows.length > count;
     // One row beyond the page was read to learn whether there is more: drop it from the far end.
     const page = more ? (forward ? rows.slice(0, count) : rows.slice(1)) : rows;
     // Seqs are 1..lastSeq with no gaps (deleted messages stay as tombstones),
-    // so whether anything lies beyond the cursor on the other side is known exactly.
-    const hasBeforeCursor = afterSeq !== null && afterSeq >= 1 && room.lastSeq >= 1;
-    const hasAfterCursor = beforeSeq !== null && beforeSeq <= room.lastSeq;
+    // so whether anything of the whole room lies beyond the cursor on the
+    // other side is known exactly; of a timeline or a thread, one probe tells.
+    const hasBeforeCursor =
+      afterSeq !== null &&
+      afterSeq >= 1 &&
+      room.lastSeq >= 1 &&
+      (scope === 'all' || (await this.deps.store.anyInScope(room.id, scope, { atMost: afterSeq })));
+    const hasAfterCursor =
+      beforeSeq !== null &&
+      beforeSeq <= room.lastSeq &&
+      (scope === 'all' || (await this.deps.store.anyInScope(room.id, scope, { atLeast: beforeSeq })));
     const edges = page.map((node) => ({ cursor: encodeCursor(node.roomId, node.seq), node }));
     return {
       edges,

@@ -1,7 +1,10 @@
 /**
  * The statements of a send, apart from the store that runs them: the
  * one-message insert and the batch insert (MessagesStore.insert and
- * insertMany say what they answer).
+ * insertMany say what they answer). The batch takes timeline messages
+ * without mentions only (the plain, common send); a thread reply or a
+ * message with mentions goes alone, in a transaction with its thread and
+ * mention rows (MessagesStore.insertWith).
  */
 import { and, eq, exists, sql } from 'drizzle-orm';
 import { prepareStatement, type Database } from '../../db/client.js';
@@ -47,6 +50,10 @@ export function prepareInsertOne(db: Database) {
   const roomId = sql.placeholder('roomId');
   const authorId = sql.placeholder('authorId');
   const now = sql`${sql.placeholder('now')}::text::timestamptz`;
+  const threadRootId = sql`${sql.placeholder('threadRootId')}::uuid`;
+  const showInRoom = sql`${sql.placeholder('showInRoom')}::boolean`;
+  // A thread reply is in the timeline only when shown in the room.
+  const inTimeline = sql`(${threadRootId} is null or ${showInRoom})`;
   const member = db.$with('member').as(
     db
       .select({ role: memberships.role, mutedUntil: memberships.mutedUntil, lastPostedAt: memberships.lastPostedAt })
@@ -57,7 +64,11 @@ export function prepareInsertOne(db: Database) {
   const bumped = db.$with('bumped').as(
     db
       .update(rooms)
-      .set({ lastSeq: sql`${rooms.lastSeq} + 1`, lastActivityAt: sql`now()` })
+      .set({
+        lastSeq: sql`${rooms.lastSeq} + 1`,
+        timelineCount: sql`${rooms.timelineCount} + case when ${inTimeline} then 1 else 0 end`,
+        lastActivityAt: sql`now()`,
+      })
       .where(
         and(
           eq(rooms.id, roomId),
@@ -75,7 +86,7 @@ export function prepareInsertOne(db: Database) {
           ),
         ),
       )
-      .returning({ seq: rooms.lastSeq }),
+      .returning({ seq: rooms.lastSeq, timelineNo: rooms.timelineCount }),
   );
   // Sending marks the room read up to the new message for its author, and is
   // what slow mode measures from. A data-modifying CTE runs once whether or
@@ -84,7 +95,9 @@ export function prepareInsertOne(db: Database) {
     db
       .update(memberships)
       .set({
-        lastReadSeq: sql`greatest(${memberships.lastReadSeq}, (select last_seq from bumped))`,
+        // A reply kept out of the timeline marks its thread read instead (threads.store.ts).
+        lastReadSeq: sql`case when ${inTimeline}
+          then greatest(${memberships.lastReadSeq}, (select last_seq from bumped)) else ${memberships.lastReadSeq} end`,
         lastPostedAt: sql`case when exists (select 1 from bumped) then ${now} else ${memberships.lastPostedAt} end`,
       })
       .where(and(eq(memberships.roomId, roomId), eq(memberships.userId, authorId)))
@@ -110,6 +123,13 @@ export function prepareInsertOne(db: Database) {
           editedAt: sql`null::timestamptz`.as('edited_at'),
           deletedAt: sql`null::timestamptz`.as('deleted_at'),
           deletedBy: sql`null::uuid`.as('deleted_by'),
+          threadRootId: threadRootId.as('thread_root_id'),
+          showInRoom: sql`${threadRootId} is not null and ${showInRoom}`.as('show_in_room'),
+          timelineNo: bumped.timelineNo,
+          mentionIds: sql`${sql.placeholder('mentionIds')}::text::uuid[]`.as('mention_ids'),
+          mentionRoom: sql`${sql.placeholder('mentionRoom')}::boolean`.as('mention_room'),
+          pinnedAt: sql`null::timestamptz`.as('pinned_at'),
+          pinnedBy: sql`null::uuid`.as('pinned_by'),
         })
         .from(bumped)
         .getSQL(),
@@ -133,6 +153,12 @@ export interface BatchRow {
   edited_at: Date | string | null;
   deleted_at: Date | string | null;
   deleted_by: string | null;
+  thread_root_id: string | null;
+  show_in_room: boolean;
+  mention_ids: string[] | string;
+  mention_room: boolean;
+  pinned_at: Date | string | null;
+  pinned_by: string | null;
 }
 
 /**
@@ -186,12 +212,16 @@ classified as (
       else min(input.i) over (partition by input.author_id, input.client_id) end as first_i,
     stored.id as stored_id, stored.seq as stored_seq, stored.body as stored_body,
     stored.reply_to_id as stored_reply_to_id, stored.created_at as stored_created_at,
-    stored.edited_at as stored_edited_at, stored.deleted_at as stored_deleted_at, stored.deleted_by as stored_deleted_by
+    stored.edited_at as stored_edited_at, stored.deleted_at as stored_deleted_at, stored.deleted_by as stored_deleted_by,
+    stored.thread_root_id as stored_thread_root_id, stored.show_in_room as stored_show_in_room,
+    stored.mention_ids as stored_mention_ids, stored.mention_room as stored_mention_room,
+    stored.pinned_at as stored_pinned_at, stored.pinned_by as stored_pinned_by
   from input
   cross join room
   left join locked on locked.user_id = input.author_id
   left join lateral (
-    select m.id, m.seq, m.body, m.reply_to_id, m.created_at, m.edited_at, m.deleted_at, m.deleted_by from messages m
+    select m.id, m.seq, m.body, m.reply_to_id, m.created_at, m.edited_at, m.deleted_at, m.deleted_by,
+      m.thread_root_id, m.show_in_room, m.mention_ids, m.mention_room, m.pinned_at, m.pinned_by from messages m
     where m.room_id = $1::uuid and m.author_id = input.author_id and m.client_id = input.client_id
     limit 1
   ) stored on true
@@ -210,16 +240,18 @@ fresh_order as (
   select array_agg(i order by rank) as inputs, count(*) as k from fresh
 ),
 bumped as (
-  update rooms set last_seq = last_seq + (select k from fresh_order), last_activity_at = now()
+  update rooms set last_seq = last_seq + (select k from fresh_order),
+    timeline_count = timeline_count + (select k from fresh_order), last_activity_at = now()
   where id = $1::uuid and (select k from fresh_order) > 0
-  returning last_seq - (select k from fresh_order) as base
+  returning last_seq - (select k from fresh_order) as base, timeline_count - (select k from fresh_order) as timeline_base
 ),
 inserted as (
-  insert into messages (id, room_id, seq, author_id, body, client_id, reply_to_id, created_at, edited_at, deleted_at)
+  insert into messages (id, room_id, seq, author_id, body, client_id, reply_to_id, created_at, edited_at, deleted_at, timeline_no)
   select gen_random_uuid(), $1::uuid, bumped.base + fresh.rank, fresh.author_id, fresh.body, fresh.client_id,
-    fresh.reply_to_id, now(), null, null
+    fresh.reply_to_id, now(), null, null, bumped.timeline_base + fresh.rank
   from fresh cross join bumped
-  returning id, room_id, seq, author_id, body, client_id, reply_to_id, created_at, edited_at, deleted_at, deleted_by
+  returning id, room_id, seq, author_id, body, client_id, reply_to_id, created_at, edited_at, deleted_at, deleted_by,
+    thread_root_id, show_in_room, mention_ids, mention_room, pinned_at, pinned_by
 ),
 mark_read as (
   update memberships set last_read_seq = greatest(last_read_seq, newest.seq), last_posted_at = $3::text::timestamptz
@@ -231,7 +263,8 @@ select (select inputs from fresh_order)[inserted.seq - bumped.base] as i, 'inser
 from inserted cross join bumped
 union all
 select i, 'duplicate', stored_id, $1::uuid, stored_seq, author_id, stored_body, client_id, stored_reply_to_id,
-  stored_created_at, stored_edited_at, stored_deleted_at, stored_deleted_by
+  stored_created_at, stored_edited_at, stored_deleted_at, stored_deleted_by, stored_thread_root_id, stored_show_in_room,
+  stored_mention_ids, stored_mention_room, stored_pinned_at, stored_pinned_by
 from classified
 where member and stored_id is not null
 `;
@@ -255,7 +288,20 @@ export function messageRowOf(row: BatchRow): MessageRow {
     editedAt: row.edited_at === null ? null : instant(row.edited_at),
     deletedAt: row.deleted_at === null ? null : instant(row.deleted_at),
     deletedBy: row.deleted_by,
+    threadRootId: row.thread_root_id,
+    showInRoom: row.show_in_room,
+    mentionIds: uuidArray(row.mention_ids),
+    mentionRoom: row.mention_room,
+    pinnedAt: row.pinned_at === null ? null : instant(row.pinned_at),
+    pinnedBy: row.pinned_by,
   };
+}
+
+/** A uuid[] as the driver gives it: an array (postgres.js, PGlite) or, in a raw row, its text form. */
+function uuidArray(value: string[] | string): string[] {
+  if (Array.isArray(value)) return value;
+  const inner = value.replace(/^\{|\}$/g, '');
+  return inner === '' ? [] : inner.split(',');
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { sqlInstant, systemClock, type Clock } from '../../clock.js';
 import type { Database } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -11,7 +11,23 @@ export interface NewMessage {
   body: string;
   clientId: string | null;
   replyToId: string | null;
+  /** A thread reply's root (checked by the threads feature before); shown in the timeline too with showInRoom. */
+  threadRootId?: string | null;
+  showInRoom?: boolean;
+  /** Mentioned members, distinct (checked by the mentions feature, in the transaction). */
+  mentionIds?: readonly string[];
+  mentionRoom?: boolean;
 }
+
+/** Whether a send may go in a batch: a plain timeline message, no thread, no mentions (messages.statements.ts). */
+export const isPlain = (input: NewMessage) =>
+  !input.threadRootId && !input.mentionRoom && (input.mentionIds === undefined || input.mentionIds.length === 0);
+
+/** Work done in a send's transaction once its message is inserted (its thread's row, its mentions). */
+export type Alongside = (tx: Database, inserted: MessageRow) => Promise<void>;
+
+/** Which of a room's messages a history window reads: all, the timeline, or one thread's replies. */
+export type HistoryScope = 'all' | 'timeline' | { thread: string };
 
 export type InsertOutcome =
   | { kind: 'inserted'; message: MessageRow }
@@ -45,17 +61,40 @@ export class MessagesStore {
    * `rejected` does not say which rule refused it: the service asks.
    */
   async insert(input: NewMessage): Promise<InsertOutcome> {
+    return this.insertWith(input);
+  }
+
+  /**
+   * insert(), and with `alongside` in one transaction with the work it does
+   * on the inserted message (a thread's row and followers, mention rows):
+   * both commit or neither does. A refusal thrown by `alongside` (a mention
+   * of a non-member) rolls the message back too, seq included.
+   */
+  async insertWith(input: NewMessage, alongside?: Alongside): Promise<InsertOutcome> {
     const { roomId, authorId } = input;
+    const values = {
+      roomId,
+      authorId,
+      body: input.body,
+      clientId: input.clientId,
+      replyToId: input.replyToId,
+      threadRootId: input.threadRootId ?? null,
+      showInRoom: input.showInRoom ?? false,
+      mentionIds: `{${(input.mentionIds ?? []).join(',')}}`,
+      mentionRoom: input.mentionRoom ?? false,
+      now: sqlInstant(this.clock.now()),
+    };
     try {
-      const [row] = await this.insertOne.execute({
-        roomId,
-        authorId,
-        body: input.body,
-        clientId: input.clientId,
-        replyToId: input.replyToId,
-        now: sqlInstant(this.clock.now()),
+      if (!alongside) {
+        const [row] = await this.insertOne.execute(values);
+        return row ? { kind: 'inserted', message: row } : { kind: 'rejected' };
+      }
+      return await this.db.transaction(async (tx) => {
+        const [row] = await prepareInsertOne(tx).execute(values);
+        if (!row) return { kind: 'rejected' } as const;
+        await alongside(tx, row);
+        return { kind: 'inserted', message: row } as const;
       });
-      return row ? { kind: 'inserted', message: row } : { kind: 'rejected' };
     } catch (error) {
       if (input.clientId !== null && isUniqueViolation(error, 'messages_client_id_key')) {
         const first = await this.findByClientId(roomId, authorId, input.clientId);
@@ -80,6 +119,7 @@ export class MessagesStore {
    * (a unique violation): the caller retries, or sends one at a time.
    */
   async insertMany(roomId: string, inputs: readonly NewMessage[]): Promise<InsertOutcome[]> {
+    if (!inputs.every(isPlain)) throw new Error('insertMany takes plain timeline messages only');
     const rows = inputs.map((input, i) => ({
       i,
       author_id: input.authorId,
@@ -135,14 +175,36 @@ export class MessagesStore {
     bounds: { afterSeq: number | null; beforeSeq: number | null },
     limit: number,
     from: 'oldest' | 'newest',
+    scope: HistoryScope = 'all',
   ): Promise<MessageRow[]> {
-    const rows = await this.windowStatement(bounds.afterSeq !== null, bounds.beforeSeq !== null, from).execute({
+    const kind = typeof scope === 'string' ? scope : 'thread';
+    const rows = await this.windowStatement(bounds.afterSeq !== null, bounds.beforeSeq !== null, from, kind).execute({
       roomId,
       afterSeq: bounds.afterSeq,
       beforeSeq: bounds.beforeSeq,
+      rootId: typeof scope === 'string' ? null : scope.thread,
       limit,
     });
     return from === 'oldest' ? rows : rows.reverse();
+  }
+
+  /** Whether the scope has a message at or before `atMost`, or at or after `atLeast` (a page's far side). */
+  async anyInScope(roomId: string, scope: Exclude<HistoryScope, 'all'>, at: { atMost: number } | { atLeast: number }) {
+    const [row] = await this.db
+      .select({ one: sql`1` })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.roomId, roomId),
+          'atMost' in at ? lte(messages.seq, at.atMost) : gte(messages.seq, at.atLeast),
+          scopeCondition(
+            typeof scope === 'string' ? scope : 'thread',
+            sql`${typeof scope === 'string' ? null : scope.thread}::uuid`,
+          ),
+        ),
+      )
+      .limit(1);
+    return row !== undefined;
   }
 
   /**
@@ -150,24 +212,38 @@ export class MessagesStore {
    * (which bounds, which end): each is built once and prepared, like the
    * insert, so a page costs a Bind/Execute and no query building.
    */
-  private windowStatement(after: boolean, before: boolean, from: 'oldest' | 'newest') {
-    const name = `message_window_${after ? 'a' : ''}${before ? 'b' : ''}_${from}`;
+  private windowStatement(after: boolean, before: boolean, from: 'oldest' | 'newest', scope: ScopeKind) {
+    const name = `message_window_${after ? 'a' : ''}${before ? 'b' : ''}_${from}${scope === 'all' ? '' : `_${scope}`}`;
     let statement = this.windows.get(name);
-    if (!statement) this.windows.set(name, (statement = prepareWindow(this.db, name, after, before, from)));
+    if (!statement) this.windows.set(name, (statement = prepareWindow(this.db, name, after, before, from, scope)));
     return statement;
   }
 
   /**
-   * Sets a new body and editedAt on the author's message unless it was
-   * deleted; null when no row matched (deleted meanwhile, or not the author's).
+   * Sets a new body and editedAt (and the mentions, when given) on the
+   * author's message unless it was deleted; null when no row matched
+   * (deleted meanwhile, or not the author's). With `alongside`, in one
+   * transaction with its work on the edited message.
    */
-  async edit(id: string, authorId: string, body: string): Promise<MessageRow | null> {
-    const [row] = await this.db
-      .update(messages)
-      .set({ body, editedAt: sql`now()` })
-      .where(and(eq(messages.id, id), eq(messages.authorId, authorId), isNull(messages.deletedAt)))
-      .returning(messageColumns);
-    return row ?? null;
+  async edit(
+    id: string,
+    authorId: string,
+    body: string,
+    fields: { mentionIds?: readonly string[] } = {},
+    alongside?: Alongside,
+  ): Promise<MessageRow | null> {
+    const update = (db: Database) =>
+      db
+        .update(messages)
+        .set({ body, editedAt: sql`now()`, ...(fields.mentionIds ? { mentionIds: [...fields.mentionIds] } : {}) })
+        .where(and(eq(messages.id, id), eq(messages.authorId, authorId), isNull(messages.deletedAt)))
+        .returning(messageColumns);
+    if (!alongside) return (await update(this.db))[0] ?? null;
+    return this.db.transaction(async (tx) => {
+      const [row] = await update(tx);
+      if (row) await alongside(tx, row);
+      return row ?? null;
+    });
   }
 
   /**
@@ -191,7 +267,8 @@ export class MessagesStore {
     return this.db.transaction(async (tx) => {
       const [row] = await tx
         .update(messages)
-        .set({ body: '', deletedAt: sql`now()`, deletedBy })
+        // Deleting a message unpins it.
+        .set({ body: '', deletedAt: sql`now()`, deletedBy, pinnedAt: null, pinnedBy: null })
         .where(and(eq(messages.id, id), isNull(messages.deletedAt)))
         .returning(messageColumns);
       if (row) {
@@ -218,8 +295,19 @@ export class MessagesStore {
   }
 }
 
-function prepareWindow(db: Database, name: string, after: boolean, before: boolean, from: 'oldest' | 'newest') {
+type ScopeKind = 'all' | 'timeline' | 'thread';
+
+/** The messages of a scope: a thread's replies (rootId), or the timeline (no replies but those shown in the room). */
+function scopeCondition(scope: ScopeKind, rootId: SQL): SQL | undefined {
+  if (scope === 'thread') return eq(messages.threadRootId, rootId);
+  if (scope === 'timeline') return or(isNull(messages.threadRootId), eq(messages.showInRoom, true));
+  return undefined;
+}
+
+function prepareWindow(db: Database, name: string, after: boolean, before: boolean, from: 'oldest' | 'newest', scope: ScopeKind) {
   const conditions: SQL[] = [eq(messages.roomId, sql.placeholder('roomId'))];
+  const inScope = scopeCondition(scope, sql`${sql.placeholder('rootId')}::uuid`);
+  if (inScope) conditions.push(inScope);
   if (after) conditions.push(gt(messages.seq, sql.placeholder('afterSeq')));
   if (before) conditions.push(lt(messages.seq, sql.placeholder('beforeSeq')));
   return db

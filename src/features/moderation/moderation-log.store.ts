@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import { rowsOf, type Database } from '../../db/client.js';
 import { moderationActions, type ModerationActionKind, type ModerationActionRow, type RoomRole } from '../../db/schema.js';
 
 /** One entry of the moderation log as it is written. */
@@ -94,8 +94,3 @@ export class ModerationLogStore {
 
 /** The advisory lock key of the retention sweep (any constant no other lock uses). */
 const SWEEP_LOCK = 2_100_021;
-
-/** postgres.js answers with the rows, PGlite with { rows }. */
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}

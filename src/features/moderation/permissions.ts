@@ -37,7 +37,11 @@ export type Right =
   /** moderationLog, reports, Room.bans, resolveReport; ReportFiled and REPORT_RESOLVED events. */
   | 'moderate'
   /** Posting, reacting and typing regardless of slow mode and freeze. */
-  | 'speakFreely';
+  | 'speakFreely'
+  /** mentionRoom in a room of more than MENTION_ROOM_FREELY members (anyone may in smaller ones). */
+  | 'mentionRoom'
+  /** pinMessage and unpinMessage in a GROUP room (in a DIRECT room, either member may). */
+  | 'pin';
 
 /** Whom a right is used on: nobody in particular, a lower-ranked member, or a lower-ranked member or a non-member. */
 type Target = 'none' | 'below' | 'below or outsider';
@@ -59,6 +63,8 @@ export const PERMISSIONS: Readonly<Record<Right, Rule>> = {
   updateRoom: { least: 'ADMIN', target: 'none' },
   moderate: { least: 'MODERATOR', target: 'none' },
   speakFreely: { least: 'MODERATOR', target: 'none' },
+  mentionRoom: { least: 'MODERATOR', target: 'none' },
+  pin: { least: 'MODERATOR', target: 'none' },
 };
 
 /**

@@ -1,6 +1,6 @@
-import { and, eq, gt, inArray, ne, notExists, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
-import { memberships, messages, rooms, userBlocks } from '../../db/schema.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { rowsOf, type Database } from '../../db/client.js';
+import { memberships, rooms } from '../../db/schema.js';
 
 /** A member's read position in one room and what others posted after it. */
 export interface ReadState {
@@ -38,35 +38,32 @@ export class ReadStateStore {
 
   /**
    * The user's read state in each of the rooms they are a member of, in one
-   * query: messages by others after the last read seq, counted per room over
-   * the (room_id, seq) index, leaving out those of users the reader blocked
-   * (their messages still arrive, but are not unread). Rooms the user is not
-   * a member of are absent.
+   * query, without reading the unread messages themselves: timeline
+   * messages after the read position are the room's timeline count minus
+   * the timeline ordinal of the message at the position (two index probes),
+   * less the reader's own and those of users they blocked (their messages
+   * still arrive, but are not unread), counted over (room, author, seq)
+   * from the position on. Thread replies not shown in the room are not
+   * counted (Thread.unreadCount counts them). Rooms the user is not a
+   * member of are absent.
    */
   async of(userId: string, roomIds: readonly string[]): Promise<ReadState[]> {
     if (roomIds.length === 0) return [];
-    return this.db
-      .select({
-        roomId: memberships.roomId,
-        lastReadSeq: memberships.lastReadSeq,
-        unreadCount: sql<number>`count(${messages.id})::int`.mapWith(Number),
-      })
-      .from(memberships)
-      .leftJoin(
-        messages,
-        and(
-          eq(messages.roomId, memberships.roomId),
-          gt(messages.seq, memberships.lastReadSeq),
-          ne(messages.authorId, memberships.userId),
-          notExists(
-            this.db
-              .select({ one: sql`1` })
-              .from(userBlocks)
-              .where(and(eq(userBlocks.blockerId, memberships.userId), eq(userBlocks.blockedId, messages.authorId))),
-          ),
-        ),
-      )
-      .where(and(eq(memberships.userId, userId), inArray(memberships.roomId, [...roomIds])))
-      .groupBy(memberships.roomId, memberships.lastReadSeq);
+    const result = await this.db.execute<{ roomId: string; lastReadSeq: number; unreadCount: number | string }>(sql`
+      select m.room_id as "roomId", m.last_read_seq as "lastReadSeq", greatest(0,
+        r.timeline_count
+        - coalesce((select x.timeline_no from messages x where x.room_id = m.room_id and x.seq = m.last_read_seq), 0)
+        - (select count(*) from messages x
+            where x.room_id = m.room_id and x.seq > m.last_read_seq
+              and x.author_id in (select m.user_id union all select b.blocked_id from user_blocks b where b.blocker_id = m.user_id)
+              and (x.thread_root_id is null or x.show_in_room))
+      ) as "unreadCount"
+      from memberships m join rooms r on r.id = m.room_id
+      where m.user_id = ${userId}::uuid and m.room_id = any(${`{${roomIds.join(',')}}`}::uuid[])`);
+    return rowsOf<{ roomId: string; lastReadSeq: number; unreadCount: number | string }>(result).map((row) => ({
+      roomId: row.roomId,
+      lastReadSeq: Number(row.lastReadSeq),
+      unreadCount: Number(row.unreadCount),
+    }));
   }
 }

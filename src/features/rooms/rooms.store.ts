@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, ilike, inArray, ne, sql } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import { rowsOf, type Database } from '../../db/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { memberships, rooms, type MembershipRow, type RoomRole, type RoomRow, type RoomVisibility } from '../../db/schema.js';
 import { isBanned, lockStanding } from '../../db/standing.js';
@@ -238,9 +238,7 @@ export class RoomsStore {
     const result = await this.db.execute<{ roomId: string; userId: string }>(sql`
       select p.r as "roomId", p.u as "userId" from jsonb_to_recordset(${wanted}::jsonb) as p(r uuid, u uuid)
       where not exists (select 1 from ${memberships} m where m.room_id = p.r and m.user_id = p.u)`);
-    // postgres.js answers with the rows, PGlite with { rows }.
-    const rows: unknown = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-    return rows as Array<{ roomId: string; userId: string }>;
+    return rowsOf<{ roomId: string; userId: string }>(result);
   }
 
   /** Each room's newest committed seq. */

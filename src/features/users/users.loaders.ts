@@ -14,3 +14,8 @@ export function createUsersLoaders(users: UsersService): UsersLoaders {
     online: new DataLoader((userIds) => users.isOnline(userIds), { cache: false }),
   };
 }
+
+/** What loadMany found: the users that exist, in the order asked (a deleted account is left out). */
+export function present<T>(loaded: ReadonlyArray<T | null | Error>): T[] {
+  return loaded.filter((item): item is T => item !== null && !(item instanceof Error));
+}
