@@ -13,10 +13,16 @@ export function chatWsLink(chat: ChatClient): GraphQLWsLink {
 }
 
 /**
- * `Query.messages` as one Relay connection per room (keyed by roomId), so
- * pages fetched with before/after merge into one list; messages are
- * normalised by id.
+ * `Query.messages` as one Relay connection per room and view (keyed by
+ * roomId and view: the timeline and the whole room are two lists), and
+ * `Query.threadMessages` as one per thread, so pages fetched with
+ * before/after merge into one list; messages are normalised by id.
  */
 export const chatTypePolicies: TypePolicies = {
-  Query: { fields: { messages: relayStylePagination(['roomId']) } },
+  Query: {
+    fields: {
+      messages: relayStylePagination(['roomId', 'view']),
+      threadMessages: relayStylePagination(['threadRootId']),
+    },
+  },
 };

@@ -1,5 +1,11 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSchema, type DocumentNode } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
 import { ConnectionStateTracker } from '../../client/connection-state.js';
+import * as kit from '../../client/index.js';
 import {
   messageAddedField,
   refreshDelay,
@@ -8,6 +14,9 @@ import {
   tokenExpiry,
   type ConnectionState,
 } from '../../client/index.js';
+import { loadConfig } from '../../src/config.js';
+import { featureListSizes } from '../../src/features/index.js';
+import { CostEstimator } from '../../src/transport/cost.js';
 
 const MESSAGE_ADDED =
   'subscription M($roomId: ID!, $from: String) { messageAdded(roomId: $roomId, after: $from) { id seq cursor } }';
@@ -205,5 +214,32 @@ describe('client kit: connection state', () => {
     tracker.connected();
     expect(seen.at(-1)).toEqual({ status: 'closed', reason: null });
     expect(tracker.state).toEqual({ status: 'closed', reason: null });
+  });
+});
+
+describe('client kit: its documents and the cost limit', () => {
+  it('keeps every document under the default MAX_QUERY_COST at the largest page the API gives', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'chat-kit-cost-'));
+    try {
+      const { config } = loadConfig({}, cwd);
+      const schema = buildSchema(readFileSync(fileURLToPath(new URL('../../schema.graphql', import.meta.url)), 'utf8'));
+      const estimator = new CostEstimator(config.assumedListSize, featureListSizes);
+      // first/last past every maximum: the estimate counts each list at the most it returns. The threads
+      // feature declares no size for Query.threadMessages, so the estimate takes its `last` as given: the
+      // largest page it is "paged as messages()" with, 200.
+      const largest = (name: string) =>
+        name === 'ThreadMessagesDocument' ? { last: 200 } : { first: 1_000_000, last: 1_000_000 };
+      const documents = Object.entries(kit).filter(([name]) => name.endsWith('Document'));
+      expect(documents.length).toBeGreaterThan(50);
+      const over = documents.flatMap(([name, document]) =>
+        estimator
+          .costs(schema, document as DocumentNode, { variables: largest(name) })
+          .filter((cost) => cost > config.requestLimits.cost)
+          .map((cost) => `${name}: ${Math.round(cost)}`),
+      );
+      expect(over).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });

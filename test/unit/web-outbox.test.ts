@@ -19,6 +19,13 @@ const message = (seq: number, extra: Partial<Message> = {}): Message => ({
   author: { id: 'u1', username: 'alice', online: true },
   replyTo: null,
   reactions: [],
+  threadRootId: null,
+  showInRoom: false,
+  thread: null,
+  mentionRoom: false,
+  mentionsViewer: false,
+  pinnedAt: null,
+  pinnedBy: null,
   ...extra,
 });
 
