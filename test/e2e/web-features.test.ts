@@ -18,6 +18,7 @@ import {
   PHONE,
   roomItem,
   showRooms,
+  smallTargets,
   status,
   typeAndSend,
   WebBrowser,
@@ -54,28 +55,6 @@ const inView = (page: Page, locator: Locator) =>
     const box = el.getBoundingClientRect();
     return box.bottom > pane.top && box.top < pane.bottom;
   });
-
-/** Interactive elements on screen smaller than 44×44 CSS pixels (a checkbox counts with its label; links inside text do not count). */
-const smallTargets = (page: Page) =>
-  page.$$eval('button, input, textarea, select', (elements) =>
-    elements
-      .filter((el) => {
-        const style = getComputedStyle(el);
-        const box = el.getBoundingClientRect();
-        return box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && !el.closest('.visually-hidden, [inert]');
-      })
-      .map((el) => {
-        const target = el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.labels?.[0] ?? el) : el;
-        const box = target.getBoundingClientRect();
-        return {
-          what: `${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') ?? el.getAttribute('aria-label') ?? el.textContent?.trim() ?? ''}]`,
-          width: box.width,
-          height: box.height,
-        };
-      })
-      .filter((t) => t.width < 44 || t.height < 44)
-      .map((t) => `${t.what} ${Math.round(t.width)}×${Math.round(t.height)}`),
-  );
 
 for (const backendName of present ? backendNames() : []) {
   describe(`Browser client features in Chromium [${backendName}]`, () => {

@@ -30,15 +30,30 @@ export const status = (page: Page) => page.getByTestId('status').getAttribute('d
 /** A room's entry in the page's room list. */
 export const roomItem = (page: Page, name: string) => page.locator(`[data-testid=room-item][data-room-name="${name}"]`);
 
-/** The stored message whose body contains `text`. */
+/** The stored message of the room's list whose body contains `text`. */
 export const message = (page: Page, text: string) =>
-  page.locator('[data-testid=message][data-state=stored]').filter({ has: page.locator('[data-testid=body]', { hasText: text }) });
+  page
+    .getByTestId('messages')
+    .locator('[data-testid=message][data-state=stored]')
+    .filter({ has: page.locator('[data-testid=body]', { hasText: text }) });
+
+/** The stored message of the open thread (its root or a reply) whose body contains `text`. */
+export const threadMessage = (page: Page, text: string) =>
+  page
+    .getByTestId('thread-panel')
+    .locator('[data-testid=message][data-state=stored]')
+    .filter({ has: page.locator('[data-testid=body]', { hasText: text }) });
 
 /**
- * Presses one of a message's action buttons (React, Reply, Edit, Delete,
- * Report). On a touch screen they are behind the message's More button: tap it first.
+ * Presses one of a message's action buttons (React, Reply, Thread, Edit,
+ * Delete, Report, Pin, Unpin). On a touch screen they are behind the
+ * message's More button: tap it first.
  */
-export async function act(page: Page, text: string, action: 'react' | 'reply' | 'edit' | 'delete' | 'report') {
+export async function act(
+  page: Page,
+  text: string,
+  action: 'react' | 'reply' | 'open-thread' | 'edit' | 'delete' | 'report' | 'pin' | 'unpin',
+) {
   const more = message(page, text).getByTestId('more');
   if ((await more.isVisible()) && (await more.getAttribute('aria-expanded')) !== 'true') await more.click();
   await message(page, text).getByTestId(action).click();
@@ -60,6 +75,28 @@ export async function openRoom(page: Page, name: string) {
   await roomItem(page, name).click();
   await expect.poll(() => page.getByTestId('room-title').textContent()).toBe(name);
 }
+
+/** Interactive elements on screen smaller than 44×44 CSS pixels (a checkbox counts with its label; links inside text do not count). */
+export const smallTargets = (page: Page) =>
+  page.$$eval('button, input, textarea, select, [role=option]', (elements) =>
+    elements
+      .filter((el) => {
+        const style = getComputedStyle(el);
+        const box = el.getBoundingClientRect();
+        return box.width > 0 && box.height > 0 && style.visibility !== 'hidden' && !el.closest('.visually-hidden, [inert]');
+      })
+      .map((el) => {
+        const target = el instanceof HTMLInputElement && el.type === 'checkbox' ? (el.labels?.[0] ?? el) : el;
+        const box = target.getBoundingClientRect();
+        return {
+          what: `${el.tagName.toLowerCase()}[${el.getAttribute('data-testid') ?? el.getAttribute('aria-label') ?? el.textContent?.trim() ?? ''}]`,
+          width: box.width,
+          height: box.height,
+        };
+      })
+      .filter((t) => t.width < 44 || t.height < 44)
+      .map((t) => `${t.what} ${Math.round(t.width)}×${Math.round(t.height)}`),
+  );
 
 /** Serious and critical accessibility violations axe-core finds on the page as it is, by rule, with the elements. */
 export async function axeViolations(page: Page): Promise<string[]> {

@@ -8,6 +8,7 @@ import { RoomController } from './room-controller.js';
 import type { Session } from './session.js';
 import { Sidebar } from './sidebar.js';
 import { ChatState } from './state.js';
+import { ThreadPanel } from './thread-panel.js';
 import { ChatTransport } from './transport.js';
 
 export interface ChatOptions {
@@ -19,9 +20,10 @@ export interface ChatOptions {
 }
 
 /**
- * The signed-in page: room list with unread counts, the open room's history
- * and live messages, sending through the outbox, replies, edits, deletions
- * and reactions, typing and presence, message search, finding people to
+ * The signed-in page: room list with unread and mention counts, the open
+ * room's timeline and live messages, its pinned messages and threads,
+ * sending through the outbox (with @-mentions), replies, edits, deletions,
+ * reactions and pins, typing and presence, message search, finding people to
  * invite or message directly. Every subscription goes through the kit, so a
  * lost socket or a restarted server resumes messageAdded where it stopped;
  * what roomEvents and myEvents missed meanwhile is fetched again on
@@ -61,13 +63,41 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onReport: (m) => room.actions.onReport(m),
       onSendReport: (m, reason, details) => room.actions.onSendReport(m, reason, details),
       onCancelReport: () => room.actions.onCancelReport(),
+      onOpenThread: (m) => room.actions.onOpenThread(m),
+      onPin: (m, pinned) => room.actions.onPin(m, pinned),
     },
   });
+  /** Whom the @-mention pickers offer: the open room's members, as its members panel knows them. */
+  const members = () => state.open?.members.list().map((m) => m.user) ?? [];
   const composer = new Composer({
+    id: 'composer',
+    label: (name) => (name ? `Message ${name}` : 'Message'),
+    members,
+    me: state.me,
     onTyped: () => room.typed(),
     onSend: () => room.send(),
     onCancelReply: () => room.cancelReply(),
   });
+  const threadPanel = new ThreadPanel(
+    state.me,
+    new Composer({
+      id: 'thread-composer',
+      label: () => 'Reply in this thread',
+      members,
+      me: state.me,
+      alsoToRoom: true,
+      onTyped: () => room.typed(),
+      onSend: () => room.threads.send(),
+      onCancelReply: () => {},
+    }),
+    {
+      onClose: () => room.threads.close(),
+      onToggleFollow: () => void room.threads.toggleFollow(),
+      onWantOlder: () => void room.threads.loadOlder(),
+      onRetry: (clientId) => room.outbox.retry(clientId),
+      onDiscard: (clientId) => room.outbox.discard(clientId),
+    },
+  );
   const people = new PeopleFinder({
     id: 'find-people',
     label: 'Find people by username',
@@ -90,6 +120,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     state.me,
     list,
     composer,
+    threadPanel,
     { people, invite },
     {
       onSignOut: () => signOut(null),
@@ -98,7 +129,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onCreateRoom: (name, visibility) => void sidebar.create(name, visibility),
       onFindRooms: (query) => void sidebar.loadPublicRooms(query),
       onSearch: (query) => void search(query),
-      onOpenResult: (message) => void sidebar.open(message.roomId, message.seq),
+      onOpenResult: (message) => void sidebar.openAt(message),
       onLeave: () => void sidebar.leave(),
       onMessageMember: (user) => void sidebar.openDirect(user),
       onShowMembers: () => void room.refreshMembers(),
@@ -107,10 +138,19 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onBan: (user, seconds) => void room.ban(user, seconds),
       onSetRole: (user, role) => void room.setRole(user, role),
       onSaveSettings: (settings) => void room.updateSettings(settings),
+      onUnpin: (message) => room.actions.onPin(message, false),
     },
   );
   const reads = new ReadMarker({ state, transport, onChange: () => layout.renderRooms(state) });
-  const room = new RoomController({ state, transport, layout, list, composer, markRead: () => reads.schedule() });
+  const room = new RoomController({
+    state,
+    transport,
+    layout,
+    list,
+    composer,
+    threadPanel,
+    markRead: () => reads.schedule(),
+  });
   const sidebar = new Sidebar({ state, transport, layout, room, markRead: () => reads.schedule() });
   root.replaceChildren(layout.element);
 
@@ -142,7 +182,10 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     options.onSignedOut(reason);
   }
 
-  const onVisible = () => reads.schedule();
+  const onVisible = () => {
+    reads.schedule();
+    room.threads.markRead();
+  };
   document.addEventListener('visibilitychange', onVisible);
 
   const stopMyEvents = transport.subscribeMyEvents((event) => sidebar.userEvent(event));

@@ -1,4 +1,6 @@
+import type { UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
+import { MentionPicker } from './mentions.js';
 import { restrictionText, type Restriction } from './moderation.js';
 import { codePoints, COUNTER_FROM, excerpt, MAX_BODY } from './text.js';
 import type { Message } from './timeline.js';
@@ -10,15 +12,29 @@ export interface ComposerHandlers {
   onCancelReply(): void;
 }
 
+export interface ComposerOptions extends ComposerHandlers {
+  /** The box's id (the prefix of its parts' ids): one page may hold two composers, the room's and a thread's. */
+  id: string;
+  /** The box's label for the open room's name (null: no room open). */
+  label(roomName: string | null): string;
+  /** The open room's members, whom the @-mention picker offers. */
+  members(): UserFieldsFragment[];
+  me: UserFieldsFragment;
+  /** A thread's box: a choice to send the reply to the room too (showInRoom). */
+  alsoToRoom?: boolean;
+}
+
 /**
  * Where messages are written: the box, what the next message replies to,
- * and a counter that appears near the contract's 4,000 characters. Nothing
- * typed or pasted is ever cut: past the limit the counter says by how much,
- * and sending is refused until it fits.
+ * the @-mention picker, and a counter that appears near the contract's 4,000
+ * characters. Nothing typed or pasted is ever cut: past the limit the
+ * counter says by how much, and sending is refused until it fits.
  */
 export class Composer {
   readonly element: HTMLElement;
   private readonly box: HTMLTextAreaElement;
+  private readonly picker: MentionPicker;
+  private readonly toRoom: HTMLInputElement | null;
   private readonly sendButton: HTMLButtonElement;
   private readonly counter: HTMLElement;
   private readonly replying: HTMLElement;
@@ -30,20 +46,33 @@ export class Composer {
   private announced: string | null = null;
   private enabled = false;
 
-  constructor(handlers: ComposerHandlers) {
+  constructor(private readonly options: ComposerOptions) {
+    const handlers = options;
+    const id = options.id;
+    // The room's box keeps the page's first test ids; a thread's has its id in front of each.
+    const testid = (name: string) => (id === 'composer' ? name : `${id}-${name}`);
     this.box = h('textarea', {
-      id: 'composer',
+      id,
       rows: 2,
       dir: 'auto',
-      'data-testid': 'composer',
-      'aria-describedby': 'composer-counter',
+      'data-testid': id,
+      'aria-describedby': `${id}-counter`,
       disabled: true,
       oninput: () => {
         this.update();
+        this.picker.update();
         handlers.onTyped();
+      },
+      onkeyup: (event: Event) => {
+        const key = (event as KeyboardEvent).key;
+        // The caret moved: the @-word at it may have changed.
+        if (key.startsWith('Arrow') || key === 'Home' || key === 'End') {
+          if (!this.picker.isOpen || (key !== 'ArrowUp' && key !== 'ArrowDown')) this.picker.update();
+        }
       },
       onkeydown: (event: Event) => {
         const key = event as KeyboardEvent;
+        if (this.picker.handleKey(key)) return;
         if (key.key === 'Enter' && !key.shiftKey && !key.isComposing) {
           key.preventDefault();
           handlers.onSend();
@@ -51,16 +80,25 @@ export class Composer {
         if (key.key === 'Escape' && !this.replying.hidden) handlers.onCancelReply();
       },
     }) as HTMLTextAreaElement;
+    this.picker = new MentionPicker(this.box, {
+      id,
+      members: () => options.members(),
+      meId: options.me.id,
+      onChange: () => this.update(),
+    });
     this.sendButton = h(
       'button',
-      { type: 'submit', class: 'send', 'data-testid': 'send', disabled: true },
+      { type: 'submit', class: 'send', 'data-testid': testid('send'), disabled: true },
       'Send',
     ) as HTMLButtonElement;
-    this.counter = h('p', { id: 'composer-counter', class: 'counter', 'data-testid': 'char-counter' });
-    this.replying = h('div', { class: 'replying', 'data-testid': 'replying', hidden: true });
-    this.label = h('label', { for: 'composer', class: 'visually-hidden' }, 'Message');
-    this.restriction = h('p', { class: 'restriction', 'data-testid': 'restriction', hidden: true });
+    this.counter = h('p', { id: `${id}-counter`, class: 'counter', 'data-testid': testid('char-counter') });
+    this.replying = h('div', { class: 'replying', 'data-testid': testid('replying'), hidden: true });
+    this.label = h('label', { for: id, class: 'visually-hidden' }, options.label(null));
+    this.restriction = h('p', { class: 'restriction', 'data-testid': testid('restriction'), hidden: true });
     this.announcer = h('p', { class: 'visually-hidden', role: 'status' });
+    this.toRoom = options.alsoToRoom
+      ? (h('input', { id: `${id}-to-room`, type: 'checkbox', 'data-testid': testid('to-room') }) as HTMLInputElement)
+      : null;
     this.element = h(
       'form',
       {
@@ -72,9 +110,14 @@ export class Composer {
       },
       this.restriction,
       this.announcer,
+      this.picker.announcer,
       this.replying,
       this.label,
+      this.picker.element,
       h('div', { class: 'row' }, this.box, this.sendButton),
+      this.toRoom
+        ? h('div', { class: 'check' }, this.toRoom, h('label', { for: this.toRoom.id }, 'Also send to the room'))
+        : null,
       this.counter,
     );
     this.cancelReply = () => handlers.onCancelReply();
@@ -86,7 +129,7 @@ export class Composer {
   setRoom(name: string | null): void {
     this.enabled = name !== null;
     this.box.disabled = !this.enabled;
-    this.label.textContent = name ? `Message ${name}` : 'Message';
+    this.label.textContent = this.options.label(name);
     this.update();
   }
 
@@ -141,8 +184,20 @@ export class Composer {
     return codePoints(this.box.value) > MAX_BODY;
   }
 
+  /** The ids of the members the draft mentions (picked with @, and still in the text). */
+  get mentions(): string[] {
+    return this.picker.mentions();
+  }
+
+  /** A thread's box: whether the reply goes to the room too. */
+  get showInRoom(): boolean {
+    return this.toRoom?.checked ?? false;
+  }
+
   clear(): void {
     this.box.value = '';
+    this.picker.clear();
+    if (this.toRoom) this.toRoom.checked = false;
     this.update();
   }
 

@@ -4,10 +4,12 @@ import { h, keepingFocus } from './dom.js';
 import type { MessageList } from './message-list.js';
 import { rank, remaining, SLOW_MODE_CHOICES } from './moderation.js';
 import type { PeopleFinder } from './people.js';
-import { unreadTotal, type ChatState, type OpenRoom } from './state.js';
+import { mentionTotal, unreadTotal, type ChatState, type OpenRoom } from './state.js';
+import type { ThreadPanel } from './thread-panel.js';
 import type { Message } from './timeline.js';
 import {
   membersView,
+  pinsView,
   publicRoomItems,
   roomItems,
   roomKindText,
@@ -34,6 +36,7 @@ export interface LayoutHandlers {
   onBan(user: UserFieldsFragment, seconds: number | null): void;
   onSetRole(user: UserFieldsFragment, role: RoomRole): void;
   onSaveSettings(settings: { slowModeSeconds: number; frozen: boolean }): void;
+  onUnpin(message: Message): void;
 }
 
 /** Below this width the room list is a drawer over the room (the CSS uses the same figure). */
@@ -81,6 +84,11 @@ export class ChatLayout {
   private readonly searchBody = h('div', { class: 'search-body' });
   private readonly searchHeading = h('h2', { id: 'search-heading', tabindex: -1 }, 'Search results');
   private readonly typing = h('p', { class: 'typing', 'data-testid': 'typing', 'aria-live': 'polite' });
+  private readonly pins = h('section', { class: 'pins', 'aria-labelledby': 'pins-heading', 'data-testid': 'pins', hidden: true });
+  /** The pinned strip shows all pins, not only the newest. */
+  private pinsExpanded = false;
+  private pinsSignature = '';
+  private readonly roomPane: HTMLElement;
   private readonly searchInput: HTMLInputElement;
   private panel: RoomPanel = null;
   private drawerOpen = false;
@@ -90,6 +98,7 @@ export class ChatLayout {
     private readonly me: UserFieldsFragment,
     private readonly messages: MessageList,
     private readonly composer: Composer,
+    private readonly threadPanel: ThreadPanel,
     private readonly finders: { people: PeopleFinder; invite: PeopleFinder },
     private readonly handlers: LayoutHandlers,
   ) {
@@ -257,7 +266,7 @@ export class ChatLayout {
       ),
       this.drawer,
       h('div', { class: 'scrim', 'aria-hidden': 'true', onclick: () => this.setDrawer(false) }),
-      h(
+      (this.roomPane = h(
         'main',
         { class: 'room-pane', 'aria-labelledby': 'room-title' },
         h('div', { class: 'room-head' }, h('div', { class: 'room-heading' }, this.roomTitle, this.roomKind), this.roomActions),
@@ -265,12 +274,14 @@ export class ChatLayout {
         this.invitePanel,
         this.leavePanel,
         this.settingsPanel,
+        this.pins,
         messages.scroller,
         messages.notice,
         this.typing,
         composer.element,
+        threadPanel.element,
         this.searchPanel,
-      ),
+      )),
     );
     this.narrow.addEventListener('change', () => this.setDrawer(false));
     this.setDrawer(false);
@@ -299,8 +310,12 @@ export class ChatLayout {
       ),
     );
     const unread = unreadTotal(sorted);
+    const mentions = mentionTotal(sorted);
     document.title = unread > 0 ? `(${unread}) Chat` : 'Chat';
-    this.menuButton.setAttribute('aria-label', unread > 0 ? `Rooms, ${unread} unread` : 'Rooms');
+    this.menuButton.setAttribute(
+      'aria-label',
+      ['Rooms', unread > 0 && `${unread} unread`, mentions > 0 && `${mentions} mentioning you`].filter(Boolean).join(', '),
+    );
     this.renderTitle(state);
   }
 
@@ -310,6 +325,7 @@ export class ChatLayout {
     const room = state.openEntry();
     this.renderTitle(state);
     this.composer.setRoom(open ? (room ? state.roomName(room) : 'this room') : null);
+    this.threadPanel.composer.setRoom(open ? (room ? state.roomName(room) : 'this room') : null);
     this.messages.setLabel(room ? state.roomName(room) : null);
     if (!open || !room) {
       this.roomActions.replaceChildren();
@@ -383,6 +399,40 @@ export class ChatLayout {
           .filter(Boolean)
           .join(' · ')
       : '';
+  }
+
+  /** The open room's pinned messages at its top (hidden when there are none). */
+  renderPins(open: OpenRoom | null, canUnpin: boolean, onShow: (message: Message) => void): void {
+    const pins = open?.pins ?? [];
+    if (pins.length < 2) this.pinsExpanded = false;
+    // Rebuilt only when it changed: messages arriving must not replace a button under the pointer.
+    const signature = JSON.stringify([
+      pins.map((m) => [m.id, m.body, m.pinnedAt, m.author.username]),
+      this.pinsExpanded,
+      canUnpin,
+    ]);
+    if (signature === this.pinsSignature) return;
+    this.pinsSignature = signature;
+    this.pins.hidden = pins.length === 0;
+    keepingFocus(this.pins, ['data-testid', 'data-pin-id'], () =>
+      this.pins.replaceChildren(
+        ...(pins.length
+          ? pinsView(pins, this.pinsExpanded, canUnpin, {
+              onShow,
+              onUnpin: (message) => this.handlers.onUnpin(message),
+              onToggle: () => {
+                this.pinsExpanded = !this.pinsExpanded;
+                this.renderPins(open, canUnpin, onShow);
+              },
+            })
+          : []),
+      ),
+    );
+  }
+
+  /** The thread panel is open: on a wide screen the room makes room for it beside the messages. */
+  showThread(open: boolean): void {
+    this.roomPane.classList.toggle('thread-open', open);
   }
 
   renderTyping(open: OpenRoom | null): void {

@@ -1,7 +1,8 @@
 import type { UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
+import { focusIn, KeyedList, type Item } from './keyed-list.js';
 import { messageSignature, messageView, outgoingView, type MessageActions, type MessageLook } from './message-view.js';
-import { outranks } from './moderation.js';
+import { moderates, outranks } from './moderation.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { OpenRoom } from './state.js';
 import { dayKey, dayLabel } from './text.js';
@@ -23,13 +24,6 @@ export interface MessageListOptions {
   actions: MessageActions;
 }
 
-/** One entry of the list: a key that names it across renders, what it shows, and how to build it. */
-interface Item {
-  key: string;
-  signature: string;
-  build(): HTMLElement;
-}
-
 /**
  * The open room's messages, stored and outgoing, in a pane that scrolls, and
  * the room's notice under it. The pane is a polite live log, so a screen
@@ -42,13 +36,12 @@ interface Item {
 export class MessageList {
   readonly scroller: HTMLElement;
   readonly notice: HTMLElement;
-  private readonly messages: HTMLElement;
-  private readonly built = new Map<string, { signature: string; element: HTMLElement }>();
+  private readonly messages: KeyedList;
   /** Focus to give after the next render: a button of one message (its data-focus-key), or the message itself. */
   private focusRequest: { seq: number; key: string | null } | null = null;
 
   constructor(private readonly options: MessageListOptions) {
-    this.messages = h('ol', { class: 'messages', 'data-testid': 'messages' });
+    this.messages = new KeyedList(h('ol', { class: 'messages', 'data-testid': 'messages' }));
     this.scroller = h(
       'div',
       {
@@ -60,7 +53,7 @@ export class MessageList {
         'data-testid': 'scroller',
         onscroll: () => options.onWantOlder(),
       },
-      this.messages,
+      this.messages.element,
     );
     this.notice = h('p', { class: 'notice error', role: 'alert', 'data-testid': 'room-notice' });
   }
@@ -80,7 +73,7 @@ export class MessageList {
 
   /** Brings a message into the middle of the pane and gives it focus. Returns false when it is not on the page. */
   scrollToMessage(seq: number): boolean {
-    const element = this.built.get(`m:${seq}`)?.element;
+    const element = this.messages.get(`m:${seq}`);
     if (!element?.isConnected) return false;
     element.scrollIntoView({ block: 'center' });
     element.focus({ preventScroll: true });
@@ -89,7 +82,7 @@ export class MessageList {
 
   /** Brings the "New messages" divider to the top of the pane. Returns false when there is none. */
   scrollToUnread(): boolean {
-    const element = this.built.get('unread')?.element;
+    const element = this.messages.get('unread');
     if (!element?.isConnected) return false;
     element.scrollIntoView({ block: 'start' });
     return true;
@@ -106,11 +99,7 @@ export class MessageList {
    * room open the list empties and the notice stays as it was.
    */
   render(room: OpenRoom | null, pending: readonly OutgoingMessage[], direct: boolean): void {
-    if (!room) {
-      this.built.clear();
-      this.messages.replaceChildren();
-      return;
-    }
+    if (!room) return this.messages.clear();
     const { scroller, options } = this;
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM;
     const before = scroller.scrollHeight;
@@ -144,6 +133,7 @@ export class MessageList {
           : h('li', { class: 'older start', 'data-testid': 'room-start' }, head),
     });
     const today = new Date();
+    const threadInView = document.visibilityState === 'visible';
     let previous: Message | null = null;
     let dividerPlaced = false;
     for (const message of room.timeline.list()) {
@@ -191,6 +181,11 @@ export class MessageList {
         pickerOpen: room.ui.picker === message.id,
         highlighted: room.ui.highlighted === message.seq,
         menuOpen: room.ui.menu === message.id,
+        // Pins: MODERATOR and above in GROUP rooms, either member in DIRECT ones.
+        canPin: direct || moderates(room.viewerRole),
+        // The thread open beside the room is being read: its root shows nothing unread.
+        threadUnread: room.thread?.rootId === message.id && threadInView ? 0 : (message.thread?.unreadCount ?? 0),
+        threadOpen: room.thread?.rootId === message.id,
       };
       const shown = message;
       items.push({
@@ -207,7 +202,8 @@ export class MessageList {
         .filter(Boolean),
     );
     for (const message of pending) {
-      if (storedIds.has(message.clientId)) continue;
+      // A thread's replies wait in its panel; those sent to the room too show here as well.
+      if (storedIds.has(message.clientId) || (message.threadRootId && !message.showInRoom)) continue;
       items.push({
         key: `o:${message.clientId}`,
         signature: JSON.stringify([message.state, message.error]),
@@ -225,46 +221,13 @@ export class MessageList {
 
   /** Puts the items' elements in order, building only those new or changed, and keeps focus on what had it. */
   private reconcile(items: Item[]): void {
-    const active = document.activeElement;
-    let refocus: { element: HTMLElement; key: string | null } | null = null;
-    const wanted = new Set<string>();
-    const elements = items.map((item) => {
-      wanted.add(item.key);
-      const held = this.built.get(item.key);
-      if (held && held.signature === item.signature) return held.element;
-      const element = item.build();
-      if (held && active && held.element.contains(active)) {
-        refocus = { element, key: active.getAttribute('data-focus-key') };
-      }
-      this.built.set(item.key, { signature: item.signature, element });
-      return element;
-    });
-    for (const key of this.built.keys()) if (!wanted.has(key)) this.built.delete(key);
-
-    let cursor = this.messages.firstChild;
-    for (const element of elements) {
-      if (element === cursor) {
-        cursor = cursor.nextSibling;
-        continue;
-      }
-      this.messages.insertBefore(element, cursor);
-    }
-    while (cursor) {
-      const next: ChildNode | null = cursor.nextSibling;
-      cursor.remove();
-      cursor = next;
-    }
-
+    let refocus = this.messages.reconcile(items);
     const request = this.focusRequest;
     this.focusRequest = null;
     if (request) {
-      const element = this.built.get(`m:${request.seq}`)?.element;
+      const element = this.messages.get(`m:${request.seq}`);
       if (element) refocus = { element, key: request.key };
     }
-    if (refocus) {
-      const { element, key } = refocus;
-      const target = key ? element.querySelector<HTMLElement>(`[data-focus-key="${CSS.escape(key)}"]`) : null;
-      (target ?? element).focus({ preventScroll: true });
-    }
+    if (refocus) focusIn(refocus.element, refocus.key);
   }
 }

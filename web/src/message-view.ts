@@ -27,7 +27,31 @@ export interface MessageLook {
   highlighted: boolean;
   /** Its actions are shown (touch screens show them for one message at a time, on a tap of its More button). */
   menuOpen: boolean;
+  /** The viewer may pin and unpin it. */
+  canPin: boolean;
+  /** Its thread's unread replies as the page shows them (0 while its thread is open and read). */
+  threadUnread: number;
+  /** Its thread is the one open beside the room. */
+  threadOpen: boolean;
 }
+
+/** A message shown where it cannot be acted on (a thread's root and replies in the thread panel). */
+export const READ_ONLY: MessageLook = {
+  grouped: false,
+  mine: false,
+  canDelete: false,
+  canReport: false,
+  reporting: false,
+  reported: false,
+  editing: false,
+  confirmingDelete: false,
+  pickerOpen: false,
+  highlighted: false,
+  menuOpen: false,
+  canPin: false,
+  threadUnread: 0,
+  threadOpen: false,
+};
 
 export interface MessageActions {
   onReply(message: Message): void;
@@ -45,6 +69,9 @@ export interface MessageActions {
   onReport(message: Message): void;
   onSendReport(message: Message, reason: ReportReason, details: string): void;
   onCancelReport(): void;
+  /** Opens the thread of a root message (or, for a reply shown in the room, the thread it is in). */
+  onOpenThread(message: Message): void;
+  onPin(message: Message, pinned: boolean): void;
 }
 
 /** Everything that makes two renderings of a message differ: the list rebuilds an element only when it changed. */
@@ -56,6 +83,10 @@ export function messageSignature(message: Message, look: MessageLook): string {
     message.deletedBy,
     message.reactions,
     message.replyTo,
+    message.thread,
+    message.threadRootId,
+    message.mentionsViewer,
+    message.pinnedAt,
     look,
   ]);
 }
@@ -64,12 +95,22 @@ export function messageSignature(message: Message, look: MessageLook): string {
  * One stored message: author and time (the full date on hover) unless it
  * continues a group, what it replies to (a button that jumps there), the
  * body as text with http(s) links and its own direction (dir=auto, so a
- * right-to-left message reads right), reactions under it, and its actions.
- * Buttons carry data-focus-key, so the list can give focus back to the same
- * button of a rebuilt element.
+ * right-to-left message reads right), whether it mentions the viewer or is
+ * pinned (in words, not colour only), its thread ("3 replies", a link that
+ * opens it), reactions under it, and its actions. Buttons carry
+ * data-focus-key, so the list can give focus back to the same button of a
+ * rebuilt element. Without `actions` (the thread panel) it is read only;
+ * `idPrefix` keeps its id apart from the same message in the room's list.
  */
-export function messageView(message: Message, me: UserFieldsFragment, look: MessageLook, actions: MessageActions): HTMLElement {
+export function messageView(
+  message: Message,
+  me: UserFieldsFragment,
+  look: MessageLook,
+  actions: MessageActions | null,
+  idPrefix = 'message',
+): HTMLElement {
   const deleted = message.deletedAt !== null;
+  const mentionsMe = message.mentionsViewer && !deleted;
   const classes = [
     'message',
     look.mine && 'mine',
@@ -77,13 +118,18 @@ export function messageView(message: Message, me: UserFieldsFragment, look: Mess
     look.highlighted && 'highlighted',
     deleted && 'deleted',
     look.menuOpen && 'menu-open',
+    mentionsMe && 'mentions-me',
   ];
   const time = h('time', { datetime: message.createdAt, title: fullDate(message.createdAt) }, shortTime(message.createdAt));
+  const tags = [
+    mentionsMe ? h('span', { class: 'tag mention', 'data-testid': 'mentions-me' }, 'mentions you') : null,
+    message.pinnedAt && !deleted ? h('span', { class: 'tag pinned', 'data-testid': 'pinned-tag' }, 'pinned') : null,
+  ];
   return h(
     'li',
     {
       class: classes.filter(Boolean).join(' '),
-      id: `message-${message.seq}`,
+      id: `${idPrefix}-${message.seq}`,
       tabindex: -1,
       'data-testid': 'message',
       'data-seq': message.seq,
@@ -92,19 +138,33 @@ export function messageView(message: Message, me: UserFieldsFragment, look: Mess
     },
     look.grouped
       ? // The name is not repeated on screen, but a screen reader reading this one message still says whose it is.
-        h('span', { class: 'meta compact' }, h('span', { class: 'visually-hidden' }, `${message.author.username} `), time)
-      : h('span', { class: 'meta' }, h('span', { class: 'author', 'data-testid': 'author' }, message.author.username), ' ', time),
-    message.replyTo ? quoteView(message.replyTo, actions) : null,
-    look.editing ? editForm(message, actions) : bodyView(message),
+        h(
+          'span',
+          { class: 'meta compact' },
+          h('span', { class: 'visually-hidden' }, `${message.author.username} `),
+          time,
+          ...tags,
+        )
+      : h(
+          'span',
+          { class: 'meta' },
+          h('span', { class: 'author', 'data-testid': 'author' }, message.author.username),
+          ' ',
+          time,
+          ...tags,
+        ),
+    message.replyTo && actions ? quoteView(message.replyTo, actions) : null,
+    look.editing && actions ? editForm(message, actions) : bodyView(message),
     message.editedAt && !deleted && !look.editing
       ? h('span', { class: 'edited', title: fullDate(message.editedAt) }, '(edited)')
       : null,
     deleted || message.reactions.length === 0 ? null : reactionsView(message, me, actions),
-    deleted || look.editing ? null : moreButton(message, look, actions),
-    deleted || look.editing ? null : actionsView(message, look, actions),
-    look.pickerOpen && !deleted ? pickerView(message, actions) : null,
-    look.confirmingDelete && !deleted ? confirmDeleteView(message, actions) : null,
-    look.reporting && !deleted ? reportForm(message, actions) : null,
+    actions ? threadLinkView(message, look, actions) : null,
+    deleted || look.editing || !actions ? null : moreButton(message, look, actions),
+    deleted || look.editing || !actions ? null : actionsView(message, look, actions),
+    look.pickerOpen && !deleted && actions ? pickerView(message, actions) : null,
+    look.confirmingDelete && !deleted && actions ? confirmDeleteView(message, actions) : null,
+    look.reporting && !deleted && actions ? reportForm(message, actions) : null,
     look.reported && !deleted
       ? h('p', { class: 'hint', 'data-testid': 'reported' }, 'You reported this message to the moderators.')
       : null,
@@ -143,7 +203,49 @@ function quoteView(original: NonNullable<Message['replyTo']>, actions: MessageAc
   );
 }
 
-function reactionsView(message: Message, me: UserFieldsFragment, actions: MessageActions): HTMLElement {
+/**
+ * A root's thread as a link that opens it: "3 replies", with how many are
+ * unread; a reply shown in the room too says it is in a thread and opens it.
+ */
+function threadLinkView(message: Message, look: MessageLook, actions: MessageActions): HTMLElement | null {
+  if (message.threadRootId) {
+    return h(
+      'button',
+      {
+        type: 'button',
+        class: 'thread-link',
+        'data-testid': 'in-thread',
+        'data-focus-key': 'in-thread',
+        onclick: () => actions.onOpenThread(message),
+      },
+      'Replied in a thread: show it',
+    );
+  }
+  const count = message.thread?.replyCount ?? 0;
+  if (count === 0) return null;
+  const unread = look.threadUnread;
+  const replies = `${count} ${count === 1 ? 'reply' : 'replies'}`;
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'thread-link',
+      'data-testid': 'thread-link',
+      'data-focus-key': 'thread-link',
+      'data-replies': count,
+      'data-unread': unread,
+      onclick: () => actions.onOpenThread(message),
+      'aria-expanded': String(look.threadOpen),
+      'aria-controls': look.threadOpen ? 'thread-panel' : undefined,
+    },
+    h('span', {}, replies),
+    // The badge shows the number; a screen reader hears it as words.
+    unread > 0 ? h('span', { class: 'unread', 'data-testid': 'thread-unread', 'aria-hidden': 'true' }, `${unread} new`) : null,
+    unread > 0 ? h('span', { class: 'visually-hidden' }, `, ${unread} unread`) : null,
+  );
+}
+
+function reactionsView(message: Message, me: UserFieldsFragment, actions: MessageActions | null): HTMLElement {
   return h(
     'ul',
     { class: 'reactions', 'aria-label': 'Reactions' },
@@ -151,6 +253,24 @@ function reactionsView(message: Message, me: UserFieldsFragment, actions: Messag
       const mine = reaction.users.some((u) => u.id === me.id);
       const names = reaction.users.map((u) => (u.id === me.id ? 'you' : u.username));
       const who = names.length > reaction.count ? names.slice(0, reaction.count) : names;
+      if (!actions) {
+        return h(
+          'li',
+          {},
+          h(
+            'span',
+            {
+              class: mine ? 'reaction mine' : 'reaction',
+              title: who.join(', '),
+              'data-testid': 'reaction',
+              'data-emoji': reaction.emoji,
+            },
+            h('span', { 'aria-hidden': 'true' }, reaction.emoji),
+            h('span', { class: 'count', 'aria-hidden': 'true' }, String(reaction.count)),
+            h('span', { class: 'visually-hidden' }, `${reaction.emoji} ${reaction.count}: ${who.join(', ')}`),
+          ),
+        );
+      }
       const label = `${reaction.emoji} ${reaction.count}: ${who.join(', ')}${reaction.count > who.length ? ' and others' : ''}${mine ? '. Press to remove yours' : '. Press to add yours'}`;
       return h(
         'li',
@@ -207,6 +327,17 @@ function actionsView(message: Message, look: MessageLook, actions: MessageAction
       'aria-label': `React to ${author}’s message`,
     }),
     button('Reply', 'reply', () => actions.onReply(message), { 'aria-label': `Reply to ${author}` }),
+    // A thread starts from a timeline message, never from a reply.
+    message.threadRootId
+      ? null
+      : button('Thread', 'open-thread', () => actions.onOpenThread(message), {
+          'aria-label': `Reply in a thread to ${author}’s message`,
+        }),
+    look.canPin
+      ? message.pinnedAt
+        ? button('Unpin', 'unpin', () => actions.onPin(message, false), { 'aria-label': `Unpin ${author}’s message` })
+        : button('Pin', 'pin', () => actions.onPin(message, true), { 'aria-label': `Pin ${author}’s message for everyone` })
+      : null,
     look.mine ? button('Edit', 'edit', () => actions.onEdit(message), { 'aria-label': 'Edit your message' }) : null,
     look.canDelete ? button('Delete', 'delete', () => actions.onDelete(message), { 'aria-label': 'Delete this message' }) : null,
     look.canReport && !look.reported

@@ -1,6 +1,16 @@
 import type { Message } from './timeline.js';
 
-export interface OutgoingMessage {
+/** What a message says besides its body: a thread to reply in (and whether to the room too), members it mentions. */
+export interface OutgoingExtras {
+  readonly threadRootId: string | null;
+  readonly showInRoom: boolean;
+  /** User ids of members, picked in the composer. */
+  readonly mentions: readonly string[];
+}
+
+const NO_EXTRAS: OutgoingExtras = { threadRootId: null, showInRoom: false, mentions: [] };
+
+export interface OutgoingMessage extends OutgoingExtras {
   readonly roomId: string;
   readonly body: string;
   /** The message this one replies to. */
@@ -17,7 +27,15 @@ export interface OutgoingMessage {
 export type Failure = { retry: true; afterMs?: number; reason: string } | { retry: false; reason: string };
 
 export interface OutboxOptions {
-  send(message: { roomId: string; body: string; clientId: string; replyToId: string | null }): Promise<Message>;
+  send(message: {
+    roomId: string;
+    body: string;
+    clientId: string;
+    replyToId: string | null;
+    threadRootId: string | null;
+    showInRoom: boolean;
+    mentions: string[];
+  }): Promise<Message>;
   /** Sorts a failed attempt into one worth repeating (the network, a restart, a rate limit) and one that is final (a refusal). */
   classify(error: unknown): Failure;
   /** Called whenever a message is added, changes state, or leaves the outbox. */
@@ -58,11 +76,14 @@ export class Outbox {
     return this.queues.get(roomId) ?? [];
   }
 
-  enqueue(roomId: string, body: string, replyTo: Message | null = null): OutgoingMessage {
+  enqueue(roomId: string, body: string, replyTo: Message | null = null, extras: OutgoingExtras = NO_EXTRAS): OutgoingMessage {
     const message: OutgoingMessage = {
       roomId,
       body,
       replyTo,
+      threadRootId: extras.threadRootId,
+      showInRoom: extras.showInRoom,
+      mentions: [...extras.mentions],
       clientId: this.options.newClientId(),
       state: 'sending',
       attempts: 0,
@@ -119,7 +140,16 @@ export class Outbox {
     if (!next) return;
     this.busy.add(roomId);
     next.attempts++;
-    this.options.send({ roomId, body: next.body, clientId: next.clientId, replyToId: next.replyTo?.id ?? null }).then(
+    const input = {
+      roomId,
+      body: next.body,
+      clientId: next.clientId,
+      replyToId: next.replyTo?.id ?? null,
+      threadRootId: next.threadRootId,
+      showInRoom: next.showInRoom,
+      mentions: [...next.mentions],
+    };
+    this.options.send(input).then(
       (stored) => {
         this.busy.delete(roomId);
         this.remove(next);

@@ -46,13 +46,14 @@ export class ReadMarker {
       state.setRoom({ ...room, unreadCount: 0 });
       this.options.onChange();
     }
+    const ticket = state.askCounts(room.id);
     void transport
       .markRead(room.id, newest.seq)
       .then((read) => {
         // The server counts what came after newest.seq, which the open room's live messages bring
         // (and mark read) next: while it is being read its count stays 0, as it was just set.
         const reading = state.open === open && document.visibilityState === 'visible';
-        state.updateRoom(reading ? { ...read, unreadCount: 0 } : read);
+        state.applyCounts(ticket, reading ? { ...read, unreadCount: 0 } : read);
         this.options.onChange();
       })
       .catch(() => {});

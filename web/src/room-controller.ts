@@ -1,4 +1,4 @@
-import type { ReportReason, RoomRole, UserFieldsFragment } from '../../client/index.js';
+import type { MessageChange, ReportReason, RoomRole, UserFieldsFragment } from '../../client/index.js';
 import { classify, describe } from './api.js';
 import type { Composer } from './composer.js';
 import type { ChatLayout } from './layout.js';
@@ -7,8 +7,10 @@ import type { MessageActions } from './message-view.js';
 import { moderates, restrictionOf, type Restriction } from './moderation.js';
 import { Outbox } from './outbox.js';
 import { Members, TypingSignal, Typists } from './presence.js';
-import { newOpenRoom, type ChatState, type OpenRoom } from './state.js';
+import { inTimeline, newOpenRoom, type ChatState, type OpenRoom } from './state.js';
 import { codePoints, MAX_BODY } from './text.js';
+import { ThreadController } from './thread-controller.js';
+import type { ThreadPanel } from './thread-panel.js';
 import type { Message } from './timeline.js';
 import type { ChatTransport, RoomEvent } from './transport.js';
 
@@ -23,18 +25,25 @@ export interface RoomControllerOptions {
   layout: ChatLayout;
   list: MessageList;
   composer: Composer;
+  /** The thread beside the room, with its own box. */
+  threadPanel: ThreadPanel;
   /** The open room shows a newer message: mark it read once things settle. */
   markRead(): void;
 }
 
 /**
- * The open room: opening it (history, then live messages and room events from
- * the newest message held), older pages as the reader scrolls back, jumping
- * to a message further back, members and typists, sending, replying,
- * editing, deleting and reacting, and closing it again.
+ * The open room: opening it (its timeline, then live messages and room events
+ * from the newest message held), older pages as the reader scrolls back,
+ * jumping to a message further back, members and typists, its pinned
+ * messages, sending, replying, editing, deleting, reacting and pinning, its
+ * threads (ThreadController), and closing it again. messageAdded brings every
+ * message of the room, thread replies included, so the feed stays one
+ * gapless sequence: replies go to their thread, not to the timeline (those
+ * sent to the room too go to both).
  */
 export class RoomController {
   readonly outbox: Outbox;
+  readonly threads: ThreadController;
   private readonly typing: TypingSignal;
   /** The older page each room is reading now, if any. */
   private readonly pageLoads = new WeakMap<OpenRoom, Promise<boolean>>();
@@ -55,6 +64,30 @@ export class RoomController {
     this.typing = new TypingSignal({
       roomId: () => state.open?.id ?? null,
       setTyping: (roomId, typing) => transport.setTyping(roomId, typing),
+    });
+    this.threads = new ThreadController({
+      state,
+      transport,
+      panel: options.threadPanel,
+      outbox: this.outbox,
+      renderRoom: () => {
+        options.layout.showThread(state.open?.thread != null);
+        this.renderMessages();
+      },
+      renderRooms: () => options.layout.renderRooms(state),
+      focusRoot: (root) => {
+        const shown = state.open?.timeline.get(root.seq);
+        if (!shown) return options.composer.focus();
+        // Its "N replies" link once it has replies; the message itself otherwise (on a touch screen its
+        // Thread button is hidden again behind More).
+        options.list.focusAfterRender(root.seq, shown.thread?.replyCount ? 'thread-link' : null);
+        this.renderMessages();
+      },
+      roomName: () => {
+        const entry = state.openEntry();
+        return entry ? state.roomName(entry) : null;
+      },
+      onTyped: () => this.typing.typed(),
     });
   }
 
@@ -88,6 +121,15 @@ export class RoomController {
     onReport: (message) => this.setUi({ reporting: message.id, picker: null, confirmingDelete: null }, message, 'report-reason'),
     onSendReport: (message, reason, details) => void this.report(message, reason, details),
     onCancelReport: () => this.cancelUi('reporting', 'report'),
+    onOpenThread: (message) => {
+      const open = this.options.state.open;
+      if (open?.ui.menu) open.ui.menu = null;
+      // A reply shown in the room opens its thread at itself.
+      void (message.threadRootId
+        ? this.threads.open(message.threadRootId, null, message.seq)
+        : this.threads.open(message.id, message));
+    },
+    onPin: (message, pinned) => void this.pin(message, pinned),
   };
 
   /** The viewer's role in the open room, once read. */
@@ -149,7 +191,7 @@ export class RoomController {
       // The first unread message, or the one asked for, may be further back than one page.
       const target = at ?? unreadFrom;
       if (target !== null) await this.loadBackTo(room, target);
-      await this.loadMembers(room);
+      await Promise.all([this.loadMembers(room), this.loadPins(room)]);
     } catch (error) {
       this.showError(room, describe(error));
     }
@@ -166,6 +208,7 @@ export class RoomController {
   close(): void {
     const { state } = this.options;
     if (!state.open) return;
+    this.threads.close(false);
     for (const stop of state.open.stop) stop();
     state.open.typists.clear();
     // While the room is still open, so the stop goes to it.
@@ -194,11 +237,13 @@ export class RoomController {
     this.highlight(room, seq);
   }
 
-  /** A message of the open room, live or as a send's answer. */
+  /** A message of the open room, live or as a send's answer: a reply goes to its thread, the rest to the timeline. */
   receive(message: Message): void {
     this.outbox.confirm(message);
     const open = this.options.state.open;
     if (open?.id !== message.roomId) return;
+    if (message.threadRootId) this.threads.receive(message);
+    if (!inTimeline(message)) return;
     if (open.timeline.add(message)) {
       this.renderMessages();
       this.options.markRead();
@@ -220,7 +265,7 @@ export class RoomController {
     const body = composer.draft;
     if (body === null) return;
     this.typing.stop();
-    this.outbox.enqueue(open.id, body, open.replyTo);
+    this.outbox.enqueue(open.id, body, open.replyTo, { threadRootId: null, showInRoom: false, mentions: composer.mentions });
     open.replyTo = null;
     open.error = null;
     composer.setReplyTo(null);
@@ -263,15 +308,65 @@ export class RoomController {
       // Edits, deletions and reactions made meanwhile: the newest page again (older ones as they were).
       const page = await transport.newestMessages(open.id).catch(() => null);
       if (page && state.open === open) for (const message of page.messages) open.timeline.update(message);
-      await this.loadMembers(open);
+      await Promise.all([this.loadMembers(open), this.loadPins(open), this.threads.afterReconnect()]);
       this.renderMessages();
     }
   }
 
   renderMessages(): void {
-    const { state, list } = this.options;
+    const { state, list, layout } = this.options;
     const open = state.open;
-    list.render(open, open ? this.outbox.pending(open.id) : [], state.openEntry()?.kind === 'DIRECT');
+    const direct = state.openEntry()?.kind === 'DIRECT';
+    list.render(open, open ? this.outbox.pending(open.id) : [], direct);
+    // Pins: MODERATOR and above in GROUP rooms, either member in DIRECT ones.
+    layout.renderPins(open, direct || moderates(open?.viewerRole), (message) => this.showPinned(message));
+    this.threads.render();
+  }
+
+  /** A pinned message from the strip: in the timeline, jumped to; a thread's reply, shown in its thread. */
+  private showPinned(message: Message): void {
+    if (inTimeline(message)) void this.jumpTo(message.seq);
+    else void this.threads.open(message.threadRootId!, null, message.seq);
+  }
+
+  /** Pins or unpins a message; the strip and the message show it at once (MessageChanged tells the others). */
+  private async pin(message: Message, pinned: boolean): Promise<void> {
+    const { state, transport, list } = this.options;
+    const open = state.open;
+    if (!open) return;
+    try {
+      const changed = await transport.pin(message.id, pinned);
+      if (state.open !== open) return;
+      open.timeline.update(changed);
+      this.notePin(open, changed, pinned ? 'PINNED' : 'UNPINNED');
+      open.ui.menu = null;
+      open.error = null;
+      if (open.timeline.get(message.seq)) list.focusAfterRender(message.seq, pinned ? 'unpin' : 'pin');
+    } catch (error) {
+      open.error = describe(error);
+    }
+    this.renderMessages();
+  }
+
+  /**
+   * The strip, newest pin first, after a message was pinned, unpinned,
+   * deleted (which unpins it) or otherwise changed (a pinned one shows its
+   * edit). Returns whether the strip changed.
+   */
+  private notePin(room: OpenRoom, message: Message, change: MessageChange): boolean {
+    const others = room.pins.filter((m) => m.id !== message.id);
+    const held = others.length < room.pins.length;
+    const pinned = change === 'PINNED' || (change !== 'UNPINNED' && change !== 'DELETED' && held && message.pinnedAt !== null);
+    if (!pinned && !held) return false;
+    room.pins = pinned ? [message, ...others].sort((a, b) => (b.pinnedAt ?? '').localeCompare(a.pinnedAt ?? '')) : others;
+    return true;
+  }
+
+  private async loadPins(room: OpenRoom): Promise<void> {
+    const pins = await this.options.transport.pinnedMessages(room.id).catch(() => null);
+    if (!pins || this.options.state.open !== room) return;
+    room.pins = pins;
+    this.renderMessages();
   }
 
   /** Reads the room's members again (with their presence). */
@@ -345,6 +440,7 @@ export class RoomController {
       return this.renderRestriction();
     }
     composer.setRestriction(restriction);
+    this.options.threadPanel.composer.setRestriction(restriction);
     const ticking = restriction?.until != null;
     if (ticking && !this.ticker) this.ticker = setInterval(() => this.renderRestriction(), 1000);
     if (!ticking && this.ticker) {
@@ -483,7 +579,17 @@ export class RoomController {
     const listed = state.room(room.id);
     // The open room's read state is the read marker's (it is being read): the server's count, asked
     // before a mark it has not seen yet, would bring back a stale unread badge.
-    state.setRoom(listed ? { ...listed, ...fields, unreadCount: listed.unreadCount, lastReadSeq: listed.lastReadSeq } : fields);
+    state.setRoom(
+      listed
+        ? {
+            ...listed,
+            ...fields,
+            unreadCount: listed.unreadCount,
+            unreadMentionCount: listed.unreadMentionCount,
+            lastReadSeq: listed.lastReadSeq,
+          }
+        : fields,
+    );
     if (details.kind === 'DIRECT') {
       const peer = members.find((m) => m.user.id !== state.me.id);
       if (peer) state.setPeer(room.id, peer.user);
@@ -521,9 +627,13 @@ export class RoomController {
     const { state, layout } = this.options;
     if (state.open !== room) return;
     switch (event.__typename) {
-      case 'MessageChanged':
-        if (room.timeline.update(event.message)) this.renderMessages();
+      case 'MessageChanged': {
+        const changed = room.timeline.update(event.message);
+        const pins = this.notePin(room, event.message, event.messageChange);
+        this.threads.changed(event.message);
+        if (changed || pins) this.renderMessages();
         break;
+      }
       case 'MemberChanged':
         room.members.change(event.user, event.memberChange);
         layout.renderRoomHead(state);

@@ -2,7 +2,8 @@ import type { RoomFieldsFragment, RoomVisibility, UserFieldsFragment } from '../
 import { describe } from './api.js';
 import type { ChatLayout } from './layout.js';
 import type { RoomController } from './room-controller.js';
-import type { ChatState } from './state.js';
+import { inTimeline, type ChatState } from './state.js';
+import type { Message } from './timeline.js';
 import type { ChatTransport, UserEvent } from './transport.js';
 
 /**
@@ -10,16 +11,20 @@ import type { ChatTransport, UserEvent } from './transport.js';
  * rooms others create reach no subscription of this user's.
  */
 const PUBLIC_ROOMS_POLL_MS = 10_000;
+/** Mentions in threads arriving together are counted again once, this long after the first. */
+const COUNTS_SETTLE_MS = 300;
 
 /**
  * The user's rooms and the public ones: loading them, creating, joining and
  * leaving rooms, direct rooms (named after the other person), and keeping
- * the list (last messages, unread counts, rooms added or removed) current
- * from the myEvents subscription.
+ * the list (last messages, unread and mention counts, rooms added or
+ * removed) current from the myEvents subscription.
  */
 export class Sidebar {
   private publicQuery = '';
   private poll: ReturnType<typeof setInterval> | null = null;
+  /** Rooms whose counts are to be read again, with the timer that will. */
+  private readonly recount = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     private readonly options: {
@@ -84,6 +89,8 @@ export class Sidebar {
   stop(): void {
     if (this.poll) clearInterval(this.poll);
     this.poll = null;
+    for (const timer of this.recount.values()) clearTimeout(timer);
+    this.recount.clear();
   }
 
   async create(name: string, visibility: RoomVisibility): Promise<void> {
@@ -150,6 +157,55 @@ export class Sidebar {
     await this.options.room.open(roomId, at);
   }
 
+  /** Opens a message's room at the message (a search result): a thread's reply in its thread. */
+  async openAt(message: Message): Promise<void> {
+    if (inTimeline(message)) return this.open(message.roomId, message.seq);
+    await this.open(message.roomId);
+    if (this.options.state.open?.id === message.roomId)
+      await this.options.room.threads.open(message.threadRootId!, null, message.seq);
+  }
+
+  /**
+   * A message mentioned the user. In the timeline, it counts at once, as an
+   * unread message does; in a thread, whether it counts depends on the
+   * user's following and read position there, which the server knows: the
+   * room's counts are read again (unless the user is reading that thread,
+   * whose marking answers with them).
+   */
+  private mentioned(message: Message): void {
+    const { state, layout, room } = this.options;
+    const listed = state.room(message.roomId);
+    if (!listed) return;
+    if (inTimeline(message)) {
+      const reading = state.open?.id === message.roomId && document.visibilityState === 'visible';
+      state.noteMention(listed, message, reading);
+      layout.renderRooms(state);
+    } else if (!room.threads.reading(message.threadRootId)) {
+      this.recountSoon(message.roomId);
+    }
+  }
+
+  /** Reads a room's unread counts again, once a burst of events has settled. */
+  private recountSoon(roomId: string): void {
+    if (this.recount.has(roomId)) return;
+    this.recount.set(
+      roomId,
+      setTimeout(() => {
+        this.recount.delete(roomId);
+        const { state, transport, layout } = this.options;
+        const ticket = state.askCounts(roomId);
+        void transport
+          .roomCounts(roomId)
+          .then((counts) => {
+            if (!counts) return;
+            state.applyCounts(ticket, { id: counts.id, unreadMentionCount: counts.unreadMentionCount });
+            layout.renderRooms(state);
+          })
+          .catch(() => {});
+      }, COUNTS_SETTLE_MS),
+    );
+  }
+
   userEvent(event: UserEvent): void {
     const { state, layout } = this.options;
     switch (event.__typename) {
@@ -160,6 +216,14 @@ export class Sidebar {
         const reading = state.open?.id === message.roomId && document.visibilityState === 'visible';
         state.noteMessage(room, message, reading);
         layout.renderRooms(state);
+        break;
+      }
+      case 'Mentioned':
+        this.mentioned(event.message);
+        break;
+      case 'ThreadReply': {
+        const { root, participants: _participants, ...summary } = event.thread;
+        this.options.room.threads.threadReply(root, summary, event.message.roomId);
         break;
       }
       case 'RoomAdded':

@@ -1,7 +1,45 @@
-import type { RoomFieldsFragment, UserFieldsFragment } from '../../client/index.js';
+import type { RoomFieldsFragment, ThreadSummaryFieldsFragment, UserFieldsFragment } from '../../client/index.js';
 import type { Restriction } from './moderation.js';
 import { Members, Typists } from './presence.js';
 import { Timeline, type Message } from './timeline.js';
+
+export type ThreadSummary = ThreadSummaryFieldsFragment;
+
+/** Whether a message belongs in the room's timeline: not a thread reply, or one sent to the room too. */
+export const inTimeline = (message: Pick<Message, 'threadRootId' | 'showInRoom'>): boolean =>
+  !message.threadRootId || message.showInRoom;
+
+/** The thread open beside the room: its root, its replies, and the viewer's state in it. */
+export interface OpenThread {
+  readonly rootId: string;
+  /** The root message, once held (from the room's timeline, or as it changes); null while it is further back. */
+  root: Message | null;
+  /** The thread's summary with the viewer's following and unread count, as last told; null before any. */
+  summary: ThreadSummary | null;
+  readonly replies: Timeline;
+  loadingOlder: boolean;
+  /** The first page of replies is on its way. */
+  loading: boolean;
+  error: string | null;
+  /** The reply to bring into view once it is shown (a search result, a pin). */
+  target: number | null;
+  /** The seq of the newest reply marked read (markThreadRead), so each is marked once. */
+  markedSeq: number;
+}
+
+export function newOpenThread(rootId: string, root: Message | null, target: number | null = null): OpenThread {
+  return {
+    rootId,
+    root,
+    summary: root?.thread ?? null,
+    replies: new Timeline(),
+    loadingOlder: false,
+    loading: true,
+    error: null,
+    target,
+    markedSeq: 0,
+  };
+}
 
 /** What the open room's messages are showing besides themselves: the one being edited, a picker, a question. */
 export interface MessageUi {
@@ -40,6 +78,10 @@ export interface OpenRoom {
   settings: { slowModeSeconds: number; frozen: boolean };
   /** Why the viewer cannot post now (muted, slow mode, frozen…), shown above the box with the time left. */
   restriction: Restriction | null;
+  /** The room's pinned messages, newest pin first. */
+  pins: Message[];
+  /** The thread open beside the room, if any. */
+  thread: OpenThread | null;
   /** Ends its subscriptions; empty while its history could not be read (so nothing is live yet). */
   readonly stop: Array<() => void>;
 }
@@ -66,6 +108,8 @@ export function newOpenRoom(id: string, typists: Typists, unreadFrom: number | n
     viewerRole: null,
     settings: { slowModeSeconds: 0, frozen: false },
     restriction: null,
+    pins: [],
+    thread: null,
     stop: [],
   };
 }
@@ -144,14 +188,56 @@ export class ChatState {
 
   /**
    * A new message in a listed room becomes its last one, and counts as unread
-   * unless the user is reading the room, wrote it, or has read past it.
+   * unless it is a thread reply (those count in their thread), or the user
+   * is reading the room, wrote it, or has read past it.
    */
   noteMessage(room: RoomFieldsFragment, message: Message, reading: boolean): void {
-    const counts = !reading && message.author.id !== this.me.id && message.seq > (room.lastReadSeq ?? 0);
+    const counts = inTimeline(message) && !reading && message.author.id !== this.me.id && message.seq > (room.lastReadSeq ?? 0);
     this.rooms.set(room.id, { ...room, lastMessage: message, unreadCount: room.unreadCount + Number(counts) });
+  }
+
+  /**
+   * A timeline message that mentions the user (Mentioned) counts as an
+   * unread mention unless the user is reading the room, wrote it, or has
+   * read past it (an edit that mentions them in a message already read).
+   */
+  noteMention(room: RoomFieldsFragment, message: Message, reading: boolean): void {
+    const counts = !reading && message.author.id !== this.me.id && message.seq > (room.lastReadSeq ?? 0);
+    if (counts) this.rooms.set(room.id, { ...room, unreadMentionCount: room.unreadMentionCount + 1 });
+  }
+
+  /** Per room: the last ticket handed out for its counts, and the last one whose mention count was applied. */
+  private readonly countAsks = new Map<string, { asked: number; applied: number }>();
+
+  /**
+   * A ticket for a request whose answer carries a room's unreadMentionCount
+   * (markRead, markThreadRead, following a thread, reading the counts
+   * again). Answers come back in any order: applyCounts takes a mention
+   * count only when no answer to a later request was applied before it, so
+   * a count read before a thread was marked read never brings back what
+   * the mark cleared.
+   */
+  askCounts(roomId: string): number {
+    const asks = this.countAsks.get(roomId) ?? { asked: 0, applied: 0 };
+    asks.asked++;
+    this.countAsks.set(roomId, asks);
+    return asks.asked;
+  }
+
+  /** The counts an answer told, for a room still listed; its mention count only when no later answer's was applied. */
+  applyCounts(ticket: number, fields: Partial<RoomFieldsFragment> & { id: string }): void {
+    const asks = this.countAsks.get(fields.id);
+    const { unreadMentionCount, ...rest } = fields;
+    const fresh = asks !== undefined && ticket >= asks.applied;
+    if (fresh) asks.applied = ticket;
+    this.updateRoom(fresh && unreadMentionCount !== undefined ? { ...rest, unreadMentionCount } : rest);
   }
 }
 
 export function unreadTotal(rooms: readonly RoomFieldsFragment[]): number {
   return rooms.reduce((sum, room) => sum + room.unreadCount, 0);
+}
+
+export function mentionTotal(rooms: readonly RoomFieldsFragment[]): number {
+  return rooms.reduce((sum, room) => sum + room.unreadMentionCount, 0);
 }

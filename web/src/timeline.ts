@@ -32,7 +32,7 @@ export class Timeline {
     if (!page.hasPreviousPage) this.startReached = true;
   }
 
-  /** Live messages, and edits, deletions or reactions (the same seq replaces what is held). Returns whether it changed anything. */
+  /** Live messages, and edits, deletions, reactions, thread summaries or pins (the same seq replaces what is held). Returns whether it changed anything. */
   add(message: Message): boolean {
     const held = this.bySeq.get(message.seq);
     if (held && sameContent(held, message)) return false;
@@ -79,13 +79,16 @@ export class Timeline {
   }
 }
 
-/** Whether two renderings of one message show the same: body, edit, deletion, reactions and what it quotes. */
+/** Whether two renderings of one message show the same: body, edit, deletion, reactions, what it quotes, its thread and pin. */
 function sameContent(a: Message, b: Message): boolean {
   return (
     a.body === b.body &&
     a.editedAt === b.editedAt &&
     a.deletedAt === b.deletedAt &&
+    a.pinnedAt === b.pinnedAt &&
+    a.mentionsViewer === b.mentionsViewer &&
     JSON.stringify(a.reactions) === JSON.stringify(b.reactions) &&
-    JSON.stringify(a.replyTo) === JSON.stringify(b.replyTo)
+    JSON.stringify(a.replyTo) === JSON.stringify(b.replyTo) &&
+    JSON.stringify(a.thread) === JSON.stringify(b.thread)
   );
 }

@@ -12,21 +12,29 @@ import {
   KickMemberDocument,
   LeaveRoomDocument,
   MarkReadDocument,
+  MarkThreadReadDocument,
   MessageAddedDocument,
   MessagesDocument,
   MuteMemberDocument,
   MyEventsDocument,
   OpenDirectRoomDocument,
+  PinMessageDocument,
+  PinnedMessagesDocument,
   PublicRoomsDocument,
   RemoveReactionDocument,
   ReportMessageDocument,
+  RoomCountsDocument,
   RoomDocument,
   RoomEventsDocument,
   SearchMessagesDocument,
   SendMessageDocument,
   SetMemberRoleDocument,
   SetTypingDocument,
+  SubscribeThreadDocument,
+  ThreadMessagesDocument,
   tokenExpiry,
+  UnpinMessageDocument,
+  UnsubscribeThreadDocument,
   UpdateRoomDocument,
   type ChatClient,
   type MessagesQuery,
@@ -45,6 +53,8 @@ export type RoomEvent = RoomEventsSubscription['roomEvents'];
 export type UserEvent = MyEventsSubscription['myEvents'];
 
 const PAGE = 30;
+/** A thread's replies are read in pages this big. */
+const THREAD_PAGE = 50;
 const SESSION_ENDED = 'Your session has ended. Sign in again.';
 
 /** Waits before reconnect attempt `retries` (0 first): 0.5 s doubling to 8 s, with jitter. */
@@ -199,20 +209,69 @@ export class ChatTransport {
     return this.request(RoomDocument, { id }).then((r) => r.room);
   }
 
+  /** The room's unread counts alone (the room list's badges). */
+  roomCounts(id: string) {
+    return this.request(RoomCountsDocument, { id }).then((r) => r.room);
+  }
+
+  /** The newest page of the room's timeline: thread replies are left out, except those sent to the room too. */
   newestMessages(roomId: string): Promise<Page> {
-    return this.request(MessagesDocument, { roomId, last: PAGE }).then((r) => toPage(r.messages));
+    return this.request(MessagesDocument, { roomId, last: PAGE, view: 'TIMELINE' }).then((r) => toPage(r.messages));
   }
 
   olderMessages(roomId: string, before: string | null, size = PAGE): Promise<Page> {
-    return this.request(MessagesDocument, { roomId, last: size, before }).then((r) => toPage(r.messages));
+    return this.request(MessagesDocument, { roomId, last: size, before, view: 'TIMELINE' }).then((r) => toPage(r.messages));
   }
 
-  sendMessage(input: { roomId: string; body: string; clientId: string; replyToId?: string | null }) {
-    return this.request(SendMessageDocument, { input }).then((r) => r.sendMessage);
+  /** A thread's replies: the newest page, or the one before `before`. */
+  threadReplies(threadRootId: string, before: string | null = null): Promise<Page> {
+    return this.request(ThreadMessagesDocument, { threadRootId, last: THREAD_PAGE, before }).then((r) =>
+      toPage(r.threadMessages),
+    );
+  }
+
+  /** A message; a thread reply (threadRootId, showInRoom) and mentions (member ids) go only when there are any. */
+  sendMessage(message: {
+    roomId: string;
+    body: string;
+    clientId: string;
+    replyToId?: string | null;
+    threadRootId?: string | null;
+    showInRoom?: boolean;
+    mentions?: string[];
+  }) {
+    const { threadRootId, showInRoom, mentions, ...input } = message;
+    const extras = {
+      ...(threadRootId ? { threadRootId, showInRoom: showInRoom === true } : {}),
+      ...(mentions?.length ? { mentions } : {}),
+    };
+    return this.request(SendMessageDocument, { input: { ...input, ...extras } }).then((r) => r.sendMessage);
   }
 
   markRead(roomId: string, seq: number) {
     return this.request(MarkReadDocument, { roomId, seq }).then((r) => r.markRead);
+  }
+
+  markThreadRead(threadRootId: string, seq: number) {
+    return this.request(MarkThreadReadDocument, { threadRootId, seq }).then((r) => r.markThreadRead);
+  }
+
+  /** Follows (or stops following) a thread. */
+  followThread(threadRootId: string, follow: boolean) {
+    return follow
+      ? this.request(SubscribeThreadDocument, { threadRootId }).then((r) => r.subscribeThread)
+      : this.request(UnsubscribeThreadDocument, { threadRootId }).then((r) => r.unsubscribeThread);
+  }
+
+  /** The room's pinned messages, newest pin first. */
+  pinnedMessages(roomId: string) {
+    return this.request(PinnedMessagesDocument, { roomId }).then((r) => r.room?.pinnedMessages ?? []);
+  }
+
+  pin(messageId: string, pinned: boolean) {
+    return pinned
+      ? this.request(PinMessageDocument, { messageId }).then((r) => r.pinMessage)
+      : this.request(UnpinMessageDocument, { messageId }).then((r) => r.unpinMessage);
   }
 
   setTyping(roomId: string, typing: boolean) {
@@ -306,7 +365,7 @@ export class ChatTransport {
   }
 }
 
-function toPage(messages: MessagesQuery['messages']): Page {
+function toPage(messages: Pick<MessagesQuery['messages'], 'edges' | 'pageInfo'>): Page {
   return { messages: messages.edges.map((e) => e.node), hasPreviousPage: messages.pageInfo.hasPreviousPage };
 }
 

@@ -32,6 +32,7 @@ export function roomItems(
     const name = nameOf(room);
     const open = room.id === openRoomId;
     const unread = room.unreadCount;
+    const mentions = room.unreadMentionCount;
     return h(
       'li',
       {},
@@ -50,7 +51,15 @@ export function roomItems(
         h('span', { class: 'name' }, room.kind === 'DIRECT' ? `@${name}` : name),
         room.kind === 'GROUP' && room.visibility === 'PRIVATE' ? h('span', { class: 'tag' }, 'private') : null,
         room.kind === 'DIRECT' ? h('span', { class: 'visually-hidden' }, ', direct message') : null,
-        // The badge shows the number; a screen reader hears it as words.
+        // The badges show the numbers; a screen reader hears them as words.
+        mentions > 0
+          ? h(
+              'span',
+              { class: 'mention-badge', 'data-testid': 'mentions', 'aria-hidden': 'true', title: 'Unread mentions of you' },
+              `@${mentions}`,
+            )
+          : null,
+        mentions > 0 ? h('span', { class: 'visually-hidden' }, `, ${mentions} unread mentioning you`) : null,
         unread > 0 ? h('span', { class: 'unread', 'data-testid': 'unread', 'aria-hidden': 'true' }, String(unread)) : null,
         unread > 0 ? h('span', { class: 'visually-hidden' }, `, ${unread} unread`) : null,
       ),
@@ -294,4 +303,79 @@ export function typingView(names: string[]): string {
     : names.length === 1
       ? `${names[0]} is typing…`
       : `${names.slice(0, -1).join(', ')} and ${names.at(-1)} are typing…`;
+}
+
+export interface PinActions {
+  /** Shows a pinned message where it is: in the timeline, or in its thread. */
+  onShow(message: Message): void;
+  onUnpin(message: Message): void;
+  onToggle(): void;
+}
+
+/**
+ * The open room's pinned messages, newest pin first: the newest shown, the
+ * others behind "Show all"; each opens where it is, and those allowed to
+ * unpin have an Unpin button beside it.
+ */
+export function pinsView(pins: readonly Message[], expanded: boolean, canUnpin: boolean, actions: PinActions): HTMLElement[] {
+  const shown = expanded ? pins : pins.slice(0, 1);
+  return [
+    h(
+      'div',
+      { class: 'pins-head' },
+      h('h3', { id: 'pins-heading' }, `Pinned (${pins.length})`),
+      pins.length > 1
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'secondary',
+              'data-testid': 'pins-toggle',
+              'aria-expanded': String(expanded),
+              'aria-controls': 'pins-list',
+              onclick: () => actions.onToggle(),
+            },
+            expanded ? 'Show fewer' : `Show all ${pins.length}`,
+          )
+        : null,
+    ),
+    h(
+      'ul',
+      { id: 'pins-list', class: 'pins-list' },
+      ...shown.map((message) =>
+        h(
+          'li',
+          { class: 'pin', 'data-testid': 'pin', 'data-id': message.id },
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'pin-item',
+              'data-testid': 'pinned-message',
+              'data-pin-id': message.id,
+              title: message.pinnedBy ? `Pinned by ${message.pinnedBy.username}` : 'Pinned',
+              onclick: () => actions.onShow(message),
+            },
+            h('strong', {}, message.author.username),
+            ': ',
+            h('span', { dir: 'auto' }, excerpt(message.body, 120)),
+          ),
+          canUnpin
+            ? h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'secondary',
+                  'data-testid': 'unpin-pinned',
+                  'data-pin-id': message.id,
+                  'aria-label': `Unpin ${message.author.username}’s message`,
+                  onclick: () => actions.onUnpin(message),
+                },
+                'Unpin',
+              )
+            : null,
+        ),
+      ),
+    ),
+  ];
 }
