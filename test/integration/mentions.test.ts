@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { codes, gql, gqlOk, Subscription, trackedClients } from '../support/client.js';
 import { del, ok } from '../support/messages.js';
 import { moderator, outcome } from '../support/moderation.js';
-import { myEventsProbe } from '../support/probes.js';
+import { messageProbe, myEventsProbe } from '../support/probes.js';
 import { MISSING_ID, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { forEachBackend } from '../support/suite.js';
@@ -149,7 +149,7 @@ forEachBackend('Mentions', (s) => {
       const room = await roomOf(owner, 49); // 50 members
       const [member, reader, mod] = [crowd[0]!, crowd[1]!, crowd[2]!];
       // In a room of 50, a MEMBER may.
-      const allowed = await send(member, room, '@room of fifty', { mentionRoom: true });
+      const allowed = await send(member, room, '@room of fifty', { mentionRoom: true, clientId: 'fifty' });
       expect(allowed).toMatchObject({ seq: 1, mentionRoom: true });
       await s.seed.join(crowd[49]!, room); // 51 members
       const readers = myEventsOf(s.b, reader);
@@ -160,6 +160,8 @@ forEachBackend('Mentions', (s) => {
       // Never a silent drop: not stored as a message without its mention either.
       expect((await history(owner, room)).map((m) => m.body)).toEqual(['@room of fifty']);
       expect(await mentionCount(reader, room)).toBe(1);
+      // A repeat of the send made while the room had 50 is answered with it, not refused.
+      expect(await send(member, room, '@room of fifty', { mentionRoom: true, clientId: 'fifty' }, s.b)).toEqual(allowed);
       // A MODERATOR may.
       const promoted = await moderator(s.a).setRole(owner, room, mod, 'MODERATOR');
       expect(outcome(promoted)).toBe('ok');
@@ -171,6 +173,40 @@ forEachBackend('Mentions', (s) => {
       expect(await mentionCount(reader, room)).toBe(2);
       // The MEMBER may still mention members by id.
       expect((await send(member, room, 'just you', { mentions: [reader.id] })).seq).toBe(3);
+    });
+  });
+
+  describe('Message.mentionsViewer on Subscription.messageAdded', () => {
+    it("is each subscriber's own", async () => {
+      const { alice, bob, carol, room } = await s.seed.roomOfThree();
+      // One document, one instance: renderings are shared wherever nothing depends on who looks.
+      const watch = (member: TestUser) =>
+        new Subscription(
+          connect(s.b, member.token),
+          'subscription($r: ID!) { messageAdded(roomId: $r) { id mentionsViewer } }',
+          { r: room.id },
+          messageProbe(s.a, member, room),
+        );
+      const subs = [watch(alice), watch(bob), watch(carol)];
+      for (const sub of subs) await sub.live();
+      const named = await mention(bob, room, 'carol only', [carol]);
+      const everyone = await send(bob, room, 'everyone', { mentionRoom: true });
+      await Promise.all(subs.map((sub) => sub.until(() => sub.values.some((v) => v.messageAdded.id === everyone.id))));
+      const seen = (sub: Subscription) =>
+        sub.values.map((v) => v.messageAdded).filter((m) => m.id === named.id || m.id === everyone.id);
+      const [alices, bobs, carols] = subs.map(seen);
+      expect(alices).toEqual([
+        { id: named.id, mentionsViewer: false },
+        { id: everyone.id, mentionsViewer: true },
+      ]);
+      expect(bobs).toEqual([
+        { id: named.id, mentionsViewer: false },
+        { id: everyone.id, mentionsViewer: false },
+      ]);
+      expect(carols).toEqual([
+        { id: named.id, mentionsViewer: true },
+        { id: everyone.id, mentionsViewer: true },
+      ]);
     });
   });
 

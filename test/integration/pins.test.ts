@@ -173,6 +173,22 @@ forEachBackend('Pins', (s) => {
       expect(outcome(await pinRaw(alice, sent[0]!))).toBe('BAD_USER_INPUT PIN_LIMIT');
     });
 
+    it('holds the limit against pins racing on both instances', async () => {
+      const { alice, bob, room } = await s.seed.roomWithTwoMembers();
+      const sent = await s.seed.sendMany(bob, room, 54);
+      for (const message of sent.slice(0, 48)) await pin(alice, message);
+      const racing = await Promise.all(sent.slice(48).map((message, i) => pinRaw(alice, message, i % 2 ? s.a : s.b)));
+      expect(racing.map(outcome).sort()).toEqual([
+        'BAD_USER_INPUT PIN_LIMIT',
+        'BAD_USER_INPUT PIN_LIMIT',
+        'BAD_USER_INPUT PIN_LIMIT',
+        'BAD_USER_INPUT PIN_LIMIT',
+        'ok',
+        'ok',
+      ]);
+      expect(await pinnedIn(bob, room)).toHaveLength(50);
+    });
+
     it('deleting a pinned message unpins it', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const [kept, gone] = await s.seed.sendMany(bob, room, 2);

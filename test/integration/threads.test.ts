@@ -48,6 +48,13 @@ const ROOM_EVENTS = `subscription($r: ID!) {
     ${ROOM_EVENTS_PROBE_FIELDS}
   }
 }`;
+const THREAD_CHANGES = `subscription($r: ID!) {
+  roomEvents(roomId: $r) {
+    __typename
+    ... on MessageChanged { change message { id thread { replyCount viewerSubscribed unreadCount } } }
+    ${ROOM_EVENTS_PROBE_FIELDS}
+  }
+}`;
 const MY_EVENTS = `subscription {
   myEvents {
     __typename
@@ -306,6 +313,31 @@ forEachBackend('Threads', (s) => {
       expect((await threadOf(alice, room, root)).thread).toMatchObject({ replyCount: 1 });
     });
 
+    it('shows each subscriber of MessageChanged THREAD their own viewerSubscribed and unreadCount', async () => {
+      const { alice, bob, carol, room } = await s.seed.roomOfThree();
+      const root = await send(alice, room, 'root');
+      // One document, one instance: the two subscriptions share renderings wherever nothing depends on who looks.
+      const watch = (member: TestUser) =>
+        new Subscription(connect(s.b, member.token), THREAD_CHANGES, { r: room.id }, roomEventsProbe(s.a, member, room));
+      const [alices, bobs] = [watch(alice), watch(bob)];
+      await Promise.all([alices.live(), bobs.live()]);
+      // Each event is rendered when it arrives, from the database as it is then: one reply at a time.
+      await reply(carol, room, root, 'from carol');
+      await Promise.all([alices, bobs].map((sub) => sub.until(() => changes(sub).length >= 1)));
+      await reply(bob, room, root, 'from bob');
+      await Promise.all([alices, bobs].map((sub) => sub.until(() => changes(sub).length >= 2)));
+      const threadsSeen = (sub: Subscription) => changes(sub).map((c) => c.message.thread);
+      expect(threadsSeen(alices)).toEqual([
+        { replyCount: 1, viewerSubscribed: true, unreadCount: 1 },
+        { replyCount: 2, viewerSubscribed: true, unreadCount: 2 },
+      ]);
+      // bob follows from his reply on, and has read up to it.
+      expect(threadsSeen(bobs)).toEqual([
+        { replyCount: 1, viewerSubscribed: false, unreadCount: 0 },
+        { replyCount: 2, viewerSubscribed: true, unreadCount: 0 },
+      ]);
+    });
+
     it('keeps the thread of a deleted root readable: threadMessages and Message.thread on the tombstone', async () => {
       const { alice, bob, room } = await s.seed.roomWithTwoMembers();
       const root = await send(alice, room, 'root');
@@ -332,7 +364,7 @@ forEachBackend('Threads', (s) => {
       await send(alice, room, 't4');
       await reply(bob, room, root, 's5', { showInRoom: true });
       await reply(bob, room, root, 'r6');
-      await send(alice, room, 't7');
+      await send(alice, room, 't7', { showInRoom: true }); // without a root it means nothing
       await reply(bob, room, root, 'r8');
 
       const all = await messages(bob, room, { view: 'ALL' }, s.b);
@@ -594,6 +626,56 @@ forEachBackend('Threads', (s) => {
       expect(codes(await gql(s.a, MARK_THREAD_READ, { t: root.id, s: 1 }, dave.token))).toEqual(['FORBIDDEN']);
       expect(codes(await gql(s.a, MARK_THREAD_READ, { t: MISSING_ID, s: 1 }, alice.token))).toEqual(['NOT_FOUND']);
       expect((await threadOf(alice, room, root)).thread?.unreadCount).toBe(1);
+    });
+  });
+
+  describe('Mutation.subscribeThread and Mutation.unsubscribeThread', () => {
+    it('follow before the first reply: a subscriber is told of it, the root author who unsubscribed is not', async () => {
+      const { alice, bob, carol, dave, room } = await s.seed.roomOfThree();
+      const root = await send(alice, room, 'root');
+      const followed = (await gqlOk(s.a, SUBSCRIBE, { t: root.id }, bob.token)).subscribeThread;
+      expect(followed).toEqual({
+        root: { id: root.id },
+        replyCount: 0,
+        lastReplyAt: null,
+        participants: [],
+        viewerSubscribed: true,
+        unreadCount: 0,
+      });
+      expect((await gqlOk(s.a, UNSUBSCRIBE, { t: root.id }, alice.token)).unsubscribeThread).toMatchObject({
+        viewerSubscribed: false,
+      });
+      // Following is not a reply: still no thread on the root.
+      expect((await threadOf(alice, room, root)).thread).toBeNull();
+      const [alices, bobs] = [myEventsOf(s.b, alice), myEventsOf(s.b, bob)];
+      await Promise.all([alices.live(), bobs.live()]);
+      const first = await reply(carol, room, root, 'first reply');
+      await bobs.until(() => threadReplies(bobs).length >= 1);
+      await Promise.all([alices.flush(), bobs.flush()]);
+      expect(threadReplyIds(bobs)).toEqual([first.id]);
+      expect(threadReplyIds(alices)).toEqual([]);
+      expect((await threadOf(alice, room, root)).thread).toMatchObject({ viewerSubscribed: false, unreadCount: 0 });
+      expect((await threadOf(bob, room, root)).thread).toMatchObject({ viewerSubscribed: true, unreadCount: 1 });
+      // A non-member may not follow; a reply is not a thread; an unknown root is not found.
+      expect(codes(await gql(s.a, SUBSCRIBE, { t: root.id }, dave.token))).toEqual(['FORBIDDEN']);
+      expect(codes(await gql(s.a, SUBSCRIBE, { t: first.id }, bob.token))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await gql(s.a, UNSUBSCRIBE, { t: MISSING_ID }, bob.token))).toEqual(['NOT_FOUND']);
+    });
+
+    it('a member mentioned by an edit of a reply follows the thread', async () => {
+      const { alice, bob, carol, room } = await s.seed.roomOfThree();
+      const root = await send(alice, room, 'root');
+      const answer = await reply(bob, room, root, 'an answer');
+      expect((await threadOf(carol, room, root)).thread).toMatchObject({ viewerSubscribed: false });
+      await gqlOk(
+        s.a,
+        'mutation($i: EditMessageInput!) { editMessage(input: $i) { id } }',
+        { i: { id: answer.id, body: 'an answer, carol', mentions: [carol.id] } },
+        bob.token,
+      );
+      expect((await threadOf(carol, room, root, s.b)).thread).toMatchObject({ viewerSubscribed: true, unreadCount: 1 });
+      await reply(alice, room, root, 'thanks');
+      expect((await threadOf(carol, room, root)).thread).toMatchObject({ viewerSubscribed: true, unreadCount: 2 });
     });
   });
 
