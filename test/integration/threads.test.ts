@@ -491,6 +491,10 @@ forEachBackend('Threads', (s) => {
         ['r1', 'r2', 'r3'],
         [false, true],
       ]);
+      // The limits of messages(): first and last together, a negative count, more than 200.
+      for (const args of [{ first: 1, last: 1 }, { first: -1 }, { last: 201 }, { after: 'not-a-cursor' }]) {
+        expect(codes(await gql(s.a, THREAD_MESSAGES, { t: root.id, ...args }, alice.token))).toEqual(['BAD_USER_INPUT']);
+      }
       // A root nobody answered has an empty thread.
       const lone = await send(alice, room, 'lone');
       expect(await threadMessages(alice, lone)).toEqual({
@@ -533,6 +537,7 @@ forEachBackend('Threads', (s) => {
       const p2 = await threads(alice, room, { first: 2, after: p1.pageInfo.endCursor });
       expect([rootIdsOf(p2), flags(p2)]).toEqual([[b.id], [true, false]]);
       expect(codes(await gql(s.a, THREADS, { r: room.id }, dave.token))).toEqual(['FORBIDDEN']);
+      expect(codes(await gql(s.a, THREADS, { r: room.id, after: 'not-a-cursor' }, alice.token))).toEqual(['BAD_USER_INPUT']);
       for (const first of [0, 101])
         expect(codes(await gql(s.a, THREADS, { r: room.id, first }, alice.token))).toEqual(['BAD_USER_INPUT']);
     });
