@@ -85,7 +85,7 @@ const SCENARIOS: Record<string, Scenario> = {
     run: runUnread,
     defaults: { rooms: 50, messages: embedded ? 100_000 : 1_000_000, 'read-fraction': 0.5, requests: 500, fields: '' },
     quick: { messages: embedded ? 20_000 : 100_000, requests: 100 },
-    timeoutS: embedded ? 900 : 1800,
+    timeoutS: embedded ? 900 : 3600,
   },
 };
 
