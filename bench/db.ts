@@ -171,6 +171,7 @@ export interface UnreadRoom {
   lastSeq: number;
   lastReadSeq: number;
   unreadCount: number;
+  unreadMentionCount: number;
   lastMessage: { id: string; seq: number } | null;
 }
 
@@ -232,8 +233,9 @@ export async function seedUnread(
   for (let from = 1; from <= total; from += chunk) {
     const to = Math.min(total, from + chunk - 1);
     await db.exec(`
-      insert into messages (room_id, seq, author_id, body, created_at)
-      select r.id, p.seq,
+      insert into messages (room_id, seq, timeline_no, mention_ids, author_id, body, created_at)
+      select r.id, p.seq, p.seq - (p.seq + 5) / 10,
+             case when p.seq % 50 = 7 then array['${viewer}'::uuid] else '{}'::uuid[] end,
              case when p.seq % 100 = 0 then '${blocked}'::uuid
                   when p.seq > r.read_seq then (array['${u2}'::uuid, '${u3}'::uuid])[1 + p.seq % 2]
                   else (array['${viewer}'::uuid, '${u2}'::uuid, '${u3}'::uuid])[1 + p.seq % 3] end,
@@ -244,8 +246,23 @@ export async function seedUnread(
       join ${planRows} as r (room_index, id, n, read_seq) on r.room_index = p.room_index`);
     log(`unread: seeded ${to}/${total} messages (${((Date.now() - started) / 1000).toFixed(0)} s)`);
   }
+  // Every tenth message (seq 5, 15, ...) is a thread reply to the message three before it (seq 2, 12, ...),
+  // kept out of the timeline: timeline_no above counts the timeline messages up to each seq. Every 50th
+  // (seq 7, 57, ...) mentions the viewer.
   await db.exec(`
-    update rooms set last_seq = r.n, created_at = ${firstAt},
+    update messages m set thread_root_id = root.id
+    from messages root
+    where m.seq % 10 = 5 and root.room_id = m.room_id and root.seq = m.seq - 3`);
+  await db.exec(`
+    insert into threads (root_id, room_id, reply_count, last_reply_at, last_reply_seq, participant_ids)
+    select thread_root_id, room_id, count(*), max(created_at), max(seq), array_agg(distinct author_id)
+    from messages where thread_root_id is not null group by thread_root_id, room_id`);
+  await db.exec(`
+    insert into mentions (user_id, message_id, room_id, seq, author_id, thread_root_id, in_timeline)
+    select '${viewer}'::uuid, id, room_id, seq, author_id, null, true
+    from messages where seq % 50 = 7 and author_id <> '${viewer}'::uuid`);
+  await db.exec(`
+    update rooms set last_seq = r.n, timeline_count = r.n - (r.n + 5) / 10, created_at = ${firstAt},
            last_activity_at = coalesce((select m.created_at from messages m where m.room_id = rooms.id and m.seq = r.n), ${firstAt})
     from ${planRows} as r (room_index, id, n, read_seq)
     where rooms.id = r.id`);
@@ -257,21 +274,29 @@ export async function seedUnread(
   await db.exec('analyze');
   const seedMs = Date.now() - started;
 
-  // The expected answer, read back with the contract's definition: messages by others after the read
-  // position, less those of users the viewer blocked; the newest message whoever wrote it.
+  // The expected answer, read back with the contract's definitions: timeline messages by others after
+  // the read position, less those of users the viewer blocked; unread timeline messages mentioning the
+  // viewer, not by a blocked user; the newest message whoever wrote it.
   const expected = await db.query<{
     id: string;
     last_seq: number;
     last_read_seq: number;
     unread: number;
+    mentions: number;
     last_id: string | null;
     last_message_seq: number | null;
   }>(`
     select r.id, r.last_seq, mb.last_read_seq,
            (select count(*) from messages m
              where m.room_id = r.id and m.seq > mb.last_read_seq and m.author_id <> mb.user_id
+               and m.thread_root_id is null
                and not exists (select 1 from user_blocks b where b.blocker_id = mb.user_id and b.blocked_id = m.author_id)
            )::int as unread,
+           (select count(*) from messages m
+             where m.room_id = r.id and m.seq > mb.last_read_seq and m.author_id <> mb.user_id
+               and m.thread_root_id is null and mb.user_id = any(m.mention_ids)
+               and not exists (select 1 from user_blocks b where b.blocker_id = mb.user_id and b.blocked_id = m.author_id)
+           )::int as mentions,
            last.id as last_id, last.seq as last_message_seq
     from memberships mb
     join rooms r on r.id = mb.room_id
@@ -290,6 +315,7 @@ export async function seedUnread(
       lastSeq: row.last_seq,
       lastReadSeq: row.last_read_seq,
       unreadCount: row.unread,
+      unreadMentionCount: row.mentions,
       lastMessage: row.last_id === null ? null : { id: row.last_id, seq: row.last_message_seq! },
     })),
     blockedMessages,

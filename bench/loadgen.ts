@@ -682,7 +682,13 @@ serve({
     token: string;
     query: string;
     requests: number;
-    expected: Array<{ id: string; lastReadSeq: number; unreadCount: number; lastMessage: { id: string; seq: number } | null }>;
+    expected: Array<{
+      id: string;
+      lastReadSeq: number;
+      unreadCount: number;
+      unreadMentionCount: number;
+      lastMessage: { id: string; seq: number } | null;
+    }>;
   }) {
     const latencies = new Samples();
     let errors = 0;
@@ -695,7 +701,13 @@ serve({
       const result = await gql(args.url, args.query, {}, args.token);
       latencies.push(nowMs() - t0);
       const rooms = result?.data?.myRooms as
-        | Array<{ id: string; lastReadSeq: number; unreadCount: number; lastMessage: { id: string; seq: number } | null }>
+        | Array<{
+            id: string;
+            lastReadSeq: number;
+            unreadCount: number;
+            unreadMentionCount: number;
+            lastMessage: { id: string; seq: number } | null;
+          }>
         | undefined;
       if (result?.errors || !Array.isArray(rooms)) {
         errors++;
@@ -710,6 +722,7 @@ serve({
             room.id !== want.id ||
             room.lastReadSeq !== want.lastReadSeq ||
             room.unreadCount !== want.unreadCount ||
+            room.unreadMentionCount !== want.unreadMentionCount ||
             room.lastMessage?.id !== want.lastMessage?.id ||
             room.lastMessage?.seq !== want.lastMessage?.seq
           );

@@ -13,7 +13,7 @@ import { backend, fmtInt, fmtLatency, fmtNum, Meter, num, recordLoad, remaining,
 
 /** The measured query; `fields` (space-separated, as written) go into the Room selection after the fixed ones. */
 export const unreadQuery = (fields: string) =>
-  `query { myRooms { id unreadCount lastReadSeq lastMessage { id seq }${fields.trim() ? ` ${fields.trim()}` : ''} } }`;
+  `query { myRooms { id unreadCount unreadMentionCount lastReadSeq lastMessage { id seq }${fields.trim() ? ` ${fields.trim()}` : ''} } }`;
 
 export async function runUnread(ctx: Ctx): Promise<void> {
   const rooms = num(ctx, 'rooms');
