@@ -671,4 +671,69 @@ serve({
     }
     return { last: last.values(), walk: walk.values(), walked, wrongPages, lowestSeq: expectTop === null ? null : expectTop + 1 };
   },
+
+  /**
+   * Sequential `myRooms` requests (the query as given). An answer is wrong when it has errors or not
+   * `expected.length` rooms; it is mismatched when it has them but some room's order, read position,
+   * unread count or newest message differs from what was seeded.
+   */
+  async unread(args: {
+    url: string;
+    token: string;
+    query: string;
+    requests: number;
+    expected: Array<{
+      id: string;
+      lastReadSeq: number;
+      unreadCount: number;
+      unreadMentionCount: number;
+      lastMessage: { id: string; seq: number } | null;
+    }>;
+  }) {
+    const latencies = new Samples();
+    let errors = 0;
+    let wrongRoomCount = 0;
+    let mismatched = 0;
+    const samples: string[] = [];
+    const sample = (text: string) => void (samples.length < 5 && samples.push(text.slice(0, 300)));
+    for (let i = 0; i < args.requests; i++) {
+      const t0 = nowMs();
+      const result = await gql(args.url, args.query, {}, args.token);
+      latencies.push(nowMs() - t0);
+      const rooms = result?.data?.myRooms as
+        | Array<{
+            id: string;
+            lastReadSeq: number;
+            unreadCount: number;
+            unreadMentionCount: number;
+            lastMessage: { id: string; seq: number } | null;
+          }>
+        | undefined;
+      if (result?.errors || !Array.isArray(rooms)) {
+        errors++;
+        sample(JSON.stringify(result?.errors ?? result));
+      } else if (rooms.length !== args.expected.length) {
+        wrongRoomCount++;
+        sample(`${rooms.length} rooms, not ${args.expected.length}`);
+      } else {
+        const differs = rooms.findIndex((room, k) => {
+          const want = args.expected[k]!;
+          return (
+            room.id !== want.id ||
+            room.lastReadSeq !== want.lastReadSeq ||
+            room.unreadCount !== want.unreadCount ||
+            room.unreadMentionCount !== want.unreadMentionCount ||
+            room.lastMessage?.id !== want.lastMessage?.id ||
+            room.lastMessage?.seq !== want.lastMessage?.seq
+          );
+        });
+        if (differs >= 0) {
+          mismatched++;
+          sample(`room ${differs}: got ${JSON.stringify(rooms[differs])}, seeded ${JSON.stringify(args.expected[differs])}`);
+        }
+      }
+      if (i % 100 === 99) progress(`unread: ${i + 1}/${args.requests} requests`);
+    }
+    return { latencies: latencies.values(), errors, wrongRoomCount, mismatched, samples };
+  },
 });

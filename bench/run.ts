@@ -1,5 +1,5 @@
 /**
- * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, idle, history, all)
+ * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, idle, history, unread, all)
  *
  * Orchestrates processes of their own on loopback: the server under test
  * (`node --import tsx src/main.ts` in --server-dir), the load generator(s)
@@ -29,6 +29,7 @@ import { runHistory } from './scenarios/history.js';
 import { runIdle } from './scenarios/idle.js';
 import { runRooms } from './scenarios/rooms.js';
 import { runSend } from './scenarios/send.js';
+import { runUnread } from './scenarios/unread.js';
 
 interface Scenario {
   run: (ctx: Ctx) => Promise<void>;
@@ -79,6 +80,12 @@ const SCENARIOS: Record<string, Scenario> = {
     defaults: { messages: embedded ? 100_000 : 1_000_000, requests: 500, pages: 200, 'page-size': 50 },
     quick: { messages: embedded ? 20_000 : 100_000, requests: 200, pages: 100 },
     timeoutS: embedded ? 600 : 900,
+  },
+  unread: {
+    run: runUnread,
+    defaults: { rooms: 50, messages: embedded ? 100_000 : 1_000_000, 'read-fraction': 0.5, requests: 500, fields: '' },
+    quick: { messages: embedded ? 20_000 : 100_000, requests: 100 },
+    timeoutS: embedded ? 900 : 3600,
   },
 };
 

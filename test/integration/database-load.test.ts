@@ -31,12 +31,12 @@ forEachBackend('Database under an expensive-read flood', (s) => {
     const { db } = await s.backend.database();
     for (let from = 1; from <= MESSAGES; from += CHUNK) {
       await db.execute(sql`
-        insert into messages (room_id, seq, author_id, body)
-        select ${room.id}::uuid, g, ${alice.id}::uuid,
+        insert into messages (room_id, seq, timeline_no, author_id, body)
+        select ${room.id}::uuid, g, g, ${alice.id}::uuid,
           'message ' || g || ' about the ' || (array['weather', 'project', 'lunch', 'deploy'])[1 + g % 4] || ', hello world'
         from generate_series(${from}::int, ${from + CHUNK - 1}::int) g`);
     }
-    await db.execute(sql`update rooms set last_seq = ${MESSAGES} where id = ${room.id}::uuid`);
+    await db.execute(sql`update rooms set last_seq = ${MESSAGES}, timeline_count = ${MESSAGES} where id = ${room.id}::uuid`);
     await db.execute(sql`analyze messages`);
     // Embedded PGlite ran those statements on this process's event loop, for
     // seconds: let the timers that fell due meanwhile (idle keep-alive

@@ -175,6 +175,31 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
       await seed.sendMany(author, room, count);
       return { caller, call: (i) => `markRead(roomId: "${room.id}", seq: ${i}) { id }` };
     },
+    markThreadRead: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const root = await seed.send(caller, room, 'a root');
+      return { caller, call: (i) => `markThreadRead(threadRootId: "${root.id}", seq: ${i}) { replyCount }` };
+    },
+    subscribeThread: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const roots = await seed.sendMany(caller, room, count);
+      return { caller, call: (i) => `subscribeThread(threadRootId: "${roots[i - 1]!.id}") { viewerSubscribed }` };
+    },
+    unsubscribeThread: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const roots = await seed.sendMany(caller, room, count);
+      return { caller, call: (i) => `unsubscribeThread(threadRootId: "${roots[i - 1]!.id}") { viewerSubscribed }` };
+    },
+    pinMessage: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const said = await seed.sendMany(caller, room, count);
+      return { caller, call: (i) => `pinMessage(messageId: "${said[i - 1]!.id}") { pinnedAt }` };
+    },
+    unpinMessage: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      const said = await seed.sendMany(caller, room, count);
+      return { caller, call: (i) => `unpinMessage(messageId: "${said[i - 1]!.id}") { pinnedAt }` };
+    },
     setTyping: async (seed) => {
       const { caller, room } = await ownRoom(seed);
       return { caller, call: () => `setTyping(roomId: "${room.id}", typing: true)` };

@@ -7,29 +7,12 @@ import { RoomFeed } from '../../src/realtime/feed.js';
 import { SubscriberGroup, type Renderer } from '../../src/realtime/group.js';
 import type { EndReason, Sink } from '../../src/realtime/live-source.js';
 import { topics, type RoomActivity } from '../../src/realtime/topics.js';
+import { messageRow } from '../support/message-row.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent, enabled: () => false };
 
-const message = (seq: number): MessageRow => ({
-  id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-  roomId: ROOM,
-  seq,
-  authorId: '00000000-0000-4000-8000-00000000aaaa',
-  body: `message ${seq}`,
-  clientId: null,
-  replyToId: null,
-  createdAt: new Date('2026-12-01T00:00:00.000Z'),
-  editedAt: null,
-  deletedAt: null,
-  deletedBy: null,
-  threadRootId: null,
-  showInRoom: false,
-  mentionIds: [],
-  mentionRoom: false,
-  pinnedAt: null,
-  pinnedBy: null,
-});
+const message = (seq: number): MessageRow => messageRow({ roomId: ROOM, seq });
 
 /** The database as the feed sees it: committed messages 1..n; every read is recorded. */
 class FakeSource {

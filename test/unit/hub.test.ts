@@ -6,6 +6,7 @@ import type { FeedSource } from '../../src/realtime/feed.js';
 import { Hooks } from '../../src/realtime/hooks.js';
 import { RoomHub } from '../../src/realtime/hub.js';
 import type { EndReason } from '../../src/realtime/live-source.js';
+import { messageRow } from '../support/message-row.js';
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent, enabled: () => false };
 const roomId = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
@@ -20,25 +21,16 @@ class FakeSource implements FeedSource {
   after = async (room: string, afterSeq: number, limit: number): Promise<MessageRow[]> => {
     this.reads.push(room);
     const last = this.lastSeq.get(room) ?? 0;
-    return Array.from({ length: Math.min(limit, Math.max(0, last - afterSeq)) }, (_, i) => ({
-      id: `${room}-${afterSeq + i + 1}`,
-      roomId: room,
-      seq: afterSeq + i + 1,
-      authorId: 'a',
-      body: 'b',
-      clientId: null,
-      replyToId: null,
-      createdAt: new Date(0),
-      editedAt: null,
-      deletedAt: null,
-      deletedBy: null,
-      threadRootId: null,
-      showInRoom: false,
-      mentionIds: [],
-      mentionRoom: false,
-      pinnedAt: null,
-      pinnedBy: null,
-    }));
+    return Array.from({ length: Math.min(limit, Math.max(0, last - afterSeq)) }, (_, i) =>
+      messageRow({
+        id: `${room}-${afterSeq + i + 1}`,
+        roomId: room,
+        seq: afterSeq + i + 1,
+        authorId: 'a',
+        body: 'b',
+        createdAt: new Date(0),
+      }),
+    );
   };
   heads = async (roomIds: readonly string[]) => {
     this.heads_.push(roomIds);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MessageRow } from '../../src/db/schema.js';
 import type { InsertOutcome, NewMessage } from '../../src/features/messages/messages.store.js';
 import { SendQueue, type SendStore } from '../../src/features/messages/send-queue.js';
+import { messageRow } from '../support/message-row.js';
 
 const ROOM = '00000000-0000-4000-8000-000000000001';
 const OTHER_ROOM = '00000000-0000-4000-8000-000000000002';
@@ -9,25 +10,7 @@ const AUTHOR = '00000000-0000-4000-8000-00000000aaaa';
 
 const input = (body: string, roomId = ROOM): NewMessage => ({ roomId, authorId: AUTHOR, body, clientId: null, replyToId: null });
 const inserted = (body: string, seq: number): InsertOutcome => ({ kind: 'inserted', message: row(body, seq) });
-const row = (body: string, seq: number): MessageRow => ({
-  id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
-  roomId: ROOM,
-  seq,
-  authorId: AUTHOR,
-  body,
-  clientId: null,
-  replyToId: null,
-  createdAt: new Date('2026-12-01T00:00:00.000Z'),
-  editedAt: null,
-  deletedAt: null,
-  deletedBy: null,
-  threadRootId: null,
-  showInRoom: false,
-  mentionIds: [],
-  mentionRoom: false,
-  pinnedAt: null,
-  pinnedBy: null,
-});
+const row = (body: string, seq: number): MessageRow => messageRow({ roomId: ROOM, seq, authorId: AUTHOR, body });
 /** An error as the drivers report a Postgres one, wrapped as drizzle wraps it. */
 const pgFailure = (code: string, constraint?: string) =>
   Object.assign(new Error('Failed query'), { cause: { code, constraint_name: constraint } });

@@ -115,9 +115,18 @@ export class MessagesService {
       replyToId = original.id;
     }
     const steps: Array<PreparedWrite<MessageFields>> = [];
-    for (const extension of this.extensions) {
-      const step = await extension.prepareSend?.(viewer, input, roomId);
-      if (step) steps.push(step);
+    try {
+      for (const extension of this.extensions) {
+        const step = await extension.prepareSend?.(viewer, input, roomId);
+        if (step) steps.push(step);
+      }
+    } catch (refusal) {
+      // A repeat of a stored send is answered with its message, whatever the extensions would refuse
+      // now (the reply's root deleted, a mentioned member gone, the room grown past @room's limit
+      // since): the client is retrying a send whose answer it lost. Looked up only on a refusal.
+      const stored = clientId === null ? null : await this.deps.store.findByClientId(roomId, viewer.userId, clientId);
+      if (stored) return stored;
+      throw refusal;
     }
     const message: NewMessage = { roomId, authorId: viewer.userId, body: input.body, clientId, replyToId };
     for (const step of steps) Object.assign(message, step.fields);

@@ -275,7 +275,10 @@ export function prepareInsertBatch(db: Database) {
 
 const instant = (value: Date | string) => (value instanceof Date ? value : new Date(value));
 
-export function messageRowOf(row: BatchRow): MessageRow {
+/** A message's columns as raw SQL returns them (snake case). */
+export type MessageSqlRow = Omit<BatchRow, 'i' | 'outcome'>;
+
+export function messageRowOf(row: MessageSqlRow): MessageRow {
   return {
     id: row.id,
     roomId: row.room_id,
