@@ -1,5 +1,5 @@
 import { defineFeature } from '../feature.js';
-import type { MessagesService } from '../messages/messages.service.js';
+import { DEFAULT_PAGE, MAX_PAGE, type MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
 import { createThreadsLoaders } from './threads.loaders.js';
 import { threadsResolvers } from './threads.resolvers.js';
@@ -22,6 +22,8 @@ export const threadsFeature = defineFeature({
   },
   loaders: ({ threads }, viewer) => createThreadsLoaders(threads, viewer),
   listSizes: {
+    // Paged as messages(): neither first nor last gives the newest 50; more than 200 is refused.
+    'Query.threadMessages': { unasked: DEFAULT_PAGE, atMost: MAX_PAGE },
     'Query.threads': { unasked: THREADS_PAGE_DEFAULT, atMost: THREADS_PAGE_MAX },
     'Query.myThreads': { unasked: THREADS_PAGE_DEFAULT, atMost: THREADS_PAGE_MAX },
     'Thread.participants': { unasked: 10, atMost: 10 },
