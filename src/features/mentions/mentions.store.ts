@@ -1,9 +1,13 @@
 import { and, eq, inArray, notInArray, sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../../db/client.js';
+import { prepareStatement, rowsOf, type Database } from '../../db/client.js';
 import { memberships, mentions, type MessageRow } from '../../db/schema.js';
 
 export class MentionsStore {
-  constructor(private readonly db: Database) {}
+  private readonly unreadCountsStatement: ReturnType<typeof prepareStatement<{ room_id: string; count: number | string }>>;
+
+  constructor(private readonly db: Database) {
+    this.unreadCountsStatement = prepareStatement(db, 'unread_mention_counts', UNREAD_MENTIONS_SQL, ['userId', 'roomIds']);
+  }
 
   /** How many members the room has. */
   async memberCount(roomId: string): Promise<number> {
@@ -76,35 +80,37 @@ export class MentionsStore {
    */
   async unreadCounts(userId: string, roomIds: readonly string[]): Promise<Array<{ roomId: string; count: number }>> {
     if (roomIds.length === 0) return [];
-    const unblocked = (author: string) =>
-      `not exists (select 1 from user_blocks b where b.blocker_id = m.user_id and b.blocked_id = ${author})`;
-    const result = await this.db.execute<{ room_id: string; count: number | string }>(sql`
-      select m.room_id, (
-        (select count(*) from mentions um
-          where um.user_id = m.user_id and um.room_id = m.room_id and um.in_timeline and um.seq > m.last_read_seq
-            and ${sql.raw(unblocked('um.author_id'))})
-        + (select count(*) from thread_follows f
-            join mentions um on um.user_id = f.user_id and um.thread_root_id = f.root_id and not um.in_timeline
-              and um.seq > f.last_read_seq
-          where f.user_id = m.user_id and f.room_id = m.room_id and f.subscribed and ${sql.raw(unblocked('um.author_id'))})
-        + (select count(*) from messages x
-          where x.room_id = m.room_id and x.mention_room and x.seq > m.last_read_seq
-            and (x.thread_root_id is null or x.show_in_room) and x.deleted_at is null
-            and x.author_id <> m.user_id and not (m.user_id = any(x.mention_ids)) and ${sql.raw(unblocked('x.author_id'))})
-        + (select count(*) from thread_follows f
-            join messages x on x.thread_root_id = f.root_id and x.seq > f.last_read_seq
-          where f.user_id = m.user_id and f.room_id = m.room_id and f.subscribed
-            and x.mention_room and not x.show_in_room and x.deleted_at is null
-            and x.author_id <> m.user_id and not (m.user_id = any(x.mention_ids)) and ${sql.raw(unblocked('x.author_id'))})
-      ) as count
-      from memberships m
-      where m.user_id = ${userId}::uuid and m.room_id = any(${uuidArray(roomIds)}::uuid[])`);
-    return rowsOf<{ room_id: string; count: number | string }>(result).map((row) => ({
-      roomId: row.room_id,
-      count: Number(row.count),
-    }));
+    const rows = await this.unreadCountsStatement({ userId, roomIds: uuidArray(roomIds) });
+    return rows.map((row) => ({ roomId: row.room_id, count: Number(row.count) }));
   }
 }
 
 /** Ids (checked uuids) as one Postgres array parameter. */
 const uuidArray = (ids: readonly string[]) => `{${ids.join(',')}}`;
+
+/** Not by someone the member (m) blocked. */
+const UNBLOCKED = (author: string) =>
+  `not exists (select 1 from user_blocks b where b.blocker_id = m.user_id and b.blocked_id = ${author})`;
+
+/** MentionsStore.unreadCounts() says what it counts. */
+const UNREAD_MENTIONS_SQL = `
+select m.room_id, (
+  (select count(*) from mentions um
+    where um.user_id = m.user_id and um.room_id = m.room_id and um.in_timeline and um.seq > m.last_read_seq
+      and ${UNBLOCKED('um.author_id')})
+  + (select count(*) from thread_follows f
+      join mentions um on um.user_id = f.user_id and um.thread_root_id = f.root_id and not um.in_timeline
+        and um.seq > f.last_read_seq
+    where f.user_id = m.user_id and f.room_id = m.room_id and f.subscribed and ${UNBLOCKED('um.author_id')})
+  + (select count(*) from messages x
+    where x.room_id = m.room_id and x.mention_room and x.seq > m.last_read_seq
+      and (x.thread_root_id is null or x.show_in_room) and x.deleted_at is null
+      and x.author_id <> m.user_id and not (m.user_id = any(x.mention_ids)) and ${UNBLOCKED('x.author_id')})
+  + (select count(*) from thread_follows f
+      join messages x on x.thread_root_id = f.root_id and x.seq > f.last_read_seq
+    where f.user_id = m.user_id and f.room_id = m.room_id and f.subscribed
+      and x.mention_room and not x.show_in_room and x.deleted_at is null
+      and x.author_id <> m.user_id and not (m.user_id = any(x.mention_ids)) and ${UNBLOCKED('x.author_id')})
+) as count
+from memberships m
+where m.user_id = $1::uuid and m.room_id = any($2::text::uuid[])`;

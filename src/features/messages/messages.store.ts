@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import { sqlInstant, systemClock, type Clock } from '../../clock.js';
-import { rowsOf, type Database } from '../../db/client.js';
+import { prepareStatement, type Database } from '../../db/client.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { messageColumns, messages, reactions, type MessageRow } from '../../db/schema.js';
 import { messageRowOf, prepareInsertBatch, prepareInsertOne, wellFormed, type MessageSqlRow } from './messages.statements.js';
@@ -40,6 +40,7 @@ export class MessagesStore {
   private readonly insertOne: ReturnType<typeof prepareInsertOne>;
   private readonly insertBatch: ReturnType<typeof prepareInsertBatch>;
   private readonly windows = new Map<string, ReturnType<typeof prepareWindow>>();
+  private readonly newestOfRooms: ReturnType<typeof prepareStatement<MessageSqlRow>>;
 
   /** @param clock what mutes and slow mode are judged by (the app's) */
   constructor(
@@ -48,6 +49,7 @@ export class MessagesStore {
   ) {
     this.insertOne = prepareInsertOne(db);
     this.insertBatch = prepareInsertBatch(db);
+    this.newestOfRooms = prepareStatement<MessageSqlRow>(db, 'newest_of_rooms', NEWEST_OF_ROOMS_SQL, ['roomIds']);
   }
 
   /**
@@ -291,12 +293,8 @@ export class MessagesStore {
    */
   async lastOf(roomIds: readonly string[]): Promise<MessageRow[]> {
     if (roomIds.length === 0) return [];
-    const result = await this.db.execute(sql`
-      select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at,
-        m.deleted_at, m.deleted_by, m.thread_root_id, m.show_in_room, m.mention_ids, m.mention_room, m.pinned_at, m.pinned_by
-      from unnest(${`{${roomIds.join(',')}}`}::uuid[]) as wanted(id)
-      cross join lateral (select * from messages where room_id = wanted.id order by seq desc limit 1) m`);
-    return rowsOf<MessageSqlRow>(result).map(messageRowOf);
+    const rows = await this.newestOfRooms({ roomIds: `{${roomIds.join(',')}}` });
+    return rows.map(messageRowOf);
   }
 }
 
@@ -323,3 +321,10 @@ function prepareWindow(db: Database, name: string, after: boolean, before: boole
     .limit(sql.placeholder('limit'))
     .prepare(name);
 }
+
+/** Each room's newest message (lastOf): one probe of (room, seq) per room. */
+const NEWEST_OF_ROOMS_SQL = `
+select m.id, m.room_id, m.seq, m.author_id, m.body, m.client_id, m.reply_to_id, m.created_at, m.edited_at,
+  m.deleted_at, m.deleted_by, m.thread_root_id, m.show_in_room, m.mention_ids, m.mention_room, m.pinned_at, m.pinned_by
+from unnest($1::text::uuid[]) as wanted(id)
+cross join lateral (select * from messages where room_id = wanted.id order by seq desc limit 1) m`;

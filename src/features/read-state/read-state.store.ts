@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { rowsOf, type Database } from '../../db/client.js';
+import { prepareStatement, type Database } from '../../db/client.js';
 import { memberships, rooms } from '../../db/schema.js';
 
 /** A member's read position in one room and what others posted after it. */
@@ -10,7 +10,11 @@ export interface ReadState {
 }
 
 export class ReadStateStore {
-  constructor(private readonly db: Database) {}
+  private readonly readStates: ReturnType<typeof prepareStatement<ReadStateRow>>;
+
+  constructor(private readonly db: Database) {
+    this.readStates = prepareStatement<ReadStateRow>(db, 'read_states', READ_STATES_SQL, ['userId', 'roomIds']);
+  }
 
   /**
    * One UPDATE: last_read_seq = greatest(last_read_seq, least(seq, rooms.last_seq)),
@@ -49,21 +53,29 @@ export class ReadStateStore {
    */
   async of(userId: string, roomIds: readonly string[]): Promise<ReadState[]> {
     if (roomIds.length === 0) return [];
-    const result = await this.db.execute<{ roomId: string; lastReadSeq: number; unreadCount: number | string }>(sql`
-      select m.room_id as "roomId", m.last_read_seq as "lastReadSeq", greatest(0,
-        r.timeline_count
-        - coalesce((select x.timeline_no from messages x where x.room_id = m.room_id and x.seq = m.last_read_seq), 0)
-        - (select count(*) from messages x
-            where x.room_id = m.room_id and x.seq > m.last_read_seq
-              and x.author_id in (select m.user_id union all select b.blocked_id from user_blocks b where b.blocker_id = m.user_id)
-              and (x.thread_root_id is null or x.show_in_room))
-      ) as "unreadCount"
-      from memberships m join rooms r on r.id = m.room_id
-      where m.user_id = ${userId}::uuid and m.room_id = any(${`{${roomIds.join(',')}}`}::uuid[])`);
-    return rowsOf<{ roomId: string; lastReadSeq: number; unreadCount: number | string }>(result).map((row) => ({
+    const rows = await this.readStates({ userId, roomIds: `{${roomIds.join(',')}}` });
+    return rows.map((row) => ({
       roomId: row.roomId,
       lastReadSeq: Number(row.lastReadSeq),
       unreadCount: Number(row.unreadCount),
     }));
   }
 }
+
+interface ReadStateRow {
+  roomId: string;
+  lastReadSeq: number;
+  unreadCount: number | string;
+}
+
+/** ReadStateStore.of() says what it counts. */
+const READ_STATES_SQL = `select m.room_id as "roomId", m.last_read_seq as "lastReadSeq", greatest(0,
+    r.timeline_count
+    - coalesce((select x.timeline_no from messages x where x.room_id = m.room_id and x.seq = m.last_read_seq), 0)
+    - (select count(*) from messages x
+        where x.room_id = m.room_id and x.seq > m.last_read_seq
+          and x.author_id in (select m.user_id union all select b.blocked_id from user_blocks b where b.blocker_id = m.user_id)
+          and (x.thread_root_id is null or x.show_in_room))
+  ) as "unreadCount"
+  from memberships m join rooms r on r.id = m.room_id
+  where m.user_id = $1::uuid and m.room_id = any($2::text::uuid[])`;
