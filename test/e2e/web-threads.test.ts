@@ -24,6 +24,9 @@ import {
   type Viewport,
 } from '../support/web-page.js';
 
+/** The mention-in-a-thread flow is two users, a dozen steps and several live updates: longer than the default 30 s on a loaded machine. */
+const LONG_FLOW_MS = 90_000;
+
 /**
  * The browser client's threads, mentions and pins in Chromium (the rules:
  * the contract's "Threads, mentions and pins"), on a phone (390×844, touch)
@@ -84,107 +87,111 @@ for (const backendName of present ? backendNames() : []) {
 
     for (const viewport of VIEWPORTS) {
       describe(`at ${viewport.width}×${viewport.height} (${viewport.name})`, () => {
-        it('one user mentions another in a thread reply; the other sees the mention badge and the reply live in the thread panel', async () => {
-          const { alice, bob, room } = await seed.roomWithTwoMembers();
-          await seed.send(alice, room, 'Launch plan: who checks the numbers?');
-          const [a, b] = [await pageOf(alice, viewport), await pageOf(bob, viewport)];
-          await openRoom(a, room.name);
-          await openRoom(b, room.name);
-          await seenInRoom(b, 'Launch plan');
+        it(
+          'one user mentions another in a thread reply; the other sees the mention badge and the reply live in the thread panel',
+          async () => {
+            const { alice, bob, room } = await seed.roomWithTwoMembers();
+            await seed.send(alice, room, 'Launch plan: who checks the numbers?');
+            const [a, b] = [await pageOf(alice, viewport), await pageOf(bob, viewport)];
+            await openRoom(a, room.name);
+            await openRoom(b, room.name);
+            await seenInRoom(b, 'Launch plan');
 
-          // Alice opens a thread on her message and mentions bob through the picker: @ and the start of his name.
-          await act(a, 'Launch plan', 'open-thread');
-          const panel = a.getByTestId('thread-panel');
-          await expect.poll(() => panel.isVisible()).toBe(true);
-          await seenInThread(a, 'Launch plan');
-          await expect.poll(() => a.getByTestId('thread-count').textContent()).toBe('No replies yet: start the thread below.');
-          await typeInto(a, 'thread-composer', `@${bob.username.slice(0, 5)}`);
-          const option = a.locator(`[data-testid=mention-option][data-username="${bob.username}"]`);
-          await expect.poll(() => option.count()).toBe(1);
-          expect(await option.getAttribute('aria-selected')).toBe('true');
-          expect(await a.getByTestId('thread-composer').getAttribute('aria-activedescendant')).toBe(
-            await option.getAttribute('id'),
-          );
-          expect(await axeViolations(a), 'thread panel with the mention picker').toEqual([]);
-          if (viewport.touch) expect(await smallTargets(a)).toEqual([]);
-          await shot(a, viewport, 'mention-picker');
-          // Picked with Enter, or with a tap on a phone: the text says @bob, and his id goes along.
-          if (viewport.touch) await option.tap();
-          else await a.getByTestId('thread-composer').press('Enter');
-          await expect.poll(() => a.getByTestId('thread-composer').inputValue()).toBe(`@${bob.username} `);
-          expect(await a.getByTestId('thread-composer').evaluate((el) => el === document.activeElement)).toBe(true);
-          await typeInto(a, 'thread-composer', 'can you check the numbers?');
-          await a.getByTestId('thread-composer').press('Enter');
-          const reply = `@${bob.username} can you check the numbers?`;
-          await seenInThread(a, reply);
-          // The reply stays out of the room's timeline; the root says it has one.
-          await expect.poll(() => message(a, 'Launch plan').getByTestId('thread-link').getAttribute('data-replies')).toBe('1');
-          expect(await timeline(a)).toEqual(['Launch plan: who checks the numbers?']);
+            // Alice opens a thread on her message and mentions bob through the picker: @ and the start of his name.
+            await act(a, 'Launch plan', 'open-thread');
+            const panel = a.getByTestId('thread-panel');
+            await expect.poll(() => panel.isVisible()).toBe(true);
+            await seenInThread(a, 'Launch plan');
+            await expect.poll(() => a.getByTestId('thread-count').textContent()).toBe('No replies yet: start the thread below.');
+            await typeInto(a, 'thread-composer', `@${bob.username.slice(0, 5)}`);
+            const option = a.locator(`[data-testid=mention-option][data-username="${bob.username}"]`);
+            await expect.poll(() => option.count()).toBe(1);
+            expect(await option.getAttribute('aria-selected')).toBe('true');
+            expect(await a.getByTestId('thread-composer').getAttribute('aria-activedescendant')).toBe(
+              await option.getAttribute('id'),
+            );
+            expect(await axeViolations(a), 'thread panel with the mention picker').toEqual([]);
+            if (viewport.touch) expect(await smallTargets(a)).toEqual([]);
+            await shot(a, viewport, 'mention-picker');
+            // Picked with Enter, or with a tap on a phone: the text says @bob, and his id goes along.
+            if (viewport.touch) await option.tap();
+            else await a.getByTestId('thread-composer').press('Enter');
+            await expect.poll(() => a.getByTestId('thread-composer').inputValue()).toBe(`@${bob.username} `);
+            expect(await a.getByTestId('thread-composer').evaluate((el) => el === document.activeElement)).toBe(true);
+            await typeInto(a, 'thread-composer', 'can you check the numbers?');
+            await a.getByTestId('thread-composer').press('Enter');
+            const reply = `@${bob.username} can you check the numbers?`;
+            await seenInThread(a, reply);
+            // The reply stays out of the room's timeline; the root says it has one.
+            await expect.poll(() => message(a, 'Launch plan').getByTestId('thread-link').getAttribute('data-replies')).toBe('1');
+            expect(await timeline(a)).toEqual(['Launch plan: who checks the numbers?']);
 
-          // The server has the mention by id (never from the text).
-          const { threadMessages } = await gqlOk(
-            app,
-            'query($r: ID!) { threadMessages(threadRootId: $r) { edges { node { body mentions { id } } } } }',
-            { r: await message(a, 'Launch plan').getAttribute('data-id') },
-            bob.token,
-          );
-          expect(threadMessages.edges.map((e: any) => e.node)).toEqual([{ body: reply, mentions: [{ id: bob.id }] }]);
+            // The server has the mention by id (never from the text).
+            const { threadMessages } = await gqlOk(
+              app,
+              'query($r: ID!) { threadMessages(threadRootId: $r) { edges { node { body mentions { id } } } } }',
+              { r: await message(a, 'Launch plan').getAttribute('data-id') },
+              bob.token,
+            );
+            expect(threadMessages.edges.map((e: any) => e.node)).toEqual([{ body: reply, mentions: [{ id: bob.id }] }]);
 
-          // Bob, in the room but not in the thread: the mention badge in his room list, and "1 reply, 1 new" on the root.
-          await showRooms(b);
-          await expect.poll(() => mentionBadge(b, room.name), { timeout: 10_000 }).toBe('@1');
-          expect(await roomItem(b, room.name).textContent()).toContain('1 unread mentioning you');
-          await shot(b, viewport, 'mention-badge');
-          if (viewport.touch) await b.getByTestId('menu').click(); // closes the drawer again
-          const link = message(b, 'Launch plan').getByTestId('thread-link');
-          await expect.poll(() => link.getAttribute('data-unread'), { timeout: 10_000 }).toBe('1');
-          expect(await link.textContent()).toContain('1 reply');
-          expect(await timeline(b)).toEqual(['Launch plan: who checks the numbers?']);
+            // Bob, in the room but not in the thread: the mention badge in his room list, and "1 reply, 1 new" on the root.
+            await showRooms(b);
+            await expect.poll(() => mentionBadge(b, room.name), { timeout: 10_000 }).toBe('@1');
+            expect(await roomItem(b, room.name).textContent()).toContain('1 unread mentioning you');
+            await shot(b, viewport, 'mention-badge');
+            if (viewport.touch) await b.getByTestId('menu').click(); // closes the drawer again
+            const link = message(b, 'Launch plan').getByTestId('thread-link');
+            await expect.poll(() => link.getAttribute('data-unread'), { timeout: 10_000 }).toBe('1');
+            expect(await link.textContent()).toContain('1 reply');
+            expect(await timeline(b)).toEqual(['Launch plan: who checks the numbers?']);
 
-          // He opens the thread from it: the root, alice's reply highlighted as mentioning him, and he follows it.
-          await link.click();
-          await seenInThread(b, 'can you check the numbers?');
-          const mention = threadMessage(b, 'can you check the numbers?');
-          expect(await mention.getAttribute('class')).toContain('mentions-me');
-          expect(await mention.getByTestId('mentions-me').textContent()).toBe('mentions you');
-          expect(await threadMessage(b, 'Launch plan').count()).toBe(1);
-          await expect.poll(() => b.getByTestId('follow-thread').getAttribute('aria-pressed')).toBe('true');
-          // Read: the badge goes, and so does the root's unread count.
-          await showRooms(b);
-          await expect.poll(() => mentionBadge(b, room.name), { timeout: 10_000 }).toBe('');
-          if (viewport.touch) await b.getByTestId('menu').click();
-          expect(await link.getAttribute('data-unread')).toBe('0');
+            // He opens the thread from it: the root, alice's reply highlighted as mentioning him, and he follows it.
+            await link.click();
+            await seenInThread(b, 'can you check the numbers?');
+            const mention = threadMessage(b, 'can you check the numbers?');
+            expect(await mention.getAttribute('class')).toContain('mentions-me');
+            expect(await mention.getByTestId('mentions-me').textContent()).toBe('mentions you');
+            expect(await threadMessage(b, 'Launch plan').count()).toBe(1);
+            await expect.poll(() => b.getByTestId('follow-thread').getAttribute('aria-pressed')).toBe('true');
+            // Read: the badge goes, and so does the root's unread count.
+            await showRooms(b);
+            await expect.poll(() => mentionBadge(b, room.name), { timeout: 10_000 }).toBe('');
+            if (viewport.touch) await b.getByTestId('menu').click();
+            expect(await link.getAttribute('data-unread')).toBe('0');
 
-          // Alice replies again: it arrives live in bob's open panel, and counts nothing there.
-          await typeInto(a, 'thread-composer', 'second reply, live');
-          await a.getByTestId('thread-composer').press('Enter');
-          await seenInThread(b, 'second reply, live');
-          expect(await axeViolations(b), 'thread panel').toEqual([]);
-          await shot(b, viewport, 'thread-panel');
+            // Alice replies again: it arrives live in bob's open panel, and counts nothing there.
+            await typeInto(a, 'thread-composer', 'second reply, live');
+            await a.getByTestId('thread-composer').press('Enter');
+            await seenInThread(b, 'second reply, live');
+            expect(await axeViolations(b), 'thread panel').toEqual([]);
+            await shot(b, viewport, 'thread-panel');
 
-          // The room's feed goes on around the thread: a message in the room reaches bob's timeline, replies do not.
-          await typeAndSend(a, 'back in the room');
-          await seenInRoom(b, 'back in the room');
-          expect(await timeline(b)).toEqual(['Launch plan: who checks the numbers?', 'back in the room']);
+            // The room's feed goes on around the thread: a message in the room reaches bob's timeline, replies do not.
+            await typeAndSend(a, 'back in the room');
+            await seenInRoom(b, 'back in the room');
+            expect(await timeline(b)).toEqual(['Launch plan: who checks the numbers?', 'back in the room']);
 
-          // Bob answers in the thread and to the room too: alice sees it in both, the room's copy opening the thread.
-          await typeInto(b, 'thread-composer', 'numbers look right');
-          await b.getByTestId('thread-composer-to-room').check();
-          await b.getByTestId('thread-composer').press('Enter');
-          await seenInThread(a, 'numbers look right');
-          await seenInRoom(a, 'numbers look right');
-          expect(await message(a, 'numbers look right').getByTestId('in-thread').count()).toBe(1);
-          await expect.poll(() => message(a, 'Launch plan').getByTestId('thread-link').getAttribute('data-replies')).toBe('3');
+            // Bob answers in the thread and to the room too: alice sees it in both, the room's copy opening the thread.
+            await typeInto(b, 'thread-composer', 'numbers look right');
+            await b.getByTestId('thread-composer-to-room').check();
+            await b.getByTestId('thread-composer').press('Enter');
+            await seenInThread(a, 'numbers look right');
+            await seenInRoom(a, 'numbers look right');
+            expect(await message(a, 'numbers look right').getByTestId('in-thread').count()).toBe(1);
+            await expect.poll(() => message(a, 'Launch plan').getByTestId('thread-link').getAttribute('data-replies')).toBe('3');
 
-          // Bob stops following; Escape closes the panel, focus back on the root's link.
-          await b.getByTestId('follow-thread').click();
-          await expect.poll(() => b.getByTestId('follow-thread').getAttribute('aria-pressed')).toBe('false');
-          await b.getByTestId('close-thread').focus();
-          await b.keyboard.press('Escape');
-          await expect.poll(() => b.getByTestId('thread-panel').isVisible()).toBe(false);
-          await expect.poll(() => b.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('thread-link');
-          noErrors(a, b);
-        });
+            // Bob stops following; Escape closes the panel, focus back on the root's link.
+            await b.getByTestId('follow-thread').click();
+            await expect.poll(() => b.getByTestId('follow-thread').getAttribute('aria-pressed')).toBe('false');
+            await b.getByTestId('close-thread').focus();
+            await b.keyboard.press('Escape');
+            await expect.poll(() => b.getByTestId('thread-panel').isVisible()).toBe(false);
+            await expect.poll(() => b.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('thread-link');
+            noErrors(a, b);
+          },
+          LONG_FLOW_MS,
+        );
 
         it('pins a message for everyone: the strip at the top of the room, live for the other member, and unpins it', async () => {
           const { alice, bob, room } = await seed.roomWithTwoMembers();
