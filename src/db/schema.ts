@@ -158,9 +158,12 @@ export const messages = pgTable(
     // clientId idempotency: NULL client ids never conflict.
     uniqueIndex('messages_client_id_key').on(t.roomId, t.authorId, t.clientId),
     index('messages_search_idx').using('gin', t.search),
-    // One author's messages of a room after a position: what unread counts
-    // leave out (the reader's own, those of users they blocked).
-    index('messages_room_author_seq_idx').on(t.roomId, t.authorId, t.seq),
+    // One author's timeline messages of a room after a position: what unread
+    // counts leave out (the reader's own, those of users they blocked),
+    // counted from the index alone where its pages are all-visible.
+    index('messages_room_author_seq_idx')
+      .on(t.roomId, t.authorId, t.seq)
+      .where(sql`${t.threadRootId} is null or ${t.showInRoom}`),
     // A thread's replies in seq order (threadMessages, Thread.unreadCount); only replies are in it.
     index('messages_thread_seq_idx')
       .on(t.threadRootId, t.seq)
@@ -259,11 +262,12 @@ export const mentions = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.messageId] }),
+    // The author last, so that leaving out blocked authors needs no visit to the rows.
     index('mentions_timeline_idx')
-      .on(t.userId, t.roomId, t.seq)
+      .on(t.userId, t.roomId, t.seq, t.authorId)
       .where(sql`${t.inTimeline}`),
     index('mentions_thread_idx')
-      .on(t.userId, t.threadRootId, t.seq)
+      .on(t.userId, t.threadRootId, t.seq, t.authorId)
       .where(sql`not ${t.inTimeline}`),
     index('mentions_message_idx').on(t.messageId),
   ],
