@@ -1,6 +1,7 @@
 import { requireViewer } from '../../auth/viewer.js';
 import type { Resolvers } from '../../generated/graphql.js';
 import { present } from '../users/users.loaders.js';
+import { emptyThread } from './threads.mappers.js';
 
 export const threadsResolvers: Resolvers = {
   Query: {
@@ -32,16 +33,7 @@ export const threadsResolvers: Resolvers = {
   ThreadReply: {
     thread: async (event, _, { loaders }) => {
       const rootId = event.message.threadRootId!;
-      return (
-        (await loaders.thread.load(rootId)) ?? {
-          rootId,
-          roomId: event.message.roomId,
-          replyCount: 0,
-          lastReplyAt: null,
-          lastReplySeq: 0,
-          participantIds: [],
-        }
-      );
+      return (await loaders.thread.load(rootId)) ?? emptyThread(rootId, event.message.roomId);
     },
   },
 };

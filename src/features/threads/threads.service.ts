@@ -6,7 +6,7 @@ import { isId, requireId } from '../../validation.js';
 import type { MessagePage } from '../messages/messages.mappers.js';
 import type { HistoryArgs, MessageExtension, MessagesService } from '../messages/messages.service.js';
 import type { RoomsService } from '../rooms/rooms.service.js';
-import type { ThreadModel, ThreadPage } from './threads.mappers.js';
+import { emptyThread, type ThreadModel, type ThreadPage } from './threads.mappers.js';
 import type { ThreadsStore, ThreadViewerState } from './threads.store.js';
 
 /** threads() and myThreads(): first 1-100. */
@@ -90,7 +90,7 @@ export class ThreadsService {
   /** The thread's summary; one with no replies yet for a root nobody replied to. */
   async summary(root: MessageRow): Promise<ThreadModel> {
     const [row] = await this.deps.store.byRootIds([root.id]);
-    return row ?? { rootId: root.id, roomId: root.roomId, replyCount: 0, lastReplyAt: null, lastReplySeq: 0, participantIds: [] };
+    return row ?? emptyThread(root.id, root.roomId);
   }
 
   async subscribe(viewer: Viewer, rootId: string, subscribed: boolean): Promise<ThreadModel> {
