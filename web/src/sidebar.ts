@@ -185,7 +185,7 @@ export class Sidebar {
     }
   }
 
-  /** Reads a room's unread counts again, once a burst of events has settled. */
+  /** Reads a room's unread and mention counts again, once a burst of events has settled. */
   private recountSoon(roomId: string): void {
     if (this.recount.has(roomId)) return;
     this.recount.set(
@@ -198,7 +198,13 @@ export class Sidebar {
           .roomCounts(roomId)
           .then((counts) => {
             if (!counts) return;
-            state.applyCounts(ticket, { id: counts.id, unreadMentionCount: counts.unreadMentionCount });
+            // The open room's unread count is the read marker's while it is being read.
+            const reading = state.open?.id === roomId && document.visibilityState === 'visible';
+            state.applyCounts(ticket, {
+              id: counts.id,
+              unreadMentionCount: counts.unreadMentionCount,
+              ...(reading ? {} : { unreadCount: counts.unreadCount }),
+            });
             layout.renderRooms(state);
           })
           .catch(() => {});
@@ -214,8 +220,12 @@ export class Sidebar {
         const room = state.room(message.roomId);
         if (!room) return void this.loadRooms();
         const reading = state.open?.id === message.roomId && document.visibilityState === 'visible';
+        const before = room.unreadCount;
         state.noteMessage(room, message, reading);
         layout.renderRooms(state);
+        // Counted here at once; the server's count follows once the burst settles. A count answered
+        // while this message was on its way (a mark of the room left a moment ago) may hold it already.
+        if (state.room(room.id)!.unreadCount !== before) this.recountSoon(room.id);
         break;
       }
       case 'Mentioned':

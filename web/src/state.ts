@@ -210,12 +210,11 @@ export class ChatState {
   private readonly countAsks = new Map<string, { asked: number; applied: number }>();
 
   /**
-   * A ticket for a request whose answer carries a room's unreadMentionCount
-   * (markRead, markThreadRead, following a thread, reading the counts
-   * again). Answers come back in any order: applyCounts takes a mention
-   * count only when no answer to a later request was applied before it, so
-   * a count read before a thread was marked read never brings back what
-   * the mark cleared.
+   * A ticket for a request whose answer carries a room's counts (markRead,
+   * markThreadRead, following a thread, reading the counts again). Answers
+   * come back in any order: applyCounts takes the counts only when no answer
+   * to a later request was applied before it, so a count read before a
+   * mark never brings back what the mark cleared.
    */
   askCounts(roomId: string): number {
     const asks = this.countAsks.get(roomId) ?? { asked: 0, applied: 0 };
@@ -224,13 +223,17 @@ export class ChatState {
     return asks.asked;
   }
 
-  /** The counts an answer told, for a room still listed; its mention count only when no later answer's was applied. */
+  /** The counts an answer told, for a room still listed; its counts only when no later answer's were applied. */
   applyCounts(ticket: number, fields: Partial<RoomFieldsFragment> & { id: string }): void {
     const asks = this.countAsks.get(fields.id);
-    const { unreadMentionCount, ...rest } = fields;
+    const { unreadMentionCount, unreadCount, ...rest } = fields;
     const fresh = asks !== undefined && ticket >= asks.applied;
     if (fresh) asks.applied = ticket;
-    this.updateRoom(fresh && unreadMentionCount !== undefined ? { ...rest, unreadMentionCount } : rest);
+    this.updateRoom({
+      ...rest,
+      ...(fresh && unreadMentionCount !== undefined ? { unreadMentionCount } : {}),
+      ...(fresh && unreadCount !== undefined ? { unreadCount } : {}),
+    });
   }
 }
 
