@@ -273,6 +273,51 @@ export const mentions = pgTable(
   ],
 );
 
+/**
+ * A file a user asked to attach in a room (createUpload): pending until a
+ * sendMessage attaches it (messageId set, in the send's transaction), then
+ * one of that message's attachments, in `position` order. Its bytes live in
+ * the storage under `key`; an image's thumbnail under `thumbnailKey` once made.
+ * Deleting the message deletes the row (and, after the commit, the objects);
+ * a pending one is swept after its lifetime.
+ */
+export const uploads = pgTable(
+  'uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roomId: uuid('room_id')
+      .notNull()
+      .references(() => rooms.id, { onDelete: 'cascade' }),
+    filename: text('filename').notNull(),
+    contentType: text('content_type').notNull(),
+    size: integer('size').notNull(),
+    /** The object's key in the storage. */
+    key: text('key').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    messageId: uuid('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+    position: integer('position'),
+    width: integer('width'),
+    height: integer('height'),
+    thumbnailKey: text('thumbnail_key'),
+  },
+  (t) => [
+    // A message's attachments in order.
+    index('uploads_message_idx')
+      .on(t.messageId, t.position)
+      .where(sql`${t.messageId} is not null`),
+    // A user's unused uploads (the pending cap), and the sweep of old ones.
+    index('uploads_pending_owner_idx')
+      .on(t.ownerId)
+      .where(sql`${t.messageId} is null`),
+    index('uploads_pending_created_idx')
+      .on(t.createdAt)
+      .where(sql`${t.messageId} is null`),
+  ],
+);
+
 export const reactions = pgTable(
   'reactions',
   {
@@ -415,6 +460,7 @@ export const messageColumns = messageColumnsRead;
 export type MessageRow = Omit<typeof messages.$inferSelect, 'search' | 'timelineNo'>;
 export type ReactionRow = typeof reactions.$inferSelect;
 export type ThreadRow = typeof threads.$inferSelect;
+export type UploadRow = typeof uploads.$inferSelect;
 export type ThreadFollowRow = typeof threadFollows.$inferSelect;
 export type RoomKind = RoomRow['kind'];
 export type RoomVisibility = RoomRow['visibility'];

@@ -97,6 +97,12 @@ for (const backendName of present ? backendNames() : []) {
         expect(await member(c, alice).getByTestId('moderate-toggle').count()).toBe(0);
         await member(c, bob).getByTestId('moderate-toggle').click();
         await member(c, bob).getByTestId('mute-duration').selectOption('600');
+        // A presence change re-renders the panel: the choice made stays made.
+        await pageOf(alice, viewport);
+        await expect
+          .poll(() => c.locator(`[data-testid=member][data-username="${alice.username}"] [data-testid=presence]`).textContent())
+          .toBe('online');
+        expect(await member(c, bob).getByTestId('mute-duration').inputValue()).toBe('600');
         expect(await axeViolations(c), 'members with moderation open').toEqual([]);
         await member(c, bob).getByTestId('mute').click();
         await expect.poll(() => member(c, bob).getByTestId('muted-badge').count()).toBe(1);

@@ -22,8 +22,14 @@ export function h(tag: string, props: Props = {}, ...children: Child[]): HTMLEle
  * Runs `rebuild`, which replaces what `container` holds, and gives focus back
  * to the element matching the one that had it (by the attributes named), so
  * a keyboard user is not thrown to the top of the page by a live update.
+ * Choices made in selects with an id are carried over too: a presence change
+ * re-rendering the members panel must not reset "Mute for 10 minutes" to the
+ * first option under the moderator's hand.
  */
 export function keepingFocus(container: HTMLElement, attributes: string[], rebuild: () => void): void {
+  const chosen = [...container.querySelectorAll<HTMLSelectElement>('select[id]')].map(
+    (select) => [select.id, select.value] as const,
+  );
   const active = document.activeElement;
   const selector =
     active instanceof HTMLElement && container.contains(active)
@@ -33,5 +39,9 @@ export function keepingFocus(container: HTMLElement, attributes: string[], rebui
           .join('')
       : '';
   rebuild();
+  for (const [id, value] of chosen) {
+    const select = container.querySelector<HTMLSelectElement>(`select#${CSS.escape(id)}`);
+    if (select && [...select.options].some((option) => option.value === value)) select.value = value;
+  }
   if (selector) container.querySelector<HTMLElement>(selector)?.focus();
 }
