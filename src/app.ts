@@ -46,6 +46,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   const { shared = {} } = options;
   let running: Parts | null = null;
   let stopping: Promise<void> | null = null;
+  /** Where this instance listens once started; PUBLIC_URL, when set, is what clients are given instead. */
+  let listeningAt: string | null = null;
+  const origin = () => config.attachments.publicUrl ?? listeningAt ?? `http://localhost:${config.port}`;
 
   async function start(): Promise<void> {
     if (running) return;
@@ -63,6 +66,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         instanceId,
         metrics: metrics ?? noMetrics,
         clock: options.clock ?? systemClock,
+        origin,
       };
       const { services, realtime, limits, tokens } = createServices(config, counted);
       parts.realtime = realtime;
@@ -73,6 +77,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       });
       realtime.start();
       await parts.transports.listen(config.port, config.host);
+      listeningAt = parts.transports.url(config.host);
     } catch (error) {
       await teardown(parts, true);
       throw error;

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseAuthConfig, type AuthConfig, type JwtConfig, type SessionConfig } from './auth/auth.config.js';
 import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
+import { parseAttachmentsConfig, type AttachmentsConfig } from './features/attachments/attachments.config.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
 import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
 import type { LogFormat, LogLevel } from './logger.js';
@@ -199,6 +200,12 @@ export interface Config {
    * @default { logRetentionDays: 90, logSweepMs: 3600000 }
    */
   readonly moderation: ModerationConfig;
+  /**
+   * Attachments: the storage (`S3_BUCKET` and the other `S3_*` variables, or the embedded disk under
+   * `UPLOADS_DIR`), `PUBLIC_URL`, and the contract's limits (features/attachments/attachments.config.ts).
+   * @default { storage: { kind: 'disk', dir: '.data/uploads' }, maxBytes: 25 MiB, perMessage: 10, pendingPerUser: 20, … }
+   */
+  readonly attachments: AttachmentsConfig;
 }
 
 /** The moderation log's retention (Config.moderation). */
@@ -334,6 +341,7 @@ export function loadConfig(
     logRetentionDays: integerAtLeast('MODERATION_LOG_RETENTION_DAYS', 90, 1),
     logSweepMs: integerAtLeast('MODERATION_LOG_SWEEP_MS', 3_600_000, 100),
   });
+  const attachments = parseAttachmentsConfig(reader, cwd);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -373,6 +381,7 @@ export function loadConfig(
       ...transport,
       ...metrics,
       moderation,
+      attachments,
     }),
     warnings,
   };

@@ -33,7 +33,9 @@ export const forbidden = (message = 'Not allowed', reason?: ForbiddenReason, ext
   new ChatError('FORBIDDEN', message, reason ? { reason, ...extensions } : extensions);
 export const notFound = (what: string) => new ChatError('NOT_FOUND', `${what} not found`);
 /** BAD_USER_INPUT; `reason` where a client must tell refusals apart (PIN_LIMIT). */
-export const badInput = (message: string, field?: string, reason?: 'PIN_LIMIT') =>
+/** Why an input was refused, where the contract names it (extensions.reason). */
+export type BadInputReason = 'PIN_LIMIT' | 'UPLOAD_MISSING' | 'UPLOAD_MISMATCH' | 'UPLOAD_USED';
+export const badInput = (message: string, field?: string, reason?: BadInputReason) =>
   new ChatError('BAD_USER_INPUT', message, { ...(field ? { field } : {}), ...(reason ? { reason } : {}) });
 /**
  * Too many requests: `extensions.retryAfter` is the whole seconds (at least 1)

@@ -16,6 +16,8 @@ export interface ServicesDeps {
   instanceId: string;
   metrics: Metrics;
   clock: Clock;
+  /** The origin clients reach this instance at (Platform.origin). */
+  origin: () => string;
 }
 
 export interface Wired {
@@ -30,7 +32,10 @@ export interface Wired {
  * The wiring: the realtime module over the backplane, the abuse limits, then
  * every feature's services (features/index.ts) over both and the database.
  */
-export function createServices(config: Config, { db, backplane, logger, instanceId, metrics, clock }: ServicesDeps): Wired {
+export function createServices(
+  config: Config,
+  { db, backplane, logger, instanceId, metrics, clock, origin }: ServicesDeps,
+): Wired {
   // Live feeds read the record through the features' services, built below; they read only once started.
   let services: Services | null = null;
   const built = () => {
@@ -55,6 +60,6 @@ export function createServices(config: Config, { db, backplane, logger, instance
   });
   const limits = createLimits(config, { redis: backplane.redis?.commands ?? null, instanceId, logger, metrics });
   realtime.hooks.on('stopping', () => limits.stop());
-  services = createFeatureServices({ config, db, realtime, limits, logger, metrics, clock });
+  services = createFeatureServices({ config, db, realtime, limits, logger, metrics, clock, origin });
   return { services, realtime, limits, tokens: services.tokens };
 }

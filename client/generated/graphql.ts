@@ -35,6 +35,8 @@ export type MessageChange =
   | 'REACTIONS'
   /** The root's thread summary changed (a reply was added or deleted). */
   | 'THREAD'
+  /** An image attachment's thumbnail is ready (Attachment.thumbnailUrl). */
+  | 'THUMBNAIL'
   | 'UNPINNED';
 
 export type MessageView =
@@ -87,6 +89,8 @@ export type RoomVisibility =
   | 'PUBLIC';
 
 export type SendMessageInput = {
+  /** Finished uploads to attach (at most 10). With attachments the body may be empty. */
+  attachmentIds?: Array<string | number> | null | undefined;
   body: string;
   clientId?: string | null | undefined;
   mentionRoom?: boolean | null | undefined;

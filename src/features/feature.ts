@@ -19,6 +19,8 @@ export interface Platform {
   readonly metrics: Metrics;
   /** The time that bans, mutes, slow mode and the log's retention are judged by (clock.ts). */
   readonly clock: Clock;
+  /** The origin clients reach this instance at: PUBLIC_URL, or the address it listens on once started. */
+  readonly origin: () => string;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Viewer } from '../auth/viewer.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { attachmentsFeature } from './attachments/index.js';
 import { blockingFeature } from './blocking/index.js';
 import { eventsFeature } from './events/index.js';
 import type { Feature, ListSize, Platform } from './feature.js';
@@ -29,6 +30,7 @@ export const features = [
   messagesFeature,
   threadsFeature,
   mentionsFeature,
+  attachmentsFeature,
   pinsFeature,
   reportsFeature,
   reactionsFeature,

@@ -6,6 +6,7 @@ import type { ModerationActionModel, RoomBanModel, ModerationEventPayload } from
 import type { MessageModel, MessagePage } from '../features/messages/messages.mappers.js';
 import type { ThreadModel, ThreadPage, ThreadReplyEvent } from '../features/threads/threads.mappers.js';
 import type { MentionedEvent } from '../features/mentions/mentions.mappers.js';
+import type { AttachmentModel } from '../features/attachments/attachments.mappers.js';
 import type { ReportModel, ReportFiledPayload } from '../features/reports/reports.mappers.js';
 import type { ReactionGroup } from '../features/reactions/reactions.mappers.js';
 import type { MessageChangedEvent, MemberChangedEvent, TypingChangedEvent, ReadReceiptEvent, NewMessageEvent, RoomAddedEvent, RoomRemovedEvent } from '../features/events/events.mappers.js';
@@ -25,6 +26,21 @@ export type Scalars = {
   DateTime: { input: string; output: Date | string; }
 };
 
+export type Attachment = {
+  __typename?: 'Attachment';
+  contentType: Scalars['String']['output'];
+  filename: Scalars['String']['output'];
+  height?: Maybe<Scalars['Int']['output']>;
+  id: Scalars['ID']['output'];
+  size: Scalars['Int']['output'];
+  /** Images: a signed URL of a version at most 320 px on its longer side, without metadata; null otherwise or while it is being made. */
+  thumbnailUrl?: Maybe<Scalars['String']['output']>;
+  /** A signed GET URL. */
+  url: Scalars['String']['output'];
+  /** Images: pixel size; null otherwise. */
+  width?: Maybe<Scalars['Int']['output']>;
+};
+
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   /** A JWT for the Authorization header and the WebSocket connection_init payload. */
@@ -37,6 +53,15 @@ export type CreateRoomInput = {
   visibility?: InputMaybe<RoomVisibility>;
 };
 
+export type CreateUploadInput = {
+  contentType: Scalars['String']['input'];
+  /** 1-255 characters, no path separators. */
+  filename: Scalars['String']['input'];
+  roomId: Scalars['ID']['input'];
+  /** Bytes, 1 to the limit. */
+  size: Scalars['Int']['input'];
+};
+
 export type CredentialsInput = {
   password: Scalars['String']['input'];
   username: Scalars['String']['input'];
@@ -47,6 +72,12 @@ export type EditMessageInput = {
   id: Scalars['ID']['input'];
   /** The new full list of mentioned members (omitted: unchanged). */
   mentions?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type HttpHeader = {
+  __typename?: 'HttpHeader';
+  name: Scalars['String']['output'];
+  value: Scalars['String']['output'];
 };
 
 export type MemberChange =
@@ -70,6 +101,7 @@ export type Mentioned = {
 
 export type Message = {
   __typename?: 'Message';
+  attachments: Array<Attachment>;
   author: User;
   /** Empty for a deleted message. */
   body: Scalars['String']['output'];
@@ -108,6 +140,8 @@ export type MessageChange =
   | 'REACTIONS'
   /** The root's thread summary changed (a reply was added or deleted). */
   | 'THREAD'
+  /** An image attachment's thumbnail is ready (Attachment.thumbnailUrl). */
+  | 'THUMBNAIL'
   | 'UNPINNED';
 
 export type MessageChanged = {
@@ -190,6 +224,8 @@ export type Mutation = {
   blockUser: Scalars['Boolean']['output'];
   /** Create a GROUP room; the viewer becomes its OWNER. Name: 1-100 characters. */
   createRoom: Room;
+  /** Ask for an upload URL for a file to attach in a room the viewer may post to. */
+  createUpload: Upload;
   /**
    * Delete one's own message, or as MODERATOR and above a message whose author
    * ranks below the viewer (the OWNER: any message): it stays as a tombstone,
@@ -289,6 +325,11 @@ export type MutationBlockUserArgs = {
 
 export type MutationCreateRoomArgs = {
   input: CreateRoomInput;
+};
+
+
+export type MutationCreateUploadArgs = {
+  input: CreateUploadInput;
 };
 
 
@@ -694,6 +735,8 @@ export type RoomVisibility =
   | 'PUBLIC';
 
 export type SendMessageInput = {
+  /** Finished uploads to attach (at most 10). With attachments the body may be empty. */
+  attachmentIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   body: Scalars['String']['input'];
   clientId?: InputMaybe<Scalars['String']['input']>;
   mentionRoom?: InputMaybe<Scalars['Boolean']['input']>;
@@ -778,6 +821,15 @@ export type UpdateRoomInput = {
   roomId: Scalars['ID']['input'];
   /** 0-21600. */
   slowModeSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type Upload = {
+  __typename?: 'Upload';
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  uploadHeaders: Array<HttpHeader>;
+  /** PUT the bytes here, with uploadHeaders, before expiresAt. */
+  uploadUrl: Scalars['String']['output'];
 };
 
 export type User = {
@@ -883,12 +935,15 @@ export type ResolversUnionTypes<_RefType extends Record<string, unknown>> = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  Attachment: ResolverTypeWrapper<AttachmentModel>;
   AuthPayload: ResolverTypeWrapper<AuthResult>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   CreateRoomInput: CreateRoomInput;
+  CreateUploadInput: CreateUploadInput;
   CredentialsInput: CredentialsInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EditMessageInput: EditMessageInput;
+  HttpHeader: ResolverTypeWrapper<HttpHeader>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MemberChange: MemberChange;
@@ -932,18 +987,22 @@ export type ResolversTypes = {
   ThreadReply: ResolverTypeWrapper<ThreadReplyEvent>;
   TypingChanged: ResolverTypeWrapper<TypingChangedEvent>;
   UpdateRoomInput: UpdateRoomInput;
+  Upload: ResolverTypeWrapper<Upload>;
   User: ResolverTypeWrapper<UserModel>;
   UserEvent: ResolverTypeWrapper<ResolversUnionTypes<ResolversTypes>['UserEvent']>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  Attachment: AttachmentModel;
   AuthPayload: AuthResult;
   Boolean: Scalars['Boolean']['output'];
   CreateRoomInput: CreateRoomInput;
+  CreateUploadInput: CreateUploadInput;
   CredentialsInput: CredentialsInput;
   DateTime: Scalars['DateTime']['output'];
   EditMessageInput: EditMessageInput;
+  HttpHeader: HttpHeader;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   MemberChanged: MemberChangedEvent;
@@ -977,8 +1036,20 @@ export type ResolversParentTypes = {
   ThreadReply: ThreadReplyEvent;
   TypingChanged: TypingChangedEvent;
   UpdateRoomInput: UpdateRoomInput;
+  Upload: Upload;
   User: UserModel;
   UserEvent: ResolversUnionTypes<ResolversParentTypes>['UserEvent'];
+};
+
+export type AttachmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Attachment'] = ResolversParentTypes['Attachment']> = {
+  contentType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  filename?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  height?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  thumbnailUrl?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  width?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
 export type AuthPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = {
@@ -989,6 +1060,11 @@ export type AuthPayloadResolvers<ContextType = Context, ParentType extends Resol
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type HttpHeaderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['HttpHeader'] = ResolversParentTypes['HttpHeader']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type MemberChangedResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MemberChanged'] = ResolversParentTypes['MemberChanged']> = {
   change?: Resolver<ResolversTypes['MemberChange'], ParentType, ContextType>;
@@ -1003,6 +1079,7 @@ export type MentionedResolvers<ContextType = Context, ParentType extends Resolve
 };
 
 export type MessageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Message'] = ResolversParentTypes['Message']> = {
+  attachments?: Resolver<Array<ResolversTypes['Attachment']>, ParentType, ContextType>;
   author?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   clientId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1066,6 +1143,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   banMember?: Resolver<ResolversTypes['RoomBan'], ParentType, ContextType, RequireFields<MutationBanMemberArgs, 'roomId' | 'userId'>>;
   blockUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationBlockUserArgs, 'userId'>>;
   createRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationCreateRoomArgs, 'input'>>;
+  createUpload?: Resolver<ResolversTypes['Upload'], ParentType, ContextType, RequireFields<MutationCreateUploadArgs, 'input'>>;
   deleteMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationDeleteMessageArgs, 'id'>>;
   editMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationEditMessageArgs, 'input'>>;
   inviteToRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationInviteToRoomArgs, 'roomId' | 'userId'>>;
@@ -1241,6 +1319,13 @@ export type TypingChangedResolvers<ContextType = Context, ParentType extends Res
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type UploadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Upload'] = ResolversParentTypes['Upload']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  uploadHeaders?: Resolver<Array<ResolversTypes['HttpHeader']>, ParentType, ContextType>;
+  uploadUrl?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   blockedByViewer?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1253,8 +1338,10 @@ export type UserEventResolvers<ContextType = Context, ParentType extends Resolve
 };
 
 export type Resolvers<ContextType = Context> = {
+  Attachment?: AttachmentResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  HttpHeader?: HttpHeaderResolvers<ContextType>;
   MemberChanged?: MemberChangedResolvers<ContextType>;
   Mentioned?: MentionedResolvers<ContextType>;
   Message?: MessageResolvers<ContextType>;
@@ -1283,6 +1370,7 @@ export type Resolvers<ContextType = Context> = {
   ThreadEdge?: ThreadEdgeResolvers<ContextType>;
   ThreadReply?: ThreadReplyResolvers<ContextType>;
   TypingChanged?: TypingChangedResolvers<ContextType>;
+  Upload?: UploadResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
   UserEvent?: UserEventResolvers<ContextType>;
 };

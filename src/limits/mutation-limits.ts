@@ -20,6 +20,7 @@ export const MUTATION_LIMITS: { readonly [Field in keyof Required<MutationResolv
   inviteToRoom: 'rooms',
   openDirectRoom: 'rooms',
   sendMessage: 'send',
+  createUpload: 'send',
   editMessage: 'edit',
   deleteMessage: 'edit',
   addReaction: 'react',

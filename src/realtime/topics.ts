@@ -11,7 +11,7 @@ export interface Topic<T> {
 }
 
 export type MemberChange = 'JOINED' | 'LEFT' | 'ONLINE' | 'OFFLINE';
-export type MessageChange = 'EDITED' | 'DELETED' | 'REACTIONS' | 'THREAD' | 'PINNED' | 'UNPINNED';
+export type MessageChange = 'EDITED' | 'DELETED' | 'REACTIONS' | 'THREAD' | 'PINNED' | 'UNPINNED' | 'THUMBNAIL';
 /** Why a user left a room (RoomRemoved.reason). */
 export type RemovedReason = 'LEFT' | 'KICKED' | 'BANNED';
 /**
@@ -52,7 +52,7 @@ export const topics = {
 };
 
 const MEMBER_CHANGES: readonly string[] = ['JOINED', 'LEFT', 'ONLINE', 'OFFLINE'];
-const MESSAGE_CHANGES: readonly string[] = ['EDITED', 'DELETED', 'REACTIONS', 'THREAD', 'PINNED', 'UNPINNED'];
+const MESSAGE_CHANGES: readonly string[] = ['EDITED', 'DELETED', 'REACTIONS', 'THREAD', 'PINNED', 'UNPINNED', 'THUMBNAIL'];
 const REMOVED_REASONS: readonly string[] = ['LEFT', 'KICKED', 'BANNED'];
 const AUDIENCES: readonly string[] = ['members', 'moderators'];
 

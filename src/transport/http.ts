@@ -19,6 +19,8 @@ export interface HttpOptions {
   metrics: MetricsEndpoint | null;
   /** The browser client at `/`; null: not served. */
   web: WebClient | null;
+  /** The embedded storage's PUTs and GETs at /files/ (attachments); null: files live elsewhere (S3). */
+  files: ((req: IncomingMessage, res: ServerResponse) => boolean) | null;
   /** GraphiQL's page (GET /graphql from a browser) and files; null: off. */
   graphiql: GraphiQLSite | null;
   /** Which Host headers are answered (ALLOWED_HOSTS). */
@@ -33,7 +35,7 @@ const instanceTag = Math.random().toString(36).slice(2, 8);
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
 /**
- * The HTTP routes: /healthz, /metrics, GraphiQL (its page for a browser's
+ * The HTTP routes: /healthz, /metrics, the embedded storage's /files/, GraphiQL (its page for a browser's
  * GET /graphql, its files under /graphiql/), the browser client's files (`/`,
  * `/assets/…`), and everything else to yoga (GraphQL at /graphql). WebSocket
  * upgrades on /graphql are the ws adapter's (ws/server.ts). Every request but
@@ -51,7 +53,7 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/;
  * stream for as long as it lasts (SSE, multipart), and an upgraded socket
  * (WebSocket) leaves the HTTP parser and its timers behind.
  */
-export function createHttpServer({ graphql, health, metrics, web, graphiql, hosts, limits, logger }: HttpOptions): Server {
+export function createHttpServer({ graphql, health, metrics, files, web, graphiql, hosts, limits, logger }: HttpOptions): Server {
   const server = createServer(
     {
       headersTimeout: limits.headersTimeoutMs,
@@ -77,6 +79,7 @@ export function createHttpServer({ graphql, health, metrics, web, graphiql, host
 
   function route(req: IncomingMessage, res: ServerResponse, requestId: string, scrape: boolean): void {
     if (scrape) return void serveMetrics(req, res, metrics!);
+    if (files?.(req, res)) return;
     if (graphiql?.serve(req, res)) return;
     if (web?.serve(req, res)) return;
     inRequestScope(requestId, logger, () => void graphql(req, res));

@@ -88,10 +88,12 @@ export async function createTransports(options: TransportOptions): Promise<Trans
     mutationLimits: limits.mutations,
     databaseBudgetMs: config.database.queryTimeoutMs ?? 5000,
   });
-  const web = loadWebClient(config.webDir, logger);
+  const { storage } = services;
+  const web = loadWebClient(config.webDir, logger, storage.origins);
   const graphiql = config.exposure.graphiql ? await loadGraphiQL('Chat API', logger) : null;
   const server: Server = createHttpServer({
     ...{ graphql, health, metrics: metricsEndpoint, web, graphiql, hosts, logger },
+    files: storage.serve ? (req, res) => storage.serve!(req, res) : null,
     limits: config.httpServer,
   });
   const masker = createErrorMasker(logger);

@@ -10,15 +10,24 @@ export interface WebClient {
   serve(req: IncomingMessage, res: ServerResponse): boolean;
 }
 
-/** The page talks only to its own origin (HTTP and WebSocket) and runs only its own scripts. */
-const PAGE_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+/**
+ * The page talks only to its own origin (HTTP and WebSocket) and to the
+ * attachments' storage (`storage`: an S3 bucket's origin, PUT to and loaded
+ * from; none when the server stores files itself), and runs only its own
+ * scripts. blob: shows a picked image before it is sent.
+ */
+function pageHeaders(storage: readonly string[]) {
+  const files = storage.map((origin) => ` ${origin}`).join('');
+  return {
+    'content-security-policy':
+      `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:${files}; ` +
+      `media-src 'self' blob:${files}; connect-src 'self'${files}; ` +
+      "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+  };
+}
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
 <p>The browser client is not built. Run <code>npm run build:web</code> (or <code>npm start</code>, which builds it when it is missing or stale), then reload.</p>
@@ -33,8 +42,9 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
  * `dir` without an index.html: `/` answers 503 with how to build it. null: no
  * browser client at all (`WEB_DIR=off`).
  */
-export function loadWebClient(dir: string | null, logger: Logger): WebClient | null {
+export function loadWebClient(dir: string | null, logger: Logger, storage: readonly string[] = []): WebClient | null {
   if (dir === null) return null;
+  const PAGE_HEADERS = pageHeaders(storage);
   const files = new Map<string, StaticFile>();
   if (existsSync(join(dir, 'index.html'))) {
     const paths = [...walk(dir)];

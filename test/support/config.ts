@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_CONTENT_TYPES } from '../../src/features/attachments/attachments.config.js';
 import type { Config } from './server.js';
 
 /** The JWT secret of every test server: tests mint their own tokens with it. */
@@ -5,6 +9,28 @@ export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-leas
 
 /** The scrypt cost of test servers' password hashes. */
 export const TEST_SCRYPT_N = 2 ** 12;
+
+/**
+ * The embedded storage's directory of this test process: shared by its
+ * servers (two instances on one disk, as on one machine), removed at exit.
+ */
+const uploadsDir = mkdtempSync(join(tmpdir(), 'chat-uploads-'));
+process.on('exit', () => rmSync(uploadsDir, { recursive: true, force: true }));
+
+/** The attachments settings of test servers: the contract's limits, files on the process's own disk. */
+export const testAttachments = (overrides: Partial<Config['attachments']> = {}): Config['attachments'] => ({
+  storage: { kind: 'disk', dir: uploadsDir },
+  publicUrl: null,
+  maxBytes: 25 * 1024 * 1024,
+  contentTypes: [...DEFAULT_CONTENT_TYPES],
+  perMessage: 10,
+  pendingPerUser: 20,
+  uploadUrlSeconds: 900,
+  unusedSeconds: 86_400,
+  downloadUrlSeconds: 3600,
+  sweepMs: 600_000,
+  ...overrides,
+});
 
 /**
  * The configuration every test server starts from: embedded database in
@@ -81,6 +107,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
     metrics: { enabled: true, token: null },
     moderation: { logRetentionDays: 90, logSweepMs: 3_600_000 },
+    attachments: testAttachments(),
     ...overrides,
   };
 }

@@ -23,14 +23,6 @@ describe('the in-repository contract (contract/chat.graphql)', () => {
  * a served item is still listed).
  */
 const PENDING: string[] = [
-  // attachments (issue 23)
-  'Attachment was removed.',
-  'CreateUploadInput was removed.',
-  'HttpHeader was removed.',
-  'Message.attachments was removed.',
-  'Mutation.createUpload was removed.',
-  'SendMessageInput.attachmentIds was removed.',
-  'Upload was removed.',
   // notifications (issue 24)
   'Mutation.registerPushSubscription was removed.',
   'Mutation.setRoomNotifications was removed.',
@@ -41,6 +33,13 @@ const PENDING: string[] = [
   'Room.notificationLevel was removed.',
   'Room.notificationsMutedUntil was removed.',
 ];
+/**
+ * Additions graphql-js calls dangerous that the contract allows, each with
+ * why: an output enum's new value reaches only clients that select the field,
+ * and the contract's issue names this one (MessageChange THUMBNAIL: an image's
+ * thumbnail is ready, schema/attachments.graphql).
+ */
+const ALLOWED_ADDITIONS: string[] = ['THUMBNAIL was added to enum type MessageChange.'];
 /** Served fields whose contract description states a rule not built yet ("Type.field"). */
 const PENDING_DESCRIPTIONS: string[] = [];
 
@@ -54,7 +53,7 @@ describe('the served schema against contract/chat.graphql', () => {
   });
 
   it('changes no default value or enum in a way clients could notice', () => {
-    expect(findDangerousChanges(contract, served).map((c) => c.description)).toEqual([]);
+    expect(findDangerousChanges(contract, served).map((c) => c.description)).toEqual(ALLOWED_ADDITIONS);
   });
 
   it('keeps the contract descriptions of every served field but the pending ones', () => {

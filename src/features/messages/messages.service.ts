@@ -101,7 +101,8 @@ export class MessagesService {
    * from the database.
    */
   async send(viewer: Viewer, input: SendInput): Promise<MessageRow> {
-    requireBody(input.body);
+    // With attachments the body may be empty (the attachments feature checks them).
+    if (input.body !== '' || !input.attachmentIds?.length) requireBody(input.body);
     const clientId = input.clientId ?? null;
     if (clientId !== null) requireLength('clientId', clientId, 1, 64);
     const roomId = requireId(input.roomId, 'Room');
@@ -131,10 +132,11 @@ export class MessagesService {
     const message: NewMessage = { roomId, authorId: viewer.userId, body: input.body, clientId, replyToId };
     for (const step of steps) Object.assign(message, step.fields);
     // The insert checks membership, mutes, freeze, slow mode and blocks itself: the common case is one statement.
-    // A plain message may share a statement with others; a thread reply or a mention goes alone, in a
-    // transaction with its extensions' rows.
+    // A plain message may share a statement with others; a thread reply, a mention or an attachment goes
+    // alone, in a transaction with its extensions' rows.
+    const plain = isPlain(message) && steps.every((step) => !step.inTransaction);
     const insert = () =>
-      isPlain(message)
+      plain
         ? this.sends.send(message)
         : this.deps.store.insertWith(message, async (tx, row) => {
             for (const step of steps) await step.inTransaction?.(tx, row, null);
