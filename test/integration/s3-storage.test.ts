@@ -7,11 +7,11 @@ import { startLocalS3, type LocalS3 } from '../support/s3.js';
 const MINUTE = 60_000;
 
 /** What a browser does with an upload target: PUT the bytes with exactly the listed headers. */
-function put(target: UploadTarget, body: Uint8Array | string, headers = target.headers) {
+function put(target: UploadTarget, body: Buffer | string, headers = target.headers) {
   return fetch(target.url, {
     method: 'PUT',
     headers: Object.fromEntries(headers.map((h) => [h.name, h.value])),
-    body,
+    body: typeof body === 'string' ? body : new Uint8Array(body),
   });
 }
 
@@ -83,7 +83,7 @@ describe('S3Storage against a local S3 (s3rver behind a SigV4-checking front)', 
       expect(otherType.status).toBe(403);
       expect(await errorCode(otherType)).toBe('SignatureDoesNotMatch');
 
-      const untyped = await fetch(target.url, { method: 'PUT', body: new Uint8Array(Buffer.from('hello')) });
+      const untyped = await fetch(target.url, { method: 'PUT', body: new TextEncoder().encode('hello') });
       expect(untyped.status).toBe(403);
 
       const forged = { ...target, url: target.url.replace(/X-Amz-Signature=[0-9a-f]+/, `X-Amz-Signature=${'0'.repeat(64)}`) };
@@ -275,11 +275,45 @@ describe('S3Storage against a local S3 (s3rver behind a SigV4-checking front)', 
           secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
           forcePathStyle: false,
         });
-        const url = await aws.downloadUrl('k', { contentType: 'image/png', filename: 'a.png', expiresAt: new Date(Date.now() + MINUTE) });
+        const url = await aws.downloadUrl('k', {
+          contentType: 'image/png',
+          filename: 'a.png',
+          expiresAt: new Date(Date.now() + MINUTE),
+        });
         expect(aws.origins).toEqual([origin]);
         expect(new URL(url).origin).toBe(origin);
         aws.destroy();
       }
+      const hosted = new S3Storage({ ...s3, endpoint: 'https://account.r2.example.com', forcePathStyle: false });
+      const url = await hosted.downloadUrl('k', {
+        contentType: 'image/png',
+        filename: 'a.png',
+        expiresAt: new Date(Date.now() + MINUTE),
+      });
+      expect(hosted.origins).toEqual([new URL(url).origin]);
+      hosted.destroy();
+    });
+  });
+
+  describe('the harness', () => {
+    it("answers a browser's CORS preflight for the upload PUT from any origin", async () => {
+      const target = await storage.uploadTarget(newKey(), {
+        contentType: 'image/png',
+        size: 1,
+        expiresAt: new Date(Date.now() + MINUTE),
+      });
+      const response = await fetch(target.url, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://chat.example',
+          'access-control-request-method': 'PUT',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-allow-methods')).toContain('PUT');
+      expect(response.headers.get('access-control-allow-headers')).toBe('content-type');
     });
   });
 

@@ -100,7 +100,8 @@ export class StrictS3Front {
       return { status: 403, code: 'InvalidAccessKeyId', message: 'unknown access key' };
     }
     const signedAt = Date.parse(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
-    if (Number.isNaN(signedAt) || !(Number(expires) >= 1 && Number(expires) <= 604_800)) return { status: 400, code: 'AuthorizationQueryParametersError', message: 'bad X-Amz-Date or X-Amz-Expires' };
+    if (Number.isNaN(signedAt) || !(Number(expires) >= 1 && Number(expires) <= 604_800))
+      return { status: 400, code: 'AuthorizationQueryParametersError', message: 'bad X-Amz-Date or X-Amz-Expires' };
     if (Date.now() > signedAt + Number(expires) * 1000) {
       return { status: 403, code: 'AccessDenied', message: 'Request has expired' };
     }

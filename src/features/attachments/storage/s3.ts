@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -9,7 +8,6 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-
 import { withDeadline } from '../../../deadline.js';
 import type { DownloadSpec, Storage, UploadSpec, UploadTarget } from './storage.js';
 
@@ -82,7 +80,8 @@ export class S3Storage implements Storage {
     });
     // The SDK's own endpoint rules, so the origins are those of the URLs it
     // signs: virtual-hosted on AWS (https://bucket.s3.region.amazonaws.com),
-    // path-style for a dotted bucket name and for custom endpoints.
+    // path-style for a dotted bucket name; for a custom endpoint 3.1178 signs
+    // path-style even without forcePathStyle (the endpoint's origin).
     const { url } = this.client.config.endpointProvider({
       Bucket: options.bucket,
       Region: options.region,
@@ -251,10 +250,7 @@ export function createS3Storage(options: S3StorageOptions): S3Storage {
  * or semicolon in it can break the header.
  */
 export function inlineDisposition(filename: string): string {
-  const encoded = encodeURIComponent(filename).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `inline; filename*=UTF-8''${encoded}`;
 }
 
