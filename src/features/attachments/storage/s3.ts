@@ -207,7 +207,7 @@ export class S3Storage implements Storage {
       // not one (S3 reports it deleted).
       Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true },
     });
-    // DeleteObjects is the one operation whose model requires a checksum, so
+    // DeleteObjects is the one operation used here whose model requires a checksum, so
     // even WHEN_REQUIRED sends CRC32; S3 clones that predate the new
     // checksums (older MinIO, others) refuse it without Content-MD5
     // (aws/aws-sdk-js-v3#6920). MD5 as well satisfies both, and is signed.
