@@ -6,6 +6,7 @@ import { backendNames, createBackend, type Backend } from '../support/backends.j
 import { codes, eventually, gql, gqlOk, sleep, Subscription, trackedClients } from '../support/client.js';
 import { TestClock } from '../support/clock.js';
 import { testAttachments } from '../support/config.js';
+import { startLocalS3 } from '../support/s3.js';
 import { seeder, type Seed, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App, Config } from '../support/server.js';
 import { ATTACHMENT_FIELDS, createUpload, createUploadRaw, jpegWithExif, pdf, png, put, uploaded } from '../support/uploads.js';
@@ -33,12 +34,20 @@ interface Attachment {
   thumbnailUrl: string | null;
 }
 
-type StorageKind = 'disk';
-const storages: StorageKind[] = ['disk'];
+type StorageKind = 'disk' | 's3';
+const storages: StorageKind[] = ['disk', 's3'];
 
+/** The embedded disk (the process's test directory), or an S3-compatible server on loopback (support/s3.ts). */
 async function storageSettings(kind: StorageKind): Promise<{ attachments: Config['attachments']; close(): Promise<void> }> {
-  void kind;
-  return { attachments: testAttachments(), close: async () => {} };
+  if (kind === 'disk') return { attachments: testAttachments(), close: async () => {} };
+  const s3 = await startLocalS3();
+  const { endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle } = s3;
+  return {
+    attachments: testAttachments({
+      storage: { kind: 's3', endpoint, bucket, region, accessKeyId, secretAccessKey, forcePathStyle },
+    }),
+    close: () => s3.close(),
+  };
 }
 
 for (const backendName of backendNames()) {
@@ -106,7 +115,7 @@ for (const backendName of backendNames()) {
         ]);
         // bob reads it in history, on the other instance, and fetches the file.
         const [seen] = (await history(b, bob, room)).filter((m: { id: string }) => m.id === message.id);
-        const response = await fetch(seen.attachments[0].url);
+        const response = await download(seen.attachments[0].url);
         expect(response.status).toBe(200);
         expect(response.headers.get('content-type')).toBe('image/png');
         expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
@@ -131,7 +140,7 @@ for (const backendName of backendNames()) {
         expect(live).toEqual([
           expect.objectContaining({ id, contentType: 'application/pdf', width: null, height: null, thumbnailUrl: null }),
         ]);
-        const response = await fetch(live[0]!.url);
+        const response = await download(live[0]!.url);
         expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true);
         sub.dispose();
       });
@@ -236,10 +245,10 @@ for (const backendName of backendNames()) {
         const id = await uploaded(a, alice, room, await png(), 'image/png');
         const message = await sent(a, alice, room, { attachmentIds: [id] });
         const { url } = message.attachments[0]!;
-        expect((await fetch(url)).status).toBe(200);
+        expect((await download(url)).status).toBe(200);
         const deleted = (await gqlOk(a, DELETE, { m: message.id }, alice.token)).deleteMessage;
         expect(deleted.attachments).toEqual([]);
-        await eventually(async () => (await fetch(url)).status === 404, 'the file answers 404');
+        await eventually(async () => (await download(url)).status === 404, 'the file answers 404');
         const [seen] = (await history(a, bob, room)).filter((m: { id: string }) => m.id === message.id);
         expect(seen.attachments).toEqual([]);
       });
@@ -260,7 +269,7 @@ for (const backendName of backendNames()) {
         const changed = sub.values.find((v) => v.roomEvents.change === 'THUMBNAIL').roomEvents.message;
         expect(changed.id).toBe(message.id);
         const thumbnailUrl = changed.attachments[0].thumbnailUrl as string;
-        const thumbnail = Buffer.from(await (await fetch(thumbnailUrl)).arrayBuffer());
+        const thumbnail = Buffer.from(await (await download(thumbnailUrl)).arrayBuffer());
         const metadata = await sharp(thumbnail).metadata();
         expect(Math.max(metadata.width, metadata.height)).toBe(320);
         expect(metadata.exif).toBeUndefined();

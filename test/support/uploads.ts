@@ -79,3 +79,17 @@ export async function uploaded(
   if (!response.ok) throw new Error(`PUT answered ${response.status}: ${await response.text()}`);
   return upload.id;
 }
+
+/**
+ * GETs a file URL. A keep-alive socket the server closed as idle just as it
+ * was reused ("other side closed", seen on a loaded machine) is retried once
+ * on a new one: that race is the HTTP client's, not what a test looks at.
+ */
+export async function download(url: string): Promise<Response> {
+  try {
+    return await fetch(url);
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return fetch(url);
+  }
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import type { Viewer } from '../../auth/viewer.js';
 import type { Clock } from '../../clock.js';
-import type { MessageRow, UploadRow } from '../../db/schema.js';
+import type { UploadRow } from '../../db/schema.js';
 import { badInput, rateLimited } from '../../errors.js';
 import type { CreateUploadInput, Upload } from '../../generated/graphql.js';
 import type { Logger } from '../../logger.js';
@@ -15,7 +15,7 @@ import type { AttachmentsConfig } from './attachments.config.js';
 import type { Attaching, AttachmentsStore } from './attachments.store.js';
 import { contentMatches, SNIFF_BYTES } from './sniffing.js';
 import type { Storage } from './storage/storage.js';
-import type { Thumbnails } from './thumbnails.js';
+import { uprightSize, type Thumbnails } from './thumbnails.js';
 
 /** Download URLs expire on this grid, so one file's URL stays the same for a while (caches, one rendering for all). */
 const URL_GRID_MS = 10 * 60 * 1000;
@@ -182,8 +182,9 @@ export class AttachmentsService {
       const metadata = await sharp(head)
         .metadata()
         .catch(() => null);
-      width = metadata?.width ?? null;
-      height = metadata?.height ?? null;
+      const size = metadata && uprightSize(metadata);
+      width = size?.width ?? null;
+      height = size?.height ?? null;
     }
     return { id: upload.id, width, height };
   }
@@ -224,12 +225,11 @@ export class AttachmentsService {
       deleted += keys.length;
     }
   }
-
-  /** For MessageChanged THUMBNAIL and history of messages whose thumbnails finished. */
-  attachmentsOf(message: Pick<MessageRow, 'id'>): Promise<UploadRow[]> {
-    return this.ofMessages([message.id]).then(([rows]) => rows ?? []);
-  }
 }
+
+/** Control characters and the direction marks and overrides that make "gpj.exe" show as "exe.jpg". */
+// eslint-disable-next-line no-control-regex
+const UNSHOWN = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**
  * The contract's filename: 1-255 characters, no path separators. Control
@@ -239,11 +239,7 @@ export class AttachmentsService {
 export function sanitiseFilename(name: string): string {
   requireLength('filename', name, 1, 255);
   if (/[/\\]/.test(name)) throw badInput('filename must not contain / or \\', 'filename');
-  // eslint-disable-next-line no-control-regex
-  const clean = name
-    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .trim()
-    .normalize('NFC');
+  const clean = name.replace(UNSHOWN, '').trim().normalize('NFC');
   if (clean === '' || clean === '.' || clean === '..') throw badInput('filename must name a file', 'filename');
   return clean;
 }

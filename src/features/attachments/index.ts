@@ -45,11 +45,14 @@ export const attachmentsFeature = defineFeature({
   }),
   listSizes: { 'Message.attachments': { unasked: 10, atMost: 10 } },
   // Unused uploads past their lifetime: each instance sweeps now and then, one at a time (an advisory lock).
-  listen: ({ attachments }, { realtime, logger, config }) => {
+  listen: ({ attachments, storage }, { realtime, logger, config }) => {
     const sweep = () =>
       void attachments.sweep().catch((error: Error) => logger.warn('could not sweep unused uploads', { error }));
     const timer = setInterval(sweep, config.attachments.sweepMs);
     timer.unref();
-    realtime.hooks.on('stopping', () => clearInterval(timer));
+    realtime.hooks.on('stopping', () => {
+      clearInterval(timer);
+      storage.close?.();
+    });
   },
 });

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { MessageRow, UploadRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
 import type { Publisher } from '../../realtime/publisher.js';
@@ -9,6 +9,13 @@ import type { Storage } from './storage/storage.js';
 export const THUMBNAIL_PX = 320;
 /** Images with more pixels than this are not decoded (a decompression bomb is refused, not thumbnailed). */
 const MAX_INPUT_PIXELS = 100_000_000;
+
+/** An image's size as it is shown: EXIF orientations 5-8 turn it a quarter, so width and height swap. */
+export function uprightSize(metadata: Metadata): { width: number; height: number } | null {
+  const { width, height, orientation } = metadata;
+  if (!width || !height) return null;
+  return (orientation ?? 1) >= 5 ? { width: height, height: width } : { width, height };
+}
 
 /**
  * Makes image thumbnails off the send path, one at a time per instance (the
@@ -59,14 +66,7 @@ export class Thumbnails {
       .toBuffer();
     const key = `${upload.key}.thumb`;
     await storage.write(key, thumbnail, 'image/webp');
-    const upright = (metadata.orientation ?? 1) >= 5;
-    const size =
-      metadata.width && metadata.height
-        ? upright
-          ? { width: metadata.height, height: metadata.width }
-          : { width: metadata.width, height: metadata.height }
-        : null;
-    const kept = await store.setThumbnail(upload.id, key, upload.width === null ? size : null);
+    const kept = await store.setThumbnail(upload.id, key, upload.width === null ? uprightSize(metadata) : null);
     if (!kept) return void (await storage.delete([key]));
     const message = await this.deps.message(messageId);
     if (!message || message.deletedAt) return;

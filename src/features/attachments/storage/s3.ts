@@ -200,6 +200,10 @@ export class S3Storage implements Storage {
     this.client.destroy();
   }
 
+  close(): void {
+    this.destroy();
+  }
+
   private async deleteBatch(keys: readonly string[]): Promise<void> {
     const command = new DeleteObjectsCommand({
       Bucket: this.bucket,

@@ -58,4 +58,6 @@ export interface Storage {
   serve?(req: IncomingMessage, res: ServerResponse): boolean;
   /** The origins browsers PUT to and load from (for the page's CSP); empty when that is the page's own. */
   readonly origins: readonly string[];
+  /** Lets go of what it holds open (an S3 client's sockets) when the app stops. */
+  close?(): void;
 }
