@@ -9,7 +9,17 @@ import { testAttachments } from '../support/config.js';
 import { startLocalS3 } from '../support/s3.js';
 import { seeder, type Seed, type TestRoom, type TestUser } from '../support/seed.js';
 import type { App, Config } from '../support/server.js';
-import { ATTACHMENT_FIELDS, createUpload, createUploadRaw, jpegWithExif, pdf, png, put, uploaded } from '../support/uploads.js';
+import {
+  ATTACHMENT_FIELDS,
+  createUpload,
+  createUploadRaw,
+  download,
+  jpegWithExif,
+  pdf,
+  png,
+  put,
+  uploaded,
+} from '../support/uploads.js';
 
 /**
  * Attachments as a client sees them, on each storage: the embedded disk (the
