@@ -6,6 +6,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { DEFAULT_WEB_DIR } from '../../src/transport/transport.config.js';
+import { testAttachments } from '../support/config.js';
 import { rawGet } from '../support/raw-http.js';
 import { forEachBackend } from '../support/suite.js';
 
@@ -54,6 +55,29 @@ forEachBackend('Browser client files at /', (s) => {
     const head = await fetch(`${app.url}/`, { method: 'HEAD' });
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
+  });
+
+  it("allows the attachments' S3 origin in the page's policy for images, media and uploads, and no other", async () => {
+    const dir = fakeBuild();
+    dirs.push(dir);
+    const storage = {
+      kind: 's3' as const,
+      endpoint: 'https://files.example.net',
+      bucket: 'chat',
+      region: 'us-east-1',
+      accessKeyId: 'key',
+      secretAccessKey: 'secret',
+      forcePathStyle: true,
+    };
+    const app = await s.backend.startApp({ webDir: dir, attachments: testAttachments({ storage }) });
+    const policy = (await fetch(`${app.url}/`)).headers.get('content-security-policy')!;
+    expect(policy).toContain("img-src 'self' data: blob: https://files.example.net;");
+    expect(policy).toContain("media-src 'self' blob: https://files.example.net;");
+    expect(policy).toContain("connect-src 'self' https://files.example.net;");
+    expect(policy).toContain("script-src 'self';");
+    // On the embedded storage the files are the page's own origin.
+    const embedded = await s.backend.startApp({ webDir: dir });
+    expect((await fetch(`${embedded.url}/`)).headers.get('content-security-policy')).toContain("connect-src 'self';");
   });
 
   it('serves hashed assets as immutable with their types, and nothing outside the build', async () => {

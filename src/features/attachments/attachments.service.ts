@@ -204,7 +204,7 @@ export class AttachmentsService {
   /** A signed GET URL valid for at least ATTACHMENT_URL_TTL_SECONDS, the same for everyone within ten minutes. */
   url(upload: UploadRow, thumbnail = false): Promise<string> {
     const lifetime = this.deps.config.downloadUrlSeconds * 1000;
-    const expiresAt = new Date(Math.ceil((Date.now() + lifetime) / URL_GRID_MS) * URL_GRID_MS);
+    const expiresAt = new Date(Math.ceil((this.deps.clock.now().getTime() + lifetime) / URL_GRID_MS) * URL_GRID_MS);
     return thumbnail
       ? this.deps.storage.downloadUrl(upload.thumbnailKey!, {
           contentType: 'image/webp',
