@@ -316,6 +316,19 @@ describe('Attachments: expiry and the sweep [embedded, disk]', () => {
     expect((await put(upload, pdf())).status).toBe(403);
   });
 
+  it('serves a download URL for at least an hour, and refuses it once it expired', async () => {
+    const [erin] = await seed.users('erin');
+    const room = await seed.room(erin);
+    const id = await uploaded(app, erin, room, pdf(), 'application/pdf');
+    const message = (await gqlOk(app, SEND_URL, { input: { roomId: room.id, body: '', attachmentIds: [id] } }, erin.token))
+      .sendMessage;
+    const { url } = message.attachments[0] as { url: string };
+    clock.advanceSeconds(3600);
+    expect((await download(url)).status).toBe(200);
+    clock.advanceSeconds(20 * 60);
+    expect((await download(url)).status).toBe(403);
+  });
+
   it('deletes an upload unused past its lifetime (24 h), bytes and all: its place is free and it can no longer be attached', async () => {
     const { alice, room } = await seed.roomWithTwoMembers();
     const id = await uploaded(app, alice, room, pdf(), 'application/pdf');
@@ -341,3 +354,4 @@ describe('Attachments: expiry and the sweep [embedded, disk]', () => {
 });
 
 const SEND_ONE = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }';
+const SEND_URL = 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id attachments { url } } }';
