@@ -140,6 +140,14 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
       const { caller, room } = await ownRoom(seed);
       return { caller, call: (i) => `sendMessage(input: { roomId: "${room.id}", body: "limited ${i}" }) { id }` };
     },
+    createUpload: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      return {
+        caller,
+        call: (i) =>
+          `createUpload(input: { roomId: "${room.id}", filename: "f${i}.pdf", contentType: "application/pdf", size: 10 }) { id }`,
+      };
+    },
     editMessage: async (seed) => {
       const { caller, room } = await ownRoom(seed);
       const message = await seed.send(caller, room, 'to edit');
