@@ -8,7 +8,7 @@ import { gqlOk } from '../support/client.js';
 import { seeder, uniqueName, type Seed, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { ensureWebBuild, root } from '../support/spawned.js';
-import { pdf, png } from '../support/uploads.js';
+import { jpegWithExif, pdf, png } from '../support/uploads.js';
 import {
   act,
   axeViolations,
@@ -490,12 +490,13 @@ for (const backendName of present ? backendNames() : []) {
         noErrors(a);
       });
 
-      it('attaches an image dropped on the timeline and a file from the picker, sends them without text, and the other member sees the thumbnail that opens the full size', async () => {
+      it('attaches an image dropped on the timeline, one pasted and a file from the picker, sends them without text, and the other member sees the thumbnails that open the full size', async () => {
         const { alice, bob, room } = await twoInARoom();
         const [a, b] = [await pageOf(alice, desktop), await pageOf(bob, desktop)];
         await openRoom(a, room.name);
         await openRoom(b, room.name);
         const image = await png(640, 480);
+        const screenshot = await jpegWithExif(60, 40);
 
         // The image's PUT is held until the test lets it go, so its upload is seen under way.
         let release!: () => void;
@@ -518,6 +519,15 @@ for (const backendName of present ? backendNames() : []) {
           },
           [...image],
         );
+        // Pasted into the box: a screenshot, which has no name of its own.
+        await a.getByTestId('composer').evaluate(
+          (box, bytes) => {
+            const clipboard = new DataTransfer();
+            clipboard.items.add(new File([new Uint8Array(bytes)], '', { type: 'image/jpeg' }));
+            box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: clipboard, bubbles: true, cancelable: true }));
+          },
+          [...screenshot],
+        );
         // Picked: a PDF, and a page the contract does not take, refused before anything is asked.
         await a.getByTestId('file-input').setInputFiles([
           { name: 'notes.pdf', mimeType: 'application/pdf', buffer: pdf() },
@@ -529,7 +539,13 @@ for (const backendName of present ? backendNames() : []) {
         const pending = a.getByTestId('pending-file');
         await expect
           .poll(() => pending.evaluateAll((els) => els.map((el) => el.getAttribute('data-state'))))
-          .toEqual(['uploading', 'ready']);
+          .toEqual(['uploading', 'ready', 'ready']);
+        expect(await pending.getByTestId('pending-name').allTextContents()).toEqual([
+          'red square.png',
+          'pasted.jpg',
+          'notes.pdf',
+        ]);
+        expect(await a.getByTestId('composer').inputValue()).toBe('');
         expect(await pending.first().getByRole('progressbar', { name: 'Uploading red square.png' }).count()).toBe(1);
         // The preview is the picked file itself, through a blob: URL the page's CSP allows.
         const preview = pending.first().locator('img');
@@ -540,12 +556,12 @@ for (const backendName of present ? backendNames() : []) {
         // Sending waits for every upload.
         await a.getByTestId('composer').press('Enter');
         await expect.poll(() => a.getByTestId('room-notice').textContent()).toContain('still uploading');
-        expect(await pending.count()).toBe(2);
+        expect(await pending.count()).toBe(3);
 
         release();
         await expect
           .poll(() => pending.evaluateAll((els) => els.map((el) => el.getAttribute('data-state'))))
-          .toEqual(['ready', 'ready']);
+          .toEqual(['ready', 'ready', 'ready']);
         await a.getByTestId('composer').press('Enter');
         await expect.poll(() => pending.count()).toBe(0);
 
@@ -556,15 +572,17 @@ for (const backendName of present ? backendNames() : []) {
             .filter({
               has: page.getByTestId('attachments'),
             });
-        const thumbnail = sentBy(b).getByTestId('attachment-thumbnail');
-        await expect.poll(() => thumbnail.count(), { timeout: 15_000 }).toBe(1);
+        const images = sentBy(b).getByTestId('attachment-thumbnail');
+        await expect
+          .poll(() => images.evaluateAll((imgs) => imgs.map((img) => img.getAttribute('alt'))), { timeout: 15_000 })
+          .toEqual(['red square.png', 'pasted.jpg']);
         expect(await sentBy(b).getByTestId('body').textContent()).toBe('');
+        const thumbnail = images.first();
         // The thumbnail, once made, replaces the full image scaled down (MessageChanged THUMBNAIL).
         await expect.poll(() => thumbnail.getAttribute('data-thumbnail'), { timeout: 15_000 }).toBe('ready');
         await expect
           .poll(() => thumbnail.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight]))
           .toEqual([true, 320, 240]);
-        expect(await thumbnail.getAttribute('alt')).toBe('red square.png');
         const file = sentBy(b).getByTestId('attachment-file');
         expect(await file.textContent()).toBe(`notes.pdf${pdf().length} bytes`);
         const download = await b.request.get((await file.getAttribute('href'))!);
@@ -573,7 +591,7 @@ for (const backendName of present ? backendNames() : []) {
         await shot(b, desktop, 'attachments');
 
         // The link opens the full size in a new tab, which cannot reach back to the chat.
-        const link = sentBy(b).getByTestId('attachment-image');
+        const link = sentBy(b).getByTestId('attachment-image').first();
         expect([await link.getAttribute('target'), await link.getAttribute('rel')]).toEqual(['_blank', 'noopener noreferrer']);
         const [full] = await Promise.all([b.context().waitForEvent('page'), link.click()]);
         await full.waitForLoadState('load');
@@ -582,7 +600,7 @@ for (const backendName of present ? backendNames() : []) {
           await full.evaluate(() => [window.opener, document.images[0]?.naturalWidth, document.images[0]?.naturalHeight]),
         ).toEqual([null, 640, 480]);
         // The sender's page shows it too, from the send's answer.
-        await expect.poll(() => sentBy(a).getByTestId('attachment-image').count()).toBe(1);
+        await expect.poll(() => sentBy(a).getByTestId('attachment-image').count()).toBe(2);
         noErrors(a, b);
       });
 
