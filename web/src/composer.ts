@@ -376,28 +376,34 @@ export class Composer {
   private renderFiles(): void {
     const uploads = this.currentUploads(false);
     const held = uploads?.list() ?? [];
+    // Keys are a room's own: another room's first file is another file.
+    const keyOf = (file: PendingUpload) => `${uploads!.roomId}:${file.key}`;
     const refocus = this.tray.reconcile(
       held.map((file) => ({
-        key: file.key,
+        key: keyOf(file),
         signature: JSON.stringify([file.state, file.error]),
         build: () => this.fileView(uploads!, file),
       })),
     );
-    if (refocus) refocus.element.querySelector<HTMLElement>(`[data-focus-key="${refocus.key}"]`)?.focus();
+    if (refocus) {
+      // Retry goes once its file is uploading again: focus stays on the file, at its Remove button.
+      const button = (key: string | null) => refocus.element.querySelector<HTMLElement>(`[data-focus-key="${key}"]`);
+      (button(refocus.key) ?? button('remove'))?.focus();
+    }
     for (const file of held) {
-      const element = this.tray.get(file.key);
+      const element = this.tray.get(keyOf(file));
       const progress = element?.querySelector('progress');
       if (progress) progress.value = file.sent;
       const percent = element?.querySelector('[data-testid=upload-percent]');
       if (percent) percent.textContent = `${Math.floor((100 * file.sent) / file.size)}%`;
-      const before = this.shownStates.get(file.key);
+      const before = this.shownStates.get(keyOf(file));
       if (before === 'uploading' && file.state === 'ready') this.uploadStatus.textContent = `${file.filename} is uploaded.`;
       if (before === 'uploading' && file.state === 'failed') {
         this.uploadStatus.textContent = `${file.filename} could not be uploaded.`;
       }
     }
     this.shownStates.clear();
-    for (const file of held) this.shownStates.set(file.key, file.state);
+    for (const file of held) this.shownStates.set(keyOf(file), file.state);
     this.tray.element.hidden = held.length === 0;
   }
 
