@@ -16,7 +16,7 @@ export interface RequestLimits {
   readonly tokens: number;
   /** `MAX_DIRECTIVES` @default 50 */
   readonly directives: number;
-  /** The cost estimate of cost.ts (`first`/`last` multiply, given as literals, variables or defaults) (`MAX_QUERY_COST`) @default 50000 */
+  /** The cost estimate of cost.ts (`first`/`last` multiply, given as literals, variables or defaults) (`MAX_QUERY_COST`) @default 75000 */
   readonly cost: number;
   /** HTTP request body, larger: 413 (`MAX_BODY_BYTES`) @default 262144 */
   readonly bodyBytes: number;
@@ -50,7 +50,7 @@ export function parseTransportConfig({ value, integerAtLeast, problems }: EnvRea
     aliases: integerAtLeast('MAX_ALIASES', 30, 0),
     tokens: integerAtLeast('MAX_TOKENS', 2000, 10),
     directives: integerAtLeast('MAX_DIRECTIVES', 50, 0),
-    cost: integerAtLeast('MAX_QUERY_COST', 50_000, 1),
+    cost: integerAtLeast('MAX_QUERY_COST', 75_000, 1),
     bodyBytes: integerAtLeast('MAX_BODY_BYTES', 256 * 1024, 1024),
     wsPayloadBytes: integerAtLeast('WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024),
   });

@@ -8,6 +8,7 @@ import { gqlOk } from '../support/client.js';
 import { seeder, uniqueName, type Seed, type TestUser } from '../support/seed.js';
 import type { App } from '../support/server.js';
 import { ensureWebBuild, root } from '../support/spawned.js';
+import { jpegWithExif, pdf, png } from '../support/uploads.js';
 import {
   act,
   axeViolations,
@@ -487,6 +488,120 @@ for (const backendName of present ? backendNames() : []) {
         expect(await message(a, 'שלום').getByTestId('body').getAttribute('dir')).toBe('auto');
         await shot(a, desktop, 'polish');
         noErrors(a);
+      });
+
+      it('attaches an image dropped on the timeline, one pasted and a file from the picker, sends them without text, and the other member sees the thumbnails that open the full size', async () => {
+        const { alice, bob, room } = await twoInARoom();
+        const [a, b] = [await pageOf(alice, desktop), await pageOf(bob, desktop)];
+        await openRoom(a, room.name);
+        await openRoom(b, room.name);
+        const image = await png(640, 480);
+        const screenshot = await jpegWithExif(60, 40);
+
+        // The image's PUT is held until the test lets it go, so its upload is seen under way.
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        await a.route(
+          (url) => url.pathname.startsWith('/files/'),
+          async (route) => {
+            if (route.request().method() === 'PUT' && route.request().headers()['content-type'] === 'image/png') await held;
+            await route.continue();
+          },
+        );
+        // Dropped on the timeline, as a file dragged from the desktop is.
+        await a.getByTestId('scroller').evaluate(
+          (scroller, bytes) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], 'red square.png', { type: 'image/png' }));
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+              scroller.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+            }
+          },
+          [...image],
+        );
+        // Pasted into the box: a screenshot, which has no name of its own.
+        await a.getByTestId('composer').evaluate(
+          (box, bytes) => {
+            const clipboard = new DataTransfer();
+            clipboard.items.add(new File([new Uint8Array(bytes)], '', { type: 'image/jpeg' }));
+            box.dispatchEvent(new ClipboardEvent('paste', { clipboardData: clipboard, bubbles: true, cancelable: true }));
+          },
+          [...screenshot],
+        );
+        // Picked: a PDF, and a page the contract does not take, refused before anything is asked.
+        await a.getByTestId('file-input').setInputFiles([
+          { name: 'notes.pdf', mimeType: 'application/pdf', buffer: pdf() },
+          { name: 'page.html', mimeType: 'text/html', buffer: Buffer.from('<p>hi</p>') },
+        ]);
+        expect(await a.getByTestId('attach-error').textContent()).toMatch(
+          /“page\.html” cannot be sent: text\/html files are not allowed/,
+        );
+        const pending = a.getByTestId('pending-file');
+        await expect
+          .poll(() => pending.evaluateAll((els) => els.map((el) => el.getAttribute('data-state'))))
+          .toEqual(['uploading', 'ready', 'ready']);
+        expect(await pending.getByTestId('pending-name').allTextContents()).toEqual([
+          'red square.png',
+          'pasted.jpg',
+          'notes.pdf',
+        ]);
+        expect(await a.getByTestId('composer').inputValue()).toBe('');
+        expect(await pending.first().getByRole('progressbar', { name: 'Uploading red square.png' }).count()).toBe(1);
+        // The preview is the picked file itself, through a blob: URL the page's CSP allows.
+        const preview = pending.first().locator('img');
+        expect(await preview.getAttribute('src')).toMatch(/^blob:/);
+        await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(640);
+        expect(await axeViolations(a)).toEqual([]);
+        await shot(a, desktop, 'attaching');
+        // Sending waits for every upload.
+        await a.getByTestId('composer').press('Enter');
+        await expect.poll(() => a.getByTestId('room-notice').textContent()).toContain('still uploading');
+        expect(await pending.count()).toBe(3);
+
+        release();
+        await expect
+          .poll(() => pending.evaluateAll((els) => els.map((el) => el.getAttribute('data-state'))))
+          .toEqual(['ready', 'ready', 'ready']);
+        await a.getByTestId('composer').press('Enter');
+        await expect.poll(() => pending.count()).toBe(0);
+
+        const sentBy = (page: Page) =>
+          page
+            .getByTestId('messages')
+            .locator('[data-testid=message][data-state=stored]')
+            .filter({
+              has: page.getByTestId('attachments'),
+            });
+        const images = sentBy(b).getByTestId('attachment-thumbnail');
+        await expect
+          .poll(() => images.evaluateAll((imgs) => imgs.map((img) => img.getAttribute('alt'))), { timeout: 15_000 })
+          .toEqual(['red square.png', 'pasted.jpg']);
+        expect(await sentBy(b).getByTestId('body').textContent()).toBe('');
+        const thumbnail = images.first();
+        // The thumbnail, once made, replaces the full image scaled down (MessageChanged THUMBNAIL).
+        await expect.poll(() => thumbnail.getAttribute('data-thumbnail'), { timeout: 15_000 }).toBe('ready');
+        await expect
+          .poll(() => thumbnail.evaluate((img: HTMLImageElement) => [img.complete, img.naturalWidth, img.naturalHeight]))
+          .toEqual([true, 320, 240]);
+        const file = sentBy(b).getByTestId('attachment-file');
+        expect(await file.textContent()).toBe(`notes.pdf${pdf().length} bytes`);
+        const download = await b.request.get((await file.getAttribute('href'))!);
+        expect([download.status(), download.headers()['content-type']]).toEqual([200, 'application/pdf']);
+        expect(await axeViolations(b)).toEqual([]);
+        await shot(b, desktop, 'attachments');
+
+        // The link opens the full size in a new tab, which cannot reach back to the chat.
+        const link = sentBy(b).getByTestId('attachment-image').first();
+        expect([await link.getAttribute('target'), await link.getAttribute('rel')]).toEqual(['_blank', 'noopener noreferrer']);
+        const [full] = await Promise.all([b.context().waitForEvent('page'), link.click()]);
+        await full.waitForLoadState('load');
+        expect(full.url()).toBe(await link.getAttribute('href'));
+        expect(
+          await full.evaluate(() => [window.opener, document.images[0]?.naturalWidth, document.images[0]?.naturalHeight]),
+        ).toEqual([null, 640, 480]);
+        // The sender's page shows it too, from the send's answer.
+        await expect.poll(() => sentBy(a).getByTestId('attachment-image').count()).toBe(2);
+        noErrors(a, b);
       });
 
       it('starts a room with many unread messages at a "New messages" divider above the first unread one', async () => {

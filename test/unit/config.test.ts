@@ -306,7 +306,7 @@ describe('loadConfig', () => {
       aliases: 30,
       tokens: 2000,
       directives: 50,
-      cost: 50_000,
+      cost: 75_000,
       bodyBytes: 262_144,
       wsPayloadBytes: 65_536,
     });

@@ -26,6 +26,7 @@ const message = (seq: number, extra: Partial<Message> = {}): Message => ({
   mentionsViewer: false,
   pinnedAt: null,
   pinnedBy: null,
+  attachments: [],
   ...extra,
 });
 

@@ -118,6 +118,16 @@ export function describe(error: unknown): string {
   return 'Something went wrong. Try again.';
 }
 
+/**
+ * Why a file could not be uploaded: as describe() says it, except that the
+ * limit on uploads not yet sent keeps the server's sentence, which says what
+ * to do (send or wait for them).
+ */
+export function describeUploadError(error: unknown): string {
+  if (error instanceof ChatRequestError && error.code === 'RATE_LIMITED') return sentence(error.errors[0]?.message ?? '');
+  return describe(error);
+}
+
 /** What the sign-in form says about a failed sign-in or sign-up: what was wrong and what to do. */
 export function describeAuthError(mode: 'login' | 'register', error: unknown): string {
   if (error instanceof ChatRequestError) {

@@ -1,4 +1,4 @@
-import { describe } from './api.js';
+import { describe, describeUploadError } from './api.js';
 import { Composer } from './composer.js';
 import { ChatLayout } from './layout.js';
 import { MessageList } from './message-list.js';
@@ -74,10 +74,14 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     label: (name) => (name ? `Message ${name}` : 'Message'),
     members,
     me: state.me,
+    uploader: transport.uploader,
+    describe: describeUploadError,
     onTyped: () => room.typed(),
     onSend: () => room.send(),
     onCancelReply: () => room.cancelReply(),
   });
+  // Files dropped on the timeline go with the room's next message.
+  composer.acceptDrops(list.scroller);
   const threadPanel = new ThreadPanel(
     state.me,
     new Composer({
@@ -86,6 +90,8 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       members,
       me: state.me,
       alsoToRoom: true,
+      uploader: transport.uploader,
+      describe: describeUploadError,
       onTyped: () => room.typed(),
       onSend: () => room.threads.send(),
       onCancelReply: () => {},
@@ -98,6 +104,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
       onDiscard: (clientId) => room.outbox.discard(clientId),
     },
   );
+  threadPanel.composer.acceptDrops(threadPanel.element);
   const people = new PeopleFinder({
     id: 'find-people',
     label: 'Find people by username',
@@ -187,6 +194,14 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     room.threads.markRead();
   };
   document.addEventListener('visibilitychange', onVisible);
+  // A file dropped where no box takes it must not replace the page with itself (the browser's default).
+  const ignoreDrop = (event: DragEvent) => {
+    if (event.defaultPrevented || !event.dataTransfer?.types.includes('Files')) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'none';
+  };
+  addEventListener('dragover', ignoreDrop);
+  addEventListener('drop', ignoreDrop);
 
   const stopMyEvents = transport.subscribeMyEvents((event) => sidebar.userEvent(event));
   layout.renderHeader(transport.status);
@@ -199,6 +214,8 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   function dispose() {
     disposed = true;
     document.removeEventListener('visibilitychange', onVisible);
+    removeEventListener('dragover', ignoreDrop);
+    removeEventListener('drop', ignoreDrop);
     sidebar.stop();
     room.close();
     stopMyEvents();

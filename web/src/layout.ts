@@ -324,8 +324,9 @@ export class ChatLayout {
     const open = state.open;
     const room = state.openEntry();
     this.renderTitle(state);
-    this.composer.setRoom(open ? (room ? state.roomName(room) : 'this room') : null);
-    this.threadPanel.composer.setRoom(open ? (room ? state.roomName(room) : 'this room') : null);
+    const name = open ? (room ? state.roomName(room) : 'this room') : null;
+    this.composer.setRoom(name, open?.id ?? null);
+    this.threadPanel.composer.setRoom(name, open?.id ?? null);
     this.messages.setLabel(room ? state.roomName(room) : null);
     if (!open || !room) {
       this.roomActions.replaceChildren();

@@ -1,8 +1,9 @@
 import type { ReportReason, UserFieldsFragment } from '../../client/index.js';
+import { fileSize, fitWithin, isImage, type Attachment, type OutgoingFile } from './attachments.js';
 import { h } from './dom.js';
 import { REPORT_REASONS } from './moderation.js';
 import type { OutgoingMessage } from './outbox.js';
-import { excerpt, fullDate, linkify, shortTime } from './text.js';
+import { excerpt, fullDate, linkify, shortTime, textOf } from './text.js';
 import type { Message } from './timeline.js';
 
 /** The picker's emoji: the common ones, each one grapheme as addReaction takes it. */
@@ -87,9 +88,14 @@ export function messageSignature(message: Message, look: MessageLook): string {
     message.threadRootId,
     message.mentionsViewer,
     message.pinnedAt,
+    // Each rendering's URLs are signed anew: what shows is which files, and whether a thumbnail is ready.
+    message.attachments.map((a) => [a.id, a.thumbnailUrl !== null]),
     look,
   ]);
 }
+
+/** The largest box an image attachment is shown in, in CSS pixels (its thumbnail is at most 320 px). */
+const IMAGE_BOX = { width: 320, height: 240 };
 
 /**
  * One stored message: author and time (the full date on hover) unless it
@@ -155,6 +161,7 @@ export function messageView(
         ),
     message.replyTo && actions ? quoteView(message.replyTo, actions) : null,
     look.editing && actions ? editForm(message, actions) : bodyView(message),
+    deleted ? null : attachmentsView(message.attachments),
     message.editedAt && !deleted && !look.editing
       ? h('span', { class: 'edited', title: fullDate(message.editedAt) }, '(edited)')
       : null,
@@ -183,8 +190,78 @@ function bodyView(message: Message): HTMLElement {
   return h('p', { class: 'body', dir: 'auto', 'data-testid': 'body' }, ...linkify(message.body));
 }
 
+/**
+ * A message's files: images as their thumbnails (the full image, scaled
+ * down, until the thumbnail is ready), each a link that opens the full size
+ * in a new tab; other files as download links with their name and size.
+ */
+export function attachmentsView(attachments: readonly Attachment[]): HTMLElement | null {
+  if (attachments.length === 0) return null;
+  const images = attachments.filter((a) => isImage(a.contentType));
+  const files = attachments.filter((a) => !isImage(a.contentType));
+  return h(
+    'div',
+    { class: 'attachments', 'data-testid': 'attachments' },
+    images.length ? h('ul', { class: 'attached-images', 'aria-label': 'Images' }, ...images.map(imageView)) : null,
+    files.length ? h('ul', { class: 'attached-files', 'aria-label': 'Files' }, ...files.map(fileView)) : null,
+  );
+}
+
+function imageView(image: Attachment): HTMLElement {
+  // The space is kept from the start (width and height), so the list does not jump as the image loads.
+  const box = image.width && image.height ? fitWithin(image.width, image.height, IMAGE_BOX.width, IMAGE_BOX.height) : null;
+  return h(
+    'li',
+    {},
+    h(
+      'a',
+      {
+        href: image.url,
+        target: '_blank',
+        rel: 'noopener noreferrer',
+        class: 'attached-image',
+        'data-testid': 'attachment-image',
+        'data-attachment-id': image.id,
+        title: `${image.filename}: open the full size`,
+      },
+      h('img', {
+        src: image.thumbnailUrl ?? image.url,
+        alt: image.filename,
+        width: box?.width,
+        height: box?.height,
+        loading: 'lazy',
+        decoding: 'async',
+        'data-testid': 'attachment-thumbnail',
+        'data-thumbnail': image.thumbnailUrl ? 'ready' : 'pending',
+      }),
+      h('span', { class: 'visually-hidden' }, ' (opens the full size in a new tab)'),
+    ),
+  );
+}
+
+function fileView(file: Attachment): HTMLElement {
+  return h(
+    'li',
+    {},
+    h(
+      'a',
+      {
+        href: file.url,
+        target: '_blank',
+        rel: 'noopener noreferrer',
+        download: file.filename,
+        class: 'attached-file',
+        'data-testid': 'attachment-file',
+        'data-attachment-id': file.id,
+      },
+      h('span', { class: 'file-name', dir: 'auto' }, file.filename),
+      h('span', { class: 'file-size' }, fileSize(file.size)),
+    ),
+  );
+}
+
 function quoteView(original: NonNullable<Message['replyTo']>, actions: MessageActions): HTMLElement {
-  const text = original.deletedAt ? 'a deleted message' : excerpt(original.body, 90);
+  const text = original.deletedAt ? 'a deleted message' : excerpt(textOf(original.body), 90);
   return h(
     'button',
     {
@@ -505,9 +582,16 @@ export function outgoingView(
     },
     h('span', { class: 'meta' }, h('span', { class: 'author' }, me.username)),
     message.replyTo
-      ? h('p', { class: 'quote' }, h('strong', {}, message.replyTo.author.username), ': ', excerpt(message.replyTo.body, 90))
+      ? h(
+          'p',
+          { class: 'quote' },
+          h('strong', {}, message.replyTo.author.username),
+          ': ',
+          excerpt(textOf(message.replyTo.body), 90),
+        )
       : null,
     h('p', { class: 'body', dir: 'auto' }, ...linkify(message.body)),
+    message.files.length ? outgoingFilesView(message.files) : null,
     h('span', { class: 'note', 'data-testid': 'outgoing-note' }, note ?? ''),
     message.state === 'failed'
       ? h(
@@ -517,5 +601,22 @@ export function outgoingView(
           h('button', { type: 'button', class: 'secondary', onclick: onDiscard }, 'Discard'),
         )
       : null,
+  );
+}
+
+/** The files of a message on its way: names and sizes (they show as attachments once it is stored). */
+function outgoingFilesView(files: readonly OutgoingFile[]): HTMLElement {
+  return h(
+    'ul',
+    { class: 'attached-files outgoing-files', 'aria-label': 'Files' },
+    ...files.map((file) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'file-name', dir: 'auto' }, file.filename),
+        ' ',
+        h('span', { class: 'file-size' }, fileSize(file.size)),
+      ),
+    ),
   );
 }

@@ -1,3 +1,4 @@
+import type { OutgoingFile } from './attachments.js';
 import type { Message } from './timeline.js';
 
 /** What a message says besides its body: a thread to reply in (and whether to the room too), members it mentions. */
@@ -6,6 +7,8 @@ export interface OutgoingExtras {
   readonly showInRoom: boolean;
   /** User ids of members, picked in the composer. */
   readonly mentions: readonly string[];
+  /** Uploaded files that go with it (attachmentIds). */
+  readonly files?: readonly OutgoingFile[];
 }
 
 const NO_EXTRAS: OutgoingExtras = { threadRootId: null, showInRoom: false, mentions: [] };
@@ -15,6 +18,7 @@ export interface OutgoingMessage extends OutgoingExtras {
   readonly body: string;
   /** The message this one replies to. */
   readonly replyTo: Message | null;
+  readonly files: readonly OutgoingFile[];
   /** Sent with every attempt: the server stores the message once however many attempts reach it. */
   readonly clientId: string;
   state: 'sending' | 'retrying' | 'failed';
@@ -35,6 +39,7 @@ export interface OutboxOptions {
     threadRootId: string | null;
     showInRoom: boolean;
     mentions: string[];
+    attachmentIds: string[];
   }): Promise<Message>;
   /** Sorts a failed attempt into one worth repeating (the network, a restart, a rate limit) and one that is final (a refusal). */
   classify(error: unknown): Failure;
@@ -84,6 +89,7 @@ export class Outbox {
       threadRootId: extras.threadRootId,
       showInRoom: extras.showInRoom,
       mentions: [...extras.mentions],
+      files: [...(extras.files ?? [])],
       clientId: this.options.newClientId(),
       state: 'sending',
       attempts: 0,
@@ -148,6 +154,8 @@ export class Outbox {
       threadRootId: next.threadRootId,
       showInRoom: next.showInRoom,
       mentions: [...next.mentions],
+      // The same uploads with the same clientId: a repeat is answered with the message stored first.
+      attachmentIds: next.files.map((file) => file.id),
     };
     this.options.send(input).then(
       (stored) => {

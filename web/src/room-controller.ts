@@ -258,14 +258,19 @@ export class RoomController {
     const { state, list, composer } = this.options;
     const open = state.open;
     if (!open) return;
-    if (composer.overLimit) {
-      open.error = `A message is at most ${MAX_BODY.toLocaleString()} characters: shorten it to send.`;
+    const outgoing = composer.outgoing();
+    if (outgoing === null) return;
+    if ('problem' in outgoing) {
+      open.error = outgoing.problem;
       return this.renderMessages();
     }
-    const body = composer.draft;
-    if (body === null) return;
     this.typing.stop();
-    this.outbox.enqueue(open.id, body, open.replyTo, { threadRootId: null, showInRoom: false, mentions: composer.mentions });
+    this.outbox.enqueue(open.id, outgoing.body, open.replyTo, {
+      threadRootId: null,
+      showInRoom: false,
+      mentions: composer.mentions,
+      files: outgoing.files,
+    });
     open.replyTo = null;
     open.error = null;
     composer.setReplyTo(null);

@@ -87,6 +87,9 @@ export const shortTime = (iso: string) => new Date(iso).toLocaleTimeString([], {
 /** The whole date and time, for a title on hover. */
 export const fullDate = (iso: string) => new Date(iso).toLocaleString([], { dateStyle: 'full', timeStyle: 'medium' });
 
+/** What a quote, a pin or a search result shows of a message's body: a message of files alone has none. */
+export const textOf = (body: string): string => (body === '' ? '(attachment)' : body);
+
 /** At most `max` characters of one line, with an ellipsis when cut: quotes and search results. */
 export function excerpt(text: string, max = 80): string {
   const line = text.replace(/\s+/g, ' ').trim();

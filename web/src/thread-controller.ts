@@ -2,7 +2,6 @@ import type { ThreadStateFieldsFragment } from '../../client/index.js';
 import { describe } from './api.js';
 import type { Outbox } from './outbox.js';
 import { newOpenThread, type ChatState, type OpenRoom, type OpenThread, type ThreadSummary } from './state.js';
-import { MAX_BODY } from './text.js';
 import type { ThreadPanel } from './thread-panel.js';
 import type { Message } from './timeline.js';
 import type { ChatTransport } from './transport.js';
@@ -136,16 +135,17 @@ export class ThreadController {
     if (!current) return;
     const { room, thread } = current;
     const composer = panel.composer;
-    if (composer.overLimit) {
-      thread.error = `A message is at most ${MAX_BODY.toLocaleString()} characters: shorten it to send.`;
+    const outgoing = composer.outgoing();
+    if (outgoing === null) return;
+    if ('problem' in outgoing) {
+      thread.error = outgoing.problem;
       return this.render();
     }
-    const body = composer.draft;
-    if (body === null) return;
-    outbox.enqueue(room.id, body, null, {
+    outbox.enqueue(room.id, outgoing.body, null, {
       threadRootId: thread.rootId,
       showInRoom: composer.showInRoom,
       mentions: composer.mentions,
+      files: outgoing.files,
     });
     thread.error = null;
     composer.clear();

@@ -5,7 +5,7 @@ import { KeyedList, type Item } from './keyed-list.js';
 import { messageSignature, messageView, outgoingView, READ_ONLY, type MessageLook } from './message-view.js';
 import type { OutgoingMessage } from './outbox.js';
 import type { OpenThread } from './state.js';
-import { excerpt } from './text.js';
+import { excerpt, textOf } from './text.js';
 
 /** Within this many pixels of the bottom, the reader follows new replies down. */
 const NEAR_BOTTOM = 40;
@@ -138,7 +138,7 @@ export class ThreadPanel {
     const atBottom = body.scrollHeight - body.scrollTop - body.clientHeight < NEAR_BOTTOM;
     const root = thread.root;
     this.about.textContent = root
-      ? `${roomName ? `In ${roomName}, started` : 'Started'} by ${root.author.username}: “${excerpt(root.body || 'a deleted message', 60)}”`
+      ? `${roomName ? `In ${roomName}, started` : 'Started'} by ${root.author.username}: “${excerpt(root.deletedAt ? 'a deleted message' : textOf(root.body), 60)}”`
       : roomName
         ? `In ${roomName}`
         : '';

@@ -79,7 +79,7 @@ export class Timeline {
   }
 }
 
-/** Whether two renderings of one message show the same: body, edit, deletion, reactions, what it quotes, its thread and pin. */
+/** Whether two renderings of one message show the same: body, edit, deletion, reactions, what it quotes, its thread, pin and files. */
 function sameContent(a: Message, b: Message): boolean {
   return (
     a.body === b.body &&
@@ -89,6 +89,18 @@ function sameContent(a: Message, b: Message): boolean {
     a.mentionsViewer === b.mentionsViewer &&
     JSON.stringify(a.reactions) === JSON.stringify(b.reactions) &&
     JSON.stringify(a.replyTo) === JSON.stringify(b.replyTo) &&
-    JSON.stringify(a.thread) === JSON.stringify(b.thread)
+    JSON.stringify(a.thread) === JSON.stringify(b.thread) &&
+    sameFiles(a.attachments, b.attachments)
+  );
+}
+
+/**
+ * The same files, each with or without its thumbnail as before (MessageChanged
+ * THUMBNAIL). Their URLs are signed anew in each answer, and are not compared:
+ * a new rendering would load the same images again.
+ */
+function sameFiles(a: Message['attachments'], b: Message['attachments']): boolean {
+  return (
+    a.length === b.length && a.every((x, i) => x.id === b[i]!.id && (x.thumbnailUrl === null) === (b[i]!.thumbnailUrl === null))
   );
 }

@@ -4,6 +4,7 @@ import {
   BanMemberDocument,
   createChatClient,
   CreateRoomDocument,
+  CreateUploadDocument,
   DeleteMessageDocument,
   EditMessageDocument,
   FindUsersDocument,
@@ -46,6 +47,7 @@ import {
   type TokenRefresher,
 } from '../../client/index.js';
 import { httpRequest } from './api.js';
+import { putFile, type Uploader } from './attachments.js';
 import type { Message, Page } from './timeline.js';
 import type { ConnectionStatus } from './views.js';
 
@@ -230,7 +232,10 @@ export class ChatTransport {
     );
   }
 
-  /** A message; a thread reply (threadRootId, showInRoom) and mentions (member ids) go only when there are any. */
+  /**
+   * A message; a thread reply (threadRootId, showInRoom), mentions (member
+   * ids) and attachments (uploads) go only when there are any.
+   */
   sendMessage(message: {
     roomId: string;
     body: string;
@@ -239,14 +244,22 @@ export class ChatTransport {
     threadRootId?: string | null;
     showInRoom?: boolean;
     mentions?: string[];
+    attachmentIds?: string[];
   }) {
-    const { threadRootId, showInRoom, mentions, ...input } = message;
+    const { threadRootId, showInRoom, mentions, attachmentIds, ...input } = message;
     const extras = {
       ...(threadRootId ? { threadRootId, showInRoom: showInRoom === true } : {}),
       ...(mentions?.length ? { mentions } : {}),
+      ...(attachmentIds?.length ? { attachmentIds } : {}),
     };
     return this.request(SendMessageDocument, { input: { ...input, ...extras } }).then((r) => r.sendMessage);
   }
+
+  /** Files for messages: an upload URL from the server, then the bytes PUT straight to the storage. */
+  readonly uploader: Uploader = {
+    createUpload: (input) => this.request(CreateUploadDocument, { input }).then((r) => r.createUpload),
+    put: putFile,
+  };
 
   markRead(roomId: string, seq: number) {
     return this.request(MarkReadDocument, { roomId, seq }).then((r) => r.markRead);

@@ -1,7 +1,7 @@
 import type { RoomFieldsFragment, RoomRole, UserFieldsFragment } from '../../client/index.js';
 import { h } from './dom.js';
 import { assignableRoles, BAN_CHOICES, MUTE_CHOICES, outranks, roleLabel } from './moderation.js';
-import { excerpt, fullDate, shortTime } from './text.js';
+import { excerpt, fullDate, shortTime, textOf } from './text.js';
 import type { Message } from './timeline.js';
 
 export type ConnectionStatus = 'connecting' | 'online' | 'reconnecting';
@@ -289,7 +289,7 @@ export function searchResultsView(
                 `${new Date(message.createdAt).toLocaleDateString()} ${shortTime(message.createdAt)}`,
               ),
             ),
-            h('span', { class: 'snippet', dir: 'auto' }, excerpt(message.body, 140)),
+            h('span', { class: 'snippet', dir: 'auto' }, excerpt(textOf(message.body), 140)),
           ),
         ),
       ),
@@ -358,7 +358,7 @@ export function pinsView(pins: readonly Message[], expanded: boolean, canUnpin: 
             },
             h('strong', {}, message.author.username),
             ': ',
-            h('span', { dir: 'auto' }, excerpt(message.body, 120)),
+            h('span', { dir: 'auto' }, excerpt(textOf(message.body), 120)),
           ),
           canUnpin
             ? h(

@@ -43,7 +43,9 @@ export const attachmentsFeature = defineFeature({
   loaders: ({ attachments }) => ({
     attachments: new DataLoader<string, UploadRow[]>((ids) => attachments.ofMessages(ids)),
   }),
-  listSizes: { 'Message.attachments': { unasked: 10, atMost: 10 } },
+  // A message's attachments (at most 10, most messages none) come from one batched query per page, their URLs
+  // signed in process: counted once per message, as the page of messages they are in already multiplies.
+  listSizes: { 'Message.attachments': { unasked: 1 } },
   // Unused uploads past their lifetime: each instance sweeps now and then, one at a time (an advisory lock).
   listen: ({ attachments, storage }, { realtime, logger, config }) => {
     const sweep = () =>
