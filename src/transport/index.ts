@@ -89,7 +89,7 @@ export async function createTransports(options: TransportOptions): Promise<Trans
     databaseBudgetMs: config.database.queryTimeoutMs ?? 5000,
   });
   const { storage } = services;
-  const web = loadWebClient(config.webDir, logger, storage.origins);
+  const web = loadWebClient(config.webDir, logger, () => storage.origins);
   const graphiql = config.exposure.graphiql ? await loadGraphiQL('Chat API', logger) : null;
   const server: Server = createHttpServer({
     ...{ graphql, health, metrics: metricsEndpoint, web, graphiql, hosts, logger },

@@ -42,9 +42,20 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
  * `dir` without an index.html: `/` answers 503 with how to build it. null: no
  * browser client at all (`WEB_DIR=off`).
  */
-export function loadWebClient(dir: string | null, logger: Logger, storage: readonly string[] = []): WebClient | null {
+export function loadWebClient(
+  dir: string | null,
+  logger: Logger,
+  /** The attachments' storage origins, read per page (the embedded storage's is known once the server listens). */
+  storage: () => readonly string[] = () => [],
+): WebClient | null {
   if (dir === null) return null;
-  const PAGE_HEADERS = pageHeaders(storage);
+  let headers: { for: string; value: ReturnType<typeof pageHeaders> } | null = null;
+  const pageHeadersNow = () => {
+    const origins = storage();
+    const key = origins.join(' ');
+    if (headers?.for !== key) headers = { for: key, value: pageHeaders(origins) };
+    return headers.value;
+  };
   const files = new Map<string, StaticFile>();
   if (existsSync(join(dir, 'index.html'))) {
     const paths = [...walk(dir)];
@@ -71,11 +82,11 @@ export function loadWebClient(dir: string | null, logger: Logger, storage: reado
       const path = (req.url ?? '/').split('?')[0]!;
       if (path === '/' || path === '/index.html') {
         if (!index) {
-          res.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...PAGE_HEADERS });
+          res.writeHead(503, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...pageHeadersNow() });
           res.end(req.method === 'HEAD' ? undefined : NOT_BUILT);
           return true;
         }
-        sendStatic(req, res, index, PAGE_HEADERS);
+        sendStatic(req, res, index, pageHeadersNow());
         return true;
       }
       const file = files.get(path);

@@ -26,7 +26,13 @@ const KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(\.thu
  */
 export class DiskStorage implements Storage {
   readonly kind = 'disk';
-  readonly origins: readonly string[] = [];
+  /**
+   * Its URLs' origin, for the page's CSP: the page may be opened at another
+   * name of this server (127.0.0.1 where the URLs say localhost).
+   */
+  get origins(): readonly string[] {
+    return [this.origin()];
+  }
   private readonly secret: Buffer;
 
   constructor(

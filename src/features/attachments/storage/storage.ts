@@ -56,7 +56,7 @@ export interface Storage {
    * the request was its to answer. Absent for storages clients reach directly.
    */
   serve?(req: IncomingMessage, res: ServerResponse): boolean;
-  /** The origins browsers PUT to and load from (for the page's CSP); empty when that is the page's own. */
+  /** The origins browsers PUT to and load from (for the page's CSP). */
   readonly origins: readonly string[];
   /** Lets go of what it holds open (an S3 client's sockets) when the app stops. */
   close?(): void;
