@@ -284,8 +284,7 @@ async function upload(url: string, token: string, room: string, file: UploadFile
     token,
   );
   const target = result?.data?.createUpload as
-    | { id: string; uploadUrl: string; uploadHeaders: Array<{ name: string; value: string }> }
-    | undefined;
+    { id: string; uploadUrl: string; uploadHeaders: Array<{ name: string; value: string }> } | undefined;
   if (!target) throw new Error(`createUpload: ${JSON.stringify(result?.errors ?? result).slice(0, 300)}`);
   await put(target.uploadUrl, target.uploadHeaders, file.bytes);
   return target.id;
@@ -669,7 +668,12 @@ serve({
    * For each sender, `perSender` uploads of the file (createUpload, then the PUT), one at a time per
    * sender: the ids of those that succeeded, per sender, in order (a failed one is not tried again).
    */
-  async prepareUploads(args: { url: string; senders: Array<{ token: string; room: string }>; perSender: number; file: UploadFile }) {
+  async prepareUploads(args: {
+    url: string;
+    senders: Array<{ token: string; room: string }>;
+    perSender: number;
+    file: UploadFile;
+  }) {
     const ids: string[][] = args.senders.map(() => []);
     const attempts = args.senders.map(() => 0);
     const file = { ...args.file, bytes: Buffer.from(args.file.bytes) };

@@ -72,8 +72,8 @@ const SCENARIOS: Record<string, Scenario> = {
   },
   attach: {
     run: runAttach,
-    defaults: { senders: 32, duration: 5, warmup: 1, 'image-bytes': 2048, fields: '' },
-    quick: { senders: 8, duration: 2 },
+    defaults: { senders: 32, duration: 5, warmup: 2, 'image-bytes': 2048, fields: '' },
+    quick: { senders: 8, duration: 2, warmup: 1 },
     timeoutS: 300,
   },
   idle: {

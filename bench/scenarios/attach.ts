@@ -106,7 +106,13 @@ export async function runAttach(ctx: Ctx): Promise<void> {
     return { made, waitedMs: nowMs() - started, complete: made >= attached };
   };
 
-  const report = (part: string, noun: string, res: LoopResult, window: Window, withTail?: { window: Window; waitedMs: number }) => {
+  const report = (
+    part: string,
+    noun: string,
+    res: LoopResult,
+    window: Window,
+    withTail?: { window: Window; waitedMs: number; inTail: number; perThumbnailUs: number | null },
+  ) => {
     const seconds = (res.endedAt - res.startedAt) / 1000;
     const perSec = res.ok / seconds;
     const latency = percentiles(res.latencies);
@@ -122,7 +128,14 @@ export async function runAttach(ctx: Ctx): Promise<void> {
       cpuUsPer,
       cpuUsPerInWindow: cpuUs(window),
       window,
-      ...(withTail ? { thumbnailWaitMs: withTail.waitedMs, windowWithThumbnails: withTail.window } : {}),
+      ...(withTail
+        ? {
+            thumbnailWaitMs: withTail.waitedMs,
+            windowWithThumbnails: withTail.window,
+            thumbnailsAfterWindow: withTail.inTail,
+            cpuUsPerThumbnail: withTail.perThumbnailUs,
+          }
+        : {}),
     });
     r.row(part, `${noun}/s`, `${fmtInt(perSec)} (${fmtInt(res.ok)} in ${fmtNum(seconds, 1)} s)`);
     r.row(part, 'latency p50 / p95 / p99', fmtLatency(latency));
@@ -131,10 +144,19 @@ export async function runAttach(ctx: Ctx): Promise<void> {
       part,
       `server CPU per ${noun.replace(/s$/, '')}`,
       withTail
-        ? `${fmtNum(cpuUsPer, 0)} µs with its thumbnail (${fmtNum(cpuUs(window), 0)} µs in the window alone; ` +
-            `the thumbnails done ${fmtNum(withTail.waitedMs / 1000, 1)} s after it)`
+        ? `${fmtNum(cpuUsPer, 0)} µs, its thumbnail included (over the window alone ${fmtNum(cpuUs(window), 0)} µs; ` +
+            `the last thumbnail made ${fmtNum(withTail.waitedMs / 1000, 1)} s after it)`
         : `${fmtNum(cpuUsPer, 0)} µs`,
     );
+    if (withTail) {
+      const own = cpuUsPer !== null && withTail.perThumbnailUs !== null ? cpuUsPer - withTail.perThumbnailUs : null;
+      r.set(part, 'cpuUsPerWithoutThumbnail', own);
+      r.row(
+        part,
+        'server CPU per thumbnail; per send less it',
+        `${fmtNum(withTail.perThumbnailUs, 0)} µs (from the ${fmtInt(withTail.inTail)} made after the window); ${fmtNum(own, 0)} µs`,
+      );
+    }
     r.row(
       part,
       'server / generator CPU, other busy cores',
@@ -144,16 +166,22 @@ export async function runAttach(ctx: Ctx): Promise<void> {
     return { perSec, cpuUsPer };
   };
 
-  /** A window with attachments: the loops, then the wait for their thumbnails, both metered. */
+  /**
+   * A window with attachments: the loops, then the wait for their thumbnails, both metered. After the
+   * loops only thumbnails run, so that tail gives the CPU of one thumbnail, and by difference the send's own.
+   */
   const attachWindow = async <T extends LoopResult>(run: () => Promise<T>) => {
     meter.begin();
     const res = await run();
     const window = meter.end();
+    const madeInWindow = thumbnails();
     attached += res.ok;
     const done = await thumbnailsDone();
     const withThumbnails = meter.end();
     if (!done.complete) r.note(`thumbnails: ${done.made} of ${attached} made when the wait gave up`);
-    return { res, window, tail: { window: withThumbnails, waitedMs: done.waitedMs } };
+    const inTail = done.made - madeInWindow;
+    const perThumbnailUs = inTail >= 20 ? ((withThumbnails.cpuMs.server! - window.cpuMs.server!) * 1000) / inTail : null;
+    return { res, window, tail: { window: withThumbnails, waitedMs: done.waitedMs, inTail, perThumbnailUs } };
   };
 
   /** The warm-up's thumbnails are made before a window opens, so the window measures only its own. */
