@@ -111,7 +111,7 @@ export async function runAttach(ctx: Ctx): Promise<void> {
     noun: string,
     res: LoopResult,
     window: Window,
-    withTail?: { window: Window; waitedMs: number; inTail: number; perThumbnailUs: number | null },
+    withTail?: { window: Window; waitedMs: number; inWindow: number; inTail: number; perThumbnailUs: number | null },
   ) => {
     const seconds = (res.endedAt - res.startedAt) / 1000;
     const perSec = res.ok / seconds;
@@ -132,6 +132,7 @@ export async function runAttach(ctx: Ctx): Promise<void> {
         ? {
             thumbnailWaitMs: withTail.waitedMs,
             windowWithThumbnails: withTail.window,
+            thumbnailsInWindow: withTail.inWindow,
             thumbnailsAfterWindow: withTail.inTail,
             cpuUsPerThumbnail: withTail.perThumbnailUs,
           }
@@ -156,6 +157,12 @@ export async function runAttach(ctx: Ctx): Promise<void> {
         'server CPU per thumbnail; per send less it',
         `${fmtNum(withTail.perThumbnailUs, 0)} µs (from the ${fmtInt(withTail.inTail)} made after the window); ${fmtNum(own, 0)} µs`,
       );
+      r.row(
+        part,
+        'thumbnails made during the window; after it',
+        `${fmtInt(withTail.inWindow)} (${fmtInt(withTail.inWindow / seconds)}/s); ` +
+          `${fmtInt(withTail.inTail)} in ${fmtNum(withTail.waitedMs / 1000, 1)} s (${fmtInt(withTail.inTail / (withTail.waitedMs / 1000))}/s)`,
+      );
     }
     r.row(
       part,
@@ -171,6 +178,7 @@ export async function runAttach(ctx: Ctx): Promise<void> {
    * loops only thumbnails run, so that tail gives the CPU of one thumbnail, and by difference the send's own.
    */
   const attachWindow = async <T extends LoopResult>(run: () => Promise<T>) => {
+    const madeBefore = thumbnails();
     meter.begin();
     const res = await run();
     const window = meter.end();
@@ -179,9 +187,10 @@ export async function runAttach(ctx: Ctx): Promise<void> {
     const done = await thumbnailsDone();
     const withThumbnails = meter.end();
     if (!done.complete) r.note(`thumbnails: ${done.made} of ${attached} made when the wait gave up`);
+    const inWindow = madeInWindow - madeBefore;
     const inTail = done.made - madeInWindow;
     const perThumbnailUs = inTail >= 20 ? ((withThumbnails.cpuMs.server! - window.cpuMs.server!) * 1000) / inTail : null;
-    return { res, window, tail: { window: withThumbnails, waitedMs: done.waitedMs, inTail, perThumbnailUs } };
+    return { res, window, tail: { window: withThumbnails, waitedMs: done.waitedMs, inWindow, inTail, perThumbnailUs } };
   };
 
   /** The warm-up's thumbnails are made before a window opens, so the window measures only its own. */
