@@ -246,12 +246,73 @@ async function gql(url: string, query: string, variables: Record<string, unknown
   });
 }
 
-/** One sendMessage; its seq, or throws with the GraphQL error. */
-async function sendMessage(url: string, token: string, room: string, bodyBytes: number): Promise<number> {
-  const result = await gql(url, SEND_MUTATION, { i: { roomId: room, body: stampedBody(bodyBytes) } }, token);
+/** One sendMessage; its seq, or throws with the GraphQL error. `extra`: more input fields; `query`: another selection. */
+async function sendMessage(
+  url: string,
+  token: string,
+  room: string,
+  bodyBytes: number,
+  extra: Record<string, unknown> = {},
+  query = SEND_MUTATION,
+): Promise<number> {
+  const result = await gql(url, query, { i: { roomId: room, body: stampedBody(bodyBytes), ...extra } }, token);
   const seq = result?.data?.sendMessage?.seq;
   if (typeof seq !== 'number') throw new Error(JSON.stringify(result?.errors ?? result).slice(0, 300));
   return seq;
+}
+
+/** sendMessage selecting `seq` and the given Message fields (none: SEND_MUTATION). */
+const sendMutation = (fields = '') =>
+  fields.trim() === '' ? SEND_MUTATION : `mutation($i: SendMessageInput!) { sendMessage(input: $i) { seq ${fields} } }`;
+
+const CREATE_UPLOAD =
+  'mutation($i: CreateUploadInput!) { createUpload(input: $i) { id uploadUrl uploadHeaders { name value } } }';
+
+/** A file to attach: its bytes and what createUpload is told about them. */
+export interface UploadFile {
+  bytes: Uint8Array;
+  filename: string;
+  contentType: string;
+}
+
+/** createUpload, then the PUT of the bytes to uploadUrl with uploadHeaders (on the same keep-alive agent): the upload's id. */
+async function upload(url: string, token: string, room: string, file: UploadFile): Promise<string> {
+  const result = await gql(
+    url,
+    CREATE_UPLOAD,
+    { i: { roomId: room, filename: file.filename, contentType: file.contentType, size: file.bytes.length } },
+    token,
+  );
+  const target = result?.data?.createUpload as
+    { id: string; uploadUrl: string; uploadHeaders: Array<{ name: string; value: string }> } | undefined;
+  if (!target) throw new Error(`createUpload: ${JSON.stringify(result?.errors ?? result).slice(0, 300)}`);
+  await put(target.uploadUrl, target.uploadHeaders, file.bytes);
+  return target.id;
+}
+
+function put(url: string, headers: Array<{ name: string; value: string }>, body: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: 'PUT',
+        agent,
+        headers: { ...Object.fromEntries(headers.map((h) => [h.name, h.value])), 'content-length': body.length },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          if (res.statusCode === 200) resolve();
+          else reject(new Error(`PUT answered ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`));
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('PUT timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 interface LoopResult {
@@ -263,8 +324,15 @@ interface LoopResult {
   endedAt: number;
 }
 
-/** `loops` closed loops, each awaiting its previous call, until the deadline. */
-async function closedLoops(count: number, durationMs: number, body: (loop: number) => Promise<void>): Promise<LoopResult> {
+/**
+ * `count` closed loops, each awaiting its previous call, until the deadline.
+ * A body that answers false has nothing left to do: its loop stops there (not counted).
+ */
+async function closedLoops(
+  count: number,
+  durationMs: number,
+  body: (loop: number) => Promise<void | boolean>,
+): Promise<LoopResult> {
   const samples = new Samples();
   const errorSamples: string[] = [];
   let ok = 0;
@@ -277,7 +345,7 @@ async function closedLoops(count: number, durationMs: number, body: (loop: numbe
       while (nowMs() < deadline) {
         const t0 = nowMs();
         try {
-          await body(loop);
+          if ((await body(loop)) === false) break;
           ok++;
           samples.push(nowMs() - t0);
         } catch (error) {
@@ -581,12 +649,89 @@ serve({
     };
   },
 
-  /** Closed loops of sendMessage over HTTP keep-alive, one per sender. */
-  async sendLoops(args: { url: string; senders: Array<{ token: string; room: string }>; durationMs: number; bodyBytes: number }) {
+  /** Closed loops of sendMessage over HTTP keep-alive, one per sender; `fields`: Message fields selected beside seq. */
+  async sendLoops(args: {
+    url: string;
+    senders: Array<{ token: string; room: string }>;
+    durationMs: number;
+    bodyBytes: number;
+    fields?: string;
+  }) {
+    const query = sendMutation(args.fields);
     return closedLoops(args.senders.length, args.durationMs, async (loop) => {
       const s = args.senders[loop]!;
-      await sendMessage(args.url, s.token, s.room, args.bodyBytes);
+      await sendMessage(args.url, s.token, s.room, args.bodyBytes, {}, query);
     });
+  },
+
+  /**
+   * For each sender, `perSender` uploads of the file (createUpload, then the PUT), one at a time per
+   * sender: the ids of those that succeeded, per sender, in order (a failed one is not tried again).
+   */
+  async prepareUploads(args: {
+    url: string;
+    senders: Array<{ token: string; room: string }>;
+    perSender: number;
+    file: UploadFile;
+  }) {
+    const ids: string[][] = args.senders.map(() => []);
+    const attempts = args.senders.map(() => 0);
+    const file = { ...args.file, bytes: Buffer.from(args.file.bytes) };
+    const result = await closedLoops(args.senders.length, 24 * 3600 * 1000, async (loop) => {
+      // A failed upload is not tried again: the sender ends with fewer ids, and the errors say why.
+      if (attempts[loop]!++ >= args.perSender) return false;
+      const s = args.senders[loop]!;
+      ids[loop]!.push(await upload(args.url, s.token, s.room, file));
+    });
+    return { ...result, ids };
+  },
+
+  /**
+   * Closed loops of sendMessage, each with one of its sender's prepared uploads attached. A sender
+   * whose uploads are used up stops; `ranOut` counts them.
+   */
+  async attachLoops(args: {
+    url: string;
+    senders: Array<{ token: string; room: string; uploadIds: string[] }>;
+    durationMs: number;
+    bodyBytes: number;
+    fields?: string;
+  }) {
+    const query = sendMutation(args.fields);
+    const next = args.senders.map(() => 0);
+    let ranOut = 0;
+    const result = await closedLoops(args.senders.length, args.durationMs, async (loop) => {
+      const s = args.senders[loop]!;
+      const id = s.uploadIds[next[loop]!++];
+      if (id === undefined) {
+        ranOut++;
+        return false;
+      }
+      await sendMessage(args.url, s.token, s.room, args.bodyBytes, { attachmentIds: [id] }, query);
+    });
+    return { ...result, ranOut, used: next.reduce((n, k, i) => n + Math.min(k, args.senders[i]!.uploadIds.length), 0) };
+  },
+
+  /** Closed loops of the whole flow: createUpload, the PUT, then sendMessage with that upload attached. */
+  async uploadSendLoops(args: {
+    url: string;
+    senders: Array<{ token: string; room: string }>;
+    durationMs: number;
+    bodyBytes: number;
+    file: UploadFile;
+    fields?: string;
+  }) {
+    const query = sendMutation(args.fields);
+    const file = { ...args.file, bytes: Buffer.from(args.file.bytes) };
+    const sendLatencies = new Samples();
+    const result = await closedLoops(args.senders.length, args.durationMs, async (loop) => {
+      const s = args.senders[loop]!;
+      const id = await upload(args.url, s.token, s.room, file);
+      const t0 = nowMs();
+      await sendMessage(args.url, s.token, s.room, args.bodyBytes, { attachmentIds: [id] }, query);
+      sendLatencies.push(nowMs() - t0);
+    });
+    return { ...result, sendLatencies: sendLatencies.values() };
   },
 
   /** The database ceiling: the one bump-and-insert statement from closed loops over a postgres.js pool. */

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, idle, history, unread, all)
+ * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, attach, idle, history, unread, all)
  *
  * Orchestrates processes of their own on loopback: the server under test
  * (`node --import tsx src/main.ts` in --server-dir), the load generator(s)
@@ -23,6 +23,7 @@ import {
   serverLog,
   waitForQuietMachine,
 } from './harness.js';
+import { runAttach } from './scenarios/attach.js';
 import { Report, type Ctx, type Options } from './scenarios/common.js';
 import { runCluster, runFanout } from './scenarios/fanout.js';
 import { runHistory } from './scenarios/history.js';
@@ -67,6 +68,12 @@ const SCENARIOS: Record<string, Scenario> = {
     run: runSend,
     defaults: { senders: 32, duration: 15, warmup: 3, pool: 10, mode: 'spread,hot' },
     quick: { duration: 4, warmup: 1 },
+    timeoutS: 300,
+  },
+  attach: {
+    run: runAttach,
+    defaults: { senders: 32, duration: 5, warmup: 2, 'image-bytes': 2048, fields: '' },
+    quick: { senders: 8, duration: 2, warmup: 1 },
     timeoutS: 300,
   },
   idle: {
