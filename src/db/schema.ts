@@ -97,6 +97,10 @@ export const memberships = pgTable(
     mutedUntil: instant('muted_until'),
     /** When the member last posted (the send statements set it): what slow mode measures from. */
     lastPostedAt: instant('last_posted_at'),
+    /** What notifies the member here (setRoomNotifications); null: the room kind's default. */
+    notificationLevel: text('notification_level', { enum: ['ALL', 'MENTIONS', 'NONE'] }),
+    /** Notifications of this room are silenced until then; a past instant is no mute. */
+    notificationsMutedUntil: instant('notifications_muted_until'),
   },
   (t) => [
     primaryKey({ columns: [t.roomId, t.userId] }),

@@ -287,6 +287,8 @@ export type Mutation = {
    * members below ADMIN. Others: FORBIDDEN.
    */
   setMemberRole: RoomMember;
+  /** Set what notifies the viewer in a room; mutedUntil null = not muted. */
+  setRoomNotifications: Room;
   /** Tell the room that the viewer is (or stopped) typing. Typing lapses after 5 s without a repeat, and a TypingChanged with typing false is sent then. */
   setTyping: Scalars['Boolean']['output'];
   /** Follow a thread; idempotent. */
@@ -437,6 +439,13 @@ export type MutationSetMemberRoleArgs = {
 };
 
 
+export type MutationSetRoomNotificationsArgs = {
+  level: NotificationLevel;
+  mutedUntil?: InputMaybe<Scalars['DateTime']['input']>;
+  roomId: Scalars['ID']['input'];
+};
+
+
 export type MutationSetTypingArgs = {
   roomId: Scalars['ID']['input'];
   typing: Scalars['Boolean']['input'];
@@ -478,6 +487,11 @@ export type NewMessage = {
   __typename?: 'NewMessage';
   message: Message;
 };
+
+export type NotificationLevel =
+  | 'ALL'
+  | 'MENTIONS'
+  | 'NONE';
 
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -664,6 +678,8 @@ export type Room = {
   members: Array<RoomMember>;
   /** null for DIRECT rooms. */
   name?: Maybe<Scalars['String']['output']>;
+  notificationLevel: NotificationLevel;
+  notificationsMutedUntil?: Maybe<Scalars['DateTime']['output']>;
   /** Pinned messages, newest pin first. */
   pinnedMessages: Array<Message>;
   /** 0 = off. A MEMBER may post one message per this many seconds (0-21600). */
@@ -960,6 +976,7 @@ export type ResolversTypes = {
   ModerationEvent: ResolverTypeWrapper<ModerationEventPayload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NewMessage: ResolverTypeWrapper<NewMessageEvent>;
+  NotificationLevel: NotificationLevel;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reaction: ResolverTypeWrapper<ReactionGroup>;
@@ -1163,6 +1180,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   resolveReport?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationResolveReportArgs, 'reportId' | 'status'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   setMemberRole?: Resolver<ResolversTypes['RoomMember'], ParentType, ContextType, RequireFields<MutationSetMemberRoleArgs, 'role' | 'roomId' | 'userId'>>;
+  setRoomNotifications?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationSetRoomNotificationsArgs, 'level' | 'roomId'>>;
   setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
   subscribeThread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationSubscribeThreadArgs, 'threadRootId'>>;
   unbanMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnbanMemberArgs, 'roomId' | 'userId'>>;
@@ -1241,6 +1259,8 @@ export type RoomResolvers<ContextType = Context, ParentType extends ResolversPar
   lastReadSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['RoomMember']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  notificationLevel?: Resolver<ResolversTypes['NotificationLevel'], ParentType, ContextType>;
+  notificationsMutedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   pinnedMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   slowModeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

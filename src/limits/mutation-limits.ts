@@ -26,6 +26,7 @@ export const MUTATION_LIMITS: { readonly [Field in keyof Required<MutationResolv
   addReaction: 'react',
   removeReaction: 'react',
   markRead: 'read',
+  setRoomNotifications: 'read',
   markThreadRead: 'read',
   subscribeThread: 'read',
   unsubscribeThread: 'read',

@@ -176,6 +176,10 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
       }
       return { caller, call: (i) => `removeReaction(messageId: "${message.id}", emoji: "${EMOJI[i - 1]}") { id }` };
     },
+    setRoomNotifications: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      return { caller, call: () => `setRoomNotifications(roomId: "${room.id}", level: ALL) { id }` };
+    },
     markRead: async (seed) => {
       const { caller, room } = await ownRoom(seed);
       const author = await seed.user('author');

@@ -23,15 +23,11 @@ describe('the in-repository contract (contract/chat.graphql)', () => {
  * a served item is still listed).
  */
 const PENDING: string[] = [
-  // notifications (issue 24)
+  // notifications (issue 24): Web Push
   'Mutation.registerPushSubscription was removed.',
-  'Mutation.setRoomNotifications was removed.',
   'Mutation.unregisterPushSubscription was removed.',
-  'NotificationLevel was removed.',
   'PushSubscriptionInput was removed.',
   'Query.vapidPublicKey was removed.',
-  'Room.notificationLevel was removed.',
-  'Room.notificationsMutedUntil was removed.',
 ];
 /**
  * Additions graphql-js calls dangerous that the contract allows, each with
