@@ -7,6 +7,7 @@ import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Realtime } from '../realtime/index.js';
+import type { Redis } from 'ioredis';
 
 /** What the app builds before any feature, and every feature may use. */
 export interface Platform {
@@ -14,6 +15,8 @@ export interface Platform {
   readonly db: Database;
   /** Publishing, the room hub, presence, typing state and the lifecycle hooks. */
   readonly realtime: Realtime;
+  /** The Redis command connection when REDIS_URL is set (state shared by instances); null: one instance. */
+  readonly redis: Redis | null;
   readonly limits: Limits;
   readonly logger: Logger;
   readonly metrics: Metrics;
