@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Viewer } from '../auth/viewer.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -7,7 +8,6 @@ import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Realtime } from '../realtime/index.js';
-import type { Redis } from 'ioredis';
 
 /** What the app builds before any feature, and every feature may use. */
 export interface Platform {

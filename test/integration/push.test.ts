@@ -66,10 +66,14 @@ for (const backendName of backendNames()) {
       (await push.received(subscription)).map((text) => JSON.parse(text) as Payload);
     /** Waits until the subscription has received `count` pushes, and answers them. */
     const awaitPushes = (subscription: TestPushSubscription, count: number) =>
-      eventually(async () => {
-        const pushes = await pushesTo(subscription);
-        return pushes.length >= count ? pushes : null;
-      }, `${count} push(es)`, WAIT_MS);
+      eventually(
+        async () => {
+          const pushes = await pushesTo(subscription);
+          return pushes.length >= count ? pushes : null;
+        },
+        `${count} push(es)`,
+        WAIT_MS,
+      );
     const setLevel = (user: TestUser, room: TestRoom, level: string, until: string | null = null) =>
       gqlOk(a, SET_LEVEL, { r: room.id, level, until }, user.token);
     const endpointsOf = async (user: TestUser) => {
@@ -83,7 +87,11 @@ for (const backendName of backendNames()) {
       const off = await backend.startApp({ push: testPush({ vapid: null }) });
       const user = await seeder(off).user('off');
       expect((await gqlOk(off, '{ vapidPublicKey }')).vapidPublicKey).toBeNull();
-      const input = { endpoint: 'https://push.example.com/x', p256dh: TEST_VAPID.publicKey, auth: Buffer.alloc(16).toString('base64url') };
+      const input = {
+        endpoint: 'https://push.example.com/x',
+        p256dh: TEST_VAPID.publicKey,
+        auth: Buffer.alloc(16).toString('base64url'),
+      };
       expect(codes(await gql(off, REGISTER, { input }, user.token))).toEqual(['FORBIDDEN']);
       await off.stop();
     });
@@ -96,7 +104,12 @@ for (const backendName of backendNames()) {
       // With Redis the window is one across instances: the sends go through both.
       const via = backendName === 'services' ? [a, b, a] : [a, a, a];
       for (const [i, body] of ['first', 'second', long].entries()) {
-        await gqlOk(via[i]!, 'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }', { input: { roomId: room.id, body } }, alice.token);
+        await gqlOk(
+          via[i]!,
+          'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }',
+          { input: { roomId: room.id, body } },
+          alice.token,
+        );
       }
       const [first] = await awaitPushes(browser, 1);
       expect(first).toEqual({
@@ -144,10 +157,17 @@ for (const backendName of backendNames()) {
       // Embedded instances know only their own sockets (no Redis): there, bob connects to the sending one.
       const socket = connect(backendName === 'services' ? b : a, bob.token);
       const open = connected(socket);
-      socket.subscribe({ query: 'subscription { myEvents { __typename } }' }, { next: () => {}, error: () => {}, complete: () => {} });
+      socket.subscribe(
+        { query: 'subscription { myEvents { __typename } }' },
+        { next: () => {}, error: () => {}, complete: () => {} },
+      );
       await open;
       await eventually(
-        async () => ((await gqlOk(a, 'query($q: String!) { users(query: $q) { online } }', { q: bob.username }, alice.token)).users as Array<{ online: boolean }>)[0]?.online,
+        async () =>
+          (
+            (await gqlOk(a, 'query($q: String!) { users(query: $q) { online } }', { q: bob.username }, alice.token))
+              .users as Array<{ online: boolean }>
+          )[0]?.online,
         'bob online',
       );
       await seed.send(alice, room, 'while bob is here');
@@ -155,7 +175,7 @@ for (const backendName of backendNames()) {
       expect(await pushesTo(bobs!)).toEqual([]);
     });
 
-    it('a push service answering 410 drops that subscription; the user\'s other browser still gets its push', async () => {
+    it("a push service answering 410 drops that subscription; the user's other browser still gets its push", async () => {
       const { alice, bob, room } = await seed.roomWithTwoMembers();
       await setLevel(bob, room, 'ALL');
       const gone = await browserOf(bob);
@@ -164,7 +184,9 @@ for (const backendName of backendNames()) {
       await push.expire(gone);
       await seed.send(alice, room, 'hello');
       await awaitPushes(other, 1);
-      expect(await eventually(async () => ((await endpointsOf(bob)).length === 1 ? endpointsOf(bob) : null), 'the drop')).toEqual([other.endpoint]);
+      expect(await eventually(async () => ((await endpointsOf(bob)).length === 1 ? endpointsOf(bob) : null), 'the drop')).toEqual(
+        [other.endpoint],
+      );
     });
 
     it('register and unregister are idempotent per endpoint, keep 10 per user (the oldest dropped), and take https only', async () => {
@@ -186,7 +208,8 @@ for (const backendName of backendNames()) {
       // Unregistering someone else's endpoint changes nothing; one's own, twice, removes it once.
       expect((await gqlOk(a, UNREGISTER, { e: endpoint(10) }, alice.token)).unregisterPushSubscription).toBe(true);
       expect(await endpointsOf(bob)).toEqual([endpoint(10)]);
-      for (let i = 0; i < 2; i++) expect((await gqlOk(b, UNREGISTER, { e: endpoint(10) }, bob.token)).unregisterPushSubscription).toBe(true);
+      for (let i = 0; i < 2; i++)
+        expect((await gqlOk(b, UNREGISTER, { e: endpoint(10) }, bob.token)).unregisterPushSubscription).toBe(true);
       expect(await endpointsOf(bob)).toEqual([]);
       // Push services are https; http only on loopback (allowed in tests), never elsewhere.
       expect(codes(await register(alice, 'http://push.example.com/x'))).toEqual(['BAD_USER_INPUT']);

@@ -508,9 +508,17 @@ describe('loadConfig: Web Push (VAPID_*, PUSH_*)', () => {
   });
 
   it('takes configured keys with their subject, and lists every problem of them', () => {
-    const env = { VAPID_PUBLIC_KEY: PUBLIC, VAPID_PRIVATE_KEY: PRIVATE, VAPID_SUBJECT: 'mailto:ops@example.com', PUSH_BATCH_MS: '500' };
+    const env = {
+      VAPID_PUBLIC_KEY: PUBLIC,
+      VAPID_PRIVATE_KEY: PRIVATE,
+      VAPID_SUBJECT: 'mailto:ops@example.com',
+      PUSH_BATCH_MS: '500',
+    };
     const { config } = loadConfig(env, tempDir());
-    expect(config.push).toMatchObject({ vapid: { publicKey: PUBLIC, privateKey: PRIVATE, subject: 'mailto:ops@example.com' }, batchMs: 500 });
+    expect(config.push).toMatchObject({
+      vapid: { publicKey: PUBLIC, privateKey: PRIVATE, subject: 'mailto:ops@example.com' },
+      batchMs: 500,
+    });
     expect(problemsOf({ VAPID_PUBLIC_KEY: PUBLIC }).join()).toContain('go together');
     expect(problemsOf({ VAPID_PUBLIC_KEY: PUBLIC, VAPID_PRIVATE_KEY: PRIVATE }).join()).toContain('VAPID_SUBJECT is required');
     expect(problemsOf({ ...env, VAPID_SUBJECT: 'http://example.com' }).join()).toContain('mailto: or https:');

@@ -39,7 +39,9 @@ export const notificationsFeature = defineFeature({
     // After the commit, never in the way of the send: its answer does not wait for the pushes' bookkeeping.
     const committed = (message: Parameters<PushNotifier['messageCommitted']>[0]) =>
       realtime.publish.track(
-        pushNotifier.messageCommitted(message).catch((error: Error) => logger.warn('could not count a message for Web Push', { error })),
+        pushNotifier
+          .messageCommitted(message)
+          .catch((error: Error) => logger.warn('could not count a message for Web Push', { error })),
       );
     messages.extend({ prepareSend: () => Promise.resolve({ fields: {}, announce: (written) => committed(written) }) });
     return {
@@ -51,7 +53,9 @@ export const notificationsFeature = defineFeature({
   listen: ({ pushNotifier }, { realtime, logger }) => {
     realtime.hooks.on('presenceChanged', ({ userId, online }) => {
       realtime.publish.track(
-        pushNotifier.presenceChanged(userId, online).catch((error: Error) => logger.warn('could not note presence for Web Push', { error })),
+        pushNotifier
+          .presenceChanged(userId, online)
+          .catch((error: Error) => logger.warn('could not note presence for Web Push', { error })),
       );
     });
     realtime.hooks.on('stopping', () => pushNotifier.stop());

@@ -9,7 +9,8 @@ export const notificationsResolvers: Resolvers = {
     setRoomNotifications: (_, { roomId, level, mutedUntil }, { viewer, services }) =>
       services.notifications.setRoomNotifications(requireViewer(viewer), roomId, level, mutedUntil),
     registerPushSubscription: (_, { input }, { viewer, services }) => services.push.register(requireViewer(viewer), input),
-    unregisterPushSubscription: (_, { endpoint }, { viewer, services }) => services.push.unregister(requireViewer(viewer), endpoint),
+    unregisterPushSubscription: (_, { endpoint }, { viewer, services }) =>
+      services.push.unregister(requireViewer(viewer), endpoint),
   },
   Room: {
     // The viewer's own choice (loaded with their role and mute, one query per operation).

@@ -111,7 +111,12 @@ function loadOrCreateDevKeys(file: string): { publicKey: string; privateKey: str
     try {
       const stored = JSON.parse(readFileSync(file, 'utf8')) as { publicKey?: unknown; privateKey?: unknown };
       const { publicKey, privateKey } = stored;
-      if (typeof publicKey === 'string' && typeof privateKey === 'string' && decodedLength(publicKey) === 65 && decodedLength(privateKey) === 32) {
+      if (
+        typeof publicKey === 'string' &&
+        typeof privateKey === 'string' &&
+        decodedLength(publicKey) === 65 &&
+        decodedLength(privateKey) === 32
+      ) {
         return { publicKey, privateKey };
       }
     } catch {
@@ -123,7 +128,9 @@ function loadOrCreateDevKeys(file: string): { publicKey: string; privateKey: str
   const keys = {
     publicKey: ecdh.getPublicKey().toString('base64url'),
     // getPrivateKey() drops leading zero bytes: padded back to the 32 the key must have.
-    privateKey: Buffer.concat([Buffer.alloc(32), ecdh.getPrivateKey()]).subarray(-32).toString('base64url'),
+    privateKey: Buffer.concat([Buffer.alloc(32), ecdh.getPrivateKey()])
+      .subarray(-32)
+      .toString('base64url'),
   };
   writeFileSync(file, JSON.stringify(keys) + '\n', { mode: 0o600 });
   chmodSync(file, 0o600); // mode applies only to a file that writeFileSync creates

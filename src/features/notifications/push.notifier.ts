@@ -71,7 +71,8 @@ export class PushNotifier {
     const ttlMs = this.deps.batchMs + this.deps.offlineMs + 60_000;
     await Promise.all(
       offline.map(async (userId) => {
-        if (await this.deps.windows.add(userId, message.roomId, entry, ttlMs)) this.schedule(userId, message.roomId, this.deps.batchMs);
+        if (await this.deps.windows.add(userId, message.roomId, entry, ttlMs))
+          this.schedule(userId, message.roomId, this.deps.batchMs);
       }),
     );
   }

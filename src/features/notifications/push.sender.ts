@@ -22,7 +22,10 @@ export class PushSender {
   ) {}
 
   /** `gone`: the push service answered 404 or 410, the subscription no longer exists. */
-  async send(subscription: Pick<PushSubscriptionRow, 'endpoint' | 'p256dh' | 'auth'>, payload: string): Promise<{ outcome: PushOutcome; status: number | null }> {
+  async send(
+    subscription: Pick<PushSubscriptionRow, 'endpoint' | 'p256dh' | 'auth'>,
+    payload: string,
+  ): Promise<{ outcome: PushOutcome; status: number | null }> {
     const details = webPush.generateRequestDetails(
       { endpoint: subscription.endpoint, keys: { p256dh: subscription.p256dh, auth: subscription.auth } },
       payload,
@@ -30,7 +33,8 @@ export class PushSender {
     );
     const headers: Record<string, string> = {};
     // fetch sets Content-Length from the body itself.
-    for (const [name, value] of Object.entries(details.headers)) if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
+    for (const [name, value] of Object.entries(details.headers))
+      if (name.toLowerCase() !== 'content-length') headers[name] = String(value);
     try {
       const response = await fetch(details.endpoint, {
         method: details.method,

@@ -50,7 +50,8 @@ export class PushService {
     } catch {
       throw badInput('endpoint must be a URL', 'endpoint');
     }
-    if (text.length > MAX_ENDPOINT_LENGTH) throw badInput(`endpoint must be at most ${MAX_ENDPOINT_LENGTH} characters`, 'endpoint');
+    if (text.length > MAX_ENDPOINT_LENGTH)
+      throw badInput(`endpoint must be at most ${MAX_ENDPOINT_LENGTH} characters`, 'endpoint');
     if (url.username !== '' || url.password !== '') throw badInput('endpoint must not carry credentials', 'endpoint');
     const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
     const allowed = url.protocol === 'https:' || (url.protocol === 'http:' && loopback && this.deps.config.allowLoopbackHttp);

@@ -20,7 +20,11 @@ declare module 'web-push' {
   }
   const webPush: {
     /** Encrypts the payload to the subscription's keys and signs the VAPID header: everything but the POST. */
-    generateRequestDetails(subscription: PushSubscriptionKeys, payload: string | Buffer | null, options: RequestOptions): RequestDetails;
+    generateRequestDetails(
+      subscription: PushSubscriptionKeys,
+      payload: string | Buffer | null,
+      options: RequestOptions,
+    ): RequestDetails;
   };
   export default webPush;
 }
