@@ -60,6 +60,9 @@ export function createServices(
   });
   const limits = createLimits(config, { redis: backplane.redis?.commands ?? null, instanceId, logger, metrics });
   realtime.hooks.on('stopping', () => limits.stop());
-  services = createFeatureServices({ config, db, realtime, limits, logger, metrics, clock, origin });
+  services = createFeatureServices({
+    ...{ config, db, realtime, limits, logger, metrics, clock, origin },
+    redis: backplane.redis?.commands ?? null,
+  });
   return { services, realtime, limits, tokens: services.tokens };
 }

@@ -455,6 +455,32 @@ export const userBlocks = pgTable(
   ],
 );
 
+/**
+ * A browser's Web Push subscription (registerPushSubscription): the push
+ * service URL it gave and the keys payloads are encrypted to. One row per
+ * endpoint: registering it again (under another user too) replaces it.
+ */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    endpoint: text('endpoint').notNull(),
+    /** The browser's P-256 public key, base64url. */
+    p256dh: text('p256dh').notNull(),
+    /** The browser's authentication secret, base64url. */
+    auth: text('auth').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_endpoint_key').on(t.endpoint),
+    // A user's subscriptions, oldest first: pushes go to all of them, the cap drops the oldest.
+    index('push_subscriptions_user_idx').on(t.userId, t.createdAt),
+  ],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type MembershipRow = typeof memberships.$inferSelect;
@@ -466,6 +492,7 @@ export type ReactionRow = typeof reactions.$inferSelect;
 export type ThreadRow = typeof threads.$inferSelect;
 export type UploadRow = typeof uploads.$inferSelect;
 export type ThreadFollowRow = typeof threadFollows.$inferSelect;
+export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;
 export type RoomKind = RoomRow['kind'];
 export type RoomVisibility = RoomRow['visibility'];
 export type RoomRole = MembershipRow['role'];

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Viewer } from '../auth/viewer.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -14,6 +15,8 @@ export interface Platform {
   readonly db: Database;
   /** Publishing, the room hub, presence, typing state and the lifecycle hooks. */
   readonly realtime: Realtime;
+  /** The Redis command connection when REDIS_URL is set (state shared by instances); null: one instance. */
+  readonly redis: Redis | null;
   readonly limits: Limits;
   readonly logger: Logger;
   readonly metrics: Metrics;

@@ -265,6 +265,8 @@ export type Mutation = {
    * regardless of case. Password: 8-256 characters. BAD_USER_INPUT otherwise.
    */
   register: AuthPayload;
+  /** Register this browser for Web Push; idempotent per endpoint. At most 10 per user (the oldest is dropped). */
+  registerPushSubscription: Scalars['Boolean']['output'];
   /** Remove the viewer's reaction; idempotent. */
   removeReaction: Message;
   /**
@@ -299,6 +301,8 @@ export type Mutation = {
   unblockUser: Scalars['Boolean']['output'];
   /** Unpin a message; idempotent. */
   unpinMessage: Message;
+  /** Idempotent. */
+  unregisterPushSubscription: Scalars['Boolean']['output'];
   /** Stop following a thread; idempotent. */
   unsubscribeThread: Thread;
   /** Rename the room, set slow mode or freeze it (ADMIN and above). */
@@ -408,6 +412,11 @@ export type MutationRegisterArgs = {
 };
 
 
+export type MutationRegisterPushSubscriptionArgs = {
+  input: PushSubscriptionInput;
+};
+
+
 export type MutationRemoveReactionArgs = {
   emoji: Scalars['String']['input'];
   messageId: Scalars['ID']['input'];
@@ -473,6 +482,11 @@ export type MutationUnpinMessageArgs = {
 };
 
 
+export type MutationUnregisterPushSubscriptionArgs = {
+  endpoint: Scalars['String']['input'];
+};
+
+
 export type MutationUnsubscribeThreadArgs = {
   threadRootId: Scalars['ID']['input'];
 };
@@ -499,6 +513,15 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type PushSubscriptionInput = {
+  /** PushSubscription.getKey('auth'), base64url. */
+  auth: Scalars['String']['input'];
+  /** The push service URL from PushSubscription.endpoint (https). */
+  endpoint: Scalars['String']['input'];
+  /** PushSubscription.getKey('p256dh'), base64url. */
+  p256dh: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -537,6 +560,8 @@ export type Query = {
   user?: Maybe<User>;
   /** Users whose username starts with query, case-insensitive, by username. query: 1-32 characters; first: 1-50 (BAD_USER_INPUT otherwise). */
   users: Array<User>;
+  /** The server's VAPID public key (base64url), for PushManager.subscribe; null when Web Push is off. */
+  vapidPublicKey?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -978,6 +1003,7 @@ export type ResolversTypes = {
   NewMessage: ResolverTypeWrapper<NewMessageEvent>;
   NotificationLevel: NotificationLevel;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PushSubscriptionInput: PushSubscriptionInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reaction: ResolverTypeWrapper<ReactionGroup>;
   ReadReceipt: ResolverTypeWrapper<ReadReceiptEvent>;
@@ -1033,6 +1059,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   NewMessage: NewMessageEvent;
   PageInfo: PageInfo;
+  PushSubscriptionInput: PushSubscriptionInput;
   Query: Record<PropertyKey, never>;
   Reaction: ReactionGroup;
   ReadReceipt: ReadReceiptEvent;
@@ -1175,6 +1202,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   pinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationPinMessageArgs, 'messageId'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  registerPushSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRegisterPushSubscriptionArgs, 'input'>>;
   removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
   reportMessage?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationReportMessageArgs, 'messageId' | 'reason'>>;
   resolveReport?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationResolveReportArgs, 'reportId' | 'status'>>;
@@ -1186,6 +1214,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   unbanMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnbanMemberArgs, 'roomId' | 'userId'>>;
   unblockUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnblockUserArgs, 'userId'>>;
   unpinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationUnpinMessageArgs, 'messageId'>>;
+  unregisterPushSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnregisterPushSubscriptionArgs, 'endpoint'>>;
   unsubscribeThread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationUnsubscribeThreadArgs, 'threadRootId'>>;
   updateRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationUpdateRoomArgs, 'input'>>;
 };
@@ -1217,6 +1246,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   threads?: Resolver<ResolversTypes['ThreadConnection'], ParentType, ContextType, RequireFields<QueryThreadsArgs, 'first' | 'roomId'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'first' | 'query'>>;
+  vapidPublicKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ReactionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reaction'] = ResolversParentTypes['Reaction']> = {

@@ -27,6 +27,8 @@ export const MUTATION_LIMITS: { readonly [Field in keyof Required<MutationResolv
   removeReaction: 'react',
   markRead: 'read',
   setRoomNotifications: 'read',
+  registerPushSubscription: 'read',
+  unregisterPushSubscription: 'read',
   markThreadRead: 'read',
   subscribeThread: 'read',
   unsubscribeThread: 'read',
