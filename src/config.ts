@@ -7,6 +7,7 @@ import { parseAbuseLimits } from './limits/limits.config.js';
 import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
+import { parseWebhooksConfig, type WebhooksConfig } from './outbox/webhooks.config.js';
 import type { AllowedHost } from './transport/hosts.js';
 import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
 
@@ -206,6 +207,12 @@ export interface Config {
    * @default { storage: { kind: 'disk', dir: '.data/uploads' }, maxBytes: 25 MiB, perMessage: 10, pendingPerUser: 20, … }
    */
   readonly attachments: AttachmentsConfig;
+  /**
+   * Webhooks from the transactional outbox: `WEBHOOK_URLS`, `WEBHOOK_SECRET`, `WEBHOOK_SECRET_PREVIOUS`,
+   * `WEBHOOK_ALLOW_PRIVATE` and the delivery settings (outbox/webhooks.config.ts documents each).
+   * @default { urls: [] (nothing recorded), secret: null, allowPrivate: false, worker: true, pollMs: 1000, retryBaseMs: 5000, … }
+   */
+  readonly webhooks: WebhooksConfig;
 }
 
 /** The moderation log's retention (Config.moderation). */
@@ -342,6 +349,7 @@ export function loadConfig(
     logSweepMs: integerAtLeast('MODERATION_LOG_SWEEP_MS', 3_600_000, 100),
   });
   const attachments = parseAttachmentsConfig(reader, cwd);
+  const webhooks = parseWebhooksConfig(reader);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -382,6 +390,7 @@ export function loadConfig(
       ...metrics,
       moderation,
       attachments,
+      ...webhooks,
     }),
     warnings,
   };
