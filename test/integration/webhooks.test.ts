@@ -6,6 +6,7 @@ import { rowsOf } from '../../src/db/client.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
 import { codes, eventually, gql, gqlOk } from '../support/client.js';
 import { testWebhooks } from '../support/config.js';
+import { scrape, value } from '../support/metrics.js';
 import { seeder } from '../support/seed.js';
 import type { App, Config } from '../support/server.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -176,7 +177,7 @@ for (const backendName of backendNames()) {
       expect(row!.dead_at).not.toBeNull();
     });
 
-    it('refuses a destination on a private address unless WEBHOOK_ALLOW_PRIVATE', async () => {
+    it('refuses a destination on a private address unless WEBHOOK_ALLOW_PRIVATE, and counts it in /metrics', async () => {
       const app = await startApp(['/private'], { allowPrivate: false, retryBaseMs: 60_000 });
       const seed = seeder(app);
       const { alice, room } = await seed.roomWithTwoMembers();
@@ -192,6 +193,13 @@ for (const backendName of backendNames()) {
       }, 'the attempt');
       expect(status).toBe('refused: 127.0.0.1 is a private address');
       expect(receiver.at('/private')).toHaveLength(0);
+      // Counted as a failed attempt; the delivery waits for its retry, so the backlog shows it (the 410 above left a dead letter).
+      const samples = await scrape(app);
+      expect(value(samples, 'chat_webhook_attempts_total{outcome="failed"}')).toBeGreaterThanOrEqual(1);
+      expect(value(samples, 'chat_webhook_attempts_total{outcome="delivered"}')).toBe(0);
+      expect(value(samples, 'chat_webhook_deliveries_pending')).toBeGreaterThanOrEqual(1);
+      expect(samples.has('chat_outbox_oldest_pending_seconds')).toBe(true);
+      expect(value(samples, 'chat_webhook_dead_letters')).toBeGreaterThanOrEqual(1);
     });
 
     it('records nothing for a refused send', async () => {
