@@ -6,7 +6,12 @@ import type { OutboxEventType } from '../db/schema.js';
  * report). Rendering reads the rows at delivery (outbox/payloads.ts).
  */
 export type OutboxEvent =
-  | { type: 'message.sent' | 'message.edited' | 'message.deleted' | 'thread.reply'; roomId: string; messageId: string; seq: number }
+  | {
+      type: 'message.sent' | 'message.edited' | 'message.deleted' | 'thread.reply';
+      roomId: string;
+      messageId: string;
+      seq: number;
+    }
   /** `userIds`: who this message newly mentions; `room`: it mentions @room. */
   | { type: 'mention'; roomId: string; messageId: string; seq: number; userIds: readonly string[]; room: boolean }
   | { type: 'member.joined' | 'member.left'; roomId: string; userId: string }

@@ -54,7 +54,9 @@ for (const backendName of backendNames()) {
     const deliveryRows = async (eventId: string) => {
       const { db } = await backend.database();
       return rowsOf<{ attempts: number; delivered_at: unknown; dead_at: unknown; last_status: string | null }>(
-        await db.execute(sql`select attempts, delivered_at, dead_at, last_status from webhook_deliveries where event_id = ${eventId}`),
+        await db.execute(
+          sql`select attempts, delivered_at, dead_at, last_status from webhook_deliveries where event_id = ${eventId}`,
+        ),
       );
     };
 
@@ -135,7 +137,9 @@ for (const backendName of backendNames()) {
       expect(kicked.data.member).toMatchObject({ user: { id: dave.id }, by: { id: alice.id } });
       const banned = inRoom().find((r) => r.payload!.type === 'member.banned')!.payload!;
       expect(banned.data.member).toMatchObject({ user: { id: eve.id }, by: { id: alice.id }, reason: 'spam' });
-      expect(inRoom().find((r) => r.payload!.type === 'member.left')!.payload!.data.member).toMatchObject({ user: { id: carol.id } });
+      expect(inRoom().find((r) => r.payload!.type === 'member.left')!.payload!.data.member).toMatchObject({
+        user: { id: carol.id },
+      });
       // One webhook-id per event: distinct across the events of the room.
       const ids = inRoom().map((r) => r.headers['webhook-id']);
       expect(new Set(ids).size).toBe(ids.length);

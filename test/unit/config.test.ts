@@ -491,10 +491,10 @@ describe('loadConfig', () => {
       previousSecret: whsec,
       allowPrivate: true,
     });
-    expect(problemsOf({ WEBHOOK_URLS: 'https://hooks.example.com/a' })).toEqual([
-      'WEBHOOK_SECRET is required with WEBHOOK_URLS',
-    ]);
-    expect(problemsOf({ WEBHOOK_URLS: 'ftp://x/, https://u:p@x/', WEBHOOK_SECRET: 'plain', WEBHOOK_ALLOW_PRIVATE: 'yes' })).toEqual([
+    expect(problemsOf({ WEBHOOK_URLS: 'https://hooks.example.com/a' })).toEqual(['WEBHOOK_SECRET is required with WEBHOOK_URLS']);
+    expect(
+      problemsOf({ WEBHOOK_URLS: 'ftp://x/, https://u:p@x/', WEBHOOK_SECRET: 'plain', WEBHOOK_ALLOW_PRIVATE: 'yes' }),
+    ).toEqual([
       'WEBHOOK_URLS holds "ftp://x/", which is not an http(s) URL without credentials',
       'WEBHOOK_URLS holds "https://u:p@x/", which is not an http(s) URL without credentials',
       'WEBHOOK_SECRET must be whsec_ followed by base64 (Standard Webhooks)',

@@ -21,7 +21,14 @@ export function messageEvents(outbox: Outbox): MessageExtension {
         await outbox.record(tx, { type: 'message.sent', roomId, messageId, seq });
         if (message.threadRootId) await outbox.record(tx, { type: 'thread.reply', roomId, messageId, seq });
         if (message.mentionIds.length > 0 || message.mentionRoom) {
-          await outbox.record(tx, { type: 'mention', roomId, messageId, seq, userIds: message.mentionIds, room: message.mentionRoom });
+          await outbox.record(tx, {
+            type: 'mention',
+            roomId,
+            messageId,
+            seq,
+            userIds: message.mentionIds,
+            room: message.mentionRoom,
+          });
         }
       },
       announce: nudge,
