@@ -135,6 +135,21 @@ export class OutboxStore {
     );
   }
 
+  /**
+   * Deletes up to `limit` events older than `olderThanMs` whose every
+   * delivery was delivered (dead letters and pending ones stay); how many.
+   */
+  async sweepDelivered(olderThanMs: number, limit: number): Promise<number> {
+    const result = await this.db.execute(sql`
+      delete from outbox_events where id in (
+        select e.id from outbox_events e
+        where e.created_at < now() - make_interval(secs => ${olderThanMs / 1000})
+          and not exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.delivered_at is null)
+        limit ${limit})
+      returning id`);
+    return rowsOf(result).length;
+  }
+
   async backlog(): Promise<OutboxBacklog> {
     const result = await this.db.execute(sql`
       select

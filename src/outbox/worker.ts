@@ -16,6 +16,10 @@ const BATCH = 10;
  * is claimed again only once its worker is surely gone.
  */
 const LEASE_MS = 30_000;
+/** Delivered events are kept this long (for inspection), then swept in batches of SWEEP_BATCH every SWEEP_MS. */
+const KEEP_DELIVERED_MS = 24 * 3600_000;
+const SWEEP_MS = 10 * 60_000;
+const SWEEP_BATCH = 1000;
 
 /**
  * One instance's webhook deliveries: it claims due rows of the outbox in
@@ -27,6 +31,7 @@ const LEASE_MS = 30_000;
  */
 export class WebhookWorker {
   private timer: NodeJS.Timeout | null = null;
+  private sweeper: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -48,6 +53,13 @@ export class WebhookWorker {
 
   start(): void {
     this.schedule(0);
+    // Every instance sweeps; concurrent sweeps delete disjoint or no rows, which is harmless.
+    this.sweeper = setInterval(() => {
+      void this.deps.store
+        .sweepDelivered(KEEP_DELIVERED_MS, SWEEP_BATCH)
+        .catch((error: Error) => this.deps.logger.warn('could not sweep delivered webhook events', { error }));
+    }, SWEEP_MS);
+    this.sweeper.unref();
   }
 
   /** Looks for due rows now (something committed here), or once the current pass ends. */
@@ -61,6 +73,7 @@ export class WebhookWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.sweeper) clearInterval(this.sweeper);
     await this.running;
   }
 

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rowsOf } from '../../src/db/client.js';
+import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
 import { codes, eventually, gql, gqlOk } from '../support/client.js';
 import { testWebhooks } from '../support/config.js';
@@ -253,6 +254,22 @@ for (const backendName of backendNames()) {
       }, 'the delivery settled');
       // A's lapsed claim counted one attempt; the other instance's made the second.
       expect(row!.attempts).toBe(2);
+    });
+
+    it('sweeps events delivered everywhere past their keeping time, keeping dead letters and pending deliveries', async () => {
+      const { db } = await backend.database();
+      const count = async (condition: ReturnType<typeof sql>) =>
+        Number(
+          rowsOf<{ n: string | number }>(await db.execute(sql`select count(*) as n from outbox_events e where ${condition}`))[0]!
+            .n,
+        );
+      const undelivered = sql`exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.delivered_at is null)`;
+      const kept = await count(undelivered);
+      expect(await count(sql`not ${undelivered}`)).toBeGreaterThan(0);
+      expect(kept).toBeGreaterThan(0); // the 410's dead letter, the private destination's pending delivery
+      await new OutboxStore(db).sweepDelivered(0, 100_000);
+      expect(await count(sql`not ${undelivered}`)).toBe(0);
+      expect(await count(undelivered)).toBe(kept);
     });
   });
 }
