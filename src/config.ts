@@ -8,6 +8,7 @@ import { parseAbuseLimits } from './limits/limits.config.js';
 import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
+import { parseWebhooksConfig, type WebhooksConfig } from './outbox/webhooks.config.js';
 import type { AllowedHost } from './transport/hosts.js';
 import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
 
@@ -214,6 +215,12 @@ export interface Config {
    * @default { vapid: generated (embedded) or null, batchMs: 60000, offlineMs: 30000, allowLoopbackHttp: false, timeoutMs: 10000 }
    */
   readonly push: PushConfig;
+  /**
+   * Webhooks from the transactional outbox: `WEBHOOK_URLS`, `WEBHOOK_SECRET`, `WEBHOOK_SECRET_PREVIOUS`,
+   * `WEBHOOK_ALLOW_PRIVATE` and the delivery settings (outbox/webhooks.config.ts documents each).
+   * @default { urls: [] (nothing recorded), secret: null, allowPrivate: false, worker: true, pollMs: 1000, retryBaseMs: 5000, … }
+   */
+  readonly webhooks: WebhooksConfig;
 }
 
 /** The moderation log's retention (Config.moderation). */
@@ -360,6 +367,7 @@ export function loadConfig(
     },
     warnings,
   );
+  const webhooks = parseWebhooksConfig(reader);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -401,6 +409,7 @@ export function loadConfig(
       moderation,
       attachments,
       push,
+      ...webhooks,
     }),
     warnings,
   };

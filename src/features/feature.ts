@@ -7,6 +7,7 @@ import type { Resolvers } from '../generated/graphql.js';
 import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Outbox } from '../outbox/index.js';
 import type { Realtime } from '../realtime/index.js';
 
 /** What the app builds before any feature, and every feature may use. */
@@ -24,6 +25,8 @@ export interface Platform {
   readonly clock: Clock;
   /** The origin clients reach this instance at: PUBLIC_URL, or the address it listens on once started. */
   readonly origin: () => string;
+  /** Records events for webhooks in the transaction of the change they report (outbox/outbox.ts). */
+  readonly outbox: Outbox;
 }
 
 /**

@@ -49,6 +49,20 @@ export const testPush = (overrides: Partial<Config['push']> = {}): Config['push'
   ...overrides,
 });
 
+/** The webhook settings of test servers: none configured (nothing recorded); webhooks.test.ts sets its own. */
+export const testWebhooks = (overrides: Partial<Config['webhooks']> = {}): Config['webhooks'] => ({
+  urls: [],
+  secret: null,
+  previousSecret: null,
+  allowPrivate: false,
+  worker: true,
+  pollMs: 1000,
+  retryBaseMs: 5000,
+  retryForMs: 86_400_000,
+  timeoutMs: 5000,
+  ...overrides,
+});
+
 /**
  * The configuration every test server starts from: embedded database in
  * memory, in-process pub/sub, a free port on loopback, quiet logs
@@ -126,6 +140,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     moderation: { logRetentionDays: 90, logSweepMs: 3_600_000 },
     attachments: testAttachments(),
     push: testPush(),
+    webhooks: testWebhooks(),
     ...overrides,
   };
 }

@@ -464,6 +464,45 @@ describe('loadConfig', () => {
     expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: 'soon', DATABASE_BREAKER_THRESHOLD: '0' })).toHaveLength(2);
   });
 
+  it('reads the webhook settings: none by default, a whsec_ secret required with URLs, a private destination refused unless allowed', () => {
+    const whsec = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({}, tempDir()).config.webhooks).toMatchObject({
+      urls: [],
+      secret: null,
+      previousSecret: null,
+      allowPrivate: false,
+      worker: true,
+      retryBaseMs: 5000,
+      retryForMs: 86_400_000,
+      timeoutMs: 5000,
+    });
+    const { config } = loadConfig(
+      {
+        WEBHOOK_URLS: 'https://hooks.example.com/a, http://10.0.0.5:8080/b',
+        WEBHOOK_SECRET: whsec,
+        WEBHOOK_SECRET_PREVIOUS: whsec,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+      },
+      tempDir(),
+    );
+    expect(config.webhooks).toMatchObject({
+      urls: ['https://hooks.example.com/a', 'http://10.0.0.5:8080/b'],
+      secret: whsec,
+      previousSecret: whsec,
+      allowPrivate: true,
+    });
+    expect(problemsOf({ WEBHOOK_URLS: 'https://hooks.example.com/a' })).toEqual(['WEBHOOK_SECRET is required with WEBHOOK_URLS']);
+    expect(
+      problemsOf({ WEBHOOK_URLS: 'ftp://x/, https://u:p@x/', WEBHOOK_SECRET: 'plain', WEBHOOK_ALLOW_PRIVATE: 'yes' }),
+    ).toEqual([
+      'WEBHOOK_URLS holds "ftp://x/", which is not an http(s) URL without credentials',
+      'WEBHOOK_URLS holds "https://u:p@x/", which is not an http(s) URL without credentials',
+      'WEBHOOK_SECRET must be whsec_ followed by base64 (Standard Webhooks)',
+      'WEBHOOK_ALLOW_PRIVATE must be true or false, got "yes"',
+    ]);
+    expect(problemsOf({ WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })).toEqual(['WEBHOOK_SECRET must hold 24 to 64 bytes, got 5']);
+  });
+
   it('returns a frozen config', () => {
     const { config } = loadConfig({}, tempDir());
     expect(Object.isFrozen(config)).toBe(true);
