@@ -3,10 +3,12 @@ import { parseAuthConfig, type AuthConfig, type JwtConfig, type SessionConfig } 
 import type { DatabaseConfig } from './db/client.js';
 import { createEnvReader } from './env-reader.js';
 import { parseAttachmentsConfig, type AttachmentsConfig } from './features/attachments/attachments.config.js';
+import { parsePushConfig, type PushConfig } from './features/notifications/push.config.js';
 import { parseAbuseLimits } from './limits/limits.config.js';
 import type { MutationRateLimits, Rate, RateLimits } from './limits/rate.js';
 import type { LogFormat, LogLevel } from './logger.js';
 import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.config.js';
+import { parseWebhooksConfig, type WebhooksConfig } from './outbox/webhooks.config.js';
 import type { AllowedHost } from './transport/hosts.js';
 import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
 
@@ -206,6 +208,19 @@ export interface Config {
    * @default { storage: { kind: 'disk', dir: '.data/uploads' }, maxBytes: 25 MiB, perMessage: 10, pendingPerUser: 20, … }
    */
   readonly attachments: AttachmentsConfig;
+  /**
+   * Web Push: the VAPID keys (`VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT`; generated into
+   * .data/vapid.json on the embedded defaults outside production, otherwise unset = off), the batch
+   * window and the offline delay (features/notifications/push.config.ts).
+   * @default { vapid: generated (embedded) or null, batchMs: 60000, offlineMs: 30000, allowLoopbackHttp: false, timeoutMs: 10000 }
+   */
+  readonly push: PushConfig;
+  /**
+   * Webhooks from the transactional outbox: `WEBHOOK_URLS`, `WEBHOOK_SECRET`, `WEBHOOK_SECRET_PREVIOUS`,
+   * `WEBHOOK_ALLOW_PRIVATE` and the delivery settings (outbox/webhooks.config.ts documents each).
+   * @default { urls: [] (nothing recorded), secret: null, allowPrivate: false, worker: true, pollMs: 1000, retryBaseMs: 5000, … }
+   */
+  readonly webhooks: WebhooksConfig;
 }
 
 /** The moderation log's retention (Config.moderation). */
@@ -226,6 +241,7 @@ export class ConfigError extends Error {
 const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
 export const DEV_SECRET_FILE = '.data/jwt-secret';
+export const DEV_VAPID_FILE = '.data/vapid.json';
 
 /** "90", "90s", "15m", "1h", "7d" -> seconds. */
 export function parseDuration(text: string): number | null {
@@ -342,6 +358,16 @@ export function loadConfig(
     logSweepMs: integerAtLeast('MODERATION_LOG_SWEEP_MS', 3_600_000, 100),
   });
   const attachments = parseAttachmentsConfig(reader, cwd);
+  const push = parsePushConfig(
+    reader,
+    {
+      production: env.NODE_ENV === 'production',
+      embedded: embeddedDatabase && redisUrl === undefined,
+      devKeysFile: resolve(cwd, DEV_VAPID_FILE),
+    },
+    warnings,
+  );
+  const webhooks = parseWebhooksConfig(reader);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),
     searchTimeoutMs: integerAtLeast('SEARCH_TIMEOUT_MS', 2000, 10),
@@ -382,6 +408,8 @@ export function loadConfig(
       ...metrics,
       moderation,
       attachments,
+      push,
+      ...webhooks,
     }),
     warnings,
   };

@@ -6,6 +6,7 @@ import { createFeatureServices, type Services } from './features/index.js';
 import { createLimits, type Limits } from './limits/index.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './observability/metrics.js';
+import { createWebhooks } from './outbox/index.js';
 import type { Backplane } from './realtime/backplane.js';
 import { createRealtime, type Realtime } from './realtime/index.js';
 
@@ -30,7 +31,8 @@ export interface Wired {
 
 /**
  * The wiring: the realtime module over the backplane, the abuse limits, then
- * every feature's services (features/index.ts) over both and the database.
+ * every feature's services (features/index.ts) over both and the database,
+ * and the outbox features record webhook events in, with its worker.
  */
 export function createServices(
   config: Config,
@@ -60,6 +62,14 @@ export function createServices(
   });
   const limits = createLimits(config, { redis: backplane.redis?.commands ?? null, instanceId, logger, metrics });
   realtime.hooks.on('stopping', () => limits.stop());
-  services = createFeatureServices({ config, db, realtime, limits, logger, metrics, clock, origin });
+  // Webhooks' worker claims from the outbox once the services are built; it ends before the database closes.
+  const webhooks = createWebhooks(config.webhooks, { db, logger, metrics });
+  realtime.hooks.on('stopping', () => realtime.publish.track(webhooks.stop()));
+  services = createFeatureServices({
+    ...{ config, db, realtime, limits, logger, metrics, clock, origin },
+    redis: backplane.redis?.commands ?? null,
+    outbox: webhooks.outbox,
+  });
+  webhooks.start();
   return { services, realtime, limits, tokens: services.tokens };
 }

@@ -6,6 +6,7 @@ import {
   customType,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   text,
@@ -97,6 +98,10 @@ export const memberships = pgTable(
     mutedUntil: instant('muted_until'),
     /** When the member last posted (the send statements set it): what slow mode measures from. */
     lastPostedAt: instant('last_posted_at'),
+    /** What notifies the member here (setRoomNotifications); null: the room kind's default. */
+    notificationLevel: text('notification_level', { enum: ['ALL', 'MENTIONS', 'NONE'] }),
+    /** Notifications of this room are silenced until then; a past instant is no mute. */
+    notificationsMutedUntil: instant('notifications_muted_until'),
   },
   (t) => [
     primaryKey({ columns: [t.roomId, t.userId] }),
@@ -451,6 +456,102 @@ export const userBlocks = pgTable(
   ],
 );
 
+/**
+ * A browser's Web Push subscription (registerPushSubscription): the push
+ * service URL it gave and the keys payloads are encrypted to. One row per
+ * endpoint: registering it again (under another user too) replaces it.
+ */
+export const pushSubscriptions = pgTable(
+  'push_subscriptions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    endpoint: text('endpoint').notNull(),
+    /** The browser's P-256 public key, base64url. */
+    p256dh: text('p256dh').notNull(),
+    /** The browser's authentication secret, base64url. */
+    auth: text('auth').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('push_subscriptions_endpoint_key').on(t.endpoint),
+    // A user's subscriptions, oldest first: pushes go to all of them, the cap drops the oldest.
+    index('push_subscriptions_user_idx').on(t.userId, t.createdAt),
+  ],
+);
+
+/** What the outbox reports (src/outbox/events.ts gives each its fields). */
+export const OUTBOX_EVENT_TYPES = [
+  'message.sent',
+  'message.edited',
+  'message.deleted',
+  'member.joined',
+  'member.left',
+  'member.kicked',
+  'member.banned',
+  'report.filed',
+  'mention',
+  'thread.reply',
+] as const;
+
+/**
+ * The transactional outbox: one row per event, written in the transaction of
+ * the change it reports (so it exists exactly when the change committed).
+ * No foreign keys: an event outlives the room, message or user it names,
+ * and its delivery renders what is still there.
+ */
+export const outboxEvents = pgTable(
+  'outbox_events',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    type: text('type', { enum: OUTBOX_EVENT_TYPES }).notNull(),
+    roomId: uuid('room_id').notNull(),
+    /** The message's seq, for message events. */
+    seq: bigint('seq', { mode: 'number' }),
+    messageId: uuid('message_id'),
+    /** The member (member events), the reporter (report.filed). */
+    userId: uuid('user_id'),
+    /** Who kicked or banned. */
+    actorId: uuid('actor_id'),
+    reportId: uuid('report_id'),
+    /** Small extras of a type: a kick's reason, a ban's expiry, a mention's newly mentioned users. */
+    details: jsonb('details').$type<Record<string, unknown>>(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('outbox_events_created_idx').on(t.createdAt)],
+);
+
+/**
+ * One event's delivery to one webhook endpoint: claimed by a worker for a
+ * lease (`locked_until`), then delivered, retried at `next_attempt_at`, or
+ * dead-lettered (`dead_at`) once its retries are spent.
+ */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => outboxEvents.id, { onDelete: 'cascade' }),
+    endpoint: text('endpoint').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: instant('next_attempt_at').notNull().defaultNow(),
+    lockedUntil: instant('locked_until'),
+    deliveredAt: instant('delivered_at'),
+    deadAt: instant('dead_at'),
+    /** The last attempt's HTTP status, or why it had none (`timeout`, `refused: …`, `network: …`). */
+    lastStatus: text('last_status'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.eventId, t.endpoint] }),
+    // Workers claim the due rows, oldest first; finished ones are not indexed.
+    index('webhook_deliveries_due_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`${t.deliveredAt} is null and ${t.deadAt} is null`),
+  ],
+);
+
 export type UserRow = typeof users.$inferSelect;
 export type RoomRow = typeof rooms.$inferSelect;
 export type MembershipRow = typeof memberships.$inferSelect;
@@ -462,6 +563,7 @@ export type ReactionRow = typeof reactions.$inferSelect;
 export type ThreadRow = typeof threads.$inferSelect;
 export type UploadRow = typeof uploads.$inferSelect;
 export type ThreadFollowRow = typeof threadFollows.$inferSelect;
+export type PushSubscriptionRow = typeof pushSubscriptions.$inferSelect;
 export type RoomKind = RoomRow['kind'];
 export type RoomVisibility = RoomRow['visibility'];
 export type RoomRole = MembershipRow['role'];
@@ -471,3 +573,6 @@ export type ModerationActionKind = ModerationActionRow['kind'];
 export type ReportRow = typeof reports.$inferSelect;
 export type ReportReason = ReportRow['reason'];
 export type ReportStatus = ReportRow['status'];
+export type OutboxEventRow = typeof outboxEvents.$inferSelect;
+export type OutboxEventType = OutboxEventRow['type'];
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

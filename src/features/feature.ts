@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Viewer } from '../auth/viewer.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -6,6 +7,7 @@ import type { Resolvers } from '../generated/graphql.js';
 import type { Limits } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { Outbox } from '../outbox/index.js';
 import type { Realtime } from '../realtime/index.js';
 
 /** What the app builds before any feature, and every feature may use. */
@@ -14,6 +16,8 @@ export interface Platform {
   readonly db: Database;
   /** Publishing, the room hub, presence, typing state and the lifecycle hooks. */
   readonly realtime: Realtime;
+  /** The Redis command connection when REDIS_URL is set (state shared by instances); null: one instance. */
+  readonly redis: Redis | null;
   readonly limits: Limits;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -21,6 +25,8 @@ export interface Platform {
   readonly clock: Clock;
   /** The origin clients reach this instance at: PUBLIC_URL, or the address it listens on once started. */
   readonly origin: () => string;
+  /** Records events for webhooks in the transaction of the change they report (outbox/outbox.ts). */
+  readonly outbox: Outbox;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Feature, ListSize, Platform } from './feature.js';
 import { mentionsFeature } from './mentions/index.js';
 import { messagesFeature } from './messages/index.js';
 import { moderationFeature } from './moderation/index.js';
+import { notificationsFeature } from './notifications/index.js';
 import { pinsFeature } from './pins/index.js';
 import { reactionsFeature } from './reactions/index.js';
 import { readStateFeature } from './read-state/index.js';
@@ -38,6 +39,7 @@ export const features = [
   typingFeature,
   eventsFeature,
   searchFeature,
+  notificationsFeature,
 ] as const;
 
 type AnyFeature = (typeof features)[number];

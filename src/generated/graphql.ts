@@ -265,6 +265,8 @@ export type Mutation = {
    * regardless of case. Password: 8-256 characters. BAD_USER_INPUT otherwise.
    */
   register: AuthPayload;
+  /** Register this browser for Web Push; idempotent per endpoint. At most 10 per user (the oldest is dropped). */
+  registerPushSubscription: Scalars['Boolean']['output'];
   /** Remove the viewer's reaction; idempotent. */
   removeReaction: Message;
   /**
@@ -287,6 +289,8 @@ export type Mutation = {
    * members below ADMIN. Others: FORBIDDEN.
    */
   setMemberRole: RoomMember;
+  /** Set what notifies the viewer in a room; mutedUntil null = not muted. */
+  setRoomNotifications: Room;
   /** Tell the room that the viewer is (or stopped) typing. Typing lapses after 5 s without a repeat, and a TypingChanged with typing false is sent then. */
   setTyping: Scalars['Boolean']['output'];
   /** Follow a thread; idempotent. */
@@ -297,6 +301,8 @@ export type Mutation = {
   unblockUser: Scalars['Boolean']['output'];
   /** Unpin a message; idempotent. */
   unpinMessage: Message;
+  /** Idempotent. */
+  unregisterPushSubscription: Scalars['Boolean']['output'];
   /** Stop following a thread; idempotent. */
   unsubscribeThread: Thread;
   /** Rename the room, set slow mode or freeze it (ADMIN and above). */
@@ -406,6 +412,11 @@ export type MutationRegisterArgs = {
 };
 
 
+export type MutationRegisterPushSubscriptionArgs = {
+  input: PushSubscriptionInput;
+};
+
+
 export type MutationRemoveReactionArgs = {
   emoji: Scalars['String']['input'];
   messageId: Scalars['ID']['input'];
@@ -437,6 +448,13 @@ export type MutationSetMemberRoleArgs = {
 };
 
 
+export type MutationSetRoomNotificationsArgs = {
+  level: NotificationLevel;
+  mutedUntil?: InputMaybe<Scalars['DateTime']['input']>;
+  roomId: Scalars['ID']['input'];
+};
+
+
 export type MutationSetTypingArgs = {
   roomId: Scalars['ID']['input'];
   typing: Scalars['Boolean']['input'];
@@ -464,6 +482,11 @@ export type MutationUnpinMessageArgs = {
 };
 
 
+export type MutationUnregisterPushSubscriptionArgs = {
+  endpoint: Scalars['String']['input'];
+};
+
+
 export type MutationUnsubscribeThreadArgs = {
   threadRootId: Scalars['ID']['input'];
 };
@@ -479,12 +502,26 @@ export type NewMessage = {
   message: Message;
 };
 
+export type NotificationLevel =
+  | 'ALL'
+  | 'MENTIONS'
+  | 'NONE';
+
 export type PageInfo = {
   __typename?: 'PageInfo';
   endCursor?: Maybe<Scalars['String']['output']>;
   hasNextPage: Scalars['Boolean']['output'];
   hasPreviousPage: Scalars['Boolean']['output'];
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+export type PushSubscriptionInput = {
+  /** PushSubscription.getKey('auth'), base64url. */
+  auth: Scalars['String']['input'];
+  /** The push service URL from PushSubscription.endpoint (https). */
+  endpoint: Scalars['String']['input'];
+  /** PushSubscription.getKey('p256dh'), base64url. */
+  p256dh: Scalars['String']['input'];
 };
 
 export type Query = {
@@ -523,6 +560,8 @@ export type Query = {
   user?: Maybe<User>;
   /** Users whose username starts with query, case-insensitive, by username. query: 1-32 characters; first: 1-50 (BAD_USER_INPUT otherwise). */
   users: Array<User>;
+  /** The server's VAPID public key (base64url), for PushManager.subscribe; null when Web Push is off. */
+  vapidPublicKey?: Maybe<Scalars['String']['output']>;
 };
 
 
@@ -664,6 +703,8 @@ export type Room = {
   members: Array<RoomMember>;
   /** null for DIRECT rooms. */
   name?: Maybe<Scalars['String']['output']>;
+  notificationLevel: NotificationLevel;
+  notificationsMutedUntil?: Maybe<Scalars['DateTime']['output']>;
   /** Pinned messages, newest pin first. */
   pinnedMessages: Array<Message>;
   /** 0 = off. A MEMBER may post one message per this many seconds (0-21600). */
@@ -960,7 +1001,9 @@ export type ResolversTypes = {
   ModerationEvent: ResolverTypeWrapper<ModerationEventPayload>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   NewMessage: ResolverTypeWrapper<NewMessageEvent>;
+  NotificationLevel: NotificationLevel;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PushSubscriptionInput: PushSubscriptionInput;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Reaction: ResolverTypeWrapper<ReactionGroup>;
   ReadReceipt: ResolverTypeWrapper<ReadReceiptEvent>;
@@ -1016,6 +1059,7 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   NewMessage: NewMessageEvent;
   PageInfo: PageInfo;
+  PushSubscriptionInput: PushSubscriptionInput;
   Query: Record<PropertyKey, never>;
   Reaction: ReactionGroup;
   ReadReceipt: ReadReceiptEvent;
@@ -1158,16 +1202,19 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   pinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationPinMessageArgs, 'messageId'>>;
   refreshToken?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType>;
   register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  registerPushSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRegisterPushSubscriptionArgs, 'input'>>;
   removeReaction?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationRemoveReactionArgs, 'emoji' | 'messageId'>>;
   reportMessage?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationReportMessageArgs, 'messageId' | 'reason'>>;
   resolveReport?: Resolver<ResolversTypes['Report'], ParentType, ContextType, RequireFields<MutationResolveReportArgs, 'reportId' | 'status'>>;
   sendMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationSendMessageArgs, 'input'>>;
   setMemberRole?: Resolver<ResolversTypes['RoomMember'], ParentType, ContextType, RequireFields<MutationSetMemberRoleArgs, 'role' | 'roomId' | 'userId'>>;
+  setRoomNotifications?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationSetRoomNotificationsArgs, 'level' | 'roomId'>>;
   setTyping?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationSetTypingArgs, 'roomId' | 'typing'>>;
   subscribeThread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationSubscribeThreadArgs, 'threadRootId'>>;
   unbanMember?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnbanMemberArgs, 'roomId' | 'userId'>>;
   unblockUser?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnblockUserArgs, 'userId'>>;
   unpinMessage?: Resolver<ResolversTypes['Message'], ParentType, ContextType, RequireFields<MutationUnpinMessageArgs, 'messageId'>>;
+  unregisterPushSubscription?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationUnregisterPushSubscriptionArgs, 'endpoint'>>;
   unsubscribeThread?: Resolver<ResolversTypes['Thread'], ParentType, ContextType, RequireFields<MutationUnsubscribeThreadArgs, 'threadRootId'>>;
   updateRoom?: Resolver<ResolversTypes['Room'], ParentType, ContextType, RequireFields<MutationUpdateRoomArgs, 'input'>>;
 };
@@ -1199,6 +1246,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   threads?: Resolver<ResolversTypes['ThreadConnection'], ParentType, ContextType, RequireFields<QueryThreadsArgs, 'first' | 'roomId'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
   users?: Resolver<Array<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUsersArgs, 'first' | 'query'>>;
+  vapidPublicKey?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ReactionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reaction'] = ResolversParentTypes['Reaction']> = {
@@ -1241,6 +1289,8 @@ export type RoomResolvers<ContextType = Context, ParentType extends ResolversPar
   lastReadSeq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['RoomMember']>, ParentType, ContextType>;
   name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  notificationLevel?: Resolver<ResolversTypes['NotificationLevel'], ParentType, ContextType>;
+  notificationsMutedUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   pinnedMessages?: Resolver<Array<ResolversTypes['Message']>, ParentType, ContextType>;
   slowModeSeconds?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unreadCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

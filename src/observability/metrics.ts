@@ -39,7 +39,14 @@ export interface Metrics {
   errors(errors: ReadonlyArray<{ readonly extensions?: { readonly [key: string]: unknown } }> | undefined): void;
   /** A request or frame refused by a rate or count limit, by the limit's name. */
   rateLimited(limit: string): void;
+  /** A webhook attempt's outcome: delivered, failed (to be retried) or dead (dead-lettered, or the endpoint gone). */
+  webhookAttempt(outcome: WebhookOutcome): void;
+  /** Where the outbox's backlog is read from at each scrape (the outbox calls it once, when webhooks are on). */
+  watchOutbox(read: () => Promise<{ pending: number; oldestPendingSeconds: number; dead: number }>): void;
 }
+
+/** What became of one webhook attempt. */
+export type WebhookOutcome = 'delivered' | 'failed' | 'dead';
 
 /** Counts nothing: for code built without an app (unit tests) and METRICS=false. */
 export const noMetrics: Metrics = {
@@ -54,6 +61,8 @@ export const noMetrics: Metrics = {
   slowReaderClosed() {},
   errors() {},
   rateLimited() {},
+  webhookAttempt() {},
+  watchOutbox() {},
 };
 
 /** Metrics with the registry /metrics serves (one per app: several apps share a process in tests). */
@@ -127,6 +136,43 @@ export function createMetrics(health: Record<string, Check>): MetricsRegistry {
     labelNames: ['limit'],
     registers,
   });
+  const webhooks = new Counter({
+    name: 'chat_webhook_attempts_total',
+    help: 'Webhook POSTs by outcome: delivered (2xx), failed (to be retried), dead (dead-lettered, or 410 Gone)',
+    labelNames: ['outcome'],
+    registers,
+  });
+  type Backlog = Awaited<ReturnType<Parameters<Metrics['watchOutbox']>[0]>>;
+  let outbox: Parameters<Metrics['watchOutbox']>[0] | null = null;
+  // One database read per scrape serves the three gauges below.
+  let backlog: Promise<Backlog | null> | null = null;
+  const readBacklog = (read: NonNullable<typeof outbox>) => {
+    if (!backlog) {
+      backlog = read().catch(() => null);
+      void backlog.then(() => setImmediate(() => (backlog = null)));
+    }
+    return backlog;
+  };
+  for (const [name, help, field] of [
+    ['chat_webhook_deliveries_pending', 'Webhook deliveries not yet delivered nor dead-lettered (in the database)', 'pending'],
+    [
+      'chat_outbox_oldest_pending_seconds',
+      'Age of the oldest outbox event with a delivery still pending: alert when it grows',
+      'oldestPendingSeconds',
+    ],
+    ['chat_webhook_dead_letters', 'Webhook deliveries dead-lettered and kept in the database', 'dead'],
+  ] as const) {
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        if (!outbox) return;
+        const read = await readBacklog(outbox);
+        if (read) this.set(read[field]);
+      },
+    });
+  }
   for (const [service, check] of Object.entries(health)) {
     new Gauge({
       name: `chat_${service}_up`,
@@ -166,5 +212,9 @@ export function createMetrics(health: Record<string, Check>): MetricsRegistry {
       }
     },
     rateLimited: (limit) => limited.labels(limit).inc(),
+    webhookAttempt: (outcome) => webhooks.labels(outcome).inc(),
+    watchOutbox(read) {
+      outbox = read;
+    },
   };
 }

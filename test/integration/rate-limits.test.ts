@@ -16,7 +16,7 @@ import {
   type GqlError,
   type GqlResult,
 } from '../support/client.js';
-import { testConfig } from '../support/config.js';
+import { TEST_VAPID, testConfig } from '../support/config.js';
 import { messageProbe } from '../support/probes.js';
 import { hasRedisServer, PrivateRedis } from '../support/redis-server.js';
 import { PASSWORD, seeder, uniqueName, type Seed, type TestRoom, type TestUser } from '../support/seed.js';
@@ -175,6 +175,19 @@ function limitedCalls(app: App, count: number): Record<string, LimitedCall> {
         );
       }
       return { caller, call: (i) => `removeReaction(messageId: "${message.id}", emoji: "${EMOJI[i - 1]}") { id }` };
+    },
+    setRoomNotifications: async (seed) => {
+      const { caller, room } = await ownRoom(seed);
+      return { caller, call: () => `setRoomNotifications(roomId: "${room.id}", level: ALL) { id }` };
+    },
+    registerPushSubscription: async (seed) => {
+      const caller = await seed.user('caller');
+      const keys = `p256dh: "${TEST_VAPID.publicKey}", auth: "${Buffer.alloc(16, 1).toString('base64url')}"`;
+      return { caller, call: (i) => `registerPushSubscription(input: { endpoint: "https://push.example.com/${i}", ${keys} })` };
+    },
+    unregisterPushSubscription: async (seed) => {
+      const caller = await seed.user('caller');
+      return { caller, call: (i) => `unregisterPushSubscription(endpoint: "https://push.example.com/${i}")` };
     },
     markRead: async (seed) => {
       const { caller, room } = await ownRoom(seed);

@@ -32,6 +32,37 @@ export const testAttachments = (overrides: Partial<Config['attachments']> = {}):
   ...overrides,
 });
 
+/** A fixed VAPID key pair of test servers (generated once for the suite, no secret of anyone's). */
+export const TEST_VAPID = {
+  publicKey: 'BAjPh1Lw8cmkfZZ8o6_lXzGw3p3JzyUcWiluzRScGDt9NLPv64OECKypuDVCYSyGrRVt62JVaEaBln9WUkkhEdU',
+  privateKey: 'zRNRQIIvAS8_T4tludJHlGAcnwOnM8YNwRisRdAwNy0',
+  subject: 'mailto:tests@example.com',
+};
+
+/** Web Push settings of test servers: on, with the production windows unless a test shortens them. */
+export const testPush = (overrides: Partial<Config['push']> = {}): Config['push'] => ({
+  vapid: TEST_VAPID,
+  batchMs: 60_000,
+  offlineMs: 30_000,
+  allowLoopbackHttp: true,
+  timeoutMs: 10_000,
+  ...overrides,
+});
+
+/** The webhook settings of test servers: none configured (nothing recorded); webhooks.test.ts sets its own. */
+export const testWebhooks = (overrides: Partial<Config['webhooks']> = {}): Config['webhooks'] => ({
+  urls: [],
+  secret: null,
+  previousSecret: null,
+  allowPrivate: false,
+  worker: true,
+  pollMs: 1000,
+  retryBaseMs: 5000,
+  retryForMs: 86_400_000,
+  timeoutMs: 5000,
+  ...overrides,
+});
+
 /**
  * The configuration every test server starts from: embedded database in
  * memory, in-process pub/sub, a free port on loopback, quiet logs
@@ -108,6 +139,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     metrics: { enabled: true, token: null },
     moderation: { logRetentionDays: 90, logSweepMs: 3_600_000 },
     attachments: testAttachments(),
+    push: testPush(),
+    webhooks: testWebhooks(),
     ...overrides,
   };
 }

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, DEV_SECRET_FILE, loadConfig, parseDuration } from '../../src/config.js';
+import { ConfigError, DEV_SECRET_FILE, DEV_VAPID_FILE, loadConfig, parseDuration } from '../../src/config.js';
 
 const SECRET = 'x'.repeat(32);
 /** The database's deadlines and breaker settings when no variable sets them. */
@@ -464,6 +464,45 @@ describe('loadConfig', () => {
     expect(problemsOf({ DATABASE_QUERY_TIMEOUT_MS: 'soon', DATABASE_BREAKER_THRESHOLD: '0' })).toHaveLength(2);
   });
 
+  it('reads the webhook settings: none by default, a whsec_ secret required with URLs, a private destination refused unless allowed', () => {
+    const whsec = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(loadConfig({}, tempDir()).config.webhooks).toMatchObject({
+      urls: [],
+      secret: null,
+      previousSecret: null,
+      allowPrivate: false,
+      worker: true,
+      retryBaseMs: 5000,
+      retryForMs: 86_400_000,
+      timeoutMs: 5000,
+    });
+    const { config } = loadConfig(
+      {
+        WEBHOOK_URLS: 'https://hooks.example.com/a, http://10.0.0.5:8080/b',
+        WEBHOOK_SECRET: whsec,
+        WEBHOOK_SECRET_PREVIOUS: whsec,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+      },
+      tempDir(),
+    );
+    expect(config.webhooks).toMatchObject({
+      urls: ['https://hooks.example.com/a', 'http://10.0.0.5:8080/b'],
+      secret: whsec,
+      previousSecret: whsec,
+      allowPrivate: true,
+    });
+    expect(problemsOf({ WEBHOOK_URLS: 'https://hooks.example.com/a' })).toEqual(['WEBHOOK_SECRET is required with WEBHOOK_URLS']);
+    expect(
+      problemsOf({ WEBHOOK_URLS: 'ftp://x/, https://u:p@x/', WEBHOOK_SECRET: 'plain', WEBHOOK_ALLOW_PRIVATE: 'yes' }),
+    ).toEqual([
+      'WEBHOOK_URLS holds "ftp://x/", which is not an http(s) URL without credentials',
+      'WEBHOOK_URLS holds "https://u:p@x/", which is not an http(s) URL without credentials',
+      'WEBHOOK_SECRET must be whsec_ followed by base64 (Standard Webhooks)',
+      'WEBHOOK_ALLOW_PRIVATE must be true or false, got "yes"',
+    ]);
+    expect(problemsOf({ WEBHOOK_SECRET: 'whsec_c2hvcnQ=' })).toEqual(['WEBHOOK_SECRET must hold 24 to 64 bytes, got 5']);
+  });
+
   it('returns a frozen config', () => {
     const { config } = loadConfig({}, tempDir());
     expect(Object.isFrozen(config)).toBe(true);
@@ -480,5 +519,49 @@ describe('parseDuration', () => {
   });
   it('refuses anything else, and zero', () => {
     for (const text of ['', 'soon', '1w', '-5', '0', '1.5h']) expect(parseDuration(text)).toBeNull();
+  });
+});
+
+describe('loadConfig: Web Push (VAPID_*, PUSH_*)', () => {
+  const PUBLIC = Buffer.concat([Buffer.from([4]), Buffer.alloc(64, 1)]).toString('base64url');
+  const PRIVATE = Buffer.alloc(32, 2).toString('base64url');
+
+  it('generates a key pair once into .data/vapid.json (0600) on the embedded defaults, with a warning', () => {
+    const cwd = tempDir();
+    const { config, warnings } = loadConfig({}, cwd);
+    expect(config.push).toMatchObject({ batchMs: 60_000, offlineMs: 30_000, allowLoopbackHttp: false, timeoutMs: 10_000 });
+    expect(Buffer.from(config.push.vapid!.publicKey, 'base64url')).toHaveLength(65);
+    expect(Buffer.from(config.push.vapid!.privateKey, 'base64url')).toHaveLength(32);
+    expect(config.push.vapid!.subject).toMatch(/^mailto:/);
+    expect(warnings.join()).toContain('VAPID keys are not set');
+    expect(statSync(join(cwd, DEV_VAPID_FILE)).mode & 0o777).toBe(0o600);
+    expect(loadConfig({}, cwd).config.push.vapid).toEqual(config.push.vapid);
+  });
+
+  it('turns Web Push off without keys in production or beside DATABASE_URL / REDIS_URL, and writes no keys', () => {
+    const cwd = tempDir();
+    const secret = 'x'.repeat(40);
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: secret }, cwd).config.push.vapid).toBeNull();
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', JWT_SECRET: secret }, cwd).config.push.vapid).toBeNull();
+    expect(existsSync(join(cwd, DEV_VAPID_FILE))).toBe(false);
+  });
+
+  it('takes configured keys with their subject, and lists every problem of them', () => {
+    const env = {
+      VAPID_PUBLIC_KEY: PUBLIC,
+      VAPID_PRIVATE_KEY: PRIVATE,
+      VAPID_SUBJECT: 'mailto:ops@example.com',
+      PUSH_BATCH_MS: '500',
+    };
+    const { config } = loadConfig(env, tempDir());
+    expect(config.push).toMatchObject({
+      vapid: { publicKey: PUBLIC, privateKey: PRIVATE, subject: 'mailto:ops@example.com' },
+      batchMs: 500,
+    });
+    expect(problemsOf({ VAPID_PUBLIC_KEY: PUBLIC }).join()).toContain('go together');
+    expect(problemsOf({ VAPID_PUBLIC_KEY: PUBLIC, VAPID_PRIVATE_KEY: PRIVATE }).join()).toContain('VAPID_SUBJECT is required');
+    expect(problemsOf({ ...env, VAPID_SUBJECT: 'http://example.com' }).join()).toContain('mailto: or https:');
+    expect(problemsOf({ ...env, VAPID_PRIVATE_KEY: 'short' }).join()).toContain('VAPID_PRIVATE_KEY must be');
+    expect(problemsOf({ PUSH_ALLOW_LOOPBACK_HTTP: 'yes' }).join()).toContain('PUSH_ALLOW_LOOPBACK_HTTP');
   });
 });

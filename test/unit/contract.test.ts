@@ -22,17 +22,7 @@ describe('the in-repository contract (contract/chat.graphql)', () => {
  * differ, and each entry must go when its feature lands (the test fails while
  * a served item is still listed).
  */
-const PENDING: string[] = [
-  // notifications (issue 24)
-  'Mutation.registerPushSubscription was removed.',
-  'Mutation.setRoomNotifications was removed.',
-  'Mutation.unregisterPushSubscription was removed.',
-  'NotificationLevel was removed.',
-  'PushSubscriptionInput was removed.',
-  'Query.vapidPublicKey was removed.',
-  'Room.notificationLevel was removed.',
-  'Room.notificationsMutedUntil was removed.',
-];
+const PENDING: string[] = [];
 /**
  * Additions graphql-js calls dangerous that the contract allows, each with
  * why: an output enum's new value reaches only clients that select the field,

@@ -13,9 +13,9 @@ export const moderationFeature = defineFeature({
   name: 'moderation',
   resolvers: moderationResolvers,
   mappers: { ModerationAction: 'ModerationActionModel', RoomBan: 'RoomBanModel', ModerationEvent: 'ModerationEventPayload' },
-  services: ({ db, realtime, clock, config }, { rooms, users }: { rooms: RoomsService; users: UsersService }) => ({
+  services: ({ db, realtime, clock, config, outbox }, { rooms, users }: { rooms: RoomsService; users: UsersService }) => ({
     moderation: new ModerationService({
-      store: new ModerationStore(db),
+      store: new ModerationStore(db, outbox),
       log: new ModerationLogStore(db),
       rooms,
       users,

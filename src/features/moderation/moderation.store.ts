@@ -11,6 +11,7 @@ import {
   type RoomRow,
 } from '../../db/schema.js';
 import { isBanned, lockStanding } from '../../db/standing.js';
+import { noOutbox, type Outbox } from '../../outbox/outbox.js';
 import { appendAction } from './moderation-log.store.js';
 
 /**
@@ -42,7 +43,11 @@ export interface RoomChanges {
  * judgement, never slipped past it.
  */
 export class ModerationStore {
-  constructor(private readonly db: Database) {}
+  /** @param outbox where kicks and bans are recorded, in their transactions */
+  constructor(
+    private readonly db: Database,
+    private readonly outbox: Outbox = noOutbox,
+  ) {}
 
   /** The actor's and target's memberships, locked for the transaction. */
   private async lock(tx: Database, roomId: string, userIds: string[]): Promise<Map<string, MembershipRow>> {
@@ -97,6 +102,7 @@ export class ModerationStore {
     return this.db.transaction(async (tx) => {
       await this.judged(tx, parties);
       await tx.delete(memberships).where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)));
+      await this.outbox.record(tx, { type: 'member.kicked', roomId, userId: targetId, actorId, reason });
       return appendAction(tx, { roomId, kind: 'KICKED', actorId, targetId, reason }, now);
     });
   }
@@ -123,6 +129,7 @@ export class ModerationStore {
         .returning();
       if (target) await tx.delete(memberships).where(and(eq(memberships.roomId, roomId), eq(memberships.userId, targetId)));
       const action = await appendAction(tx, { roomId, kind: 'BANNED', actorId, targetId, reason, expiresAt }, now);
+      await this.outbox.record(tx, { type: 'member.banned', roomId, userId: targetId, actorId, reason, expiresAt });
       return { ban: ban!, wasMember: target !== null, action };
     });
   }

@@ -14,10 +14,17 @@ export const reportsFeature = defineFeature({
   resolvers: reportsResolvers,
   mappers: { Report: 'ReportModel', ReportFiled: 'ReportFiledPayload' },
   services: (
-    { db, realtime, clock },
+    { db, realtime, clock, outbox },
     { messages, rooms, moderation }: { messages: MessagesService; rooms: RoomsService; moderation: ModerationService },
   ) => ({
-    reports: new ReportsService({ store: new ReportsStore(db), messages, rooms, moderation, publish: realtime.publish, clock }),
+    reports: new ReportsService({
+      store: new ReportsStore(db, outbox),
+      messages,
+      rooms,
+      moderation,
+      publish: realtime.publish,
+      clock,
+    }),
   }),
   loaders: ({ reports }) => createReportsLoaders(reports),
   listSizes: { 'Query.reports': { unasked: PAGE_DEFAULT, atMost: PAGE_MAX } },

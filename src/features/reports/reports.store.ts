@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { reports, type ReportReason, type ReportRow, type ReportStatus } from '../../db/schema.js';
+import { noOutbox, type Outbox } from '../../outbox/outbox.js';
 
 export interface NewReport {
   roomId: string;
@@ -11,15 +12,28 @@ export interface NewReport {
 }
 
 export class ReportsStore {
-  constructor(private readonly db: Database) {}
+  /** @param outbox where a filed report is recorded, in the transaction that files it */
+  constructor(
+    private readonly db: Database,
+    private readonly outbox: Outbox = noOutbox,
+  ) {}
 
   /** One report per reporter and message: a repeat answers the first (`filed` false). */
   async file(report: NewReport, now: Date): Promise<{ report: ReportRow; filed: boolean }> {
-    const [inserted] = await this.db
-      .insert(reports)
-      .values({ ...report, createdAt: now })
-      .onConflictDoNothing({ target: [reports.messageId, reports.reporterId] })
-      .returning();
+    const insert = async (db: Database) => {
+      const [inserted] = await db
+        .insert(reports)
+        .values({ ...report, createdAt: now })
+        .onConflictDoNothing({ target: [reports.messageId, reports.reporterId] })
+        .returning();
+      if (inserted) {
+        const { roomId, messageId, reporterId: userId } = report;
+        await this.outbox.record(db, { type: 'report.filed', roomId, reportId: inserted.id, messageId, userId });
+      }
+      return inserted;
+    };
+    // One statement without webhooks; with them, in a transaction with its outbox row.
+    const inserted = this.outbox.enabled ? await this.db.transaction(insert) : await insert(this.db);
     if (inserted) return { report: inserted, filed: true };
     const [first] = await this.db
       .select()

@@ -11,9 +11,9 @@ export const roomsFeature = defineFeature({
   name: 'rooms',
   resolvers: roomsResolvers,
   mappers: { Room: 'RoomModel', RoomMember: 'RoomMemberModel' },
-  services: ({ db, realtime, clock }, { users, blocking }: { users: UsersService; blocking: BlockingService }) => ({
+  services: ({ db, realtime, clock, outbox }, { users, blocking }: { users: UsersService; blocking: BlockingService }) => ({
     rooms: new RoomsService({
-      store: new RoomsStore(db),
+      store: new RoomsStore(db, outbox),
       users,
       blocking,
       publish: realtime.publish,

@@ -3,6 +3,7 @@ import { rowsOf, type Database } from '../../db/client.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/errors.js';
 import { memberships, rooms, type MembershipRow, type RoomRole, type RoomRow, type RoomVisibility } from '../../db/schema.js';
 import { isBanned, lockStanding } from '../../db/standing.js';
+import { noOutbox, type Outbox } from '../../outbox/outbox.js';
 import { PERMISSIONS, RANK, ROLES } from '../moderation/permissions.js';
 
 /** What adding a member came to. */
@@ -18,7 +19,11 @@ export class RoomsStore {
   /** Every authorised request runs it: built once and prepared. */
   private readonly roomWithMembershipStatement;
 
-  constructor(private readonly db: Database) {
+  /** @param outbox where a membership that begins or ends is recorded, in its transaction */
+  constructor(
+    private readonly db: Database,
+    private readonly outbox: Outbox = noOutbox,
+  ) {
     this.roomWithMembershipStatement = db
       .select({ room: rooms, membership: memberships })
       .from(rooms)
@@ -32,6 +37,7 @@ export class RoomsStore {
     return this.db.transaction(async (tx) => {
       const [room] = await tx.insert(rooms).values({ kind: 'GROUP', visibility, name, createdBy: ownerId }).returning();
       await tx.insert(memberships).values({ roomId: room!.id, userId: ownerId, role: 'OWNER' });
+      await this.outbox.record(tx, { type: 'member.joined', roomId: room!.id, userId: ownerId });
       return room!;
     });
   }
@@ -57,6 +63,7 @@ export class RoomsStore {
         .values([viewerId, otherId].map((userId) => ({ roomId: room.id, userId, role: 'MEMBER' as const })))
         .onConflictDoNothing()
         .returning({ userId: memberships.userId });
+      for (const { userId } of added) await this.outbox.record(tx, { type: 'member.joined', roomId: room.id, userId });
       return { room, added: added.map((m) => m.userId) };
     });
   }
@@ -115,7 +122,9 @@ export class RoomsStore {
           .values({ roomId, userId, role: ownerless ? 'OWNER' : role })
           .onConflictDoNothing()
           .returning();
-        return rows.length > 0 ? 'added' : 'already';
+        if (rows.length === 0) return 'already';
+        await this.outbox.record(tx, { type: 'member.joined', roomId, userId });
+        return 'added';
       });
     } catch (error) {
       if (isForeignKeyViolation(error)) return 'missing';
@@ -149,6 +158,7 @@ export class RoomsStore {
         if (other) return 'owner-with-members';
       }
       await tx.delete(memberships).where(and(eq(memberships.roomId, roomId), eq(memberships.userId, userId)));
+      await this.outbox.record(tx, { type: 'member.left', roomId, userId });
       return 'left';
     });
   }

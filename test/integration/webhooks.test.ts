@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rowsOf } from '../../src/db/client.js';
+import { OutboxStore } from '../../src/outbox/outbox.store.js';
+import { backendNames, createBackend, type Backend } from '../support/backends.js';
+import { codes, eventually, gql, gqlOk } from '../support/client.js';
+import { testWebhooks } from '../support/config.js';
+import { scrape, value } from '../support/metrics.js';
+import { seeder } from '../support/seed.js';
+import type { App, Config } from '../support/server.js';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
+
+/**
+ * Webhooks from the transactional outbox, received on loopback by a
+ * receiver that verifies every request with `standardwebhooks`: the README's
+ * "Webhooks", the contract's "Notifications for people who are not connected".
+ */
+
+const secret = () => `whsec_${randomBytes(32).toString('base64')}`;
+const SECRET = secret();
+const PREVIOUS = secret();
+
+const EDIT = 'mutation($id: ID!, $body: String!) { editMessage(input: { id: $id, body: $body }) { id } }';
+const DELETE = 'mutation($id: ID!) { deleteMessage(id: $id) { id } }';
+const REPORT = 'mutation($m: ID!) { reportMessage(messageId: $m, reason: SPAM) { id } }';
+const KICK = 'mutation($r: ID!, $u: ID!) { kickMember(roomId: $r, userId: $u) }';
+const BAN = 'mutation($r: ID!, $u: ID!) { banMember(roomId: $r, userId: $u, reason: "spam") { expiresAt } }';
+
+for (const backendName of backendNames()) {
+  describe(`Webhooks [${backendName}]`, () => {
+    let backend: Backend;
+    let receiver: WebhookReceiver;
+
+    /** An app delivering to these paths of the receiver, quickly: short polls and retries. */
+    const startApp = (paths: string[], webhooks: Partial<Config['webhooks']> = {}) =>
+      backend.startApp({
+        webhooks: testWebhooks({
+          urls: paths.map((path) => receiver.url(path)),
+          secret: SECRET,
+          allowPrivate: true,
+          pollMs: 50,
+          retryBaseMs: 20,
+          ...webhooks,
+        }),
+      });
+
+    /** The requests at a path whose event is about this message (its id in data.message). */
+    const about = (path: string, messageId: string, type?: string) =>
+      receiver
+        .at(path)
+        .filter((r) => r.payload?.data.message?.id === messageId && (type === undefined || r.payload.type === type));
+
+    const deliveryRows = async (eventId: string) => {
+      const { db } = await backend.database();
+      return rowsOf<{ attempts: number; delivered_at: unknown; dead_at: unknown; last_status: string | null }>(
+        await db.execute(
+          sql`select attempts, delivered_at, dead_at, last_status from webhook_deliveries where event_id = ${eventId}`,
+        ),
+      );
+    };
+
+    beforeAll(async () => {
+      backend = await createBackend(backendName);
+      receiver = await startWebhookReceiver([SECRET]);
+      receiver.respondWith((request, earlier) => {
+        if (request.path === '/gone') return 410;
+        // The first attempt of each event fails.
+        if (request.path === '/flaky') {
+          return earlier.some((r) => r.headers['webhook-id'] === request.headers['webhook-id']) ? 200 : 500;
+        }
+        return 200;
+      });
+    });
+    afterAll(async () => {
+      await backend?.dispose();
+      await receiver?.close();
+    });
+
+    it('POSTs every event type signed (both secrets while rotating), with the GraphQL-shaped objects', async () => {
+      const app = await startApp(['/all'], { previousSecret: PREVIOUS });
+      const seed = seeder(app);
+      const { alice, bob, carol, dave, room } = await seed.roomOfThree();
+      const eve = await seed.user('eve');
+      const hello = await seed.send(alice, room, 'hello');
+      const reply = await seed.send(bob, room, 'in thread', { threadRootId: hello.id });
+      const mention = await seed.send(alice, room, 'hi bob', { mentions: [bob.id] });
+      await gqlOk(app, EDIT, { id: hello.id, body: 'hello, edited' }, alice.token);
+      await gqlOk(app, REPORT, { m: mention.id }, bob.token);
+      await gqlOk(app, DELETE, { id: mention.id }, alice.token);
+      await seed.leave(carol, room);
+      await seed.join(dave, room);
+      await gqlOk(app, KICK, { r: room.id, u: dave.id }, alice.token);
+      await seed.join(eve, room);
+      await gqlOk(app, BAN, { r: room.id, u: eve.id }, alice.token);
+
+      const types = [
+        'message.sent',
+        'message.edited',
+        'message.deleted',
+        'member.joined',
+        'member.left',
+        'member.kicked',
+        'member.banned',
+        'report.filed',
+        'mention',
+        'thread.reply',
+      ];
+      const inRoom = () => receiver.at('/all').filter((r) => r.payload?.data.roomId === room.id);
+      await eventually(
+        async () => types.every((type) => inRoom().some((r) => r.payload!.type === type)),
+        'every event type at the receiver',
+      );
+      // Everything arrived verified (payload set) and carries two signatures, each verifying on its own.
+      const all = receiver.at('/all');
+      expect(all.every((r) => r.payload !== null)).toBe(true);
+      for (const request of all) {
+        expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(2);
+        expect(request.headers['content-type']).toBe('application/json');
+      }
+      // A receiver that still has only the previous secret accepts them too.
+      for (const request of all.slice(0, 3)) {
+        expect(() => new Webhook(PREVIOUS).verify(request.body, request.headers as Record<string, string>)).not.toThrow();
+      }
+
+      const sent = inRoom().find((r) => r.payload!.type === 'message.sent' && r.payload!.data.seq === 1)!.payload!;
+      expect(sent.data.message).toMatchObject({ id: hello.id, seq: 1, author: { id: alice.id, username: alice.username } });
+      const threadReply = inRoom().find((r) => r.payload!.type === 'thread.reply')!.payload!;
+      expect(threadReply.data.message).toMatchObject({ id: reply.id, threadRootId: hello.id, author: { id: bob.id } });
+      const mentioned = inRoom().find((r) => r.payload!.type === 'mention')!.payload!;
+      expect(mentioned.data.mentioned).toEqual({ users: [{ id: bob.id, username: bob.username }], room: false });
+      const edited = inRoom().find((r) => r.payload!.type === 'message.edited')!.payload!;
+      expect(edited.data.message).toMatchObject({ id: hello.id, body: 'hello, edited' });
+      const report = inRoom().find((r) => r.payload!.type === 'report.filed')!.payload!;
+      expect(report.data.report).toMatchObject({ messageId: mention.id, reporter: { id: bob.id }, reason: 'SPAM' });
+      const kicked = inRoom().find((r) => r.payload!.type === 'member.kicked')!.payload!;
+      expect(kicked.data.member).toMatchObject({ user: { id: dave.id }, by: { id: alice.id } });
+      const banned = inRoom().find((r) => r.payload!.type === 'member.banned')!.payload!;
+      expect(banned.data.member).toMatchObject({ user: { id: eve.id }, by: { id: alice.id }, reason: 'spam' });
+      expect(inRoom().find((r) => r.payload!.type === 'member.left')!.payload!.data.member).toMatchObject({
+        user: { id: carol.id },
+      });
+      // One webhook-id per event: distinct across the events of the room.
+      const ids = inRoom().map((r) => r.headers['webhook-id']);
+      expect(new Set(ids).size).toBe(ids.length);
+    });
+
+    it('retries a 500 with the same webhook-id, and a 200 settles the delivery', async () => {
+      const app = await startApp(['/flaky']);
+      const seed = seeder(app);
+      const { alice, room } = await seed.roomWithTwoMembers();
+      const message = await seed.send(alice, room, 'try again');
+      const [first, second] = await eventually(async () => {
+        const got = about('/flaky', message.id, 'message.sent');
+        return got.length >= 2 ? got : null;
+      }, 'the retry');
+      expect(first!.headers['webhook-id']).toBe(second!.headers['webhook-id']);
+      expect(second!.payload).toEqual(first!.payload);
+      const [row] = await eventually(async () => {
+        const rows = await deliveryRows(String(first!.headers['webhook-id']));
+        return rows[0]?.delivered_at ? rows : null;
+      }, 'the delivery settled');
+      expect(row).toMatchObject({ attempts: 2, last_status: '200', dead_at: null });
+    });
+
+    it('stops delivering to an endpoint that answered 410, and goes on with the others', async () => {
+      const app = await startApp(['/gone', '/beside-gone']);
+      const seed = seeder(app);
+      // The room's member.joined events reach /gone first: it answers 410 to the pass that brings them.
+      const { alice, room } = await seed.roomWithTwoMembers();
+      const [gone] = await eventually(async () => (receiver.at('/gone').length > 0 ? receiver.at('/gone') : null), 'a 410');
+      // Messages committed after that are claimed by later passes, which start once that one settled.
+      const later = [await seed.send(alice, room, 'one'), await seed.send(alice, room, 'two')];
+      for (const message of later) {
+        await eventually(async () => about('/beside-gone', message.id, 'message.sent').length > 0, `"${message.body}" delivered`);
+        expect(about('/gone', message.id)).toEqual([]);
+      }
+      // The pass that took the 410 settled before those: its delivery is dead-lettered with the status.
+      const [row] = await deliveryRows(String(gone!.headers['webhook-id']));
+      expect(row).toMatchObject({ last_status: '410' });
+      expect(row!.dead_at).not.toBeNull();
+    });
+
+    it('refuses a destination on a private address unless WEBHOOK_ALLOW_PRIVATE, and counts it in /metrics', async () => {
+      const app = await startApp(['/private'], { allowPrivate: false, retryBaseMs: 60_000 });
+      const seed = seeder(app);
+      const { alice, room } = await seed.roomWithTwoMembers();
+      const message = await seed.send(alice, room, 'not to loopback');
+      const { db } = await backend.database();
+      const status = await eventually(async () => {
+        const [row] = rowsOf<{ last_status: string | null }>(
+          await db.execute(sql`
+            select d.last_status from webhook_deliveries d join outbox_events e on e.id = d.event_id
+            where e.message_id = ${message.id} and e.type = 'message.sent'`),
+        );
+        return row?.last_status;
+      }, 'the attempt');
+      expect(status).toBe('refused: 127.0.0.1 is a private address');
+      expect(receiver.at('/private')).toHaveLength(0);
+      // Counted as a failed attempt; the delivery waits for its retry, so the backlog shows it (the 410 above left a dead letter).
+      const samples = await scrape(app);
+      expect(value(samples, 'chat_webhook_attempts_total{outcome="failed"}')).toBeGreaterThanOrEqual(1);
+      expect(value(samples, 'chat_webhook_attempts_total{outcome="delivered"}')).toBe(0);
+      expect(value(samples, 'chat_webhook_deliveries_pending')).toBeGreaterThanOrEqual(1);
+      expect(samples.has('chat_outbox_oldest_pending_seconds')).toBe(true);
+      expect(value(samples, 'chat_webhook_dead_letters')).toBeGreaterThanOrEqual(1);
+    });
+
+    it('records nothing for a refused send', async () => {
+      const app = await startApp(['/refused']);
+      const seed = seeder(app);
+      const { alice, dave, room } = await seed.roomOfThree();
+      const refused = await gql(
+        app,
+        'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }',
+        { input: { roomId: room.id, body: 'let me in', clientId: 'dave-1' } },
+        dave.token,
+      );
+      expect(codes(refused)).toEqual(['FORBIDDEN']);
+      const after = await seed.send(alice, room, 'after the refusal');
+      await eventually(async () => about('/refused', after.id, 'message.sent').length > 0, 'the later message');
+      const messagesSent = receiver.at('/refused').filter((r) => r.payload?.type === 'message.sent');
+      expect(messagesSent.map((r: ReceivedWebhook) => r.payload!.data.message.id)).toEqual([after.id]);
+      expect(after.seq).toBe(1);
+    });
+
+    it('delivers from another instance what a dead instance committed and claimed', async () => {
+      // A records and never delivers (its worker off), as an instance that dies right after its commit.
+      const a: App = await startApp(['/handover'], { worker: false });
+      const seed = seeder(a);
+      const { alice, room } = await seed.roomWithTwoMembers();
+      const message = await seed.send(alice, room, 'outlives its instance');
+      // A's claim, as its worker would have made it, with a short lease; then A dies before settling it.
+      const { db } = await backend.database();
+      const [claimed] = rowsOf<{ event_id: string }>(
+        await db.execute(sql`
+          update webhook_deliveries d set locked_until = now() + interval '500 milliseconds', attempts = 1
+          from outbox_events e
+          where e.id = d.event_id and e.message_id = ${message.id} and e.type = 'message.sent'
+          returning d.event_id`),
+      );
+      await a.kill();
+      await startApp(['/handover']);
+      const [delivered] = await eventually(async () => {
+        const got = about('/handover', message.id, 'message.sent');
+        return got.length > 0 ? got : null;
+      }, 'the delivery by the other instance');
+      expect(delivered!.headers['webhook-id']).toBe(claimed!.event_id);
+      expect(delivered!.payload!.data.message).toMatchObject({ id: message.id, body: 'outlives its instance' });
+      const [row] = await eventually(async () => {
+        const rows = await deliveryRows(claimed!.event_id);
+        return rows[0]?.delivered_at ? rows : null;
+      }, 'the delivery settled');
+      // A's lapsed claim counted one attempt; the other instance's made the second.
+      expect(row!.attempts).toBe(2);
+    });
+
+    it('sweeps events delivered everywhere past their keeping time, keeping dead letters and pending deliveries', async () => {
+      const { db } = await backend.database();
+      const count = async (condition: ReturnType<typeof sql>) =>
+        Number(
+          rowsOf<{ n: string | number }>(await db.execute(sql`select count(*) as n from outbox_events e where ${condition}`))[0]!
+            .n,
+        );
+      const undelivered = sql`exists (select 1 from webhook_deliveries d where d.event_id = e.id and d.delivered_at is null)`;
+      const kept = await count(undelivered);
+      expect(await count(sql`not ${undelivered}`)).toBeGreaterThan(0);
+      expect(kept).toBeGreaterThan(0); // the 410's dead letter, the private destination's pending delivery
+      await new OutboxStore(db).sweepDelivered(0, 100_000);
+      expect(await count(sql`not ${undelivered}`)).toBe(0);
+      expect(await count(undelivered)).toBe(kept);
+    });
+  });
+}
