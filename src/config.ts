@@ -358,15 +358,11 @@ export function loadConfig(
     logSweepMs: integerAtLeast('MODERATION_LOG_SWEEP_MS', 3_600_000, 100),
   });
   const attachments = parseAttachmentsConfig(reader, cwd);
-  const push = parsePushConfig(
-    reader,
-    {
-      production: env.NODE_ENV === 'production',
-      embedded: embeddedDatabase && redisUrl === undefined,
-      devKeysFile: resolve(cwd, DEV_VAPID_FILE),
-    },
-    warnings,
-  );
+  const push = parsePushConfig(reader, {
+    production: env.NODE_ENV === 'production',
+    embedded: embeddedDatabase && redisUrl === undefined,
+    devKeysFile: resolve(cwd, DEV_VAPID_FILE),
+  });
   const webhooks = parseWebhooksConfig(reader);
   const databaseLimits = {
     queryTimeoutMs: integerAtLeast('DATABASE_QUERY_TIMEOUT_MS', 5000, 100),

@@ -60,6 +60,13 @@ forEachBackend('Room notification levels', (s) => {
     expect(await settingsOf(dave, room)).toEqual({ notificationLevel: 'MENTIONS', notificationsMutedUntil: null });
     expect(codes(await set(dave, room, 'LOUD'))).toEqual(['BAD_USER_INPUT']);
     expect(codes(await set(dave, room, 'ALL', 'tomorrow'))).toEqual(['BAD_USER_INPUT']);
+    // A member's mute past what the database keeps: refused, not an internal error.
+    const { bob, room: own } = await s.seed.roomWithTwoMembers();
+    const far = await set(bob, own, 'ALL', '+275760-09-13T00:00:00.000Z');
+    expect([codes(far), (far.errors?.[0]?.extensions as { field?: string } | undefined)?.field]).toEqual([
+      ['BAD_USER_INPUT'],
+      'mutedUntil',
+    ]);
   });
 
   it('a member who leaves and joins again starts from the defaults', async () => {

@@ -57,11 +57,7 @@ export interface PushConfigContext {
 /** The subject generated keys go with: a mailto: that names this server, for development only. */
 export const DEV_VAPID_SUBJECT = 'mailto:chat-server@localhost';
 
-export function parsePushConfig(
-  { value, integerAtLeast, problems }: EnvReader,
-  context: PushConfigContext,
-  warnings: string[],
-): PushConfig {
+export function parsePushConfig({ value, integerAtLeast, problems }: EnvReader, context: PushConfigContext): PushConfig {
   const publicKey = value('VAPID_PUBLIC_KEY');
   const privateKey = value('VAPID_PRIVATE_KEY');
   const subject = value('VAPID_SUBJECT');
@@ -81,8 +77,9 @@ export function parsePushConfig(
   } else if (subject !== undefined) {
     problems.push('VAPID_SUBJECT is set but VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY are not');
   } else if (context.embedded && !context.production) {
+    // No warning: a key pair of its own is what an embedded install should have (unlike a dev JWT
+    // secret, nothing is weaker for it), and start-up's refusals stay one line.
     vapid = Object.freeze({ ...loadOrCreateDevKeys(context.devKeysFile), subject: DEV_VAPID_SUBJECT });
-    warnings.push(`VAPID keys are not set: using generated development keys stored in ${context.devKeysFile}`);
   }
   const loopback = value('PUSH_ALLOW_LOOPBACK_HTTP') ?? 'false';
   if (loopback !== 'true' && loopback !== 'false') problems.push('PUSH_ALLOW_LOOPBACK_HTTP must be true or false');
