@@ -15,6 +15,7 @@ import {
 } from '../../web/src/attachments.js';
 import { Outbox } from '../../web/src/outbox.js';
 import { Timeline, type Message } from '../../web/src/timeline.js';
+import { webMessage } from '../support/web-message.js';
 
 const file = (name: string, type: string, size = 10) => new File([new Uint8Array(size)], name, { type });
 
@@ -238,30 +239,8 @@ const attachment = (id: string, thumbnailUrl: string | null, url = `https://file
   thumbnailUrl,
 });
 
-const message = (seq: number, extra: Partial<Message> = {}): Message => ({
-  id: `m${seq}`,
-  roomId: 'r1',
-  seq,
-  body: '',
-  clientId: null,
-  createdAt: new Date(seq * 1000).toISOString(),
-  editedAt: null,
-  deletedAt: null,
-  deletedBy: null,
-  cursor: `c${seq}`,
-  author: { id: 'u1', username: 'alice', online: true },
-  replyTo: null,
-  reactions: [],
-  threadRootId: null,
-  showInRoom: false,
-  thread: null,
-  mentionRoom: false,
-  mentionsViewer: false,
-  pinnedAt: null,
-  pinnedBy: null,
-  attachments: [],
-  ...extra,
-});
+/** With no text: these messages carry attachments. */
+const message = (seq: number, extra: Partial<Message> = {}): Message => webMessage(seq, { body: '', ...extra });
 
 describe('messages with attachments in the timeline and the outbox', () => {
   it('takes a thumbnail that became ready (MessageChanged THUMBNAIL), but not the same files with URLs signed anew', () => {

@@ -4,31 +4,9 @@ import { classify, describe as describeError, NetworkError } from '../../web/src
 import { outranks, remaining, restrictionOf, restrictionText } from '../../web/src/moderation.js';
 import { Outbox } from '../../web/src/outbox.js';
 import { Timeline, type Message } from '../../web/src/timeline.js';
+import { webMessage } from '../support/web-message.js';
 
-const message = (seq: number, extra: Partial<Message> = {}): Message => ({
-  id: `m${seq}`,
-  roomId: 'r1',
-  seq,
-  body: `body ${seq}`,
-  clientId: null,
-  createdAt: new Date(seq * 1000).toISOString(),
-  editedAt: null,
-  deletedAt: null,
-  deletedBy: null,
-  cursor: `c${seq}`,
-  author: { id: 'u1', username: 'alice', online: true },
-  replyTo: null,
-  reactions: [],
-  threadRootId: null,
-  showInRoom: false,
-  thread: null,
-  mentionRoom: false,
-  mentionsViewer: false,
-  pinnedAt: null,
-  pinnedBy: null,
-  attachments: [],
-  ...extra,
-});
+const message = webMessage;
 
 const refusal = (code: string, extensions: Record<string, unknown> = {}) =>
   new ChatRequestError([{ message: `refused: ${code}`, extensions: { code, ...extensions } }]);
