@@ -18,7 +18,7 @@ export interface WebhooksConfig {
   readonly retryBaseMs: number;
   /** `WEBHOOK_RETRY_FOR_MS`: how long after the event retries go on before it is dead-lettered. @default 86400000 (24 h) */
   readonly retryForMs: number;
-  /** `WEBHOOK_TIMEOUT_MS`: one attempt's budget, connection to status line. @default 5000 */
+  /** `WEBHOOK_TIMEOUT_MS`: one attempt's budget, connection to status line; a claim's lease is six of it. @default 5000 */
   readonly timeoutMs: number;
 }
 
@@ -63,7 +63,7 @@ export function parseWebhooksConfig({ value, integerAtLeast, problems }: EnvRead
     return text === 'true';
   };
   const timeoutMs = integerAtLeast('WEBHOOK_TIMEOUT_MS', 5000, 100);
-  if (timeoutMs > 30_000) problems.push('WEBHOOK_TIMEOUT_MS must be at most 30000 (the claim lease is 30 s)');
+  if (timeoutMs > 30_000) problems.push('WEBHOOK_TIMEOUT_MS must be at most 30000');
   return {
     webhooks: Object.freeze({
       urls: Object.freeze(urls),

@@ -11,11 +11,12 @@ import type { WebhooksConfig } from './webhooks.config.js';
 /** Deliveries claimed at once by one worker: small, so a slow endpoint holds few rows past others' reach. */
 const BATCH = 10;
 /**
- * How long a claim keeps a row from other workers: longer than an attempt
- * can take (WEBHOOK_TIMEOUT_MS is at most 30 s, the default 5 s), so a row
- * is claimed again only once its worker is surely gone.
+ * How long a claim keeps a row from other workers, in attempt timeouts
+ * (WEBHOOK_TIMEOUT_MS, 5 s by default: a 30 s lease): well past what an
+ * attempt, its rendering and its settling take, so a row is claimed again
+ * only once its worker is surely gone.
  */
-const LEASE_MS = 30_000;
+const LEASE_TIMEOUTS = 6;
 /** Delivered events are kept this long (for inspection), then swept in batches of SWEEP_BATCH every SWEEP_MS. */
 const KEEP_DELIVERED_MS = 24 * 3600_000;
 const SWEEP_MS = 10 * 60_000;
@@ -100,7 +101,7 @@ export class WebhookWorker {
   /** One batch: claimed, rendered, POSTed and settled. True when it was full (more may be due). */
   private async pass(): Promise<boolean> {
     const endpoints = this.deps.config.urls.filter((url) => !this.disabled.has(url));
-    const claimed = await this.deps.store.claim(endpoints, BATCH, LEASE_MS);
+    const claimed = await this.deps.store.claim(endpoints, BATCH, LEASE_TIMEOUTS * this.deps.config.timeoutMs);
     if (claimed.length === 0) return false;
     const rows = await readRenderRows(this.deps.db, idsToRender(claimed));
     await Promise.all(claimed.map((delivery) => this.deliver(delivery, JSON.stringify(renderPayload(delivery, rows)))));

@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,10 +9,11 @@ import { rowsOf } from '../../src/db/client.js';
 import { OutboxStore } from '../../src/outbox/outbox.store.js';
 import { backendNames, createBackend, type Backend } from '../support/backends.js';
 import { codes, eventually, gql, gqlOk } from '../support/client.js';
-import { testWebhooks } from '../support/config.js';
+import { TEST_SECRET, testWebhooks } from '../support/config.js';
 import { scrape, value } from '../support/metrics.js';
 import { seeder } from '../support/seed.js';
 import type { App, Config } from '../support/server.js';
+import { sourceStart, startProcess, type Started } from '../support/spawned.js';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
@@ -274,3 +278,101 @@ for (const backendName of backendNames()) {
     });
   });
 }
+
+// A real process killed with SIGKILL while its POST is out: only the services
+// backend shares its database with another process.
+describe.runIf(backendNames().includes('services'))('Webhooks of an instance killed mid-delivery [services]', () => {
+  let backend: Backend;
+  let receiver: WebhookReceiver;
+  let killed: Started | null = null;
+  const cwd = mkdtempSync(join(tmpdir(), 'chat-webhooks-'));
+  beforeAll(async () => {
+    backend = await createBackend('services');
+    receiver = await startWebhookReceiver([SECRET]);
+  });
+  afterAll(async () => {
+    killed?.child.kill('SIGKILL');
+    await backend?.dispose();
+    await receiver?.close();
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it('another instance delivers, with the same webhook-id, what a SIGKILLed process committed and was delivering', async () => {
+    const path = '/killed';
+    const BODY = 'committed, then its instance was killed';
+    const webhooks = { urls: [receiver.url(path)], secret: SECRET, allowPrivate: true, pollMs: 50, retryBaseMs: 20 };
+    // Users and room through an instance that records events but delivers none.
+    const recorder = await backend.startApp({ webhooks: testWebhooks({ ...webhooks, worker: false }) });
+    const { alice, room } = await seeder(recorder).roomWithTwoMembers();
+    // The instance to kill: `npm start`'s process on the same Postgres and Redis, its claims lasting 6 × 1 s.
+    const { database, redis, redisPrefix } = backend.config;
+    const doomed = await startProcess(process.execPath, sourceStart, cwd, {
+      DATABASE_URL: (database as { url: string }).url,
+      REDIS_URL: redis!.url,
+      REDIS_PREFIX: redisPrefix,
+      JWT_SECRET: new TextDecoder().decode(TEST_SECRET),
+      WEBHOOK_URLS: receiver.url(path),
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'warn',
+    });
+    killed = doomed;
+    // The first POST of the message's event is never answered: the process is killed while it waits.
+    receiver.respondWith((request, earlier) => {
+      const first = !earlier.some((r) => r.headers['webhook-id'] === request.headers['webhook-id']);
+      if (request.payload?.data.message?.body !== BODY || !first) return 200;
+      doomed.child.kill('SIGKILL');
+      return 'hold';
+    });
+    // Its answer may never come (the kill can beat it); the record says what committed.
+    void gql(
+      doomed.app,
+      'mutation($i: SendMessageInput!) { sendMessage(input: $i) { id } }',
+      { i: { roomId: room.id, body: BODY } },
+      alice.token,
+    ).catch(() => null);
+    expect(await doomed.exited).toBeNull(); // killed by its signal, no exit code
+    const [held] = about(path, BODY);
+    expect(held, 'the killed process had POSTed the event').toBeDefined();
+    const eventId = String(held!.headers['webhook-id']);
+    const stored = await gqlOk(
+      recorder,
+      'query($r: ID!) { messages(roomId: $r, last: 5) { edges { node { id body } } } }',
+      { r: room.id },
+      alice.token,
+    );
+    expect(stored.messages.edges.map((e: { node: { body: string } }) => e.node.body)).toContain(BODY);
+    const claim = await deliveryRows(eventId);
+    expect(claim).toMatchObject([{ attempts: 1, delivered_at: null }]);
+
+    // Another instance, with its worker, takes the delivery over once the dead one's lease lapses.
+    await backend.startApp({ webhooks: testWebhooks(webhooks) });
+    const both = await eventually(
+      async () => {
+        const got = about(path, BODY);
+        return got.length >= 2 ? got : null;
+      },
+      'the delivery by the other instance',
+      30_000,
+    );
+    expect(both.map((r) => r.headers['webhook-id'])).toEqual([eventId, eventId]);
+    expect(both.every((r) => r.payload?.type === 'message.sent')).toBe(true); // both signed and verified
+    const [settled] = await eventually(async () => {
+      const rows = await deliveryRows(eventId);
+      return rows[0]?.delivered_at ? rows : null;
+    }, 'the delivery settled');
+    expect(settled!.attempts).toBe(2);
+    expect(about(path, BODY)).toHaveLength(2); // and no third
+  });
+
+  /** The requests at a path carrying the message with this body. */
+  const about = (path: string, body: string) => receiver.at(path).filter((r) => r.payload?.data.message?.body === body);
+
+  const deliveryRows = async (eventId: string) => {
+    const { db } = await backend.database();
+    return rowsOf<{ attempts: number; delivered_at: unknown }>(
+      await db.execute(sql`select attempts, delivered_at from webhook_deliveries where event_id = ${eventId}`),
+    );
+  };
+});

@@ -25,7 +25,8 @@ export interface WebhookBody {
 export async function startWebhookReceiver(secrets: string[]) {
   const verifiers = secrets.map((secret) => new Webhook(secret));
   const received: ReceivedWebhook[] = [];
-  let respond: (request: ReceivedWebhook, earlier: ReceivedWebhook[]) => number = () => 200;
+  /** A status to answer, or 'hold': no answer at all (the connection stays open until its client goes). */
+  let respond: (request: ReceivedWebhook, earlier: ReceivedWebhook[]) => number | 'hold' = () => 200;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -40,7 +41,8 @@ export async function startWebhookReceiver(secrets: string[]) {
       const request = { path: req.url ?? '/', headers: req.headers, body, payload };
       const earlier = received.filter((r) => r.path === request.path);
       received.push(request);
-      res.writeHead(respond(request, earlier)).end();
+      const answer = respond(request, earlier);
+      if (answer !== 'hold') res.writeHead(answer).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
