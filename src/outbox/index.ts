@@ -6,8 +6,10 @@ import { OutboxStore } from './outbox.store.js';
 import type { WebhooksConfig } from './webhooks.config.js';
 import { WebhookWorker } from './worker.js';
 
+export { ClaimLoop } from './claim-loop.js';
 export type { OutboxEvent } from './events.js';
 export type { Outbox } from './outbox.js';
+export { OutboxStore, type ClaimedDelivery } from './outbox.store.js';
 
 /**
  * The transactional outbox and this instance's webhook worker. Features

@@ -135,6 +135,12 @@ export class OutboxStore {
     );
   }
 
+  /** Deletes these events and their deliveries (a consumer that keeps nothing once handled: the push queue). */
+  async discard(eventIds: readonly string[]): Promise<void> {
+    if (eventIds.length === 0) return;
+    await this.db.delete(outboxEvents).where(inArray(outboxEvents.id, [...eventIds]));
+  }
+
   /**
    * Deletes up to `limit` events older than `olderThanMs` whose every
    * delivery was delivered (dead letters and pending ones stay); how many.
@@ -150,6 +156,7 @@ export class OutboxStore {
     return rowsOf(result).length;
   }
 
+  /** The webhooks' backlog (the push queue's rows are not webhooks: its endpoint is not a URL). */
   async backlog(): Promise<OutboxBacklog> {
     const result = await this.db.execute(sql`
       select
@@ -157,7 +164,8 @@ export class OutboxStore {
         coalesce(extract(epoch from now() - min(e.created_at) filter (where d.delivered_at is null and d.dead_at is null)), 0)
           as oldest,
         count(*) filter (where d.dead_at is not null) as dead
-      from webhook_deliveries d join outbox_events e on e.id = d.event_id`);
+      from webhook_deliveries d join outbox_events e on e.id = d.event_id
+      where d.endpoint like 'http%'`);
     const [row] = rowsOf<{ pending: string | number; oldest: string | number; dead: string | number }>(result);
     return { pending: Number(row?.pending ?? 0), oldestPendingSeconds: Number(row?.oldest ?? 0), dead: Number(row?.dead ?? 0) };
   }

@@ -2,6 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Database } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { ClaimLoop } from './claim-loop.js';
 import { DeliveryRefused, post } from './destination.js';
 import { readRenderRows, type ClaimedDelivery, type OutboxStore } from './outbox.store.js';
 import { idsToRender, renderPayload } from './payloads.js';
@@ -31,11 +32,8 @@ const SWEEP_BATCH = 1000;
  * Gone is not tried again by this instance until it restarts.
  */
 export class WebhookWorker {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly loop: ClaimLoop;
   private sweeper: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
   private readonly disabled = new Set<string>();
   private readonly signers: Webhook[];
 
@@ -50,10 +48,15 @@ export class WebhookWorker {
   ) {
     const { secret, previousSecret } = deps.config;
     this.signers = [secret, previousSecret].filter((s): s is string => s !== null).map((s) => new Webhook(s));
+    this.loop = new ClaimLoop(
+      () => this.pass(),
+      deps.config.pollMs,
+      (error) => deps.logger.warn('webhook deliveries failed', { error }),
+    );
   }
 
   start(): void {
-    this.schedule(0);
+    this.loop.start();
     // Every instance sweeps; concurrent sweeps delete disjoint or no rows, which is harmless.
     this.sweeper = setInterval(() => {
       void this.deps.store
@@ -65,37 +68,13 @@ export class WebhookWorker {
 
   /** Looks for due rows now (something committed here), or once the current pass ends. */
   nudge(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
+    this.loop.nudge();
   }
 
   /** No new pass starts; one under way finishes (its rows settle, or their leases lapse). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
     if (this.sweeper) clearInterval(this.sweeper);
-    await this.running;
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.running = this.pass()
-        .catch((error: Error) => {
-          this.deps.logger.warn('webhook deliveries failed', { error });
-          return false;
-        })
-        .then((full) => {
-          this.running = null;
-          const soon = full || this.again;
-          this.again = false;
-          this.schedule(soon ? 0 : this.deps.config.pollMs);
-        });
-    }, ms);
-    this.timer.unref();
+    await this.loop.stop();
   }
 
   /** One batch: claimed, rendered, POSTed and settled. True when it was full (more may be due). */

@@ -126,6 +126,49 @@ for (const backendName of backendNames()) {
       expect(pushes[1]).toMatchObject({ count: 1, preview: { author: alice.username, body: 'fourth' } });
     });
 
+    it("a reply in a thread pushes its followers at level MENTIONS (the root's author), and no member who does not follow it", async () => {
+      const [alice, bob, carol] = await seed.users('alice', 'bob', 'carol');
+      const room = await seed.room(alice); // a GROUP room: MENTIONS by default
+      await seed.join(bob, room);
+      await seed.join(carol, room);
+      const bobs = await browserOf(bob);
+      const carols = await browserOf(carol);
+      const root = await seed.send(bob, room, 'a question'); // bob follows his root
+      await seed.send(alice, room, 'an answer in the thread', { threadRootId: root.id });
+      const [pushed] = await awaitPushes(bobs, 1);
+      expect(pushed).toMatchObject({
+        roomId: room.id,
+        count: 1,
+        preview: { author: alice.username, body: 'an answer in the thread' },
+      });
+      expect(await pushesTo(carols)).toEqual([]); // read once bob's, of the same window, has come
+    });
+
+    // A window is kept in Redis: the instance that opened it may die, another pushes it.
+    if (backendName === 'services')
+      it('an instance that dies right after the sends: another pushes the window, once, with every message counted', async () => {
+        const doomed = await backend.startApp({ push: testPush({ batchMs: BATCH_MS, offlineMs: 0 }) });
+        const { alice, bob, room } = await seed.roomWithTwoMembers();
+        await setLevel(bob, room, 'ALL');
+        const browser = await browserOf(bob);
+        for (const body of ['one', 'two']) {
+          await gqlOk(
+            doomed,
+            'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }',
+            { input: { roomId: room.id, body } },
+            alice.token,
+          );
+        }
+        // Its timers end with it: the window it opened (or the messages it had not yet counted) are the others' to push.
+        await doomed.kill();
+        const [pushed] = await awaitPushes(browser, 1);
+        expect(pushed).toMatchObject({ roomId: room.id, count: 2, preview: { author: alice.username, body: 'two' } });
+        await seed.send(alice, room, 'after'); // a later window, pushed by a living instance
+        const pushes = await awaitPushes(browser, 2);
+        expect(pushes).toHaveLength(2);
+        expect(pushes[1]).toMatchObject({ count: 1, preview: { body: 'after' } });
+      });
+
     it('notifies by level: NONE, muted, and a member who blocked the author get none; MENTIONS only a mention', async () => {
       const [alice, bob, carol, dave, erin, frank] = await seed.users('alice', 'bob', 'carol', 'dave', 'erin', 'frank');
       const room = await seed.room(alice);

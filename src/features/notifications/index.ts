@@ -5,6 +5,7 @@ import { notificationsResolvers } from './notifications.resolvers.js';
 import { NotificationsService } from './notifications.service.js';
 import { NotificationsStore } from './notifications.store.js';
 import { PushNotifier } from './push.notifier.js';
+import { PushQueue } from './push.queue.js';
 import { PushSender } from './push.sender.js';
 import { PushService } from './push.service.js';
 import { PushStore } from './push.store.js';
@@ -13,9 +14,10 @@ import { createMemoryWindows, createRedisWindows } from './push.windows.js';
 /**
  * What notifies each member of each room when they are not connected
  * (setRoomNotifications, Room.notificationLevel), and Web Push to them:
- * browsers register (vapidPublicKey, registerPushSubscription), and every
- * committed message goes through PushNotifier.messageCommitted, which the
- * messages flow calls after its commit (this feature extends sendMessage).
+ * browsers register (vapidPublicKey, registerPushSubscription); a send
+ * records a row for the push queue in its transaction (this feature
+ * extends sendMessage), and the queue of some instance hands the message
+ * to PushNotifier.messageCommitted, which batches the pushes.
  */
 export const notificationsFeature = defineFeature({
   name: 'notifications',
@@ -36,21 +38,18 @@ export const notificationsFeature = defineFeature({
       batchMs: push.batchMs,
       offlineMs: push.offlineMs,
     });
-    // After the commit, never in the way of the send: its answer does not wait for the pushes' bookkeeping.
-    const committed = (message: Parameters<PushNotifier['messageCommitted']>[0]) =>
-      realtime.publish.track(
-        pushNotifier
-          .messageCommitted(message)
-          .catch((error: Error) => logger.warn('could not count a message for Web Push', { error })),
-      );
-    messages.extend({ prepareSend: () => Promise.resolve({ fields: {}, announce: (written) => committed(written) }) });
+    const pushQueue = push.vapid
+      ? new PushQueue({ db, pushStore, notifier: pushNotifier, messages: (ids) => messages.findByIds(ids), logger })
+      : null;
+    if (pushQueue) messages.extend({ prepareSend: () => pushQueue.prepareSend() });
     return {
       notifications: new NotificationsService({ store: new NotificationsStore(db), rooms, clock }),
-      push: new PushService({ store: pushStore, config: push }),
+      push: new PushService({ store: pushStore, config: push, registered: () => pushQueue?.subscribed() }),
       pushNotifier,
+      pushQueue,
     };
   },
-  listen: ({ pushNotifier }, { realtime, logger }) => {
+  listen: ({ pushNotifier, pushQueue }, { realtime, logger }) => {
     realtime.hooks.on('presenceChanged', ({ userId, online }) => {
       realtime.publish.track(
         pushNotifier
@@ -58,6 +57,11 @@ export const notificationsFeature = defineFeature({
           .catch((error: Error) => logger.warn('could not note presence for Web Push', { error })),
       );
     });
-    realtime.hooks.on('stopping', () => pushNotifier.stop());
+    pushQueue?.start();
+    pushNotifier.start();
+    realtime.hooks.on('stopping', () => {
+      pushNotifier.stop();
+      if (pushQueue) realtime.publish.track(pushQueue.stop());
+    });
   },
 });

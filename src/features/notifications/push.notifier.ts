@@ -4,7 +4,7 @@ import type { Logger } from '../../logger.js';
 import type { Presence } from '../../realtime/presence.js';
 import type { PushSender } from './push.sender.js';
 import type { PushStore } from './push.store.js';
-import type { PushWindows, WindowEntry } from './push.windows.js';
+import type { PushWindows, WindowEntry, WindowKey } from './push.windows.js';
 
 /** Characters of the newest message a push shows. */
 export const PREVIEW_CHARS = 100;
@@ -20,26 +20,33 @@ export interface PushPayload {
   url: string;
 }
 
+/** How often each instance looks for windows due that nobody took (their opener died, or its timer is late). */
+const DUE_POLL_MS = 1000;
+/** Windows taken by one look. */
+const DUE_BATCH = 100;
+
 /**
  * Web Push for members who are not connected. Each committed message is
- * handed to `messageCommitted` (today by the messages flow after its
- * commit; the outbox's worker may call it instead). It asks the database
- * whom the message notifies (level, mute, blocks: PushStore.recipients),
- * keeps those with no socket on any instance, and counts the message into
- * each one's window for the room. The first message opens the window; at
- * its end (`batchMs`) one push carries the count and the newest message,
- * provided the member is still not connected and has been gone `offlineMs`
- * (when not yet, the push waits until they have). A push service's 404 or
- * 410 drops that subscription.
+ * handed to `messageCommitted` by the push queue (push.queue.ts, from the
+ * outbox, so a message committed by an instance that dies is still
+ * counted). It asks the database whom the message notifies (level, mute,
+ * blocks: PushStore.recipients), keeps those with no socket on any
+ * instance, and counts the message into each one's window for the room.
+ * The first message opens the window; at its end (`batchMs`) one push
+ * carries the count and the newest message, provided the member is still
+ * not connected and has been gone `offlineMs` (when not yet, the window is
+ * postponed until they have). A push service's 404 or 410 drops that
+ * subscription.
  *
- * Durability: the window's timer lives in the process that opened it. An
- * instance that crashes (or stops) before a window ends loses that push: the
- * messages stay in the record, the notification is not sent. The outbox's
- * worker, calling messageCommitted, does not change that; a persistent
- * window table would.
+ * The instance that opened a window waits for its end with a timer; every
+ * instance also looks each second for due windows nobody took, so a window
+ * whose opener died (or stopped) is pushed by another. Taking a window is
+ * atomic (PushWindows.take): it is pushed once. With Redis the windows
+ * outlive any instance; without it (one process) they live in the process.
  */
 export class PushNotifier {
   private readonly timers = new Set<NodeJS.Timeout>();
+  private poller: NodeJS.Timeout | null = null;
   private stopped = false;
 
   constructor(
@@ -56,6 +63,15 @@ export class PushNotifier {
     },
   ) {}
 
+  /** Looks for due windows nobody took, every DUE_POLL_MS (when Web Push is on). */
+  start(): void {
+    if (!this.deps.sender || this.stopped) return;
+    this.poller = setInterval(() => {
+      this.pushDue().catch((error: Error) => this.deps.logger.warn('could not push due notifications', { error }));
+    }, DUE_POLL_MS);
+    this.poller.unref();
+  }
+
   /** A message was committed: counts it into the windows of the offline members it notifies. */
   async messageCommitted(message: MessageRow): Promise<void> {
     if (!this.deps.sender || this.stopped || message.deletedAt) return;
@@ -67,12 +83,13 @@ export class PushNotifier {
     const names = await this.deps.store.names(message.roomId, message.authorId);
     if (!names) return;
     const entry: WindowEntry = { seq: message.seq, roomName: names.roomName, author: names.author, body: preview(message.body) };
-    // Long enough to outlive its end and a wait for the member's grace: a window whose opener died goes away.
+    // Long enough to outlive its end and a wait for the member's grace: a window nobody closes goes away.
     const ttlMs = this.deps.batchMs + this.deps.offlineMs + 60_000;
+    const dueAt = Date.now() + this.deps.batchMs;
     await Promise.all(
       offline.map(async (userId) => {
-        if (await this.deps.windows.add(userId, message.roomId, entry, ttlMs))
-          this.schedule(userId, message.roomId, this.deps.batchMs);
+        const key = { userId, roomId: message.roomId };
+        if (await this.deps.windows.add(key, entry, ttlMs, dueAt)) this.schedule(key, this.deps.batchMs);
       }),
     );
   }
@@ -83,31 +100,45 @@ export class PushNotifier {
     else await this.deps.windows.wentOffline(userId, this.deps.offlineMs);
   }
 
-  /** Timers end; windows still open on this instance are not pushed (see the class comment). */
+  /** Timers end; windows still open are pushed by another instance (or lost with the process, without Redis). */
   stop(): void {
     this.stopped = true;
+    if (this.poller) clearInterval(this.poller);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
   }
 
-  private schedule(userId: string, roomId: string, ms: number): void {
+  /** At the window's end, this instance takes it, unless another already has. */
+  private schedule(key: WindowKey, ms: number): void {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      this.flush(userId, roomId).catch((error: Error) => this.deps.logger.warn('a push failed', { error }));
+      void (async () => {
+        if (await this.deps.windows.take(key)) await this.flush(key);
+      })().catch((error: Error) => this.deps.logger.warn('a push failed', { error }));
     }, ms);
     timer.unref();
     this.timers.add(timer);
   }
 
-  /** The window's end: push it, wait for the member's grace to run out, or drop it (they are back). */
-  private async flush(userId: string, roomId: string): Promise<void> {
+  private async pushDue(): Promise<void> {
+    if (this.stopped) return;
+    const taken = await this.deps.windows.takeDue(Date.now(), DUE_BATCH);
+    for (const key of taken) await this.flush(key).catch((error: Error) => this.deps.logger.warn('a push failed', { error }));
+  }
+
+  /** A taken window: push it, postpone it while the member's grace lasts, or drop it (they are back). */
+  private async flush(key: WindowKey): Promise<void> {
+    const { userId, roomId } = key;
     const [online] = await this.deps.presence.isOnline([userId]);
     if (!online) {
       const grace = await this.deps.windows.offlineGrace(userId);
-      if (grace > 0) return this.schedule(userId, roomId, grace);
+      if (grace > 0) {
+        await this.deps.windows.postpone(key, Date.now() + grace);
+        return this.schedule(key, grace);
+      }
     }
-    const gathered = await this.deps.windows.close(userId, roomId);
+    const gathered = await this.deps.windows.close(key);
     // Back online: they see the room themselves (its unread count says the rest).
     if (!gathered || online || !this.deps.sender) return;
     const payload: PushPayload = {

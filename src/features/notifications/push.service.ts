@@ -11,7 +11,14 @@ const MAX_ENDPOINT_LENGTH = 2048;
 
 /** Registering browsers for Web Push (the contract's vapidPublicKey, registerPushSubscription, unregisterPushSubscription). */
 export class PushService {
-  constructor(private readonly deps: { store: PushStore; config: PushConfig }) {}
+  constructor(
+    private readonly deps: {
+      store: PushStore;
+      config: PushConfig;
+      /** A subscription was registered (the push queue starts recording sends). */
+      registered: () => void;
+    },
+  ) {}
 
   /** The key browsers subscribe with; null when Web Push is off. */
   vapidPublicKey(): string | null {
@@ -30,6 +37,7 @@ export class PushService {
     if (Buffer.from(p256dh, 'base64url')[0] !== 4) throw badInput('p256dh must be an uncompressed P-256 public key', 'p256dh');
     const auth = requireKey(input.auth, 'auth', 16);
     await this.deps.store.register(viewer.userId, { endpoint, p256dh, auth }, MAX_PUSH_SUBSCRIPTIONS);
+    this.deps.registered();
     return true;
   }
 

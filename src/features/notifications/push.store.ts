@@ -45,6 +45,12 @@ export class PushStore {
     await this.db.delete(pushSubscriptions).where(eq(pushSubscriptions.endpoint, endpoint));
   }
 
+  /** Whether anyone at all has a subscription (while nobody has, sends record nothing for Web Push). */
+  async anySubscriptions(): Promise<boolean> {
+    const [row] = await this.db.select({ id: pushSubscriptions.id }).from(pushSubscriptions).limit(1);
+    return row !== undefined;
+  }
+
   /** The user's subscriptions, oldest first. */
   ofUser(userId: string): Promise<PushSubscriptionRow[]> {
     return this.db
