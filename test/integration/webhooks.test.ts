@@ -230,6 +230,47 @@ for (const backendName of backendNames()) {
       expect(after.seq).toBe(1);
     });
 
+    it('delivers nothing for a send rolled back after its event was written (a fault injected in its transaction)', async () => {
+      const app = await startApp(['/rolled-back']);
+      const seed = seeder(app);
+      const { alice, room } = await seed.roomWithTwoMembers();
+      const { db } = await backend.database();
+      // The fault: writing the delivery row of a message with this body fails, after the event row was written.
+      await db.execute(sql`
+        create or replace function test_fail_delivery() returns trigger language plpgsql as $$
+        begin
+          if exists (select 1 from outbox_events e join messages m on m.id = e.message_id
+                     where e.id = new.event_id and m.body = 'roll me back') then
+            raise exception 'injected fault';
+          end if;
+          return new;
+        end $$`);
+      await db.execute(
+        sql`create trigger test_fail_delivery before insert on webhook_deliveries for each row execute function test_fail_delivery()`,
+      );
+      try {
+        const failed = await gql(
+          app,
+          'mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }',
+          { input: { roomId: room.id, body: 'roll me back' } },
+          alice.token,
+        );
+        expect(codes(failed)).toEqual(['INTERNAL_SERVER_ERROR']);
+      } finally {
+        await db.execute(sql`drop trigger test_fail_delivery on webhook_deliveries`);
+        await db.execute(sql`drop function test_fail_delivery()`);
+      }
+      const after = await seed.send(alice, room, 'after the rollback');
+      await eventually(async () => about('/rolled-back', after.id, 'message.sent').length > 0, 'the later message');
+      const sent = receiver.at('/rolled-back').filter((r) => r.payload?.type.startsWith('message.'));
+      expect(sent.map((r) => r.payload!.data.message.body)).toEqual(['after the rollback']);
+      expect(after.seq).toBe(1); // the rolled-back send left no message and took no seq
+      const events = rowsOf<{ n: number | string }>(
+        await db.execute(sql`select count(*) as n from outbox_events where room_id = ${room.id} and type = 'message.sent'`),
+      );
+      expect(Number(events[0]!.n)).toBe(1);
+    });
+
     it('delivers from another instance what a dead instance committed and claimed', async () => {
       // A records and never delivers (its worker off), as an instance that dies right after its commit.
       const a: App = await startApp(['/handover'], { worker: false });
