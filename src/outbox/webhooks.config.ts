@@ -18,7 +18,7 @@ export interface WebhooksConfig {
   readonly retryBaseMs: number;
   /** `WEBHOOK_RETRY_FOR_MS`: how long after the event retries go on before it is dead-lettered. @default 86400000 (24 h) */
   readonly retryForMs: number;
-  /** `WEBHOOK_TIMEOUT_MS`: one attempt's budget, connection to status line; a claim's lease is six of it. @default 5000 */
+  /** `WEBHOOK_TIMEOUT_MS`: one attempt's budget, connection to status line; a claim's lease is three times it. @default 5000 */
   readonly timeoutMs: number;
 }
 

@@ -13,11 +13,11 @@ import type { WebhooksConfig } from './webhooks.config.js';
 const BATCH = 10;
 /**
  * How long a claim keeps a row from other workers, in attempt timeouts
- * (WEBHOOK_TIMEOUT_MS, 5 s by default: a 30 s lease): well past what an
+ * (WEBHOOK_TIMEOUT_MS, 5 s by default: a 15 s lease): well past what an
  * attempt, its rendering and its settling take, so a row is claimed again
  * only once its worker is surely gone.
  */
-const LEASE_TIMEOUTS = 6;
+const LEASE_TIMEOUTS = 3;
 /** Delivered events are kept this long (for inspection), then swept in batches of SWEEP_BATCH every SWEEP_MS. */
 const KEEP_DELIVERED_MS = 24 * 3600_000;
 const SWEEP_MS = 10 * 60_000;

@@ -345,7 +345,7 @@ describe.runIf(backendNames().includes('services'))('Webhooks of an instance kil
     // Users and room through an instance that records events but delivers none.
     const recorder = await backend.startApp({ webhooks: testWebhooks({ ...webhooks, worker: false }) });
     const { alice, room } = await seeder(recorder).roomWithTwoMembers();
-    // The instance to kill: `npm start`'s process on the same Postgres and Redis, its claims lasting 6 × 1 s.
+    // The instance to kill: `npm start`'s process on the same Postgres and Redis, its claims lasting 3 × 1 s.
     const { database, redis, redisPrefix } = backend.config;
     const doomed = await startProcess(process.execPath, sourceStart, cwd, {
       DATABASE_URL: (database as { url: string }).url,
