@@ -27,7 +27,14 @@ describe('the service worker’s notification of a push', () => {
   it('reads the server’s payload, and nothing else', () => {
     expect(parsePushPayload(payload())).toEqual(payload());
     expect(parsePushPayload(payload({ roomName: null }))).toEqual(payload({ roomName: null }));
-    for (const other of [null, 'text', {}, { ...payload(), count: '3' }, { ...payload(), preview: null }, { ...payload(), url: 1 }]) {
+    for (const other of [
+      null,
+      'text',
+      {},
+      { ...payload(), count: '3' },
+      { ...payload(), preview: null },
+      { ...payload(), url: 1 },
+    ]) {
       expect(parsePushPayload(other)).toBeNull();
     }
   });
