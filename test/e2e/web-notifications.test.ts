@@ -107,7 +107,7 @@ for (const backendName of present ? backendNames() : []) {
 
     for (const viewport of VIEWPORTS) {
       describe(`at ${viewport.width}×${viewport.height} (${viewport.name})`, () => {
-        it('turns notifications on from the room list (permission, service worker, a subscription with the server’s key, registered), keeps them on through a reload, and turns them off', async () => {
+        it('turns notifications on from the room list (permission, service worker, a subscription with the server’s key, registered), keeps them on through a reload, and turns them off (signing out too)', async () => {
           const bob = await seed.user('bob');
           const { page, browser } = await notifyingPageOf(bob, viewport);
           await showRooms(page);
@@ -138,6 +138,14 @@ for (const backendName of present ? backendNames() : []) {
           await page.getByTestId('push-toggle').click();
           await expect.poll(() => pushState(page)).toBe('disabled');
           expect(browser.current()).toBeNull();
+          await expect.poll(() => endpointsOf(bob)).toEqual([]);
+
+          // On again, then signing out ends them too: the next person at this browser gets none of bob's.
+          await page.getByTestId('push-toggle').click();
+          await expect.poll(() => pushState(page), { timeout: 10_000 }).toBe('enabled');
+          await expect.poll(() => endpointsOf(bob)).toEqual([browser.current()!.endpoint]);
+          await page.getByTestId('sign-out').click();
+          await expect.poll(() => browser.current()).toBeNull();
           await expect.poll(() => endpointsOf(bob)).toEqual([]);
           noErrors(page);
         });
