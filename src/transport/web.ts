@@ -14,13 +14,14 @@ export interface WebClient {
  * The page talks only to its own origin (HTTP and WebSocket) and to the
  * attachments' storage (`storage`: an S3 bucket's origin, PUT to and loaded
  * from; none when the server stores files itself), and runs only its own
- * scripts. blob: shows a picked image before it is sent.
+ * scripts, its service worker (/sw.js, Web Push) included. blob: shows a
+ * picked image before it is sent.
  */
 function pageHeaders(storage: readonly string[]) {
   const files = storage.map((origin) => ` ${origin}`).join('');
   return {
     'content-security-policy':
-      `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:${files}; ` +
+      `default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self'; img-src 'self' data: blob:${files}; ` +
       `media-src 'self' blob:${files}; connect-src 'self'${files}; ` +
       "base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
     'x-content-type-options': 'nosniff',

@@ -58,6 +58,11 @@ async function expectBrowserClient(url: string) {
   const identity = await rawGet(`${url}${script}`, { 'accept-encoding': 'identity' });
   expect(compressed.headers['content-encoding']).toBe('br');
   expect(compressed.body.length).toBeLessThan(identity.body.length / 3);
+  // The service worker (Web Push), built beside the page as one script at the root.
+  const worker = await fetch(`${url}/sw.js`);
+  expect(worker.status).toBe(200);
+  expect(worker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+  expect(await worker.text()).toContain('notificationclick');
 }
 
 describe('the production build (npm run build, then node dist/main.js)', () => {

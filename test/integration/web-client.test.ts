@@ -45,6 +45,7 @@ forEachBackend('Browser client files at /', (s) => {
     expect(page.headers.get('cache-control')).toBe('no-cache');
     const policy = page.headers.get('content-security-policy')!;
     expect(policy).toContain("script-src 'self'");
+    expect(policy).toContain("worker-src 'self'");
     expect(policy).toContain("connect-src 'self'");
     expect(policy).toContain("frame-ancestors 'none'");
     expect(page.headers.get('x-content-type-options')).toBe('nosniff');
@@ -81,6 +82,19 @@ forEachBackend('Browser client files at /', (s) => {
     expect((await fetch(`${embedded.url}/`)).headers.get('content-security-policy')).toContain(
       `connect-src 'self' ${embedded.url};`,
     );
+  });
+
+  it('serves the service worker at /sw.js as a script, revalidated on every load (a new build takes over at once)', async () => {
+    const dir = fakeBuild();
+    dirs.push(dir);
+    writeFileSync(join(dir, 'sw.js'), 'self.addEventListener("push", () => {})');
+    const app = await s.backend.startApp({ webDir: dir });
+    const worker = await fetch(`${app.url}/sw.js`);
+    expect(worker.status).toBe(200);
+    expect(worker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(worker.headers.get('cache-control')).toBe('no-cache');
+    expect(worker.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await worker.text()).toContain('"push"');
   });
 
   it('serves hashed assets as immutable with their types, and nothing outside the build', async () => {

@@ -160,9 +160,19 @@ export class WebBrowser {
     return page;
   }
 
-  /** A page at `url` signed in as `user` (the session the sign-in page would store), its socket live. */
-  async pageOf(user: TestUser, viewport: Viewport, url: string): Promise<Page> {
+  /**
+   * A page at `url` signed in as `user` (the session the sign-in page would
+   * store), its socket live. `prepare` readies the context first (permissions,
+   * init scripts).
+   */
+  async pageOf(
+    user: TestUser,
+    viewport: Viewport,
+    url: string,
+    prepare?: (context: BrowserContext) => Promise<void>,
+  ): Promise<Page> {
     const context = await this.newContext(viewport);
+    await prepare?.(context);
     await context.addInitScript((session) => localStorage.setItem('chat.session', JSON.stringify(session)), {
       token: user.token,
       user: { id: user.id, username: user.username, online: false },

@@ -3,8 +3,10 @@ import { Composer } from './composer.js';
 import { ChatLayout } from './layout.js';
 import { MessageList } from './message-list.js';
 import { PeopleFinder } from './people.js';
+import { PushControl } from './push-control.js';
 import { ReadMarker } from './read-marker.js';
 import { RoomController } from './room-controller.js';
+import { RoomLink } from './room-link.js';
 import type { Session } from './session.js';
 import { Sidebar } from './sidebar.js';
 import { ChatState } from './state.js';
@@ -24,7 +26,9 @@ export interface ChatOptions {
  * room's timeline and live messages, its pinned messages and threads,
  * sending through the outbox (with @-mentions), replies, edits, deletions,
  * reactions and pins, typing and presence, message search, finding people to
- * invite or message directly. Every subscription goes through the kit, so a
+ * invite or message directly, notifications (Web Push in this browser, and
+ * each room's level and mute), the open room in the address (#room=, where
+ * a notification's click leads). Every subscription goes through the kit, so a
  * lost socket or a restarted server resumes messageAdded where it stopped;
  * what roomEvents and myEvents missed meanwhile is fetched again on
  * reconnect. Returns the function that takes it down again.
@@ -123,31 +127,34 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     exclude: () => new Set(state.open?.members.list().map((m) => m.user.id) ?? []),
     onPick: (user): Promise<void> => sidebar.invite(user),
   });
-  const layout = new ChatLayout(
-    state.me,
-    list,
-    composer,
-    threadPanel,
-    { people, invite },
+  const push = new PushControl(
     {
-      onSignOut: () => signOut(null),
-      onOpenRoom: (roomId) => void sidebar.open(roomId),
-      onJoinRoom: (roomId) => void sidebar.join(roomId),
-      onCreateRoom: (name, visibility) => void sidebar.create(name, visibility),
-      onFindRooms: (query) => void sidebar.loadPublicRooms(query),
-      onSearch: (query) => void search(query),
-      onOpenResult: (message) => void sidebar.openAt(message),
-      onLeave: () => void sidebar.leave(),
-      onMessageMember: (user) => void sidebar.openDirect(user),
-      onShowMembers: () => void room.refreshMembers(),
-      onMute: (user, seconds) => void room.mute(user, seconds),
-      onKick: (user) => void room.kick(user),
-      onBan: (user, seconds) => void room.ban(user, seconds),
-      onSetRole: (user, role) => void room.setRole(user, role),
-      onSaveSettings: (settings) => void room.updateSettings(settings),
-      onUnpin: (message) => room.actions.onPin(message, false),
+      vapidPublicKey: () => transport.vapidPublicKey(),
+      registerPushSubscription: (input) => transport.registerPushSubscription(input),
+      unregisterPushSubscription: (endpoint) => transport.unregisterPushSubscription(endpoint),
     },
+    state.me.id,
   );
+  const link = new RoomLink((roomId) => void openLinked(roomId));
+  const layout = new ChatLayout(state.me, list, composer, threadPanel, { people, invite }, push, {
+    onSignOut: () => signOut(null),
+    onOpenRoom: (roomId) => void sidebar.open(roomId),
+    onJoinRoom: (roomId) => void sidebar.join(roomId),
+    onCreateRoom: (name, visibility) => void sidebar.create(name, visibility),
+    onFindRooms: (query) => void sidebar.loadPublicRooms(query),
+    onSearch: (query) => void search(query),
+    onOpenResult: (message) => void sidebar.openAt(message),
+    onLeave: () => void sidebar.leave(),
+    onMessageMember: (user) => void sidebar.openDirect(user),
+    onShowMembers: () => void room.refreshMembers(),
+    onMute: (user, seconds) => void room.mute(user, seconds),
+    onKick: (user) => void room.kick(user),
+    onBan: (user, seconds) => void room.ban(user, seconds),
+    onSetRole: (user, role) => void room.setRole(user, role),
+    onSaveSettings: (settings) => void room.updateSettings(settings),
+    onUnpin: (message) => room.actions.onPin(message, false),
+    onSetNotifications: (level, mutedUntil) => void room.setNotifications(level, mutedUntil),
+  });
   const reads = new ReadMarker({ state, transport, onChange: () => layout.renderRooms(state) });
   const room = new RoomController({
     state,
@@ -158,7 +165,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     threadPanel,
     markRead: () => reads.schedule(),
   });
-  const sidebar = new Sidebar({ state, transport, layout, room, markRead: () => reads.schedule() });
+  const sidebar = new Sidebar({ state, transport, layout, room, link, markRead: () => reads.schedule() });
   root.replaceChildren(layout.element);
 
   async function search(query: string) {
@@ -176,15 +183,48 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     }
   }
 
+  /** The room list has been read once: a link can be checked against it. */
+  let roomsRead = false;
+  /** The room a link named before the room list was read (the page's own address, at load). */
+  let linked: string | null = link.current();
+
+  /** Reads the room list, then opens the room a link named meanwhile. */
+  async function loadRooms() {
+    if (!(await sidebar.loadRooms())) return;
+    roomsRead = true;
+    const roomId = linked;
+    linked = null;
+    if (roomId) await openLinked(roomId);
+  }
+
+  /** The address names a room (#room=<id>: a notification's click, a link): opened if it is one of the user's. */
+  async function openLinked(roomId: string) {
+    if (!roomsRead) {
+      linked = roomId;
+      return;
+    }
+    if (state.room(roomId)) return sidebar.open(roomId);
+    link.show(state.open?.id ?? null);
+    const text = 'The room in that link is not one of your rooms: you may have left it, or been removed.';
+    if (state.open) {
+      state.open.error = text;
+      room.renderMessages();
+    } else {
+      layout.showRoomNotice(text);
+    }
+  }
+
   /** What roomEvents and myEvents told while the socket was away: read again. Messages resume by themselves. */
   async function refetchAfterReconnect() {
-    await sidebar.loadRooms();
+    await loadRooms();
     await room.afterReconnect();
     void sidebar.loadPublicRooms();
   }
 
+  /** reason null: the user signed out, and this browser's notifications stop with the session (not so for one that lapsed). */
   function signOut(reason: string | null) {
     if (disposed) return;
+    if (reason === null) void push.forget();
     dispose();
     options.onSignedOut(reason);
   }
@@ -207,8 +247,9 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
   layout.renderHeader(transport.status);
   layout.renderRoomHead(state);
   room.renderMessages();
-  void sidebar.loadRooms();
+  void loadRooms();
   void sidebar.loadPublicRooms();
+  void push.start();
   sidebar.startPolling();
 
   function dispose() {
@@ -217,6 +258,7 @@ export function mountChat(root: HTMLElement, options: ChatOptions): () => void {
     removeEventListener('dragover', ignoreDrop);
     removeEventListener('drop', ignoreDrop);
     sidebar.stop();
+    link.dispose();
     room.close();
     stopMyEvents();
     transport.dispose();

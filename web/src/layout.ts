@@ -1,9 +1,10 @@
-import type { RoomFieldsFragment, RoomRole, RoomVisibility, UserFieldsFragment } from '../../client/index.js';
+import type { NotificationLevel, RoomFieldsFragment, RoomRole, RoomVisibility, UserFieldsFragment } from '../../client/index.js';
 import type { Composer } from './composer.js';
 import { h, keepingFocus } from './dom.js';
 import type { MessageList } from './message-list.js';
 import { rank, remaining, SLOW_MODE_CHOICES } from './moderation.js';
 import type { PeopleFinder } from './people.js';
+import { isMuted, muteUntil, roomNotificationsView } from './room-notifications.js';
 import { mentionTotal, unreadTotal, type ChatState, type OpenRoom } from './state.js';
 import type { ThreadPanel } from './thread-panel.js';
 import type { Message } from './timeline.js';
@@ -37,13 +38,15 @@ export interface LayoutHandlers {
   onSetRole(user: UserFieldsFragment, role: RoomRole): void;
   onSaveSettings(settings: { slowModeSeconds: number; frozen: boolean }): void;
   onUnpin(message: Message): void;
+  /** The viewer's notifications in the open room: a level, muted until then (null: not muted). */
+  onSetNotifications(level: NotificationLevel, mutedUntil: string | null): void;
 }
 
 /** Below this width the room list is a drawer over the room (the CSS uses the same figure). */
 const NARROW = '(max-width: 699.98px)';
 
 /** Which panel of the room head is open. */
-type RoomPanel = 'members' | 'invite' | 'leave' | 'settings' | null;
+type RoomPanel = 'members' | 'invite' | 'leave' | 'settings' | 'notifications' | null;
 
 /**
  * The signed-in page's parts, built once; each render fills one of them from
@@ -76,6 +79,15 @@ export class ChatLayout {
     'aria-label': 'Room settings',
     hidden: true,
   });
+  private readonly notificationsPanel = h('section', {
+    id: 'notifications-panel',
+    class: 'panel notify',
+    'aria-label': 'Notifications for this room',
+    'data-testid': 'notifications-panel',
+    hidden: true,
+  });
+  /** What the notifications panel shows, so it is rebuilt only when that changes. */
+  private notificationsSignature = '';
   /** The member whose moderation actions are shown in the members panel. */
   private moderating: string | null = null;
   /** The open room's state, for the panels built on demand. */
@@ -100,6 +112,8 @@ export class ChatLayout {
     private readonly composer: Composer,
     private readonly threadPanel: ThreadPanel,
     private readonly finders: { people: PeopleFinder; invite: PeopleFinder },
+    /** "Enable notifications" (Web Push in this browser), at the end of the room list. */
+    pushControl: { readonly element: HTMLElement },
     private readonly handlers: LayoutHandlers,
   ) {
     this.menuButton = h(
@@ -209,6 +223,7 @@ export class ChatLayout {
         ),
       ),
       this.publicList,
+      pushControl.element,
     );
 
     this.searchPanel = h(
@@ -274,6 +289,7 @@ export class ChatLayout {
         this.invitePanel,
         this.leavePanel,
         this.settingsPanel,
+        this.notificationsPanel,
         this.pins,
         messages.scroller,
         messages.notice,
@@ -355,6 +371,12 @@ export class ChatLayout {
         toggle('members', `Members (${open.members.list().length})`, 'members-toggle', 'members-panel'),
         ...(canInvite ? [toggle('invite', 'Invite', 'invite-toggle', 'invite-panel')] : []),
         ...(canSettle ? [toggle('settings', 'Settings', 'settings-toggle', 'settings-panel')] : []),
+        toggle(
+          'notifications',
+          open.notifications && isMuted(open.notifications) ? 'Notifications: muted' : 'Notifications',
+          'notifications-toggle',
+          'notifications-panel',
+        ),
         toggle('leave', 'Leave', 'leave', 'leave-panel'),
       ),
     );
@@ -385,6 +407,30 @@ export class ChatLayout {
     );
     if (!canInvite && this.panel === 'invite') this.showPanel(null);
     if (!canSettle && this.panel === 'settings') this.showPanel(null);
+    if (this.panel === 'notifications') this.renderNotifications();
+  }
+
+  /** The open room's Notifications panel: its level and mute, each press applied at once. */
+  private renderNotifications(): void {
+    const open = this.openRoom;
+    const settings = open?.notifications ?? null;
+    const signature = JSON.stringify([open?.id, settings, settings && isMuted(settings)]);
+    if (signature === this.notificationsSignature) return;
+    this.notificationsSignature = signature;
+    const hadFocus = this.notificationsPanel.contains(document.activeElement);
+    keepingFocus(this.notificationsPanel, ['data-testid', 'data-level'], () =>
+      this.notificationsPanel.replaceChildren(
+        ...roomNotificationsView(settings, {
+          onLevel: (level) => this.handlers.onSetNotifications(level, settings?.mutedUntil ?? null),
+          onMute: (seconds) => this.handlers.onSetNotifications(settings?.level ?? 'MENTIONS', muteUntil(seconds)),
+          onUnmute: () => this.handlers.onSetNotifications(settings?.level ?? 'MENTIONS', null),
+        }),
+      ),
+    );
+    // A mute replaces its choices with Unmute, and Unmute brings them back: the focus goes along.
+    if (hadFocus && !this.notificationsPanel.contains(document.activeElement)) {
+      this.notificationsPanel.querySelector<HTMLElement>('[data-testid=notify-unmute], [data-testid=notify-mute]')?.focus();
+    }
   }
 
   private renderTitle(state: ChatState): void {
@@ -483,6 +529,7 @@ export class ChatLayout {
     this.invitePanel.hidden = panel !== 'invite';
     this.leavePanel.hidden = panel !== 'leave';
     this.settingsPanel.hidden = panel !== 'settings';
+    this.notificationsPanel.hidden = panel !== 'notifications';
     if (panel !== 'members') this.moderating = null;
     for (const button of this.roomActions.querySelectorAll('button[aria-controls]')) {
       button.setAttribute('aria-expanded', String(button.getAttribute('aria-controls') === `${panel}-panel`));
@@ -494,6 +541,11 @@ export class ChatLayout {
       this.finders.invite.clear();
     }
     if (panel === 'settings') this.renderSettings();
+    if (panel === 'notifications') {
+      this.notificationsSignature = '';
+      this.renderNotifications();
+      this.notificationsPanel.querySelector<HTMLElement>('[aria-pressed=true]')?.focus();
+    }
     if (panel === 'leave') {
       const members = this.openRoom?.members.list() ?? [];
       const owner = this.openRoom?.viewerRole === 'OWNER' && members.some((m) => m.user.id !== this.me.id);

@@ -1,4 +1,4 @@
-import type { MessageChange, ReportReason, RoomRole, UserFieldsFragment } from '../../client/index.js';
+import type { MessageChange, NotificationLevel, ReportReason, RoomRole, UserFieldsFragment } from '../../client/index.js';
 import { classify, describe } from './api.js';
 import type { Composer } from './composer.js';
 import type { ChatLayout } from './layout.js';
@@ -157,6 +157,26 @@ export class RoomController {
 
   updateSettings(settings: { slowModeSeconds: number; frozen: boolean }): Promise<void> {
     return this.moderate((roomId, t) => t.updateRoomSettings(roomId, settings));
+  }
+
+  /**
+   * What notifies the viewer in the open room while they are away, and until
+   * when it is muted (null: not muted); the room head shows the answer.
+   */
+  async setNotifications(level: NotificationLevel, mutedUntil: string | null): Promise<void> {
+    const { state, transport, layout } = this.options;
+    const open = state.open;
+    if (!open) return;
+    try {
+      const answer = await transport.setRoomNotifications(open.id, level, mutedUntil);
+      if (state.open !== open) return;
+      open.notifications = { level: answer.notificationLevel, mutedUntil: answer.notificationsMutedUntil ?? null };
+      open.error = null;
+    } catch (error) {
+      open.error = describe(error);
+      this.renderMessages();
+    }
+    layout.renderRoomHead(state);
   }
 
   /** Opens a room; with `at`, scrolled to that message (a search result), else to the first unread one or the bottom. */
@@ -580,7 +600,16 @@ export class RoomController {
     const { state, transport, layout } = this.options;
     const details = await transport.room(room.id).catch(() => null);
     if (!details || state.open !== room) return;
-    const { members, viewerRole, viewerMutedUntil, slowModeSeconds, frozen, ...fields } = details;
+    const {
+      members,
+      viewerRole,
+      viewerMutedUntil,
+      slowModeSeconds,
+      frozen,
+      notificationLevel,
+      notificationsMutedUntil,
+      ...fields
+    } = details;
     const listed = state.room(room.id);
     // The open room's read state is the read marker's (it is being read): the server's count, asked
     // before a mark it has not seen yet, would bring back a stale unread badge.
@@ -602,6 +631,7 @@ export class RoomController {
     room.members = new Members(members);
     room.viewerRole = viewerRole ?? null;
     room.settings = { slowModeSeconds, frozen };
+    room.notifications = { level: notificationLevel, mutedUntil: notificationsMutedUntil ?? null };
     this.applyStanding(room, viewerMutedUntil ?? null);
     layout.renderRoomHead(state);
     layout.renderRooms(state);

@@ -2,6 +2,7 @@ import type { RoomFieldsFragment, RoomVisibility, UserFieldsFragment } from '../
 import { describe } from './api.js';
 import type { ChatLayout } from './layout.js';
 import type { RoomController } from './room-controller.js';
+import type { RoomLink } from './room-link.js';
 import { inTimeline, type ChatState } from './state.js';
 import type { Message } from './timeline.js';
 import type { ChatTransport, UserEvent } from './transport.js';
@@ -32,15 +33,18 @@ export class Sidebar {
       transport: ChatTransport;
       layout: ChatLayout;
       room: RoomController;
+      /** The open room in the page's address. */
+      link: RoomLink;
       /** Marks the open room read up to its newest message, once things settle. */
       markRead(): void;
     },
   ) {}
 
-  async loadRooms(): Promise<void> {
+  /** Reads the user's rooms again; false when they could not be read. */
+  async loadRooms(): Promise<boolean> {
     const { state, transport, layout } = this.options;
     const list = await transport.myRooms().catch(() => null);
-    if (!list) return;
+    if (!list) return false;
     state.replaceRooms(list);
     // The open room is being read: it shows no unread count, even one the server counted while the page
     // could not tell it (messages that arrived during a reconnect), and it is marked read.
@@ -52,6 +56,7 @@ export class Sidebar {
     layout.renderRooms(state);
     layout.renderRoomHead(state);
     await this.loadPeers();
+    return true;
   }
 
   /** The other person of each DIRECT room not named yet (two members: one query each, once). */
@@ -154,6 +159,7 @@ export class Sidebar {
   async open(roomId: string, at: number | null = null): Promise<void> {
     this.options.layout.roomChosen();
     this.options.layout.hideSearch();
+    this.options.link.show(roomId);
     await this.options.room.open(roomId, at);
   }
 
@@ -257,6 +263,7 @@ export class Sidebar {
     const { state, layout, room } = this.options;
     state.removeRoom(roomId);
     if (state.open?.id === roomId) {
+      this.options.link.show(null);
       room.close();
       room.renderMessages();
       layout.renderRoomHead(state);

@@ -1,6 +1,7 @@
 import type { RoomFieldsFragment, ThreadSummaryFieldsFragment, UserFieldsFragment } from '../../client/index.js';
 import type { Restriction } from './moderation.js';
 import { Members, Typists } from './presence.js';
+import type { RoomNotifications } from './room-notifications.js';
 import { Timeline, type Message } from './timeline.js';
 
 export type ThreadSummary = ThreadSummaryFieldsFragment;
@@ -80,6 +81,8 @@ export interface OpenRoom {
   restriction: Restriction | null;
   /** The room's pinned messages, newest pin first. */
   pins: Message[];
+  /** What notifies the viewer here while they are away (null until read). */
+  notifications: RoomNotifications | null;
   /** The thread open beside the room, if any. */
   thread: OpenThread | null;
   /** Ends its subscriptions; empty while its history could not be read (so nothing is live yet). */
@@ -109,6 +112,7 @@ export function newOpenRoom(id: string, typists: Typists, unreadFrom: number | n
     settings: { slowModeSeconds: 0, frozen: false },
     restriction: null,
     pins: [],
+    notifications: null,
     thread: null,
     stop: [],
   };

@@ -22,6 +22,7 @@ import {
   PinMessageDocument,
   PinnedMessagesDocument,
   PublicRoomsDocument,
+  RegisterPushSubscriptionDocument,
   RemoveReactionDocument,
   ReportMessageDocument,
   RoomCountsDocument,
@@ -30,16 +31,21 @@ import {
   SearchMessagesDocument,
   SendMessageDocument,
   SetMemberRoleDocument,
+  SetRoomNotificationsDocument,
   SetTypingDocument,
   SubscribeThreadDocument,
   ThreadMessagesDocument,
   tokenExpiry,
   UnpinMessageDocument,
+  UnregisterPushSubscriptionDocument,
   UnsubscribeThreadDocument,
   UpdateRoomDocument,
+  VapidPublicKeyDocument,
   type ChatClient,
   type MessagesQuery,
   type MyEventsSubscription,
+  type NotificationLevel,
+  type PushSubscriptionInput,
   type ReportReason,
   type RoomEventsSubscription,
   type RoomRole,
@@ -285,6 +291,25 @@ export class ChatTransport {
     return pinned
       ? this.request(PinMessageDocument, { messageId }).then((r) => r.pinMessage)
       : this.request(UnpinMessageDocument, { messageId }).then((r) => r.unpinMessage);
+  }
+
+  /** What notifies the viewer in a room when they are not connected; mutedUntil null: not muted. */
+  setRoomNotifications(roomId: string, level: NotificationLevel, mutedUntil: string | null) {
+    return this.request(SetRoomNotificationsDocument, { roomId, level, mutedUntil }).then((r) => r.setRoomNotifications);
+  }
+
+  /** The server's VAPID public key (base64url) for PushManager.subscribe; null when Web Push is off there. */
+  vapidPublicKey() {
+    return this.request(VapidPublicKeyDocument, {}).then((r) => r.vapidPublicKey ?? null);
+  }
+
+  /** Registers this browser's push subscription for the signed-in user (idempotent per endpoint). */
+  registerPushSubscription(input: PushSubscriptionInput) {
+    return this.request(RegisterPushSubscriptionDocument, { input }).then((r) => r.registerPushSubscription);
+  }
+
+  unregisterPushSubscription(endpoint: string) {
+    return this.request(UnregisterPushSubscriptionDocument, { endpoint }).then((r) => r.unregisterPushSubscription);
   }
 
   setTyping(roomId: string, typing: boolean) {
