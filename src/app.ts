@@ -7,8 +7,10 @@ import { createMetrics, noMetrics } from './observability/metrics.js';
 import { openBackplane, type Backplane } from './realtime/backplane.js';
 import type { EventBus } from './realtime/bus.js';
 import type { Realtime } from './realtime/index.js';
+import { buildSchema } from './schema.js';
 import { createServices } from './services.js';
 import { createTransports, type Transports } from './transport/index.js';
+import { loadTrustedDocuments } from './transport/trusted-documents.js';
 
 export interface AppOptions {
   logger?: Logger;
@@ -54,6 +56,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (running) return;
     const parts: Partial<Parts> = {};
     try {
+      // The schema, and the trusted documents checked against it, before anything is opened: a bad manifest
+      // refuses to start (TrustedDocumentsError) with nothing to undo.
+      const schema = buildSchema();
+      const trusted = loadTrustedDocuments(config.trustedDocuments, schema);
       const database = (parts.database = shared.database ?? (await openDatabase(config.database, { logger })));
       const backplane = (parts.backplane = await openBackplane(config, { logger, sharedBus: shared.bus }));
       const health = { database: database.ping, redis: backplane.ping };
@@ -71,7 +77,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       const { services, realtime, limits, tokens } = createServices(config, counted);
       parts.realtime = realtime;
       parts.transports = await createTransports({
-        ...{ services, limits, tokens, connections: realtime.connections, health, logger, config },
+        ...{ services, schema, trusted, limits, tokens, connections: realtime.connections, health, logger, config },
         metrics: metrics ?? noMetrics,
         metricsEndpoint: metrics && { registry: metrics.registry, token: config.metrics.token },
       });

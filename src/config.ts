@@ -11,6 +11,7 @@ import { parseMetricsConfig, type MetricsConfig } from './observability/metrics.
 import { parseWebhooksConfig, type WebhooksConfig } from './outbox/webhooks.config.js';
 import type { AllowedHost } from './transport/hosts.js';
 import { parseTransportConfig, type Exposure, type HttpServerLimits, type RequestLimits } from './transport/transport.config.js';
+import { parseTrustedDocumentsConfig, type TrustedDocumentsConfig } from './transport/trusted-documents.config.js';
 
 /** The parsed environment (the README's table lists each variable). */
 export interface Config {
@@ -186,6 +187,13 @@ export interface Config {
    */
   readonly multipartHeartbeatMs: number;
   /**
+   * Trusted documents: `TRUSTED_DOCUMENTS` (`accept`: text, documentId and APQ hashes; `only`: nothing
+   * but the manifests' documents) and the manifests loaded at start, the kit's and those of
+   * `TRUSTED_DOCUMENTS_MANIFEST` (transport/trusted-documents.config.ts).
+   * @default { mode: 'accept', manifests: [client/generated/persisted-documents.json] }
+   */
+  readonly trustedDocuments: TrustedDocumentsConfig;
+  /**
    * The browser client's build, served at `/` (`WEB_DIR`; `off`: not served). A directory without
    * an index.html makes `/` answer 503 with how to build it.
    * @default web/dist of this checkout
@@ -351,6 +359,7 @@ export function loadConfig(
   if (presenceHeartbeatMs >= presenceTtlMs) problems.push('PRESENCE_HEARTBEAT_MS must be shorter than PRESENCE_TTL_MS');
   const wsMaxBufferedBytes = integerAtLeast('WS_MAX_BUFFERED_BYTES', 1024 * 1024, 4096);
   const transport = parseTransportConfig(reader, cwd);
+  const trusted = parseTrustedDocumentsConfig(reader, cwd);
   const abuse = parseAbuseLimits(reader);
   const metrics = parseMetricsConfig(reader);
   const moderation: ModerationConfig = Object.freeze({
@@ -401,6 +410,7 @@ export function loadConfig(
       wsMaxBufferedBytes,
       ...abuse,
       ...transport,
+      ...trusted,
       ...metrics,
       moderation,
       attachments,

@@ -3,6 +3,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { DataDirLockedError } from './data-dir.js';
 import { createLogger, logDestination } from './logger.js';
+import { TrustedDocumentsError } from './transport/trusted-documents.js';
 
 /** load config -> create app -> start -> stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -67,7 +68,7 @@ function portFree(port: number, host: string): Promise<void> {
 
 /** The start-up failures a person fixes by changing how they start it, said in one line; null for the others. */
 function startProblem(error: unknown, config: Config): string | null {
-  if (error instanceof DataDirLockedError) return error.message;
+  if (error instanceof DataDirLockedError || error instanceof TrustedDocumentsError) return error.message;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   const where = config.host === '0.0.0.0' || config.host === '::' ? `port ${config.port}` : `${config.host}:${config.port}`;
   if (code === 'EADDRINUSE') {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { GraphQLSchema } from 'graphql';
 import type { TokenVerifier } from '../auth/tokens.js';
 import type { Config } from '../config.js';
 import type { Services } from '../context.js';
@@ -15,12 +16,17 @@ import { createHttpServer, type HealthCheck } from './http.js';
 import { createMultipartSubscriptions } from './multipart.js';
 import { createOperations } from './operations.js';
 import { createOriginPolicy } from './origins.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 import { loadWebClient } from './web.js';
 import { attachGraphqlWs } from './ws/server.js';
 import { createGraphQLServer } from './yoga.js';
 
 export interface TransportOptions {
   services: Services;
+  /** The served schema, built at start (its Mutation fields get their limits here). */
+  schema: GraphQLSchema;
+  /** The trusted documents, loaded at start: requests may name them by documentId or APQ hash. */
+  trusted: TrustedDocuments;
   /** Verifies the token of a request or a socket's connection_init. */
   tokens: TokenVerifier;
   /** The abuse limits of sockets (messages, subscriptions, sockets per user) and the client IP rule. */
@@ -75,12 +81,15 @@ export interface Transports {
 }
 
 export async function createTransports(options: TransportOptions): Promise<Transports> {
-  const { services, tokens, limits, connections, health, logger, metrics, metricsEndpoint, config, drainMs = 3000 } = options;
+  const { services, schema, trusted, tokens, limits, connections, health, logger, metrics, metricsEndpoint, config } = options;
+  const { drainMs = 3000 } = options;
   const hosts = createHostPolicy(config.allowedHosts);
   const origins = createOriginPolicy(config.corsOrigins, hosts);
   const multipart = createMultipartSubscriptions({ heartbeatMs: config.multipartHeartbeatMs, logger });
   const graphql = createGraphQLServer(services, { tokens, limits }, logger, {
     ...config,
+    schema,
+    trusted,
     origins,
     multipart: multipart.plugin,
     streams: limits.streams,
@@ -102,7 +111,7 @@ export async function createTransports(options: TransportOptions): Promise<Trans
     metrics.errors([masked as { extensions?: Record<string, unknown> }]);
     return masked;
   };
-  const prepare = createOperations({ graphql, services, mask, logger, metrics });
+  const prepare = createOperations({ graphql, services, trusted, mask, logger, metrics });
   const ws = attachGraphqlWs({
     server,
     prepare,

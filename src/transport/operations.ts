@@ -18,6 +18,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { LiveSource } from '../realtime/live-source.js';
 import { createLiveRenderer, groupKey, serializeResult, type Masker } from './render.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 import type { GraphQLServer } from './yoga.js';
 
 /** What yoga's getEnveloped returns, with graphql-js's signatures (envelop types them as any). */
@@ -45,6 +46,8 @@ export type Prepared =
 export interface OperationsOptions {
   graphql: GraphQLServer;
   services: Services;
+  /** A payload may name its document by documentId or APQ hash (trusted-documents.ts). */
+  trusted: TrustedDocuments;
   /** Counts the errors it answers with (the mask given counts those it masks). */
   mask: Masker;
   logger: Logger;
@@ -59,18 +62,30 @@ export interface OperationsOptions {
  * registration); its events are then rendered per group (render.ts), not per
  * subscriber, and nothing of this call's context is kept.
  */
-export function createOperations({ graphql, services, mask, logger, metrics }: OperationsOptions) {
+export function createOperations({ graphql, services, trusted, mask, logger, metrics }: OperationsOptions) {
   const errorsPayload = (errors: readonly GraphQLError[]) => {
     metrics.errors(errors);
     return JSON.stringify(errors.map((error) => publicError(error)));
   };
 
   return async function prepare(
-    payload: SubscribePayload,
+    subscribed: SubscribePayload,
     viewer: Viewer,
     clientIp: string,
     socketLogger: Logger = logger,
   ): Promise<Prepared> {
+    // A trusted document named by id or hash runs as its text would (a refusal is the operation's error).
+    let payload = subscribed;
+    try {
+      const text = trusted.resolve(subscribed);
+      if (text !== null) {
+        const { query: _, documentId: __, ...rest } = subscribed as SubscribePayload & { documentId?: unknown };
+        payload = { ...rest, query: text };
+      }
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      return { kind: 'errors', payload: errorsPayload([error]) };
+    }
     const extra = { viewer, clientIp, logger: socketLogger };
     const enveloped = graphql.getEnveloped({ params: payload, extra }) as Enveloped;
     let document: DocumentNode;

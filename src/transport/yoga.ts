@@ -1,12 +1,13 @@
+import type { GraphQLSchema } from 'graphql';
 import { createGraphQLError, createYoga, type Plugin } from 'graphql-yoga';
 import { createContextFactory, type Context, type ContextAuth, type Services } from '../context.js';
 import { createErrorMasker } from '../errors.js';
 import type { Limits } from '../limits/index.js';
+import { limitMutations } from '../limits/mutation-limits.js';
 import type { SocketCaps } from '../limits/socket-caps.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { useMetrics } from '../observability/use-metrics.js';
-import { buildSchema } from '../schema.js';
 import { requestScope, useOperationNamed } from './access-log.js';
 import { useDatabaseBudget } from './database-budget.js';
 import { useAbortedBodiesQuiet, useJsonBody, usePublicErrors } from './hygiene.js';
@@ -15,11 +16,16 @@ import type { OriginPolicy } from './origins.js';
 import { useLiveEventExecution } from './render.js';
 import { useMalformedParamsRefused } from './request-params.js';
 import { useHttpSubscriptions } from './streams.js';
+import { useTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 import { useValidationErrorsReported } from './validation-errors.js';
 
 export const GRAPHQL_PATH = '/graphql';
 
 export interface GraphQLServerOptions extends DocumentRules {
+  /** The served schema (schema.ts's buildSchema), built at start; its Mutation fields get their limits here. */
+  schema: GraphQLSchema;
+  /** The documents requests may name by documentId or APQ hash, and whether only they run. */
+  trusted: TrustedDocuments;
   origins: OriginPolicy;
   /** Subscriptions over Apollo's multipart HTTP protocol (multipart.ts). */
   multipart: Plugin;
@@ -38,9 +44,10 @@ export interface GraphQLServerOptions extends DocumentRules {
  * default: a JSON array body is refused), and so do mutations over GET.
  */
 export function createGraphQLServer(services: Services, auth: ContextAuth, logger: Logger, options: GraphQLServerOptions) {
-  const { origins, requestLimits } = options;
+  const { origins, requestLimits, schema } = options;
+  limitMutations(schema, options.mutationLimits);
   return createYoga<object, Context>({
-    schema: buildSchema(options.mutationLimits),
+    schema,
     context: createContextFactory(services, auth, logger),
     graphqlEndpoint: GRAPHQL_PATH,
     // GraphiQL is served before yoga (graphiql.ts): its files compressed and cached, its socket signed in.
@@ -58,6 +65,8 @@ export function createGraphQLServer(services: Services, auth: ContextAuth, logge
       useJsonBody(),
       useRequestBodyLimit(requestLimits.bodyBytes),
       useMalformedParamsRefused(),
+      // Before yoga checks the parameters (a request may have a documentId and no query).
+      useTrustedDocuments(options.trusted),
       useAbortedBodiesQuiet(),
       usePublicErrors(),
       ...documentRules(options),

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONTENT_TYPES } from '../../src/features/attachments/attachments.config.js';
+import { KIT_MANIFEST } from '../../src/transport/trusted-documents.config.js';
 import type { Config } from './server.js';
 
 /** The JWT secret of every test server: tests mint their own tokens with it. */
@@ -136,6 +137,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     allowedHosts: [],
     httpServer: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000 },
     exposure: { graphiql: true, introspection: true, fieldSuggestions: true },
+    trustedDocuments: { mode: 'accept', manifests: [KIT_MANIFEST] },
     metrics: { enabled: true, token: null },
     moderation: { logRetentionDays: 90, logSweepMs: 3_600_000 },
     attachments: testAttachments(),

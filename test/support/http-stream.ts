@@ -24,7 +24,8 @@ export class HttpStream {
     app: App,
     token: string,
     kind: 'sse' | 'multipart',
-    query: string,
+    /** The document's text, or the parameters that name one instead (`documentId`, `extensions`). */
+    document: string | Record<string, unknown>,
     variables: Record<string, unknown>,
   ): Promise<HttpStream> {
     const stream = new HttpStream(kind);
@@ -35,7 +36,7 @@ export class HttpStream {
         accept: kind === 'sse' ? 'text/event-stream' : MULTIPART_ACCEPT,
         authorization: `Bearer ${token}`,
       },
-      body: JSON.stringify({ query, variables }),
+      body: JSON.stringify({ ...(typeof document === 'string' ? { query: document } : document), variables }),
       signal: stream.controller.signal,
     });
     void stream.read(response);

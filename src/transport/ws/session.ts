@@ -151,7 +151,7 @@ export class SocketSession implements Corkable {
     if (!this.messages.take()) return this.tooMany('ws-messages', 'Too many messages');
     let message: Message;
     try {
-      message = validateMessage(JSON.parse(textOf(data)));
+      message = validateMessage(withPersistedQuery(JSON.parse(textOf(data))));
     } catch {
       return this.close(CloseCode.BadRequest, 'Invalid message received');
     }
@@ -384,6 +384,20 @@ class SocketSubscription implements Sink<string> {
     this.metrics.subscriptionEnded(this.field, 'ws');
     this.session.ended(this, reason);
   }
+}
+
+/**
+ * A `subscribe` that names a trusted document (`documentId`, or Apollo's
+ * `extensions.persistedQuery`) needs no `query`, which graphql-ws's
+ * validateMessage requires: it is given an empty one, and the document's text
+ * takes its place (operations.ts). Any other message is left as it is.
+ */
+function withPersistedQuery(message: unknown): unknown {
+  const { type, payload } = (message ?? {}) as { type?: unknown; payload?: Record<string, unknown> | null };
+  if (type !== MessageType.Subscribe || payload === null || typeof payload !== 'object' || payload.query != null) return message;
+  const extensions = payload.extensions as { persistedQuery?: unknown } | null | undefined;
+  const named = payload.documentId != null || (typeof extensions === 'object' && extensions?.persistedQuery != null);
+  return named ? { ...(message as object), payload: { ...payload, query: '' } } : message;
 }
 
 /** A frame's text, as graphql-ws's server reads it (binary frames are read as UTF-8 too). */
