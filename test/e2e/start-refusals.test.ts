@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +31,26 @@ describe('npm start when its port is taken (a spawned process)', () => {
     expect(code).toBe(1);
     expect(stderr).toBe(
       `127.0.0.1:${port} is in use (another chat server?); set PORT to a free port, or PORT=0 for any free one\n`,
+    );
+    expect(stdout).toBe('');
+    expect(existsSync(join(dir, '.data/pglite'))).toBe(false);
+  });
+});
+
+describe('npm start with a trusted documents manifest it cannot trust (a spawned process)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chat-manifest-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('says which document of which file is wrong in one line and exits with 1, with no stack, before it opens the database', async () => {
+    writeFileSync(
+      join(dir, 'ops.json'),
+      JSON.stringify({ 'rooms-v1': 'query Rooms { myRooms { id } }', 'me-v2': '{ me { nope } }' }),
+    );
+    const { code, stdout, stderr } = await refused(dir, { TRUSTED_DOCUMENTS_MANIFEST: 'ops.json' });
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'the trusted document "me-v2" of ops.json does not validate against the served schema: ' +
+        'Cannot query field "nope" on type "User".\n',
     );
     expect(stdout).toBe('');
     expect(existsSync(join(dir, '.data/pglite'))).toBe(false);

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DEV_SECRET_FILE, DEV_VAPID_FILE, loadConfig, parseDuration } from '../../src/config.js';
 
@@ -370,6 +371,15 @@ describe('loadConfig', () => {
     const problems = problemsOf({ CORS_ORIGINS: 'chat.example,https://chat.example/app,ftp://x.example' });
     expect(problems).toHaveLength(3);
     for (const problem of problems) expect(problem).toContain('CORS_ORIGINS');
+  });
+
+  it('accepts every document with the kit’s manifest by default; TRUSTED_DOCUMENTS=only and more manifests on request', () => {
+    const kit = fileURLToPath(new URL('../../client/generated/persisted-documents.json', import.meta.url));
+    expect(loadConfig({}, tempDir()).config.trustedDocuments).toEqual({ mode: 'accept', manifests: [kit] });
+    const cwd = tempDir();
+    const { config } = loadConfig({ TRUSTED_DOCUMENTS: 'only', TRUSTED_DOCUMENTS_MANIFEST: 'ops/a.json, /srv/b.json' }, cwd);
+    expect(config.trustedDocuments).toEqual({ mode: 'only', manifests: [kit, join(cwd, 'ops/a.json'), '/srv/b.json'] });
+    expect(problemsOf({ TRUSTED_DOCUMENTS: 'strict' })).toEqual(['TRUSTED_DOCUMENTS must be one of accept, only, got "strict"']);
   });
 
   it('reads MAX_STREAMS_PER_USER, 20 by default', () => {
