@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type GraphQLFormattedError } from 'graphql';
+import { print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 import {
   createClient,
   type Client,
@@ -9,6 +9,7 @@ import {
   type SubscribePayload,
 } from 'graphql-ws';
 import { ConnectionStateTracker, type ConnectionState, type ConnectionStateListener } from './connection-state.js';
+import { documentIdOf } from './documents.js';
 import { ChatNetworkError, ChatRequestError } from './errors.js';
 import { MyRoomsDocument, RefreshTokenDocument, type MyRoomsQuery } from './generated/graphql.js';
 import { resumable } from './resume.js';
@@ -38,6 +39,15 @@ export interface ChatClientOptions {
   retryAttempts?: number;
   /** Waits before retry number `retries` (0 first). @default exponential from 0.5 s, capped at 10 s, with jitter */
   retryWait?: (retries: number) => Promise<void>;
+  /**
+   * `request` and `subscribe` send a document's trusted-document id
+   * (`documentId`, with the empty `query` graphql-ws requires) instead of its
+   * text when it has one, as every document of the kit does: what a server
+   * with `TRUSTED_DOCUMENTS=only` requires. `ws.subscribe` (the urql and
+   * Apollo helpers) sends what it is given.
+   * @default false
+   */
+  persisted?: boolean;
   /** Anything else graphql-ws's createClient takes (its `on` listeners included). */
   clientOptions?: Partial<Omit<ClientOptions, 'url' | 'connectionParams' | 'webSocketImpl' | 'retryAttempts' | 'retryWait'>>;
 }
@@ -216,8 +226,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   function subscribe<D = Record<string, unknown>, E = unknown>(
     request: SubscribePayload,
     sink: Sink<FormattedExecutionResult<D, E>>,
+    /** The document's text, when `request` names it by id. */
+    text?: string,
   ): () => void {
-    const stream = resumable(request);
+    const stream = resumable(request, text);
     return tracked<D, E>(stream.payload, {
       next: (result) => {
         if (stream.accept(result)) sink.next(result);
@@ -248,28 +260,32 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       iterate<FormattedExecutionResult<D, E>>((r, sink) => subscribe<D, E>(r, sink), request),
   };
 
+  /** What goes out for a document: its text, or with `persisted` its id (and an empty query). */
+  function payloadOf(document: DocumentNode, variables: Record<string, unknown> | undefined): SubscribePayload {
+    const documentId = options.persisted ? documentIdOf(document) : undefined;
+    const payload: SubscribePayload = { query: documentId ? '' : print(document), variables };
+    return documentId ? ({ ...payload, documentId } as SubscribePayload) : payload;
+  }
+
   function request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       let result: FormattedExecutionResult<R, unknown> | null = null;
-      tracked<R, unknown>(
-        { query: print(document), variables },
-        {
-          next: (value) => (result = value),
-          // An operation refused before it ran (validation) arrives as graphql-ws's error message: a list of errors.
-          error: (error) =>
-            reject(
-              Array.isArray(error)
-                ? new ChatRequestError(error as GraphQLFormattedError[])
-                : // a close event (or an Error) once graphql-ws stopped retrying
-                  new ChatNetworkError(`The socket failed: ${describeFailure(error)}`, undefined, { cause: error }),
-            ),
-          complete: () => {
-            if (result?.errors?.length) reject(new ChatRequestError(result.errors));
-            else if (result?.data) resolve(result.data);
-            else reject(new Error('The operation completed without a result'));
-          },
+      tracked<R, unknown>(payloadOf(document, variables), {
+        next: (value) => (result = value),
+        // An operation refused before it ran (validation) arrives as graphql-ws's error message: a list of errors.
+        error: (error) =>
+          reject(
+            Array.isArray(error)
+              ? new ChatRequestError(error as GraphQLFormattedError[])
+              : // a close event (or an Error) once graphql-ws stopped retrying
+                new ChatNetworkError(`The socket failed: ${describeFailure(error)}`, undefined, { cause: error }),
+          ),
+        complete: () => {
+          if (result?.errors?.length) reject(new ChatRequestError(result.errors));
+          else if (result?.data) resolve(result.data);
+          else reject(new Error('The operation completed without a result'));
         },
-      );
+      });
     });
   }
 
@@ -283,7 +299,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     onStateChange: (listener) => tracker.onChange(listener),
     subscribe: (document, variables, sink) =>
-      subscribe({ query: print(document), variables }, { next: () => {}, error: () => {}, complete: () => {}, ...sink }),
+      subscribe(
+        payloadOf(document, variables),
+        { next: () => {}, error: () => {}, complete: () => {}, ...sink },
+        options.persisted ? print(document) : undefined,
+      ),
     refreshMyRooms: async () => (await request(MyRoomsDocument)).myRooms,
     refreshToken,
     keepTokenFresh: (refresherOptions) => startTokenRefresher({ ...refresherOptions, refresh: refreshToken }),

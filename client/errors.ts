@@ -2,7 +2,9 @@ import type { GraphQLFormattedError } from 'graphql';
 
 /**
  * `extensions.code` of the errors this server sends: the contract's codes,
- * yoga's for documents refused before any resolver runs, and the masked one.
+ * yoga's for documents refused before any resolver runs, the trusted
+ * documents' (an unknown documentId or APQ hash; a document refused under
+ * TRUSTED_DOCUMENTS=only), and the masked one.
  */
 export type ChatErrorCode =
   | 'UNAUTHENTICATED'
@@ -15,6 +17,8 @@ export type ChatErrorCode =
   | 'GRAPHQL_VALIDATION_FAILED'
   | 'BAD_REQUEST'
   | 'REQUEST_ENTITY_TOO_LARGE'
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  | 'PERSISTED_QUERY_NOT_IN_LIST'
   | 'INTERNAL_SERVER_ERROR';
 
 /**

@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
+import { documentIdOf } from './documents.js';
 import { ChatNetworkError, ChatRequestError } from './errors.js';
 import { currentToken, type TokenSource } from './token.js';
 
@@ -12,6 +13,13 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** @default globalThis.fetch (browsers, Node 18+) */
   fetch?: typeof fetch;
+  /**
+   * Sends the document's trusted-document id (`documentId`) instead of its
+   * text when it has one, as every document of the kit does: what a server
+   * with `TRUSTED_DOCUMENTS=only` requires. A document without one is sent as text.
+   * @default false
+   */
+  persisted?: boolean;
 }
 
 /** A document's variables, then the options; the variables may be left out when none is required. */
@@ -36,6 +44,8 @@ interface GraphQLResponseBody<R> {
 export async function request<R, V>(url: string, document: TypedDocumentNode<R, V>, ...args: RequestArgs<V>): Promise<R> {
   const [variables, options = {}] = args;
   const token = await currentToken(options.token);
+  const documentId = options.persisted ? documentIdOf(document) : undefined;
+  const named = documentId ? { documentId } : { query: print(document) };
   const doFetch = options.fetch ?? globalThis.fetch;
   let response: Response;
   try {
@@ -48,7 +58,7 @@ export async function request<R, V>(url: string, document: TypedDocumentNode<R, 
         ...options.headers,
         ...(token ? { authorization: `Bearer ${token}` } : {}),
       },
-      body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
+      body: JSON.stringify({ ...named, variables: variables ?? {} }),
       signal: options.signal,
     });
   } catch (error) {

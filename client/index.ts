@@ -7,6 +7,7 @@
  */
 export { createChatClient, type ChatClient, type ChatClientOptions } from './chat-client.js';
 export type { ConnectionState, ConnectionStateListener, DisconnectReason } from './connection-state.js';
+export { documentIdOf } from './documents.js';
 export { ChatNetworkError, ChatRequestError, type ChatErrorCode, type ChatErrorReason } from './errors.js';
 export { request, type RequestArgs, type RequestOptions } from './http.js';
 export { login, refresh, register, type AuthOptions, type AuthResult } from './auth.js';

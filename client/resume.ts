@@ -41,9 +41,10 @@ interface MessageLike {
  * Wraps a subscribe payload. Documents without `messageAdded(after: $var)`
  * pass through untouched (accept() always says yes). A messageAdded document
  * must select `seq` and `cursor` for the filter and the rewrite to apply.
+ * `text` is the document's, for a payload that names it by id instead.
  */
-export function resumable(original: SubscribePayload): Resumable {
-  const field = messageAddedField(original.query);
+export function resumable(original: SubscribePayload, text: string = original.query): Resumable {
+  const field = messageAddedField(text);
   if (!field) return { payload: original, lastSeq: null, accept: () => true };
   const { variable, key } = field;
   const variables: Record<string, unknown> = { ...(original.variables ?? {}) };

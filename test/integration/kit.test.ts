@@ -10,6 +10,7 @@ import {
   ChatNetworkError,
   ChatRequestError,
   createChatClient,
+  CreateRoomDocument,
   login,
   LoginDocument,
   MeDocument,
@@ -291,6 +292,62 @@ forEachBackend('Client kit', (s) => {
     expect(received).toEqual(Array.from({ length: last - from + 1 }, (_, i) => from + i));
     expect(alices.errors).toEqual([]);
   });
+  it('with persisted: true sends documentIds, which a TRUSTED_DOCUMENTS=only server runs: sign-in, request(), and the socket’s request and subscribe, resuming after a drop', async () => {
+    const only = await s.backend.startApp({ trustedDocuments: { ...s.backend.config.trustedDocuments, mode: 'only' } });
+    cleanups.push(() => only.stop());
+    const url = `${only.url}/graphql`;
+    const credentials = { username: uniqueName('kit'), password: PASSWORD };
+    // By default the kit sends its documents as text, which this server refuses.
+    const refused = await failureOf(register(url, credentials));
+    expect(refused).toBeInstanceOf(ChatRequestError);
+    expect((refused as ChatRequestError).code).toBe('PERSISTED_QUERY_NOT_IN_LIST');
+    const session = await register(url, credentials, { persisted: true });
+    const { token } = await login(url, credentials, { persisted: true });
+    expect((await request(url, MeDocument, undefined, { token, persisted: true })).me.id).toBe(session.user.id);
+    const input = { name: uniqueName('room') };
+    const { id: roomId } = (await request(url, CreateRoomDocument, { input }, { token, persisted: true })).createRoom;
+    const room = { id: roomId, name: input.name };
+
+    let reconnects = 0;
+    const chat = createChatClient({
+      url,
+      token,
+      webSocketImpl: WebSocket,
+      persisted: true,
+      retryWait: quickRetry,
+      onReconnected: () => reconnects++,
+    });
+    cleanups.push(() => chat.dispose());
+    expect((await chat.request(MeDocument)).me.id).toBe(session.user.id);
+    const alices = follower();
+    const received = alices.seqs;
+    cleanups.push(
+      chat.subscribe(
+        MessageAddedDocument,
+        { roomId: room.id, after: null },
+        {
+          next: ({ data }) => data && alices.seq(data.messageAdded.seq),
+          error: alices.error,
+        },
+      ),
+    );
+    // Sent as text through the other instance of the deployment, which accepts it.
+    const sender = keepSending(s.a, { id: session.user.id, username: credentials.username, token }, room);
+    cleanups.push(() => sender.stop());
+    const moreArrive = (count: number, what: string) => {
+      const target = received.length + count;
+      return eventually(async () => received.length >= target, what, 10_000, 10);
+    };
+    await moreArrive(3, 'the subscription to deliver');
+    chat.ws.terminate(); // graphql-ws subscribes again with the payload, its `after` moved on
+    await eventually(async () => reconnects > 0, 'a reconnect', 10_000, 10);
+    await moreArrive(3, 'messages after the drop');
+    const last = await sender.stop();
+    await eventually(async () => received.at(-1) === last, `seq ${last}`, 10_000, 10);
+    expect(received).toEqual(Array.from({ length: last - received[0]! + 1 }, (_, i) => received[0]! + i));
+    expect(alices.errors).toEqual([]);
+  });
+
   it('signs up, in and refreshes over HTTP with the contract’s payloads, and runs any document with request()', async () => {
     const url = `${s.a.url}/graphql`;
     const credentials = { username: uniqueName('kit'), password: PASSWORD };
