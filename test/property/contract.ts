@@ -23,7 +23,8 @@ export const CONTRACT_CODES = [
  * HTTP-level BAD_REQUEST, its code for an operationName that names no
  * operation, and its 413 code. The operation limits (graphql-armor) refuse
  * through validation and parsing, so they carry yoga's codes; a limit plugin
- * that names a code of its own adds it here.
+ * that names a code of its own adds it here: trusted documents' (an unknown
+ * documentId or APQ hash, and a document TRUSTED_DOCUMENTS=only refuses).
  */
 export const REFUSAL_CODES = [
   'GRAPHQL_PARSE_FAILED',
@@ -31,6 +32,8 @@ export const REFUSAL_CODES = [
   'BAD_REQUEST',
   'OPERATION_RESOLUTION_FAILURE',
   'REQUEST_ENTITY_TOO_LARGE',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_IN_LIST',
 ];
 
 export const ALLOWED_CODES = new Set([...CONTRACT_CODES, ...REFUSAL_CODES]);
