@@ -665,6 +665,61 @@ serve({
   },
 
   /**
+   * sendMessage selecting the message's id, each sender to its own `url` (instances may differ), with every
+   * answered send's id, request start and answer time (epoch ms): `closed`, closed loops for `durationMs`;
+   * `paced`, `count` sends issued at `rate` per second whatever the answers (open loop), sender i % senders.
+   */
+  async timedSends(args: {
+    senders: Array<{ url: string; token: string; room: string }>;
+    mode: 'closed' | 'paced';
+    durationMs?: number;
+    count?: number;
+    rate?: number;
+    bodyBytes: number;
+  }) {
+    const query = sendMutation('id');
+    const ids: string[] = [];
+    const sentAt = new Samples();
+    const answeredAt = new Samples();
+    const send = async (loop: number) => {
+      const s = args.senders[loop % args.senders.length]!;
+      const t0 = nowMs();
+      const result = await gql(s.url, query, { i: { roomId: s.room, body: stampedBody(args.bodyBytes, t0) } }, s.token);
+      const t1 = nowMs();
+      const id = result?.data?.sendMessage?.id;
+      if (typeof id !== 'string') throw new Error(JSON.stringify(result?.errors ?? result).slice(0, 300));
+      ids.push(id);
+      sentAt.push(t0);
+      answeredAt.push(t1);
+    };
+    const done = (r: LoopResult) => ({ ...r, ids, sentAt: sentAt.values(), answeredAt: answeredAt.values() });
+    if (args.mode === 'closed') return done(await closedLoops(args.senders.length, args.durationMs!, send));
+    const count = args.count!;
+    const startedAt = nowMs();
+    const samples = new Samples();
+    const errorSamples: string[] = [];
+    let errors = 0;
+    const inFlight: Array<Promise<void>> = [];
+    for (let i = 0; i < count; i++) {
+      const due = startedAt + (i * 1000) / args.rate!;
+      const wait = due - nowMs();
+      if (wait > 0) await sleep(wait);
+      const t0 = nowMs();
+      inFlight.push(
+        send(i).then(
+          () => samples.push(nowMs() - t0),
+          (error: Error) => {
+            errors++;
+            if (errorSamples.length < 5) errorSamples.push(String(error.message ?? error).slice(0, 300));
+          },
+        ),
+      );
+    }
+    await Promise.all(inFlight);
+    return done({ ok: samples.length, errors, errorSamples, latencies: samples.values(), startedAt, endedAt: nowMs() });
+  },
+
+  /**
    * For each sender, `perSender` uploads of the file (createUpload, then the PUT), one at a time per
    * sender: the ids of those that succeeded, per sender, in order (a failed one is not tried again).
    */

@@ -1,5 +1,5 @@
 /**
- * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, attach, idle, history, unread, all)
+ * npm run bench -- <scenario> [--options]   (scenario: fanout, cluster, rooms, send, attach, webhooks, idle, history, unread, all)
  *
  * Orchestrates processes of their own on loopback: the server under test
  * (`node --import tsx src/main.ts` in --server-dir), the load generator(s)
@@ -31,6 +31,7 @@ import { runIdle } from './scenarios/idle.js';
 import { runRooms } from './scenarios/rooms.js';
 import { runSend } from './scenarios/send.js';
 import { runUnread } from './scenarios/unread.js';
+import { runWebhooks } from './scenarios/webhooks.js';
 
 interface Scenario {
   run: (ctx: Ctx) => Promise<void>;
@@ -74,6 +75,12 @@ const SCENARIOS: Record<string, Scenario> = {
     run: runAttach,
     defaults: { senders: 32, duration: 5, warmup: 2, 'image-bytes': 2048, fields: '' },
     quick: { senders: 8, duration: 2, warmup: 1 },
+    timeoutS: 300,
+  },
+  webhooks: {
+    run: runWebhooks,
+    defaults: { senders: 32, duration: 8, warmup: 2, messages: 1000, rate: 100, drain: 60, instances: 2, 'record-only': 1 },
+    quick: { senders: 8, duration: 3, warmup: 1, messages: 200, drain: 30 },
     timeoutS: 300,
   },
   idle: {
