@@ -161,12 +161,16 @@ for (const backendName of backendNames()) {
         }
         // Its timers end with it: the window it opened (or the messages it had not yet counted) are the others' to push.
         await doomed.kill();
-        const [pushed] = await awaitPushes(browser, 1);
-        expect(pushed).toMatchObject({ roomId: room.id, count: 2, preview: { author: alice.username, body: 'two' } });
+        // Mostly one push of both; a message the dead instance had claimed but not counted comes in a later window.
+        const counted = async () => (await pushesTo(browser)).reduce((sum, p) => sum + p.count, 0);
+        await eventually(async () => ((await counted()) >= 2 ? true : null), 'both messages pushed', 45_000);
+        const pushed = await pushesTo(browser);
+        expect(pushed.every((p) => p.roomId === room.id && p.preview.author === alice.username)).toBe(true);
+        expect(pushed.map((p) => p.preview.body)).toContain('two'); // the newest shows in the push that counted it
         await seed.send(alice, room, 'after'); // a later window, pushed by a living instance
-        const pushes = await awaitPushes(browser, 2);
-        expect(pushes).toHaveLength(2);
-        expect(pushes[1]).toMatchObject({ count: 1, preview: { body: 'after' } });
+        const pushes = await awaitPushes(browser, pushed.length + 1);
+        expect(pushes.at(-1)).toMatchObject({ count: 1, preview: { body: 'after' } });
+        expect(await counted()).toBe(3); // every message counted once: none lost, none twice
       });
 
     it('notifies by level: NONE, muted, and a member who blocked the author get none; MENTIONS only a mention', async () => {

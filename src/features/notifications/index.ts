@@ -39,12 +39,17 @@ export const notificationsFeature = defineFeature({
       offlineMs: push.offlineMs,
     });
     const pushQueue = push.vapid
-      ? new PushQueue({ db, pushStore, notifier: pushNotifier, messages: (ids) => messages.findByIds(ids), logger })
+      ? new PushQueue({
+          ...{ db, redis, pushStore, logger },
+          prefix: config.redisPrefix,
+          notifier: pushNotifier,
+          messages: (ids) => messages.findByIds(ids),
+        })
       : null;
     if (pushQueue) messages.extend({ prepareSend: () => pushQueue.prepareSend() });
     return {
       notifications: new NotificationsService({ store: new NotificationsStore(db), rooms, clock }),
-      push: new PushService({ store: pushStore, config: push, registered: () => pushQueue?.subscribed() }),
+      push: new PushService({ store: pushStore, config: push, registered: async () => pushQueue?.subscribed() }),
       pushNotifier,
       pushQueue,
     };
@@ -59,9 +64,9 @@ export const notificationsFeature = defineFeature({
     });
     pushQueue?.start();
     pushNotifier.start();
+    // The queue first: a pass under way finishes counting before the notifier stops taking messages.
     realtime.hooks.on('stopping', () => {
-      pushNotifier.stop();
-      if (pushQueue) realtime.publish.track(pushQueue.stop());
+      realtime.publish.track(pushQueue ? pushQueue.stop().then(() => pushNotifier.stop()) : Promise.resolve(pushNotifier.stop()));
     });
   },
 });

@@ -74,7 +74,9 @@ export class PushNotifier {
 
   /** A message was committed: counts it into the windows of the offline members it notifies. */
   async messageCommitted(message: MessageRow): Promise<void> {
-    if (!this.deps.sender || this.stopped || message.deletedAt) return;
+    // Stopped: the row is left for another instance (its queue retries it), not dropped as counted.
+    if (this.stopped) throw new Error('Web Push is stopping on this instance');
+    if (!this.deps.sender || message.deletedAt) return;
     const recipients = await this.deps.store.recipients(message, this.deps.clock.now());
     if (recipients.length === 0) return;
     const online = await this.deps.presence.isOnline(recipients);

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Database } from '../../db/client.js';
 import type { MessageRow } from '../../db/schema.js';
 import type { Logger } from '../../logger.js';
@@ -16,12 +17,16 @@ const POLL_MS = 1000;
 /** A message not counted for this long is given up: its push would come too late to matter. */
 const GIVE_UP_MS = 10 * 60_000;
 const RETRY_MS = 5000;
+/** How often each instance asks the database whether anyone has a subscription (and says so in Redis). */
+const ANYONE_REFRESH_MS = 10_000;
 
 /**
  * Web Push's way from a commit to PushNotifier.messageCommitted, through
  * the transactional outbox: a send records a row in its own transaction
- * (once anyone has a push subscription: until then a send writes nothing
- * more and keeps its batched statement, after one read of a row), and the queue of
+ * (once anyone has a push subscription; until then a send writes nothing
+ * more and keeps its batched statement: whether anyone has is known in the
+ * process, and with Redis in a key every instance reads, never asked of the
+ * database on a send), and the queue of
  * every instance claims rows (SKIP LOCKED, a lease), counts each message
  * into the windows of the members it notifies, and deletes the rows. A
  * message committed by an instance that dies before counting it is counted
@@ -32,12 +37,16 @@ const RETRY_MS = 5000;
 export class PushQueue {
   private readonly store: OutboxStore;
   private readonly loop: ClaimLoop;
-  /** Someone has registered a subscription (here, or seen in the database): every send records a row. */
+  /** Someone has registered a subscription (seen here, in Redis or in the database): every send records a row. */
   private anyone = false;
+  private refresher: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly deps: {
       db: Database;
+      /** Shared by the instances: the "anyone" key. null: one instance, the process knows. */
+      redis: Redis | null;
+      prefix: string;
       pushStore: PushStore;
       notifier: Pick<PushNotifier, 'messageCommitted'>;
       messages: (ids: string[]) => Promise<MessageRow[]>;
@@ -63,23 +72,41 @@ export class PushQueue {
     };
   }
 
-  /** A subscription was registered here: rows are recorded from now on without asking. */
-  subscribed(): void {
+  /** A subscription was registered here: this instance records rows from now on, and (with Redis) every other too. */
+  async subscribed(): Promise<void> {
     this.anyone = true;
+    await this.deps.redis?.set(this.anyoneKey, '1');
   }
 
   start(): void {
     this.loop.start();
+    // The database is the record: what Redis forgot (a restart keeps nothing) is said again within ANYONE_REFRESH_MS.
+    const refresh = () =>
+      void this.refreshAnyone().catch((error: Error) =>
+        this.deps.logger.warn('could not tell whether anyone has a push subscription', { error }),
+      );
+    refresh();
+    this.refresher = setInterval(refresh, ANYONE_REFRESH_MS);
+    this.refresher.unref();
   }
 
   stop(): Promise<void> {
+    if (this.refresher) clearInterval(this.refresher);
     return this.loop.stop();
   }
 
-  /** Asked of the database on each send until the answer is yes (a one-row read), then believed for good. */
+  private get anyoneKey(): string {
+    return `${this.deps.prefix}push:anyone`;
+  }
+
+  private async refreshAnyone(): Promise<void> {
+    if (await this.deps.pushStore.anySubscriptions()) await this.subscribed();
+  }
+
+  /** Known here once true; otherwise Redis is asked (one GET), or without Redis the process's answer stands. */
   private async anyoneSubscribed(): Promise<boolean> {
-    if (this.anyone) return true;
-    return (this.anyone = await this.deps.pushStore.anySubscriptions());
+    if (this.anyone || !this.deps.redis) return this.anyone;
+    return (this.anyone = (await this.deps.redis.exists(this.anyoneKey)) === 1);
   }
 
   private async pass(): Promise<boolean> {
