@@ -26,7 +26,7 @@ import http from 'node:http';
 import { roomId, seedRooms, seedUsers, tokensFor } from '../db.js';
 import { Generators, JWT_SECRET, log, startChild, startServer, type ServerProc, type Window } from '../harness.js';
 import type { Child } from '../rpc.js';
-import { percentiles } from '../stats.js';
+import { percentiles, sleep } from '../stats.js';
 import { backend, fmtInt, fmtLatency, fmtNum, Meter, num, ratio, recordLoad, remaining, type Ctx } from './common.js';
 
 interface TimedSends {
@@ -93,6 +93,22 @@ async function scrape(server: ServerProc, name: string, labels = ''): Promise<nu
   return sum;
 }
 const delivered = (s: ServerProc) => scrape(s, 'chat_webhook_attempts_total', 'outcome="delivered"');
+/**
+ * Each instance's delivered count once it stops moving: an attempt is
+ * counted when its row is settled, after the receiver has it, so right after
+ * the last arrival a pass may still be settling (read until two readings
+ * 150 ms apart agree, at most 3 s).
+ */
+async function settledDelivered(servers: ServerProc[]): Promise<Array<number | null>> {
+  let last = await Promise.all(servers.map(delivered));
+  for (let i = 0; i < 20; i++) {
+    await sleep(150);
+    const now = await Promise.all(servers.map(delivered));
+    if (now.every((n, k) => n === last[k])) return now;
+    last = now;
+  }
+  return last;
+}
 const pending = (s: ServerProc) => scrape(s, 'chat_webhook_deliveries_pending');
 
 /**
@@ -197,7 +213,7 @@ export async function runWebhooks(ctx: Ctx): Promise<void> {
     recordLoad(ctx, part);
     log(`${part}: ${senders} senders for ${durationMs / 1000} s`);
     const meter = meterOf(servers);
-    const deliveredBefore = webhooks ? await Promise.all(servers.map(delivered)) : [];
+    const deliveredBefore = webhooks ? await settledDelivered(servers) : [];
     meter.begin();
     const res = await sends(servers, { mode: 'closed', durationMs });
     const w = meter.end();
@@ -231,7 +247,7 @@ export async function runWebhooks(ctx: Ctx): Promise<void> {
     log(`${part}: senders stopped; waiting up to ${drainMs / 1000} s for the webhooks`);
     const drained = await waitFor(res.ids, Math.min(drainMs, remaining(ctx)));
     const wTotal = meter.end();
-    const deliveredAfter = await Promise.all(servers.map(delivered));
+    const deliveredAfter = await settledDelivered(servers);
     const got = await take();
     const lat = latencyOf(res, got);
     let inWindow = 0;
