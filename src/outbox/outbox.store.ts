@@ -116,10 +116,18 @@ export class OutboxStore {
     }));
   }
 
-  async delivered(delivery: ClaimedDelivery, status: string): Promise<void> {
+  /**
+   * Settles a pass's delivered rows in one statement: under load every
+   * statement of the worker waits for a pool connection behind the sends'
+   * transactions, so one per row made the pass as slow as its slowest wait.
+   */
+  async delivered(settled: ReadonlyArray<{ delivery: ClaimedDelivery; status: string }>): Promise<void> {
+    if (settled.length === 0) return;
+    const rows = settled.map(({ delivery, status }) => ({ event_id: delivery.eventId, endpoint: delivery.endpoint, status }));
     await this.db.execute(sql`
-      update webhook_deliveries set delivered_at = now(), locked_until = null, last_status = ${status}
-      where event_id = ${delivery.eventId} and endpoint = ${delivery.endpoint}`);
+      update webhook_deliveries d set delivered_at = now(), locked_until = null, last_status = v.status
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(event_id uuid, endpoint text, status text)
+      where d.event_id = v.event_id and d.endpoint = v.endpoint`);
   }
 
   /** Tried again in `retryInMs`, or dead-lettered (null). */

@@ -168,6 +168,33 @@ for (const backendName of backendNames()) {
       expect(row).toMatchObject({ attempts: 2, last_status: '200', dead_at: null });
     });
 
+    it('settles a burst of passes with 2xx and 500 side by side: each delivered once per endpoint, the failed ones retried', async () => {
+      const app = await startApp(['/burst', '/flaky']);
+      const seed = seeder(app);
+      const { alice, room } = await seed.roomWithTwoMembers();
+      // 60 events to two endpoints: passes of many rows, each pass holding successes and first-attempt 500s.
+      const sent = await seed.sendMany(alice, room, 60);
+      const { db } = await backend.database();
+      const rows = await eventually(async () => {
+        const got = rowsOf<{ endpoint: string; attempts: number; delivered_at: unknown; last_status: string | null }>(
+          await db.execute(sql`
+            select d.endpoint, d.attempts, d.delivered_at, d.last_status from webhook_deliveries d
+            join outbox_events e on e.id = d.event_id
+            where e.room_id = ${room.id} and e.type = 'message.sent'`),
+        );
+        return got.length === 120 && got.every((row) => row.delivered_at !== null) ? got : null;
+      }, 'every delivery settled');
+      for (const row of rows) {
+        expect(row).toMatchObject(
+          row.endpoint.endsWith('/burst') ? { attempts: 1, last_status: '200' } : { attempts: 2, last_status: '200' },
+        );
+      }
+      for (const message of sent) {
+        expect(about('/burst', message.id, 'message.sent')).toHaveLength(1);
+        expect(about('/flaky', message.id, 'message.sent')).toHaveLength(2);
+      }
+    });
+
     it('stops delivering to an endpoint that answered 410, and goes on with the others', async () => {
       const app = await startApp(['/gone', '/beside-gone']);
       const seed = seeder(app);
