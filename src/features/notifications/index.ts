@@ -49,7 +49,7 @@ export const notificationsFeature = defineFeature({
     if (pushQueue) messages.extend({ prepareSend: () => pushQueue.prepareSend() });
     return {
       notifications: new NotificationsService({ store: new NotificationsStore(db), rooms, clock }),
-      push: new PushService({ store: pushStore, config: push, registered: async () => pushQueue?.subscribed() }),
+      push: new PushService({ store: pushStore, config: push, registered: () => pushQueue?.subscribed() }),
       pushNotifier,
       pushQueue,
     };

@@ -19,14 +19,16 @@ const GIVE_UP_MS = 10 * 60_000;
 const RETRY_MS = 5000;
 /** How often each instance asks the database whether anyone has a subscription (and says so in Redis). */
 const ANYONE_REFRESH_MS = 10_000;
+/** How long a send waits, at most, for Redis to say whether anyone has subscribed (while this instance does not know). */
+const ANYONE_WAIT_MS = 25;
 
 /**
  * Web Push's way from a commit to PushNotifier.messageCommitted, through
  * the transactional outbox: a send records a row in its own transaction
  * (once anyone has a push subscription; until then a send writes nothing
- * more and keeps its batched statement: whether anyone has is known in the
- * process, and with Redis in a key every instance reads, never asked of the
- * database on a send), and the queue of
+ * more and keeps its batched statement. Whether anyone has is known in the
+ * process, and with Redis from a key that registrations set and a send
+ * reads until the answer is yes; never from the database on a send), and the queue of
  * every instance claims rows (SKIP LOCKED, a lease), counts each message
  * into the windows of the members it notifies, and deletes the rows. A
  * message committed by an instance that dies before counting it is counted
@@ -61,9 +63,15 @@ export class PushQueue {
     );
   }
 
-  /** sendMessage's part: the row, in the send's transaction, when anyone could be pushed to. */
+  /**
+   * sendMessage's part: the row, in the send's transaction, when anyone
+   * could be pushed to. Until this instance knows someone has subscribed it
+   * reads the Redis key (another instance's registration), waiting at most
+   * ANYONE_WAIT_MS: a Redis that is slow or gone costs a send that wait and a
+   * row, never the send.
+   */
   async prepareSend(): Promise<PreparedWrite<MessageFields> | null> {
-    if (!(await this.anyoneSubscribed())) return null;
+    if (!this.anyone && !(this.deps.redis && (await this.askRedis()))) return null;
     return {
       fields: {},
       inTransaction: (tx, { roomId, id: messageId, seq }) =>
@@ -72,21 +80,43 @@ export class PushQueue {
     };
   }
 
-  /** A subscription was registered here: this instance records rows from now on, and (with Redis) every other too. */
-  async subscribed(): Promise<void> {
+  /** The key's answer; true when Redis does not answer in time (a row too many costs less than a push missed). */
+  private askRedis(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(true), ANYONE_WAIT_MS);
+      this.deps.redis!.exists(this.anyoneKey).then(
+        (found) => {
+          clearTimeout(timer);
+          if (found === 1) this.anyone = true;
+          resolve(found === 1);
+        },
+        () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      );
+    });
+  }
+
+  /** A subscription was registered here: this instance records rows from now on, and (with Redis) every other soon. */
+  subscribed(): void {
     this.anyone = true;
-    await this.deps.redis?.set(this.anyoneKey, '1');
+    // Sent before the registration answers (so before any later send elsewhere asks); never waited on: a Redis
+    // that is gone costs no registration, and the database's refresh says it again.
+    this.deps.redis
+      ?.set(this.anyoneKey, '1')
+      .catch((error: Error) => this.deps.logger.debug('could not note a push subscription in Redis', { error }));
   }
 
   start(): void {
     this.loop.start();
-    // The database is the record: what Redis forgot (a restart keeps nothing) is said again within ANYONE_REFRESH_MS.
-    const refresh = () =>
-      void this.refreshAnyone().catch((error: Error) =>
-        this.deps.logger.warn('could not tell whether anyone has a push subscription', { error }),
+    // The database, the record, is read now and then, and says so again in Redis (which a restart empties).
+    const ask = (check: () => Promise<void>) =>
+      void check().catch((error: Error) =>
+        this.deps.logger.debug('could not tell whether anyone has a push subscription', { error }),
       );
-    refresh();
-    this.refresher = setInterval(refresh, ANYONE_REFRESH_MS);
+    ask(() => this.fromDatabase());
+    this.refresher = setInterval(() => ask(() => this.fromDatabase()), ANYONE_REFRESH_MS);
     this.refresher.unref();
   }
 
@@ -99,14 +129,8 @@ export class PushQueue {
     return `${this.deps.prefix}push:anyone`;
   }
 
-  private async refreshAnyone(): Promise<void> {
-    if (await this.deps.pushStore.anySubscriptions()) await this.subscribed();
-  }
-
-  /** Known here once true; otherwise Redis is asked (one GET), or without Redis the process's answer stands. */
-  private async anyoneSubscribed(): Promise<boolean> {
-    if (this.anyone || !this.deps.redis) return this.anyone;
-    return (this.anyone = (await this.deps.redis.exists(this.anyoneKey)) === 1);
+  private async fromDatabase(): Promise<void> {
+    if (await this.deps.pushStore.anySubscriptions()) this.subscribed();
   }
 
   private async pass(): Promise<boolean> {

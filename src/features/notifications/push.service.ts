@@ -16,7 +16,7 @@ export class PushService {
       store: PushStore;
       config: PushConfig;
       /** A subscription was registered (the push queue starts recording sends). */
-      registered: () => Promise<void>;
+      registered: () => void;
     },
   ) {}
 
@@ -37,7 +37,7 @@ export class PushService {
     if (Buffer.from(p256dh, 'base64url')[0] !== 4) throw badInput('p256dh must be an uncompressed P-256 public key', 'p256dh');
     const auth = requireKey(input.auth, 'auth', 16);
     await this.deps.store.register(viewer.userId, { endpoint, p256dh, auth }, MAX_PUSH_SUBSCRIPTIONS);
-    await this.deps.registered();
+    this.deps.registered();
     return true;
   }
 
